@@ -1,0 +1,56 @@
+# Sésame — the two commands are `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint messages migrate demo totp clean check-python
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Sésame needs Python 3.11 or newer")'
+
+$(PY): | check-python
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Reinstall only when the pins change.
+$(VENV)/.runtime: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime
+
+# Translations are compiled in the build (pure Python: no gettext needed on the machine).
+messages: $(VENV)/.runtime
+	$(VENV)/bin/pybabel compile --statistics -d locale -D django
+
+migrate: $(VENV)/.runtime messages
+	DEBUG=1 $(PY) manage.py migrate --noinput
+
+demo: migrate
+	DEBUG=1 $(PY) manage.py load_demo
+
+# Serves the demo on http://$(HOST):$(PORT) with the background-task worker beside it.
+run: demo
+	@echo "Sésame on http://$(HOST):$(PORT)/ — Ctrl-C stops the server and the task worker."
+	@DEBUG=1 $(PY) manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.dev messages
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+# Current second-factor code of a demo staff account: make totp EMAIL=accueil@demo.sesame.fr
+totp: $(VENV)/.runtime
+	@DEBUG=1 $(PY) manage.py demo_totp $(EMAIL) $(if $(SECRET),--secret,)
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,30 @@
+"""Django admin for the territory and staff roles only. People and households are left out on
+purpose: every staff read of personal data goes through an audited action."""
+
+from django.contrib import admin
+
+from .models import Commune, Facility, StaffRole, Territory
+
+
+@admin.register(Territory)
+class TerritoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "siren"]
+
+
+@admin.register(Commune)
+class CommuneAdmin(admin.ModelAdmin):
+    list_display = ["name", "insee_code", "postcode", "territory"]
+    list_filter = ["territory"]
+
+
+@admin.register(Facility)
+class FacilityAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "commune"]
+    list_filter = ["kind", "commune"]
+
+
+@admin.register(StaffRole)
+class StaffRoleAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "facility", "granted_at", "revoked_at"]
+    list_filter = ["role", "facility"]
+    raw_id_fields = ["user"]

@@ -1,0 +1,369 @@
+"""People, households, guardianship, the territory, staff roles and the audit trail."""
+
+import secrets
+from datetime import date
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def new_public_id() -> str:
+    """A non-sequential identifier for anything a resident can address in a URL."""
+    return secrets.token_urlsafe(12)
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Age in whole years on a day (a birthday counts from its morning)."""
+    years = day.year - birth_date.year
+    return years - 1 if (day.month, day.day) < (birth_date.month, birth_date.day) else years
+
+
+class PublicIdField(models.CharField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 24)
+        kwargs.setdefault("unique", True)
+        kwargs.setdefault("default", new_public_id)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A login. Residents and staff both sign in with their email address.
+
+    The civil identity of a resident lives on `Person`; a user has at most one person."""
+
+    username = None
+    email = models.EmailField(_("email address"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+    objects = UserManager()
+
+    def __str__(self) -> str:
+        return f"user#{self.pk}"
+
+
+# --- The territory -------------------------------------------------------------------------
+
+
+class Territory(models.Model):
+    """The intercommunality (or the single town) that runs Sésame."""
+
+    name = models.CharField(_("name"), max_length=120)
+    siren = models.CharField(_("SIREN"), max_length=9, blank=True)
+
+    class Meta:
+        verbose_name = _("territory")
+        verbose_name_plural = _("territories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Commune(models.Model):
+    """A commune. Members of the territory make their residents "residents" for tariffs;
+    a commune with no territory is outside it (its residents pay the non-resident rate)."""
+
+    territory = models.ForeignKey(
+        Territory, on_delete=models.PROTECT, null=True, blank=True, related_name="communes"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    insee_code = models.CharField(_("INSEE code"), max_length=5, unique=True)
+    postcode = models.CharField(_("postcode"), max_length=5)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("commune")
+        verbose_name_plural = _("communes")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.postcode})"
+
+    @property
+    def is_member(self) -> bool:
+        return self.territory_id is not None
+
+
+class Facility(models.Model):
+    """A place a commune runs and staff work at: a pool, a médiathèque, a school, a town hall.
+
+    It lives here (not in services.catalog) because staff roles are scoped to it and identity is
+    the lowest floor; the catalogue hangs access points, hours and products on it."""
+
+    class Kind(models.TextChoices):
+        POOL = "pool", _("Swimming pool")
+        LIBRARY = "library", _("Library")
+        SCHOOL = "school", _("School")
+        TOWN_HALL = "town_hall", _("Town hall")
+        OTHER = "other", _("Other")
+
+    public_id = PublicIdField()
+    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="facilities")
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("facility")
+        verbose_name_plural = _("facilities")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- People and households -----------------------------------------------------------------
+
+
+class Household(models.Model):
+    """The people who live together: the unit for address, family quotient and quotas."""
+
+    public_id = PublicIdField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+
+    def __str__(self) -> str:
+        return f"household#{self.pk}"
+
+
+class Person(models.Model):
+    """A resident. Children and some adults have no login of their own."""
+
+    class Role(models.TextChoices):
+        ADULT = "adult", _("Adult")
+        CHILD = "child", _("Child")
+
+    public_id = PublicIdField()
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members")
+    user = models.OneToOneField(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="person"
+    )
+    role = models.CharField(_("role in the household"), max_length=10, choices=Role.choices)
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    birth_date = models.DateField(_("date of birth"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["birth_date", "pk"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return f"person#{self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day: date) -> int:
+        return age_on(self.birth_date, day)
+
+
+class Guardianship(models.Model):
+    """A guardian acts for a child: books, pays and manages the child's card."""
+
+    guardian = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="wards")
+    child = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="guardians")
+    since = models.DateField(default=timezone.localdate)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["guardian", "child"], name="unique_guardianship"),
+            models.CheckConstraint(
+                condition=~Q(guardian=models.F("child")), name="guardian_is_not_child"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"guardianship#{self.pk}"
+
+
+class HouseholdAddress(models.Model):
+    """One address of a household over a period. A move closes the current row and opens a new
+    one: the history is never overwritten (residency on a past date decides past tariffs)."""
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="addresses")
+    line1 = models.CharField(_("address"), max_length=200)
+    line2 = models.CharField(_("address (continued)"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=5)
+    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="+")
+    valid_from = models.DateField(_("since"))
+    valid_until = models.DateField(_("until"), null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-valid_from", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(valid_until__isnull=True),
+                name="one_current_address_per_household",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gt=models.F("valid_from")),
+                name="address_period_is_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"address#{self.pk}"
+
+
+class FamilyQuotient(models.Model):
+    """A declared family quotient (quotient familial, in euros) for a period.
+
+    Declarations are never edited: a later declaration covering the same days wins."""
+
+    class Source(models.TextChoices):
+        DECLARED = "declared", _("Declared by the resident")
+        VERIFIED = "verified", _("Verified by the town hall")
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="quotients")
+    amount = models.PositiveIntegerField(_("family quotient (€)"))
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.DECLARED)
+    declared_at = models.DateTimeField(default=timezone.now, editable=False)
+    declared_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-valid_from", "-declared_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("valid_from")),
+                name="quotient_period_is_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"quotient#{self.pk}"
+
+
+# --- Staff ---------------------------------------------------------------------------------
+
+
+class StaffRole(models.Model):
+    """A role granted to a staff login, scoped to a facility where the role works at one."""
+
+    class Role(models.TextChoices):
+        POOL_AGENT = "pool_agent", _("Pool agent")
+        LIBRARIAN = "librarian", _("Librarian")
+        CANTEEN_AGENT = "canteen_agent", _("Canteen agent")
+        CLERK = "clerk", _("Town-hall clerk")
+        FINANCE_OFFICER = "finance_officer", _("Finance officer (régisseur)")
+        ADMIN = "admin", _("Administrator")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_roles")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, null=True, blank=True, related_name="staff_roles"
+    )
+    granted_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff role")
+        verbose_name_plural = _("staff roles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "facility"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_active_grant_per_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} @ {self.facility or '*'}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for staff applications and scripts. Only its hash is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"token {self.prefix}"
+
+
+# --- Audit trail ---------------------------------------------------------------------------
+
+
+class AuditEntry(models.Model):
+    """Who did or saw what, when, why and through which channel. Append-only."""
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("Website")
+        COUNTER = "counter", _("Counter")
+        PHONE = "phone", _("Phone")
+        API = "api", _("API")
+        SYSTEM = "system", _("System")
+
+    at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    actor_role = models.CharField(max_length=20, blank=True)
+    action = models.CharField(max_length=60)
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries"
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    target = models.CharField(max_length=120, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [models.Index(fields=["household", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action}#{self.pk}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit entries are append-only.")

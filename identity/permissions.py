@@ -1,0 +1,115 @@
+"""Who may do what: the one place where Sésame decides it.
+
+Staff get capabilities from their roles (least privilege: a pool agent scans cards at their
+pool and nothing else); residents act on their own household and for the children they are
+guardians of. Views, API routers and actions all ask here."""
+
+from enum import StrEnum
+
+from .models import Facility, Household, Person, StaffRole, User
+
+Role = StaffRole.Role
+
+
+class Capability(StrEnum):
+    SEARCH_RESIDENTS = "search_residents"
+    VIEW_RESIDENT_FILE = "view_resident_file"
+    EDIT_RESIDENT_FILE = "edit_resident_file"
+    VIEW_RESIDENT_DOCUMENTS = "view_resident_documents"
+    SCAN_CARDS = "scan_cards"
+    VIEW_ATTENDANCE = "view_attendance"
+    VIEW_PAYMENTS = "view_payments"
+    REFUND_PAYMENTS = "refund_payments"
+    VIEW_AUDIT_TRAIL = "view_audit_trail"
+    MANAGE_STAFF = "manage_staff"
+    MANAGE_TERRITORY = "manage_territory"
+
+
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.POOL_AGENT: frozenset({Capability.SCAN_CARDS, Capability.VIEW_ATTENDANCE}),
+    Role.LIBRARIAN: frozenset({Capability.SCAN_CARDS, Capability.VIEW_ATTENDANCE}),
+    Role.CANTEEN_AGENT: frozenset({Capability.SCAN_CARDS, Capability.VIEW_ATTENDANCE}),
+    Role.CLERK: frozenset(
+        {
+            Capability.SEARCH_RESIDENTS,
+            Capability.VIEW_RESIDENT_FILE,
+            Capability.EDIT_RESIDENT_FILE,
+            Capability.VIEW_RESIDENT_DOCUMENTS,
+            Capability.SCAN_CARDS,
+        }
+    ),
+    Role.FINANCE_OFFICER: frozenset({Capability.VIEW_PAYMENTS, Capability.REFUND_PAYMENTS}),
+    Role.ADMIN: frozenset(
+        {Capability.MANAGE_STAFF, Capability.MANAGE_TERRITORY, Capability.VIEW_AUDIT_TRAIL}
+    ),
+}
+
+
+def active_roles(user: User) -> list[StaffRole]:
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, "_sesame_active_roles", None)
+    if cached is None:
+        cached = list(
+            StaffRole.objects.filter(user=user, revoked_at__isnull=True).select_related("facility")
+        )
+        user._sesame_active_roles = cached
+    return cached
+
+
+def is_staff_member(user: User) -> bool:
+    return bool(active_roles(user))
+
+
+def has_capability(user: User, capability: Capability, *, facility: Facility | None = None) -> bool:
+    """True when one of the user's active roles grants `capability`.
+
+    With `facility`, a role scoped to another facility does not count; a role without a
+    facility (town-wide) does."""
+    for grant in active_roles(user):
+        if capability not in ROLE_CAPABILITIES.get(grant.role, frozenset()):
+            continue
+        if facility is None or grant.facility_id is None or grant.facility_id == facility.pk:
+            return True
+    return False
+
+
+def capabilities(user: User) -> set[Capability]:
+    granted: set[Capability] = set()
+    for grant in active_roles(user):
+        granted |= ROLE_CAPABILITIES.get(grant.role, frozenset())
+    return granted
+
+
+def person_of(user: User) -> Person | None:
+    if not user.is_authenticated:
+        return None
+    try:
+        return user.person
+    except Person.DoesNotExist:
+        return None
+
+
+def is_member_of(user: User, household: Household) -> bool:
+    person = person_of(user)
+    return person is not None and person.household_id == household.pk
+
+
+def can_manage_household(user: User, household: Household) -> bool:
+    """Adults of a household manage it together (members, address, family quotient)."""
+    person = person_of(user)
+    return (
+        person is not None
+        and person.household_id == household.pk
+        and person.role == Person.Role.ADULT
+    )
+
+
+def can_act_for(user: User, person: Person) -> bool:
+    """A resident acts for themself and for the children they are a guardian of."""
+    own = person_of(user)
+    if own is None:
+        return False
+    if own.pk == person.pk:
+        return True
+    return person.guardians.filter(guardian=own).exists()

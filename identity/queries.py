@@ -1,0 +1,100 @@
+"""Reads of people, households and the territory used by several views and routers."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import (
+    AuditEntry,
+    Commune,
+    FamilyQuotient,
+    Guardianship,
+    Household,
+    HouseholdAddress,
+    Person,
+    StaffRole,
+)
+
+
+@dataclass(frozen=True)
+class HouseholdOverview:
+    household: Household
+    members: list[Person]
+    address: HouseholdAddress | None
+    address_history: list[HouseholdAddress]
+    quotient: FamilyQuotient | None
+    quotient_history: list[FamilyQuotient]
+    guardians_by_child: dict[int, list[Person]]
+
+    @property
+    def is_resident(self) -> bool:
+        return self.address is not None and self.address.commune.is_member
+
+
+def current_address(household: Household, *, on: date | None = None) -> HouseholdAddress | None:
+    """The address in force on a day (today by default), from the dated history."""
+    day = on or timezone.localdate()
+    return (
+        household.addresses.select_related("commune__territory")
+        .filter(valid_from__lte=day)
+        .exclude(valid_until__lte=day)
+        .first()
+    )
+
+
+def family_quotient_on(household: Household, day: date) -> FamilyQuotient | None:
+    """The family quotient in force on a day: the latest declaration covering it."""
+    return (
+        household.quotients.filter(valid_from__lte=day, valid_until__gte=day)
+        .order_by("-declared_at", "-pk")
+        .first()
+    )
+
+
+def household_overview(household: Household, *, on: date | None = None) -> HouseholdOverview:
+    day = on or timezone.localdate()
+    members = list(household.members.all())
+    guardians_by_child: dict[int, list[Person]] = {}
+    by_pk = {member.pk: member for member in members}
+    for child_pk, guardian_pk in Guardianship.objects.filter(
+        child__household=household
+    ).values_list("child_id", "guardian_id"):
+        if guardian_pk in by_pk:
+            guardians_by_child.setdefault(child_pk, []).append(by_pk[guardian_pk])
+    return HouseholdOverview(
+        household=household,
+        members=members,
+        address=current_address(household, on=day),
+        address_history=list(household.addresses.select_related("commune")),
+        quotient=family_quotient_on(household, day),
+        quotient_history=list(household.quotients.all()),
+        guardians_by_child=guardians_by_child,
+    )
+
+
+def household_of_public_id(public_id: str) -> Household | None:
+    return Household.objects.filter(public_id=public_id).first()
+
+
+def communes_for_selection() -> QuerySet[Commune]:
+    """Member communes first, then the others (non-residents can hold an account too)."""
+    return Commune.objects.select_related("territory").order_by("territory", "name")
+
+
+def staff_accesses_to_household(household: Household) -> QuerySet[AuditEntry]:
+    """What staff saw or changed in a household's file: "who looked at my file"."""
+    return (
+        AuditEntry.objects.filter(household=household)
+        .exclude(actor_role="")
+        .select_related("actor")
+        .order_by("-at", "-pk")
+    )
+
+
+def staff_label(entry: AuditEntry) -> str:
+    """How a resident sees the staff member in their access log: role and first name only."""
+    role = StaffRole.Role(entry.actor_role).label if entry.actor_role else ""
+    first_name = entry.actor.first_name if entry.actor else ""
+    return f"{role} — {first_name}".strip(" —")

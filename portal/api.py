@@ -1,0 +1,35 @@
+"""The one NinjaAPI of Sésame, under /api/v1/. Each app contributes its router."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import NinjaAPI
+
+from identity.api import router as identity_router
+from identity.errors import DomainError
+
+api = NinjaAPI(
+    title="Sésame API",
+    version="1",
+    urls_namespace="api",
+    description="Public API of Sésame: residents (session), staff apps and devices (token).",
+)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request, exc):
+    return api.create_response(
+        request, {"code": "forbidden", "message": "Not allowed."}, status=403
+    )
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"code": "not_found", "message": "Not found."}, status=404)
+
+
+api.add_router("/", identity_router)

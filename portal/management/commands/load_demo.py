@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from identity import demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo territory and accounts (idempotent) and print how to log in."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("The demo data is for DEBUG installs only.")
+        accounts = demo.load()
+        self.stdout.write(
+            self.style.SUCCESS(f"\nSésame demo accounts (password for all: {demo.DEMO_PASSWORD})")
+        )
+        for account in accounts:
+            self.stdout.write(f"  {account.email:34} {account.label}")
+        self.stdout.write(
+            "\nStaff accounts use a second factor. Current code for one of them:\n"
+            "  make totp EMAIL=agent.piscine@demo.sesame.fr\n"
+            "(or add its TOTP secret to an authenticator app: make totp EMAIL=… SECRET=1)\n"
+        )

@@ -1,0 +1,53 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+
+from identity import queries
+from identity.permissions import (
+    Capability,
+    active_roles,
+    capabilities,
+    is_staff_member,
+    person_of,
+)
+
+from .panels import PANELS
+
+
+def landing(request):
+    if request.user.is_authenticated:
+        return redirect("portal:home")
+    return render(request, "portal/landing.html")
+
+
+@login_required
+def home(request):
+    """Mon espace: the resident's household and the panels of every service."""
+    person = person_of(request.user)
+    if person is None:
+        if is_staff_member(request.user):
+            return redirect("portal:staff_home")
+        return redirect("identity:onboarding")
+    overview = queries.household_overview(person.household)
+    return render(
+        request,
+        "portal/home.html",
+        {"person": person, "overview": overview, "panels": PANELS},
+    )
+
+
+@login_required
+def staff_home(request):
+    """The back-office shell: what this staff member's roles let them do."""
+    if not is_staff_member(request.user):
+        raise PermissionDenied
+    granted = capabilities(request.user)
+    return render(
+        request,
+        "portal/staff_home.html",
+        {
+            "roles": active_roles(request.user),
+            "can_search": Capability.SEARCH_RESIDENTS in granted,
+            "granted": sorted(granted),
+        },
+    )

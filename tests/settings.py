@@ -1,0 +1,14 @@
+"""Test settings: the production settings with a test key, fast hashing and tasks run inline."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "sesame-test-key-only-for-the-test-suite")
+
+from portal.settings import *  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
