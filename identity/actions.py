@@ -13,11 +13,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from . import queries
 from .errors import Conflict, DomainError, Forbidden
 from .models import (
+    AccessReason,
     ApiToken,
     AuditEntry,
     Commune,
@@ -41,15 +41,6 @@ MAX_FAMILY_QUOTIENT = 20_000  # euros; well above any real quotient, rejects typ
 MAX_QUOTIENT_PERIOD = timedelta(days=366)
 ADULT_AGE = 18
 POSTCODE = re.compile(r"^\d{5}$")
-
-# Why a staff member opens a resident's file; recorded with every access.
-ACCESS_REASONS = {
-    "counter": gettext_lazy("Request at the counter"),
-    "phone": gettext_lazy("Request by phone"),
-    "procedure": gettext_lazy("Handling a procedure"),
-    "correction": gettext_lazy("Correcting the file"),
-    "payment": gettext_lazy("Payment or invoice query"),
-}
 
 
 # --- Audit ---------------------------------------------------------------------------------
@@ -307,9 +298,9 @@ def declare_family_quotient(
 
 
 def _check_reason(reason: str) -> str:
-    if reason not in ACCESS_REASONS:
+    if reason not in AccessReason.values:
         raise DomainError(_("Say why you open this file."), field="reason")
-    return str(ACCESS_REASONS[reason])
+    return reason
 
 
 def search_residents(
@@ -398,7 +389,7 @@ def hash_token_secret(secret: str) -> str:
 
 
 def split_token(raw: str) -> tuple[str, str] | None:
-    parts = raw.split("_")
+    parts = raw.split("_", 2)  # the secret itself may contain "_"
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or not parts[2]:
         return None
     return parts[1], parts[2]

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Literal
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from . import actions, queries
 from .api_auth import session_or_token
@@ -191,12 +191,15 @@ def add_member(request, payload: MemberIn):
         birth_date=payload.birth_date,
         channel=AuditEntry.Channel.API,
     )
-    return 201, MemberOut(
-        id=person.public_id,
-        role=person.role,
-        first_name=person.first_name,
-        last_name=person.last_name,
-        birth_date=person.birth_date,
+    return Status(
+        201,
+        MemberOut(
+            id=person.public_id,
+            role=person.role,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            birth_date=person.birth_date,
+        ),
     )
 
 
@@ -218,7 +221,7 @@ def change_address(request, payload: AddressIn):
         moved_in=payload.moved_in,
         channel=AuditEntry.Channel.API,
     )
-    return 201, _address_out(address)
+    return Status(201, _address_out(address))
 
 
 @router.post(
@@ -235,11 +238,14 @@ def declare_quotient(request, payload: QuotientIn):
         valid_until=payload.valid_until,
         channel=AuditEntry.Channel.API,
     )
-    return 201, QuotientOut(
-        amount=quotient.amount,
-        valid_from=quotient.valid_from,
-        valid_until=quotient.valid_until,
-        source=quotient.source,
+    return Status(
+        201,
+        QuotientOut(
+            amount=quotient.amount,
+            valid_from=quotient.valid_from,
+            valid_until=quotient.valid_until,
+            source=quotient.source,
+        ),
     )
 
 
@@ -251,7 +257,7 @@ def file_accesses(request):
             at=e.at,
             staff=queries.staff_label(e),
             action=e.action,
-            reason=e.reason,
+            reason=e.reason_label,
             channel=e.channel,
         )
         for e in entries

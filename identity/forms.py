@@ -1,9 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .actions import ACCESS_REASONS, AddressInput
+from .actions import AddressInput
 from .errors import DomainError
-from .models import Commune, Person
+from .models import AccessReason, Commune, Person
 from .queries import communes_for_selection
 
 
@@ -88,7 +88,7 @@ class QuotientForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Why"), choices=list(ACCESS_REASONS.items()))
+    reason = forms.ChoiceField(label=_("Why"), choices=AccessReason.choices)
 
 
 class ResidentSearchForm(ReasonForm):

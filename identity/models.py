@@ -327,6 +327,16 @@ class ApiToken(models.Model):
 # --- Audit trail ---------------------------------------------------------------------------
 
 
+class AccessReason(models.TextChoices):
+    """Why a staff member opens a resident's file; stored as the code, shown translated."""
+
+    COUNTER = "counter", _("Request at the counter")
+    PHONE = "phone", _("Request by phone")
+    PROCEDURE = "procedure", _("Handling a procedure")
+    CORRECTION = "correction", _("Correcting the file")
+    PAYMENT = "payment", _("Payment or invoice query")
+
+
 class AuditEntry(models.Model):
     """Who did or saw what, when, why and through which channel. Append-only."""
 
@@ -359,6 +369,13 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action}#{self.pk}"
+
+    @property
+    def reason_label(self) -> str:
+        """The reason in the reader's language when it is one of the coded reasons."""
+        if self.reason in AccessReason.values:
+            return str(AccessReason(self.reason).label)
+        return self.reason
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

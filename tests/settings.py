@@ -12,3 +12,4 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+WHITENOISE_AUTOREFRESH = True  # no collectstatic before tests

@@ -1,0 +1,41 @@
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+
+def _on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _chromium_available() -> bool:
+    return bool(shutil.which("chromium") and shutil.which("chromedriver"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only and browser tests run where their engine is; CI sets SESAME_REQUIRE_*
+    so that a missing engine fails the run instead of skipping them quietly."""
+    require_pg = os.environ.get("SESAME_REQUIRE_POSTGRES") == "1"
+    require_browser = os.environ.get("SESAME_REQUIRE_BROWSER") == "1"
+    for item in items:
+        if "postgres" in item.keywords and not _on_postgres():
+            if require_pg:
+                raise pytest.UsageError(
+                    "SESAME_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL"
+                )
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)"))
+        if "browser" in item.keywords and not _chromium_available():
+            if require_browser:
+                raise pytest.UsageError("SESAME_REQUIRE_BROWSER=1 but chromium is not installed")
+            item.add_marker(pytest.mark.skip(reason="needs Debian's chromium and chromedriver"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """allauth rate limits and used-TOTP-code marks live in the cache: isolate tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
