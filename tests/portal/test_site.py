@@ -1,0 +1,68 @@
+"""The site as every visitor meets it: French first, English on request, a strict CSP, and
+settings that refuse to run in production with the public demo key."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import ResidentFactory
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_pages_are_in_french_by_default_whatever_the_browser_says(client):
+    response = client.get(reverse("landing"), HTTP_ACCEPT_LANGUAGE="en-GB,en")
+    page = response.content.decode()
+    assert response["Content-Language"] == "fr"
+    assert '<html lang="fr">' in page
+    assert "Créer un compte" in page
+
+
+def test_the_language_switch_gives_english(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    page = client.get(reverse("landing")).content.decode()
+    assert '<html lang="en">' in page
+    assert "Create an account" in page
+
+
+def test_allauth_pages_are_french_too(client):
+    page = client.get(reverse("account_login")).content.decode()
+    assert "Mot de passe" in page
+
+
+def test_mon_espace_has_a_panel_for_each_service_to_come(client):
+    resident = ResidentFactory()
+    client.force_login(resident.user)
+    page = client.get(reverse("portal:home")).content.decode()
+    for panel in ["cards", "services", "bookings", "procedures", "documents", "payments"]:
+        assert f'id="panel-{panel}"' in page
+
+
+def test_every_page_carries_a_strict_content_security_policy(client):
+    policy = client.get(reverse("landing"))["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+
+
+def _import_settings(**env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    return subprocess.run(
+        [sys.executable, "-c", "import portal.settings"],
+        cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, check=False,
+    )
+
+
+def test_production_refuses_the_demo_secret_key():
+    refused = _import_settings(DEBUG="0")
+    assert refused.returncode != 0
+    assert "SECRET_KEY" in refused.stderr
+    assert _import_settings(DEBUG="1").returncode == 0
+    assert _import_settings(DEBUG="0", SECRET_KEY="a-real-secret-from-the-environment").returncode == 0
