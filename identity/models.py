@@ -370,13 +370,6 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.action}#{self.pk}"
 
-    @property
-    def reason_label(self) -> str:
-        """The reason in the reader's language when it is one of the coded reasons."""
-        if self.reason in AccessReason.values:
-            return str(AccessReason(self.reason).label)
-        return self.reason
-
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValueError("Audit entries are append-only.")
@@ -384,3 +377,10 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit entries are append-only.")
+
+    @property
+    def reason_label(self) -> str:
+        """The reason in the reader's language when it is one of the coded reasons."""
+        if self.reason in AccessReason.values:
+            return str(AccessReason(self.reason).label)
+        return self.reason

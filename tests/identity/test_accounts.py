@@ -3,6 +3,7 @@ Mon espace; staff must use a second factor."""
 
 import re
 import time
+
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core import mail
@@ -133,7 +134,8 @@ class TestStaffSecondFactor:
         assert response.url == reverse("mfa_authenticate")
         assert "_auth_user_id" not in client.session
         wrong = client.post(reverse("mfa_authenticate"), {"code": "000000"})
-        assert wrong.status_code == 200 and "_auth_user_id" not in client.session
+        assert wrong.status_code == 200
+        assert "_auth_user_id" not in client.session
         code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
         client.post(reverse("mfa_authenticate"), {"code": code})
         assert client.session["_auth_user_id"] == str(agent.pk)

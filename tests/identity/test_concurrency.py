@@ -43,8 +43,9 @@ def move_twice_at_once(resident, monkeypatch, *, lock: bool) -> list:
             actions.change_address(
                 actor=resident.user,
                 household=Household.objects.get(pk=resident.household_id),
-                address=actions.AddressInput(line1=f"{moved_in.day} rue Wilson", line2="",
-                                             postcode="46000", commune=commune),
+                address=actions.AddressInput(
+                    line1=f"{moved_in.day} rue Wilson", line2="", postcode="46000", commune=commune
+                ),
                 moved_in=moved_in,
             )
             outcomes.append("moved")
@@ -73,8 +74,9 @@ def test_with_the_lock_moves_are_serialised_and_history_stays_whole(monkeypatch)
     outcomes = move_twice_at_once(resident, monkeypatch, lock=True)
     assert "IntegrityError" not in outcomes
     assert "moved" in outcomes
-    addresses = list(HouseholdAddress.objects.filter(household=resident.household)
-                     .order_by("valid_from"))
+    addresses = list(
+        HouseholdAddress.objects.filter(household=resident.household).order_by("valid_from")
+    )
     assert sum(1 for a in addresses if a.valid_until is None) == 1
     # Periods follow each other with no gap and no overlap.
     for earlier, later in zip(addresses, addresses[1:], strict=False):

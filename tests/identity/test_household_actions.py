@@ -41,7 +41,8 @@ class TestRegisterResident:
         assert person.role == Person.Role.ADULT
         assert person.user == user
         current = queries.current_address(person.household)
-        assert current.commune == commune and current.valid_from == date(2024, 3, 1)
+        assert current.commune == commune
+        assert current.valid_from == date(2024, 3, 1)
         assert AuditEntry.objects.filter(action="household.created", household=person.household)
 
     def test_a_minor_cannot_hold_an_account_and_nothing_is_written(self):
@@ -88,7 +89,8 @@ class TestMembers:
         assert child.user is None
         assert Guardianship.objects.filter(guardian=parent, child=child).exists()
         entry = AuditEntry.objects.get(action="household.member_added")
-        assert entry.person == child and entry.actor == parent.user
+        assert entry.person == child
+        assert entry.actor == parent.user
 
     def test_a_partner_is_an_adult_of_the_same_household(self):
         parent = ResidentFactory()

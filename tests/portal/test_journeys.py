@@ -7,6 +7,7 @@ import tempfile
 import pytest
 from django.core import mail
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -21,10 +22,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--lang=en-GB",
-                 f"--user-data-dir={tempfile.mkdtemp(prefix='sesame-chromium-')}"]:
+    for flag in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--lang=en-GB",
+        f"--user-data-dir={tempfile.mkdtemp(prefix='sesame-chromium-')}",
+    ]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
@@ -48,11 +57,16 @@ def fill(browser, **fields):
 
 def test_a_parent_signs_up_completes_the_profile_and_adds_a_child(browser, live_server):
     CommuneFactory(name="Cahors", postcode="46000")
-    wait = WebDriverWait(browser, 15)
+    # htmx swaps elements under our feet: a stale reference just means "look again".
+    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
     browser.get(live_server.url + "/accounts/signup/")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
-    fill(browser, email="camille@example.org", password1="Une-phrase-longue-2026",
-         password2="Une-phrase-longue-2026")
+    fill(
+        browser,
+        email="camille@example.org",
+        password1="Une-phrase-longue-2026",
+        password2="Une-phrase-longue-2026",
+    )
     browser.find_element(By.CSS_SELECTOR, "main form [type=submit]").click()
     wait.until(lambda b: len(mail.outbox) == 1)
 
@@ -61,9 +75,16 @@ def test_a_parent_signs_up_completes_the_profile_and_adds_a_child(browser, live_
     browser.find_element(By.CSS_SELECTOR, "main form [type=submit]").click()
 
     wait.until(ec.url_contains("/mon-espace/bienvenue/"))
-    fill(browser, first_name="Camille", last_name="Martin", birth_date="1986-04-12",
-         line1="12 rue du Château du Roi", postcode="46000", commune="Cahors (46000)",
-         moved_in="2019-09-01")
+    fill(
+        browser,
+        first_name="Camille",
+        last_name="Martin",
+        birth_date="1986-04-12",
+        line1="12 rue du Château du Roi",
+        postcode="46000",
+        commune="Cahors (46000)",
+        moved_in="2019-09-01",
+    )
     browser.find_element(By.CSS_SELECTOR, "main form [type=submit]").click()
     wait.until(ec.url_contains("/mon-espace/"))
     assert "Camille" in browser.find_element(By.TAG_NAME, "h1").text

@@ -56,7 +56,11 @@ def _import_settings(**env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
     return subprocess.run(
         [sys.executable, "-c", "import portal.settings"],
-        cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -65,4 +69,6 @@ def test_production_refuses_the_demo_secret_key():
     assert refused.returncode != 0
     assert "SECRET_KEY" in refused.stderr
     assert _import_settings(DEBUG="1").returncode == 0
-    assert _import_settings(DEBUG="0", SECRET_KEY="a-real-secret-from-the-environment").returncode == 0
+    assert (
+        _import_settings(DEBUG="0", SECRET_KEY="a-real-secret-from-the-environment").returncode == 0
+    )
