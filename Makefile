@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint messages migrate demo totp clean check-python
+.PHONY: run test lint messages migrate demo totp tap clean check-python
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Sésame needs Python 3.11 or newer")'
@@ -51,6 +51,14 @@ lint: $(VENV)/.dev
 # Current second-factor code of a demo staff account: make totp EMAIL=accueil@demo.sesame.fr
 totp: $(VENV)/.runtime
 	@DEBUG=1 $(PY) manage.py demo_totp $(EMAIL) $(if $(SECRET),--secret,)
+
+# Tap the demo card at the first pool entrance of the running demo (make run in another
+# terminal). REPLAY=1 sends the previous message again; CARD= and ACCESS_POINT= pick others.
+SERVER ?= http://$(HOST):$(PORT)
+tap: $(VENV)/.runtime
+	@DEBUG=1 $(PY) manage.py simulate_tap --server $(SERVER) \
+		$(if $(CARD),--card $(CARD),) $(if $(ACCESS_POINT),--access-point $(ACCESS_POINT),) \
+		$(if $(REPLAY),--replay,)
 
 clean:
 	rm -rf $(VENV) var

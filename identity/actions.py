@@ -1,11 +1,8 @@
 """Every change to people, households, staff roles and the audit trail, one function per use
 case. Staff reads of personal data also live here, because each one writes an audit entry."""
 
-import hashlib
-import hmac
 import logging
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import queries
+from . import queries, tokens
 from .errors import Conflict, DomainError, Forbidden
 from .models import (
     AccessReason,
@@ -380,41 +377,26 @@ def revoke_staff_role(*, actor: User, grant: StaffRole) -> None:
 
 # --- API tokens ----------------------------------------------------------------------------
 
-TOKEN_PREFIX = "ses"  # noqa: S105 - a label, not a secret
-
-
-def hash_token_secret(secret: str) -> str:
-    """Tokens are long random strings, so one SHA-256 is enough (no password stretching)."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def split_token(raw: str) -> tuple[str, str] | None:
-    parts = raw.split("_", 2)  # the secret itself may contain "_"
-    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or not parts[2]:
-        return None
-    return parts[1], parts[2]
+API_TOKEN_LABEL = "ses"  # noqa: S105 - a label, not a secret
 
 
 def issue_api_token(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Returns the token row and its clear value, shown once and never stored."""
-    prefix = secrets.token_hex(6)
-    secret = secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user, name=name, prefix=prefix, key_hash=hash_token_secret(secret)
-    )
-    record_audit_entry(actor=user, action="api_token.issued", target=prefix)
-    return token, f"{TOKEN_PREFIX}_{prefix}_{secret}"
+    new = tokens.new_token(API_TOKEN_LABEL)
+    token = ApiToken.objects.create(user=user, name=name, prefix=new.prefix, key_hash=new.key_hash)
+    record_audit_entry(actor=user, action="api_token.issued", target=new.prefix)
+    return token, new.raw
 
 
 def authenticate_api_token(raw: str) -> User | None:
-    parsed = split_token(raw)
+    parsed = tokens.parse(raw, API_TOKEN_LABEL)
     if parsed is None:
         return None
     prefix, secret = parsed
     token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
-    if not hmac.compare_digest(token.key_hash, hash_token_secret(secret)):
+    if not tokens.matches(secret, token.key_hash):
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):

@@ -327,6 +327,21 @@ class ApiToken(models.Model):
 # --- Audit trail ---------------------------------------------------------------------------
 
 
+class AppendOnlyModel(models.Model):
+    """A log row: written once, never updated or deleted (audit entries, taps)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{type(self).__name__} rows are append-only.")
+
+
 class AccessReason(models.TextChoices):
     """Why a staff member opens a resident's file; stored as the code, shown translated."""
 
@@ -337,7 +352,7 @@ class AccessReason(models.TextChoices):
     PAYMENT = "payment", _("Payment or invoice query")
 
 
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnlyModel):
     """Who did or saw what, when, why and through which channel. Append-only."""
 
     class Channel(models.TextChoices):
@@ -369,14 +384,6 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action}#{self.pk}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Audit entries are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Audit entries are append-only.")
 
     @property
     def reason_label(self) -> str:

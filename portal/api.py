@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI
 
+from card.api import router as card_router
 from identity.api import router as identity_router
 from identity.errors import DomainError
 
@@ -33,3 +34,4 @@ def not_found(request, exc):
 
 
 api.add_router("/", identity_router)
+api.add_router("/", card_router)

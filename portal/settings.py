@@ -42,7 +42,7 @@ INSTALLED_APPS = [
     "portal",
     "kiosk",
     "card",
-    "services",
+    "services.catalog",
     "payments",
     "documents_vault",
     "identity",
@@ -208,6 +208,18 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Sésame <ne-pas-repon
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 SESAME_TERRITORY_NAME = os.environ.get("SESAME_TERRITORY_NAME", "Grand Cahors")
+
+# Cards: every card key is derived from this master key (AES-128, 32 hex digits). The demo key
+# is public, like the demo SECRET_KEY, and refused the same way.
+DEMO_CARD_MASTER_KEY = "5345534d452d44454d4f2d4b45592d31"  # noqa: S105
+SESAME_CARD_MASTER_KEY = os.environ.get("SESAME_CARD_MASTER_KEY", DEMO_CARD_MASTER_KEY)
+if not DEBUG and SESAME_CARD_MASTER_KEY == DEMO_CARD_MASTER_KEY:
+    raise ImproperlyConfigured(
+        "SESAME_CARD_MASTER_KEY is the public demo key while DEBUG is off: set it in the "
+        "environment (32 hexadecimal digits, kept in the town's key safe)."
+    )
+# The address a card's NDEF URL points to; a phone tapping the card opens this page.
+SESAME_CARD_URL = os.environ.get("SESAME_CARD_URL", "http://127.0.0.1:8000/c/")
 
 # Logs never carry what identifies a resident beyond an id (see README, "Privacy").
 LOGGING = {

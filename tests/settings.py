@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "sesame-test-key-only-for-the-test-suite")
+# A card master key of the test suite's own, not the demo one.
+os.environ.setdefault("SESAME_CARD_MASTER_KEY", "00112233445566778899aabbccddeeff")
 
 from portal.settings import *  # noqa: E402
 

@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from card import demo as card_demo
 from identity import demo
+from services.catalog import demo as catalog_demo
 
 
 class Command(BaseCommand):
@@ -11,6 +13,8 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("The demo data is for DEBUG installs only.")
         accounts = demo.load()
+        catalog_demo.load()
+        readers = card_demo.load()
         self.stdout.write(
             self.style.SUCCESS(f"\nSésame demo accounts (password for all: {demo.DEMO_PASSWORD})")
         )
@@ -21,3 +25,5 @@ class Command(BaseCommand):
             "  make totp EMAIL=agent.piscine@demo.sesame.fr\n"
             "(or add its TOTP secret to an authenticator app: make totp EMAIL=… SECRET=1)\n"
         )
+        self.stdout.write(f"Demo readers: {len(readers)} (tokens derived, see card/demo.py).")
+        self.stdout.write("Tap Camille's card at the first pool entrance: make tap\n")

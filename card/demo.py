@@ -1,0 +1,88 @@
+"""The demo's readers and cards (idempotent; after identity and catalogue demos).
+
+Demo readers have tokens derived from their fixed prefix, so `make tap` can act as any of
+them; real readers get random tokens (actions.register_reader)."""
+
+import hashlib
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from identity import tokens
+from identity.demo import RESIDENT_EMAIL
+from identity.models import Person
+from services.catalog.models import AccessPoint
+
+from .actions import READER_TOKEN_LABEL, _new_card_number
+from .models import Card, Reader
+
+DEMO_CARD_UID = "04A1B2C3D4E5F6"
+DEMO_READER_PREFIX = "demo"  # noqa: S105 - demo readers' token prefixes start with it
+
+
+def demo_reader_secret(prefix: str) -> str:
+    return hashlib.sha256(f"sesame-demo-reader:{prefix}".encode()).hexdigest()
+
+
+def demo_reader_token(reader: Reader) -> str:
+    if not reader.token_prefix.startswith(DEMO_READER_PREFIX):
+        raise ValueError("Only demo readers have a derivable token.")
+    return f"{READER_TOKEN_LABEL}_{reader.token_prefix}_{demo_reader_secret(reader.token_prefix)}"
+
+
+@dataclass(frozen=True)
+class DemoReader:
+    name: str
+    access_point: str
+    token: str
+
+
+@transaction.atomic
+def load() -> list[DemoReader]:
+    if not Reader.objects.exists():
+        kinds = {
+            AccessPoint.Kind.ENTRANCE: Reader.Kind.GATE,
+            AccessPoint.Kind.EXIT: Reader.Kind.GATE,
+            AccessPoint.Kind.DESK: Reader.Kind.DESK,
+        }
+        for index, point in enumerate(
+            AccessPoint.objects.select_related("facility").order_by("pk")
+        ):
+            prefix = f"{DEMO_READER_PREFIX}{index + 1:08d}"
+            Reader.objects.create(
+                name=f"{point.facility.name} — {point.name}",
+                kind=kinds[point.kind],
+                access_point=point,
+                token_prefix=prefix,
+                token_hash=tokens.hash_secret(demo_reader_secret(prefix)),
+            )
+        camille = Person.objects.get(user__email=RESIDENT_EMAIL)
+        now = timezone.now()
+        Card.objects.create(
+            number=_new_card_number(),
+            holder=camille,
+            kind=Card.Kind.NFC,
+            status=Card.Status.ACTIVE,
+            uid=DEMO_CARD_UID,
+            requested_by=camille.user,
+            validated_at=now,
+            produced_at=now,
+            activated_at=now,
+            expires_on=timezone.localdate().replace(year=timezone.localdate().year + 6),
+        )
+        alex = camille.household.members.get(first_name="Alex")
+        Card.objects.create(
+            number=_new_card_number(),
+            holder=alex,
+            kind=Card.Kind.PHONE,
+            status=Card.Status.ACTIVE,
+            requested_by=camille.user,
+            activated_at=now,
+        )
+    return [
+        DemoReader(reader.name, reader.access_point.public_id, demo_reader_token(reader))
+        for reader in Reader.objects.select_related("access_point").filter(
+            token_prefix__startswith=DEMO_READER_PREFIX
+        )
+    ]
