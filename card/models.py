@@ -77,8 +77,9 @@ class Card(models.Model):
                 name="one_live_card_per_holder_and_kind",
             ),
             models.CheckConstraint(
+                # A request can be rejected, or revoked, before any chip was encoded.
                 condition=Q(kind="phone")
-                | Q(status__in=["requested", "validated", "rejected"])
+                | Q(status__in=["requested", "validated", "rejected", "revoked"])
                 | Q(uid__isnull=False),
                 name="produced_cards_have_a_uid",
             ),

@@ -1,9 +1,15 @@
 """Reads about cards shared by pages, the API and snapshots."""
 
+from dataclasses import dataclass, field
+
 from django.core import signing
 from django.urls import reverse
 
-from .models import Card
+from identity.models import AuditEntry, Person
+from identity.permissions import Capability, has_capability
+from services.catalog.models import AccessPoint
+
+from .models import Card, Tap
 
 PHOTO_URL_MAX_AGE = 300  # seconds: long enough for a desk screen, too short to be passed on
 _photo_signer = signing.TimestampSigner(salt="sesame.card.photo")
@@ -25,3 +31,95 @@ def photo_signature_is_valid(card_public_id: str, token: str) -> bool:
 
 def cards_of_holders(holder_ids: list[int]):
     return Card.objects.filter(holder_id__in=holder_ids).select_related("holder")
+
+
+# --- Staff desk ----------------------------------------------------------------------------
+
+DESK_HISTORY_LENGTH = 10
+
+
+def desk_access_points(user) -> list[AccessPoint]:
+    """The access points where `user` may check cards: SCAN_CARDS at their facility."""
+    points = AccessPoint.objects.select_related("facility").order_by("facility__name", "name")
+    return [
+        point
+        for point in points
+        if has_capability(user, Capability.SCAN_CARDS, facility=point.facility)
+    ]
+
+
+def desk_taps(access_point: AccessPoint, *, limit: int = DESK_HISTORY_LENGTH) -> list[Tap]:
+    """The newest taps at an access point (readers' and staff's), newest first."""
+    return list(
+        Tap.objects.filter(access_point=access_point)
+        .select_related("card")
+        .order_by("-received_at", "-pk")[:limit]
+    )
+
+
+# --- Card pages (Mes cartes, the Mon espace panel, the clerk's card desk) -------------------
+
+
+def people_acted_for(person: Person) -> list[Person]:
+    """The resident and the children they are a guardian of: whose cards they manage
+    (identity.permissions.can_act_for decides the same way)."""
+    wards = Person.objects.filter(guardians__guardian=person).order_by("birth_date", "pk")
+    return [person, *wards]
+
+
+@dataclass
+class HolderCards:
+    """One person's cards as Mes cartes shows them: the live card and phone pass (at most
+    one of each, a database constraint), and the ended ones."""
+
+    person: Person
+    card: Card | None = None
+    phone_pass: Card | None = None
+    history: list[Card] = field(default_factory=list)
+
+    @property
+    def live(self) -> list[Card]:
+        return [card for card in (self.card, self.phone_pass) if card is not None]
+
+
+def cards_overview(person: Person) -> list[HolderCards]:
+    """The cards of a resident and of the children in their care, in two queries."""
+    people = people_acted_for(person)
+    rows = {someone.pk: HolderCards(person=someone) for someone in people}
+    for card in Card.objects.filter(holder_id__in=rows).order_by("-requested_at", "-pk"):
+        row = rows[card.holder_id]
+        card.holder = row.person
+        if card.status not in Card.LIVE_STATUSES:
+            row.history.append(card)
+        elif card.kind == Card.Kind.NFC:
+            row.card = card
+        else:
+            row.phone_pass = card
+    _attach_rejection_reasons([card for row in rows.values() for card in row.history])
+    return list(rows.values())
+
+
+def _attach_rejection_reasons(cards: list[Card]) -> None:
+    """A rejected request tells the resident why: the clerk's reason is in the audit entry."""
+    rejected = {card.number: card for card in cards if card.status == Card.Status.REJECTED}
+    if not rejected:
+        return
+    for number, reason in AuditEntry.objects.filter(
+        action="card.rejected", target__in=rejected
+    ).values_list("target", "reason"):
+        rejected[number].rejection_reason = reason
+
+
+def live_cards_for(person: Person) -> list[Card]:
+    """The live cards and passes of a resident and of the children in their care (the cards
+    panel of Mon espace)."""
+    return [card for row in cards_overview(person) for card in row.live]
+
+
+def card_queue(status: str):
+    """Physical cards at one step of production, oldest request first (the clerk's queue)."""
+    return (
+        Card.objects.filter(kind=Card.Kind.NFC, status=status)
+        .select_related("holder")
+        .order_by("requested_at", "pk")
+    )

@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
+from card import queries as card_queries
 from identity import queries
 from identity.permissions import (
     Capability,
@@ -32,7 +33,12 @@ def home(request):
     return render(
         request,
         "portal/home.html",
-        {"person": person, "overview": overview, "panels": PANELS},
+        {
+            "person": person,
+            "overview": overview,
+            "panels": PANELS,
+            "panel_cards": card_queries.live_cards_for(person),
+        },
     )
 
 
@@ -48,6 +54,9 @@ def staff_home(request):
         {
             "roles": active_roles(request.user),
             "can_search": Capability.SEARCH_RESIDENTS in granted,
+            "can_scan": Capability.SCAN_CARDS in granted,
+            "can_manage_cards": Capability.EDIT_RESIDENT_FILE in granted,
+            "can_follow_attendance": Capability.VIEW_ATTENDANCE in granted,
             "granted": sorted(granted),
         },
     )

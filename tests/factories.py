@@ -1,11 +1,17 @@
 """Factories for the test suite: build what a test needs, nothing more."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import factory
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.utils import timezone
 
+from card import keys as card_keys
+from card import sun
+from card.actions import READER_TOKEN_LABEL, luhn_check_digit
+from card.models import Card, Reader
+from identity import tokens
 from identity.models import (
     Commune,
     Facility,
@@ -16,6 +22,7 @@ from identity.models import (
     Territory,
     User,
 )
+from services.catalog.models import AccessPoint, Entitlement
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -122,3 +129,85 @@ def staff_user(role: str, *, facility: Facility | None = None, second_factor: bo
     if second_factor:
         with_totp(grant.user)
     return grant.user
+
+
+# --- Catalogue and cards --------------------------------------------------------------------
+class AccessPointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AccessPoint
+
+    facility = factory.SubFactory(FacilityFactory)
+    name = "Entrée"
+    kind = AccessPoint.Kind.ENTRANCE
+
+
+def _card_number(n: int) -> str:
+    body = f"9250{n:011d}"
+    return body + luhn_check_digit(body)
+
+
+class CardFactory(factory.django.DjangoModelFactory):
+    """An active NFC card with a chip UID, unless told otherwise."""
+
+    class Meta:
+        model = Card
+
+    holder = factory.SubFactory(ResidentFactory)
+    number = factory.Sequence(_card_number)
+    kind = Card.Kind.NFC
+    status = Card.Status.ACTIVE
+    uid = factory.Sequence(lambda n: f"04{n:012X}")
+    expires_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=365 * 6))
+
+
+class PhonePassFactory(CardFactory):
+    kind = Card.Kind.PHONE
+    uid = None
+
+
+class EntitlementFactory(factory.django.DjangoModelFactory):
+    """A 10-entry pool book valid this year, unless told otherwise."""
+
+    class Meta:
+        model = Entitlement
+
+    holder = factory.SubFactory(ResidentFactory)
+    kind = Entitlement.Kind.ENTRIES
+    facility_kind = Facility.Kind.POOL
+    label = "Carnet 10 entrées"
+    valid_from = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
+    valid_until = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=300))
+    entries_total = 10
+    entries_left = 10
+
+
+class PassFactory(EntitlementFactory):
+    kind = Entitlement.Kind.PASS
+    label = "Pass annuel piscines"
+    entries_total = None
+    entries_left = None
+
+
+def reader_with_token(*, access_point=None, kind: str = Reader.Kind.GATE) -> tuple[Reader, str]:
+    """A registered reader and its bearer token."""
+    new = tokens.new_token(READER_TOKEN_LABEL)
+    reader = Reader.objects.create(
+        name="Portique",
+        kind=kind,
+        access_point=access_point or AccessPointFactory(),
+        token_prefix=new.prefix,
+        token_hash=new.key_hash,
+    )
+    return reader, new.raw
+
+
+def sun_url(card: Card, counter: int) -> str:
+    """What the card emits on its tap number `counter` (keys derived like the server's)."""
+    uid = bytes.fromhex(card.uid)
+    return sun.build_sun_url(
+        "https://sesame.example.fr/c/",
+        meta_read_key=card_keys.meta_read_key(),
+        file_read_key=card_keys.card_file_read_key(uid),
+        uid=uid,
+        counter=counter,
+    )

@@ -97,3 +97,28 @@ def test_the_administrator_reaches_the_django_admin(client, accounts):
     log_in(client, accounts["admin@demo.sesame.fr"])
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/identity/staffrole/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("email", "links", "absent"),
+    [
+        (
+            "agent.piscine@demo.sesame.fr",
+            ["card:desk_list", "card:offline_taps"],
+            ["identity:staff_search", "card:clerk_home"],
+        ),
+        (
+            "accueil@demo.sesame.fr",
+            ["card:desk_list", "identity:staff_search", "card:clerk_home"],
+            ["card:offline_taps"],
+        ),
+        ("regisseur@demo.sesame.fr", [], ["card:desk_list", "card:clerk_home"]),
+    ],
+)
+def test_the_staff_home_links_to_what_the_role_may_do(client, accounts, email, links, absent):
+    log_in(client, accounts[email])
+    page = client.get(reverse("portal:staff_home")).content.decode()
+    for name in links:
+        assert f'href="{reverse(name)}"' in page
+    for name in absent:
+        assert f'href="{reverse(name)}"' not in page

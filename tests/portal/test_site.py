@@ -53,7 +53,11 @@ def test_every_page_carries_a_strict_content_security_policy(client):
 
 
 def _import_settings(**env) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DEBUG", "SESAME_CARD_MASTER_KEY"}
+    }
     return subprocess.run(
         [sys.executable, "-c", "import portal.settings"],
         cwd=ROOT,
@@ -69,6 +73,14 @@ def test_production_refuses_the_demo_secret_key():
     assert refused.returncode != 0
     assert "SECRET_KEY" in refused.stderr
     assert _import_settings(DEBUG="1").returncode == 0
-    assert (
-        _import_settings(DEBUG="0", SECRET_KEY="a-real-secret-from-the-environment").returncode == 0
-    )
+    real_keys = {
+        "SECRET_KEY": "a-real-secret-from-the-environment",
+        "SESAME_CARD_MASTER_KEY": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    }
+    assert _import_settings(DEBUG="0", **real_keys).returncode == 0
+
+
+def test_production_refuses_the_demo_card_master_key():
+    refused = _import_settings(DEBUG="0", SECRET_KEY="a-real-secret-from-the-environment")
+    assert refused.returncode != 0
+    assert "SESAME_CARD_MASTER_KEY" in refused.stderr

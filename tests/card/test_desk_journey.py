@@ -1,0 +1,162 @@
+"""The staff desk in a real browser (Debian's chromium, driven by selenium): htmx, the desk's
+script and the Content-Security-Policy all in play."""
+
+import tempfile
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+from card import keys, sun
+from card.actions import luhn_check_digit, process_tap
+from card.models import Card, Reader, Tap
+from identity import tokens
+from identity.models import Facility, StaffRole
+from services.catalog.models import AccessPoint, Entitlement
+from tests.factories import FacilityFactory, ResidentFactory, staff_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--lang=en-GB",
+        "--window-size=1280,1000",
+        f"--user-data-dir={tempfile.mkdtemp(prefix='sesame-chromium-')}",
+    ]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def log_in(browser, client, live_server, user):
+    """A staff session made by Django's test client, handed to the browser as its cookie (the
+    login form and its TOTP step are covered by the account tests)."""
+    client.force_login(user)
+    browser.get(live_server.url + reverse("account_login"))  # be on the site to set a cookie
+    browser.add_cookie(
+        {
+            "name": settings.SESSION_COOKIE_NAME,
+            "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            "path": "/",
+        }
+    )
+
+
+def test_an_agent_types_a_card_number_and_sees_granted_in_large_type(browser, client, live_server):
+    pool = FacilityFactory(name="Piscine de Cahors", kind=Facility.Kind.POOL)
+    entrance = AccessPoint.objects.create(
+        facility=pool, name="Entrée", kind=AccessPoint.Kind.ENTRANCE
+    )
+    agent = staff_user(StaffRole.Role.POOL_AGENT, facility=pool)
+    body = f"9250{42:011d}"
+    number = body + luhn_check_digit(body)
+    holder = ResidentFactory(first_name="Léa", last_name="Martin")
+    card = Card.objects.create(
+        number=number,
+        holder=holder,
+        kind=Card.Kind.NFC,
+        status=Card.Status.ACTIVE,
+        uid="04000000000042",
+        expires_on=timezone.localdate() + timedelta(days=365),
+    )
+    today = timezone.localdate()
+    book = Entitlement.objects.create(
+        holder=holder,
+        kind=Entitlement.Kind.ENTRIES,
+        facility_kind=Facility.Kind.POOL,
+        label="Carnet 10 entrées",
+        valid_from=today - timedelta(days=1),
+        valid_until=today + timedelta(days=100),
+        entries_total=10,
+        entries_left=10,
+    )
+    with translation.override(settings.LANGUAGE_CODE):  # the site speaks French by default
+        granted_label = gettext("Granted")
+        refused_label = gettext("Refused")
+
+    log_in(browser, client, live_server, agent)
+    browser.get(live_server.url + reverse("card:desk", args=[entrance.public_id]))
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
+    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
+
+    # The cursor waits in the number field; the agent types and presses Enter.
+    field = browser.switch_to.active_element
+    assert field.get_attribute("id") == "desk-credential"
+    browser.execute_script("window.deskPageMark = 'still here'")
+    field.send_keys(" ".join(number[i : i + 4] for i in range(0, 16, 4)), Keys.ENTER)
+
+    verdict = wait.until(
+        lambda b: b.find_element(By.CSS_SELECTOR, "#desk-decision [data-decision=granted]")
+    )
+    label = verdict.find_element(By.CSS_SELECTOR, ".desk-verdict-label")
+    assert granted_label in label.text
+    assert float(label.value_of_css_property("font-size").removesuffix("px")) >= 48
+    assert "Léa" in verdict.text
+    assert "Martin" not in verdict.text
+    assert browser.execute_script("return window.deskPageMark") == "still here"  # no reload
+    # The field is emptied and focused again for the next person.
+    wait.until(lambda b: b.switch_to.active_element.get_attribute("id") == "desk-credential")
+    assert browser.find_element(By.ID, "desk-credential").get_attribute("value") == ""
+    book.refresh_from_db()
+    assert book.entries_left == 9
+    assert Tap.objects.get().credential == Tap.Credential.NUMBER
+
+    # The screen follows the reader at this entrance: a cloned card message is refused there.
+    new = tokens.new_token("rdr")
+    reader = Reader.objects.create(
+        name="Portique",
+        kind=Reader.Kind.GATE,
+        access_point=entrance,
+        token_prefix=new.prefix,
+        token_hash=new.key_hash,
+    )
+    uid = bytes.fromhex(card.uid)
+    message = sun.build_sun_url(
+        "https://sesame.example.fr/c/",
+        meta_read_key=keys.meta_read_key(),
+        file_read_key=keys.card_file_read_key(uid),
+        uid=uid,
+        counter=1,
+    )
+    for tap_id in ["gate-1", "gate-2"]:
+        process_tap(
+            reader=reader, credential=message, client_tap_id=tap_id, reader_time=timezone.now()
+        )
+    refused = wait.until(
+        lambda b: b.find_element(By.CSS_SELECTOR, "#desk-decision [data-decision=refused]")
+    )
+    assert refused_label in refused.text
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#desk-history tbody tr")) == 3
+
+    # The camera button is shown only where the browser can read QR codes with a camera.
+    camera = browser.find_element(By.CSS_SELECTOR, "[data-desk-camera]")
+    can_scan = browser.execute_script("return 'BarcodeDetector' in window")
+    if not can_scan:
+        assert not camera.is_displayed()
+
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []  # no CSP violation, no script error
