@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint messages migrate demo totp tap clean check-python
+.PHONY: run test lint messages migrate demo totp tap bench-taps clean check-python
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Sésame needs Python 3.11 or newer")'
@@ -59,6 +59,13 @@ tap: $(VENV)/.runtime
 	@DEBUG=1 $(PY) manage.py simulate_tap --server $(SERVER) \
 		$(if $(CARD),--card $(CARD),) $(if $(ACCESS_POINT),--access-point $(ACCESS_POINT),) \
 		$(if $(REPLAY),--replay,)
+
+# Tap throughput and latency against gunicorn on PostgreSQL, with the framework ceiling and
+# the least work a tap can do as references (bench/README.md). Its own database, sesame_bench,
+# on the server of DATABASE_URL (or 127.0.0.1); BENCH_DATABASE_URL= picks another, BENCH_ARGS=
+# passes options (python -m bench.taps --help). Under 3 minutes; exits 0 when a target is missed.
+bench-taps: $(VENV)/.runtime
+	$(PY) -m bench.taps $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

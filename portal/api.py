@@ -1,5 +1,6 @@
 """The one NinjaAPI of Sésame, under /api/v1/. Each app contributes its router."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI
@@ -35,3 +36,9 @@ def not_found(request, exc):
 
 api.add_router("/", identity_router)
 api.add_router("/", card_router)
+
+if settings.SESAME_BENCH_ENDPOINTS:
+    # `make bench-taps`' reference endpoints (bench/README.md); off unless that env var is set.
+    from .bench_api import router as bench_router
+
+    api.add_router("/", bench_router)

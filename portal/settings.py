@@ -221,6 +221,10 @@ if not DEBUG and SESAME_CARD_MASTER_KEY == DEMO_CARD_MASTER_KEY:
 # The address a card's NDEF URL points to; a phone tapping the card opens this page.
 SESAME_CARD_URL = os.environ.get("SESAME_CARD_URL", "http://127.0.0.1:8000/c/")
 
+# `make bench-taps` only: mounts its reference endpoints (portal/bench_api.py) under
+# /api/v1/bench/. Never set in production.
+SESAME_BENCH_ENDPOINTS = env_bool("SESAME_BENCH_ENDPOINTS")
+
 # Logs never carry what identifies a resident beyond an id (see README, "Privacy").
 LOGGING = {
     "version": 1,
