@@ -172,3 +172,12 @@ def test_no_credential_makes_the_endpoint_fail(reader_and_token, credential):
     assert response.status_code in (200, 422)
     if response.status_code == 200:
         assert response.json()["granted"] is False
+
+
+def test_a_reader_reports_when_it_was_last_seen(client, reader_and_token, monkeypatch):
+    monkeypatch.setattr(actions, "_heartbeats", {})
+    reader, token = reader_and_token
+    assert reader.last_seen_at is None
+    post(client, token, credential="anything")
+    reader.refresh_from_db()
+    assert reader.last_seen_at is not None
