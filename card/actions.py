@@ -496,26 +496,41 @@ def _claim_counter(*, kind: str, key: str, counter: int) -> ClaimedCard | None:
     return ClaimedCard(row[0], row[1], row[2], row[3], row[4], expires_on, row[6], row[7])
 
 
-def _response(
+def _log_tap(
     *,
-    client_tap_id: str,
     reader: Reader | None,
+    client_tap_id: str,
     access_point: AccessPoint,
     at: datetime,
+    reader_time: datetime,
+    credential: str,
     granted: bool,
     reason: str,
+    card: "ClaimedCard | Card | None" = None,
     first_name: str | None = None,
-    card_public_id: str | None = None,
     decision: AccessDecision | None = None,
+    counter: int | None = None,
     flags: list[str] | None = None,
+    counter_jump: bool = False,
+    offline: bool = False,
+    not_honoured: bool = False,
+    staff: User | None = None,
+    staff_reason: str = "",
 ) -> dict:
+    """Write the tap to the log and return the answer it records — the one a retried tap id
+    gets back. The holder is named by first name only; staff desks also get the card id for
+    the photo (gates and kiosks never do)."""
     holder = None
     if first_name is not None:
         holder = {"first_name": first_name}
         if reader is None or reader.kind == Reader.Kind.DESK:
-            # Staff desks check the face against the photo; gates and kiosks never see it.
-            holder["photo"] = card_public_id
-    return {
+            holder["photo"] = card.public_id if card is not None else None
+    flags = list(flags or [])
+    if counter_jump and "counter_jump" not in flags:
+        flags.append("counter_jump")
+    if not_honoured:
+        flags.append("not_honoured")
+    response = {
         "tap_id": client_tap_id,
         "granted": granted,
         "reason": reason,
@@ -523,46 +538,50 @@ def _response(
         "access_point": access_point.public_id,
         "holder": holder,
         "entitlement": decision.as_dict() if decision and decision.entitlement_id else None,
-        "flags": flags or [],
+        "flags": flags,
     }
-
-
-def _record(
-    *,
-    reader,
-    client_tap_id,
-    access_point,
-    at,
-    reader_time,
-    response,
-    credential,
-    card_pk=None,
-    holder_id=None,
-    counter=None,
-    offline=False,
-    not_honoured=False,
-    staff=None,
-    staff_reason="",
-    counter_jump=False,
-) -> Tap:
-    return Tap.objects.create(
+    Tap.objects.create(
         reader=reader,
         client_tap_id=client_tap_id,
         access_point=access_point,
-        card_id=card_pk,
-        holder_id=holder_id,
+        card_id=card.pk if card is not None else None,
+        holder_id=card.holder_id if card is not None else None,
         credential=credential,
         counter=counter,
         reader_time=reader_time,
         received_at=at,
-        granted=response["granted"],
-        reason=response["reason"],
+        granted=granted,
+        reason=reason,
         counter_jump=counter_jump,
         offline=offline,
         not_honoured=not_honoured,
         staff=staff,
         staff_reason=staff_reason,
         response=response,
+    )
+    return response
+
+
+def _audit_refusal(
+    reason: str,
+    *,
+    holder_id: int | None,
+    reader: Reader | None,
+    access_point: AccessPoint,
+    staff: User | None = None,
+) -> None:
+    """Refusals worth a look (SECURITY_REFUSALS) go to the audit trail and the log."""
+    if reason not in SECURITY_REFUSALS:
+        return
+    record_audit_entry(
+        actor=staff,
+        action=f"tap.refused.{reason}",
+        person=Person.objects.filter(pk=holder_id).first() if holder_id else None,
+        target=f"reader:{reader.public_id}" if reader else f"access_point:{access_point.public_id}",
+        channel=AuditEntry.Channel.COUNTER if staff else AuditEntry.Channel.SYSTEM,
+    )
+    logger.warning(
+        "tap refused reason=%s reader=%s holder=%s", reason, getattr(reader, "pk", None), holder_id
     )
 
 
@@ -721,50 +740,29 @@ def _process_tap(
         card: ClaimedCard | Card | None = None,
         counter: int | None = None,
         first_name: str | None = None,
-        flags: list[str] | None = None,
+        counter_jump: bool = False,
     ) -> dict:
         previous = _existing_answer(reader, client_tap_id)
         if previous is not None:
             return previous
-        holder_id = getattr(card, "holder_id", None)
-        response = _response(
-            client_tap_id=client_tap_id,
-            reader=reader,
-            access_point=access_point,
-            at=at,
+        response = _log_tap(
+            credential=kind,
             granted=False,
             reason=reason,
+            card=card,
             first_name=first_name,
-            card_public_id=getattr(card, "public_id", None),
-            flags=flags,
-        )
-        if offline_granted:
-            response["flags"].append("not_honoured")
-        _record(
-            response=response,
-            credential=kind,
-            card_pk=getattr(card, "pk", None),
-            holder_id=holder_id,
             counter=counter,
+            counter_jump=counter_jump,
             not_honoured=bool(offline_granted),
             **common,
         )
-        if reason in SECURITY_REFUSALS:
-            record_audit_entry(
-                actor=staff,
-                action=f"tap.refused.{reason}",
-                person=Person.objects.filter(pk=holder_id).first() if holder_id else None,
-                target=f"reader:{reader.public_id}"
-                if reader
-                else f"access_point:{access_point.public_id}",
-                channel=AuditEntry.Channel.COUNTER if staff else AuditEntry.Channel.SYSTEM,
-            )
-            logger.warning(
-                "tap refused reason=%s reader=%s card=%s",
-                reason,
-                getattr(reader, "pk", None),
-                getattr(card, "pk", None),
-            )
+        _audit_refusal(
+            reason,
+            holder_id=getattr(card, "holder_id", None),
+            reader=reader,
+            access_point=access_point,
+            staff=staff,
+        )
         return response
 
     try:
@@ -798,14 +796,11 @@ def _process_tap(
             reason = "unknown_card" if card is None else "replay"
             return refuse(reason, kind=presented.kind, card=card, counter=presented.counter)
 
-    flags = []
     counter_jump = (
         presented.kind == "sun"
         and claimed.previous_counter >= 0
         and presented.counter - claimed.previous_counter > COUNTER_JUMP_THRESHOLD
     )
-    if counter_jump:
-        flags.append("counter_jump")
     unusable = _card_refusal(
         status=claimed.status, expires_on=claimed.expires_on, day=timezone.localdate(at)
     )
@@ -819,36 +814,22 @@ def _process_tap(
             card=claimed,
             counter=presented.counter,
             first_name=claimed.first_name,
-            flags=flags,
+            counter_jump=counter_jump,
         )
 
     decision = decide(holder_id=claimed.holder_id, access_point=access_point, at=at)
-    not_honoured = bool(offline_granted) and not decision.granted
-    if not_honoured:
-        flags.append("not_honoured")
-    response = _response(
-        client_tap_id=client_tap_id,
-        reader=reader,
-        access_point=access_point,
-        at=at,
+    return _log_tap(
+        credential=presented.kind,
         granted=decision.granted,
         reason=decision.reason,
+        card=claimed,
         first_name=claimed.first_name,
-        card_public_id=claimed.public_id,
         decision=decision,
-        flags=flags,
-    )
-    _record(
-        response=response,
-        credential=presented.kind,
-        card_pk=claimed.pk,
-        holder_id=claimed.holder_id,
         counter=presented.counter,
         counter_jump=counter_jump,
-        not_honoured=not_honoured,
+        not_honoured=bool(offline_granted) and not decision.granted,
         **common,
     )
-    return response
 
 
 # --- Staff desk ----------------------------------------------------------------------------
@@ -932,36 +913,27 @@ def _staff_check_number(*, actor: User, access_point: AccessPoint, number: str, 
         decision = None
         if refusal is None:
             decision = decide(holder_id=card.holder_id, access_point=access_point, at=at)
-        response = _response(
-            client_tap_id=client_tap_id,
-            reader=None,
-            access_point=access_point,
-            at=at,
-            granted=decision.granted if decision else False,
-            reason=decision.reason if decision else refusal,
-            first_name=card.holder.first_name if card else None,
-            card_public_id=card.public_id if card else None,
-            decision=decision,
-        )
-        _record(
+        response = _log_tap(
             reader=None,
             client_tap_id=client_tap_id,
             access_point=access_point,
             at=at,
             reader_time=at,
-            response=response,
             credential=Tap.Credential.NUMBER,
-            card_pk=card.pk if card else None,
-            holder_id=card.holder_id if card else None,
+            granted=decision.granted if decision else False,
+            reason=decision.reason if decision else refusal,
+            card=card,
+            first_name=card.holder.first_name if card else None,
+            decision=decision,
             staff=actor,
         )
-        if refusal in SECURITY_REFUSALS:
-            record_audit_entry(
-                actor=actor,
-                action=f"tap.refused.{refusal}",
-                person=card.holder if card else None,
-                target=f"access_point:{access_point.public_id}",
-                channel=AuditEntry.Channel.COUNTER,
+        if refusal is not None:
+            _audit_refusal(
+                refusal,
+                holder_id=card.holder_id if card else None,
+                reader=None,
+                access_point=access_point,
+                staff=actor,
             )
     return response
 
@@ -1011,28 +983,18 @@ def record_manual_entry(
         )
         if unusable is not None:
             flags.append(unusable)
-    client_tap_id = uuid.uuid4().hex
-    response = _response(
-        client_tap_id=client_tap_id,
+    response = _log_tap(
         reader=None,
-        access_point=access_point,
-        at=now,
-        granted=True,
-        reason="manual_entry",
-        first_name=card.holder.first_name if card else None,
-        card_public_id=card.public_id if card else None,
-        flags=flags,
-    )
-    _record(
-        reader=None,
-        client_tap_id=client_tap_id,
+        client_tap_id=uuid.uuid4().hex,
         access_point=access_point,
         at=now,
         reader_time=now,
-        response=response,
         credential=Tap.Credential.MANUAL,
-        card_pk=card.pk if card else None,
-        holder_id=card.holder_id if card else None,
+        granted=True,
+        reason="manual_entry",
+        card=card,
+        first_name=card.holder.first_name if card else None,
+        flags=flags,
         staff=actor,
         staff_reason=reason,
     )
