@@ -1,5 +1,6 @@
 import os
 import shutil
+import tempfile
 
 import pytest
 from django.db import connection
@@ -39,3 +40,36 @@ def _fresh_caches():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def browser():
+    """Debian's headless chromium, driven by selenium, with a profile of its own and its console
+    log kept (tests assert it holds no CSP violation or script error). Selenium is imported here
+    so that only the browser tests need it."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="sesame-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--lang=en-GB",
+        "--window-size=1280,1000",
+        f"--user-data-dir={profile}",
+    ]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)

@@ -1,10 +1,13 @@
 """Factories for the test suite: build what a test needs, nothing more."""
 
+import json
+import uuid
 from datetime import date, timedelta
 
 import factory
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.conf import settings
 from django.utils import timezone
 
 from card import keys as card_keys
@@ -141,7 +144,8 @@ class AccessPointFactory(factory.django.DjangoModelFactory):
     kind = AccessPoint.Kind.ENTRANCE
 
 
-def _card_number(n: int) -> str:
+def card_number(n: int) -> str:
+    """The n-th card number of the territory: 9250, eleven digits, the Luhn check digit."""
     body = f"9250{n:011d}"
     return body + luhn_check_digit(body)
 
@@ -153,7 +157,7 @@ class CardFactory(factory.django.DjangoModelFactory):
         model = Card
 
     holder = factory.SubFactory(ResidentFactory)
-    number = factory.Sequence(_card_number)
+    number = factory.Sequence(card_number)
     kind = Card.Kind.NFC
     status = Card.Status.ACTIVE
     uid = factory.Sequence(lambda n: f"04{n:012X}")
@@ -161,15 +165,22 @@ class CardFactory(factory.django.DjangoModelFactory):
 
 
 class PhonePassFactory(CardFactory):
+    """An active phone pass: no chip, and no expiry date (as issue_phone_pass makes them)."""
+
     kind = Card.Kind.PHONE
     uid = None
+    expires_on = None
 
 
 class EntitlementFactory(factory.django.DjangoModelFactory):
-    """A 10-entry pool book valid this year, unless told otherwise."""
+    """A 10-entry pool book valid this year, unless told otherwise (`entries=N`: an N-entry
+    book, still full)."""
 
     class Meta:
         model = Entitlement
+
+    class Params:
+        entries = 10
 
     holder = factory.SubFactory(ResidentFactory)
     kind = Entitlement.Kind.ENTRIES
@@ -177,8 +188,8 @@ class EntitlementFactory(factory.django.DjangoModelFactory):
     label = "Carnet 10 entrées"
     valid_from = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
     valid_until = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=300))
-    entries_total = 10
-    entries_left = 10
+    entries_total = factory.SelfAttribute("entries")
+    entries_left = factory.SelfAttribute("entries")
 
 
 class PassFactory(EntitlementFactory):
@@ -188,26 +199,55 @@ class PassFactory(EntitlementFactory):
     entries_left = None
 
 
-def reader_with_token(*, access_point=None, kind: str = Reader.Kind.GATE) -> tuple[Reader, str]:
-    """A registered reader and its bearer token."""
+def reader_with_token(
+    *, access_point=None, facility: Facility | None = None, kind: str = Reader.Kind.GATE
+) -> tuple[Reader, str]:
+    """A registered reader (a gate at a pool entrance, unless told) and its bearer token."""
     new = tokens.new_token(READER_TOKEN_LABEL)
+    if access_point is None:
+        access_point = AccessPointFactory(**({"facility": facility} if facility else {}))
     reader = Reader.objects.create(
         name="Portique",
         kind=kind,
-        access_point=access_point or AccessPointFactory(),
+        access_point=access_point,
         token_prefix=new.prefix,
         token_hash=new.key_hash,
     )
     return reader, new.raw
 
 
-def sun_url(card: Card, counter: int) -> str:
-    """What the card emits on its tap number `counter` (keys derived like the server's)."""
-    uid = bytes.fromhex(card.uid)
+def chip_url(uid: str, counter: int, *, base: str | None = None) -> str:
+    """The URL a chip personalised by Sésame emits on its tap number `counter` (keys derived
+    like the server's), at `base` (settings.SESAME_CARD_URL unless told)."""
+    raw = bytes.fromhex(uid)
     return sun.build_sun_url(
-        "https://sesame.example.fr/c/",
+        base or settings.SESAME_CARD_URL,
         meta_read_key=card_keys.meta_read_key(),
-        file_read_key=card_keys.card_file_read_key(uid),
-        uid=uid,
+        file_read_key=card_keys.card_file_read_key(raw),
+        uid=raw,
         counter=counter,
+    )
+
+
+def sun_url(card: Card, counter: int) -> str:
+    """What the card emits on its tap number `counter`, at the test address of the cards."""
+    return chip_url(card.uid, counter, base="https://sesame.example.fr/c/")
+
+
+# --- A reader's requests --------------------------------------------------------------------
+def bearer(token: str) -> dict:
+    """The header a reader authenticates with."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def post_tap(client, token: str | None, **body):
+    """POST /api/v1/taps as a reader does: a fresh tap id and the reader's clock unless told;
+    no Authorization header without a token."""
+    body.setdefault("tap_id", str(uuid.uuid4()))
+    body.setdefault("reader_time", timezone.now().isoformat())
+    return client.post(
+        "/api/v1/taps",
+        json.dumps(body),
+        content_type="application/json",
+        headers=bearer(token) if token else {},
     )

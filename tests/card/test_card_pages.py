@@ -17,18 +17,15 @@ from django.utils import timezone
 from card import actions, credentials
 from card.models import Card
 from identity.models import AuditEntry, Person
-from tests.card.factories import (
+from tests.card.factories import child_of, clerk, logged_in, photo_upload, pool_agent, visitor
+from tests.factories import (
     CardFactory,
+    PersonFactory,
     PhonePassFactory,
-    child_of,
+    ResidentFactory,
+    UserFactory,
     chip_url,
-    clerk,
-    logged_in,
-    photo_upload,
-    pool_agent,
-    visitor,
 )
-from tests.factories import PersonFactory, ResidentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import pytest
 from pypdf import PdfReader
 
 from card import pdf
-from tests.card.factories import CardFactory, photo_upload
-from tests.factories import ResidentFactory
+from tests.card.factories import photo_upload
+from tests.factories import CardFactory, ResidentFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -2,31 +2,34 @@
 there, a phone pass scanned by the device camera, a card number typed by hand — and records a
 manual entry when the card is forgotten."""
 
-import io
 import re
 from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image
 
-from card import keys, sun
-from card.actions import (
-    luhn_check_digit,
-    process_tap,
-    record_manual_entry,
-    staff_check,
-)
+from card.actions import process_tap, record_manual_entry, staff_check
 from card.credentials import phone_pass_payload
-from card.models import Card, Reader, Tap
-from identity import tokens
+from card.models import Card, Tap
 from identity.errors import DomainError, Forbidden
 from identity.models import AuditEntry, Facility, StaffRole
 from identity.permissions import Capability, has_capability
-from services.catalog.models import AccessPoint, Entitlement
-from tests.factories import FacilityFactory, ResidentFactory, UserFactory, staff_user
+from services.catalog.models import AccessPoint
+from tests.card.factories import photo_upload
+from tests.factories import (
+    AccessPointFactory,
+    CardFactory,
+    EntitlementFactory,
+    FacilityFactory,
+    PhonePassFactory,
+    ResidentFactory,
+    UserFactory,
+    card_number,
+    reader_with_token,
+    staff_user,
+    sun_url,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,72 +40,17 @@ HX = {"HX-Request": "true"}
 # --- Building blocks ---------------------------------------------------------------------------
 
 
-def card_number(n: int) -> str:
-    body = f"9250{n:011d}"
-    return body + luhn_check_digit(body)
-
-
 def typing_slip(number: str) -> str:
     """The same number with its check digit wrong: what a slip of the finger gives."""
     return number[:-1] + str((int(number[-1]) + 1) % 10)
 
 
 def make_card(*, n: int, kind: str = Card.Kind.NFC, **fields) -> Card:
-    holder = fields.pop("holder", None) or ResidentFactory(
-        first_name="Camille", last_name="Zacharie-Desrosiers"
-    )
-    return Card.objects.create(
-        number=card_number(n),
-        holder=holder,
-        kind=kind,
-        status=fields.pop("status", Card.Status.ACTIVE),
-        uid=f"04{n:012X}" if kind == Card.Kind.NFC else None,
-        expires_on=fields.pop("expires_on", timezone.localdate() + timedelta(days=365)),
-        **fields,
-    )
-
-
-def entry_book(holder, *, entries: int = 10, facility_kind: str = Facility.Kind.POOL):
-    today = timezone.localdate()
-    return Entitlement.objects.create(
-        holder=holder,
-        kind=Entitlement.Kind.ENTRIES,
-        facility_kind=facility_kind,
-        label="Carnet 10 entrées",
-        valid_from=today - timedelta(days=10),
-        valid_until=today + timedelta(days=100),
-        entries_total=entries,
-        entries_left=entries,
-    )
-
-
-def sun_message(card: Card, counter: int) -> str:
-    """The URL the card's chip emits on its tap number `counter`."""
-    uid = bytes.fromhex(card.uid)
-    return sun.build_sun_url(
-        "https://sesame.example.fr/c/",
-        meta_read_key=keys.meta_read_key(),
-        file_read_key=keys.card_file_read_key(uid),
-        uid=uid,
-        counter=counter,
-    )
-
-
-def gate_reader(access_point: AccessPoint) -> Reader:
-    new = tokens.new_token("rdr")
-    return Reader.objects.create(
-        name="Portique",
-        kind=Reader.Kind.GATE,
-        access_point=access_point,
-        token_prefix=new.prefix,
-        token_hash=new.key_hash,
-    )
-
-
-def png_photo() -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (30, 40), (200, 180, 160)).save(buffer, format="PNG")
-    return SimpleUploadedFile("photo.png", buffer.getvalue(), content_type="image/png")
+    """The card numbered `n` (a number the test can type), held by Camille unless told."""
+    if "holder" not in fields:
+        fields["holder"] = ResidentFactory(first_name="Camille", last_name="Zacharie-Desrosiers")
+    factory = PhonePassFactory if kind == Card.Kind.PHONE else CardFactory
+    return factory(number=card_number(n), **fields)
 
 
 @pytest.fixture
@@ -117,16 +65,12 @@ def pool_b():
 
 @pytest.fixture
 def entrance_a(pool_a):
-    return AccessPoint.objects.create(
-        facility=pool_a, name="Entrée Alpha", kind=AccessPoint.Kind.ENTRANCE
-    )
+    return AccessPointFactory(facility=pool_a, name="Entrée Alpha")
 
 
 @pytest.fixture
 def entrance_b(pool_b):
-    return AccessPoint.objects.create(
-        facility=pool_b, name="Entrée Bêta", kind=AccessPoint.Kind.ENTRANCE
-    )
+    return AccessPointFactory(facility=pool_b, name="Entrée Bêta")
 
 
 @pytest.fixture
@@ -153,7 +97,7 @@ def decision_of(html: str) -> str | None:
 
 
 def test_a_pool_agent_sees_only_the_desks_of_their_pool(agent_client, entrance_a, entrance_b):
-    exit_a = AccessPoint.objects.create(
+    exit_a = AccessPointFactory(
         facility=entrance_a.facility, name="Sortie Alpha", kind=AccessPoint.Kind.EXIT
     )
     listing = agent_client.get(reverse("card:desk_list"))
@@ -168,7 +112,7 @@ def test_a_pool_agent_sees_only_the_desks_of_their_pool(agent_client, entrance_a
     assert agent_client.get(desk_url(entrance_b)).status_code == 403
     assert agent_client.get(desk_url(entrance_b, "desk_latest")).status_code == 403
     card = make_card(n=1)
-    entry_book(card.holder)
+    EntitlementFactory(holder=card.holder)
     refused = agent_client.post(desk_url(entrance_b, "desk_check"), {"credential": card.number})
     assert refused.status_code == 403
     assert not Tap.objects.exists()
@@ -199,7 +143,7 @@ def test_a_librarian_cannot_record_anything_at_the_pool(client, entrance_a):
     library = FacilityFactory(name="Médiathèque", kind=Facility.Kind.LIBRARY)
     librarian = staff_user(Role.LIBRARIAN, facility=library)
     card = make_card(n=2)
-    entry_book(card.holder)
+    EntitlementFactory(holder=card.holder)
 
     with pytest.raises(Forbidden):
         staff_check(actor=librarian, access_point=entrance_a, credential=card.number)
@@ -223,7 +167,7 @@ def test_a_typed_number_of_an_active_card_is_granted_and_consumes_one_entry(
     agent_client, agent, entrance_a
 ):
     card = make_card(n=3)
-    book = entry_book(card.holder)
+    book = EntitlementFactory(holder=card.holder)
     # Staff type it the way it is printed: in groups of four.
     typed = " ".join(card.number[i : i + 4] for i in range(0, 16, 4))
     response = agent_client.post(desk_url(entrance_a, "desk_check"), {"credential": typed})
@@ -246,7 +190,7 @@ def test_a_typed_number_of_an_active_card_is_granted_and_consumes_one_entry(
 
 def test_two_typed_checks_get_two_taps_and_two_entries(agent, entrance_a):
     card = make_card(n=4)
-    book = entry_book(card.holder)
+    book = EntitlementFactory(holder=card.holder)
     first = staff_check(actor=agent, access_point=entrance_a, credential=card.number)
     second = staff_check(actor=agent, access_point=entrance_a, credential=card.number)
     assert first["tap_id"] != second["tap_id"]
@@ -258,7 +202,7 @@ def test_two_typed_checks_get_two_taps_and_two_entries(agent, entrance_a):
 @pytest.mark.parametrize("slip", ["luhn", "short", "letters"])
 def test_a_typing_slip_shows_a_message_and_records_nothing(agent_client, entrance_a, slip):
     card = make_card(n=5)
-    book = entry_book(card.holder)
+    book = EntitlementFactory(holder=card.holder)
     typed = {
         "luhn": typing_slip(card.number),
         "short": card.number[:-1],
@@ -303,7 +247,7 @@ def test_the_number_of_a_card_that_is_not_active_is_refused(
     agent_client, agent, entrance_a, status, reason
 ):
     card = make_card(n=6, status=status)
-    book = entry_book(card.holder)
+    book = EntitlementFactory(holder=card.holder)
     response = agent_client.post(
         desk_url(entrance_a, "desk_check"), {"credential": card.number}, headers=HX
     )
@@ -321,7 +265,7 @@ def test_the_number_of_a_card_that_is_not_active_is_refused(
 
 def test_an_expired_or_unknown_number_is_refused_and_recorded(agent, entrance_a):
     card = make_card(n=7, expires_on=timezone.localdate() - timedelta(days=1))
-    entry_book(card.holder)
+    EntitlementFactory(holder=card.holder)
     assert staff_check(actor=agent, access_point=entrance_a, credential=card.number)["reason"] == (
         "card_expired"
     )
@@ -336,7 +280,7 @@ def test_an_expired_or_unknown_number_is_refused_and_recorded(agent, entrance_a)
 
 def test_a_number_without_entitlement_for_this_facility_is_refused(agent, entrance_a):
     card = make_card(n=8)
-    entry_book(card.holder, facility_kind=Facility.Kind.LIBRARY)
+    EntitlementFactory(holder=card.holder, facility_kind=Facility.Kind.LIBRARY)
     answer = staff_check(actor=agent, access_point=entrance_a, credential=card.number)
     assert (answer["granted"], answer["reason"]) == (False, "no_entitlement")
 
@@ -348,7 +292,7 @@ def test_a_phone_pass_qr_is_granted_once_and_the_same_qr_again_is_a_replay(
     agent_client, agent, entrance_a
 ):
     card = make_card(n=9, kind=Card.Kind.PHONE)
-    book = entry_book(card.holder)
+    book = EntitlementFactory(holder=card.holder)
     qr = phone_pass_payload(card.number, timezone.now())
 
     first = agent_client.post(desk_url(entrance_a, "desk_check"), {"credential": qr}, headers=HX)
@@ -370,7 +314,7 @@ def test_a_phone_pass_qr_is_granted_once_and_the_same_qr_again_is_a_replay(
 
 def test_a_forged_or_stale_qr_is_refused(agent, entrance_a):
     card = make_card(n=10, kind=Card.Kind.PHONE)
-    entry_book(card.holder)
+    EntitlementFactory(holder=card.holder)
     genuine = phone_pass_payload(card.number, timezone.now())
     forged = genuine[:-1] + ("A" if genuine[-1] != "A" else "B")
     assert staff_check(actor=agent, access_point=entrance_a, credential=forged)["reason"] == (
@@ -407,7 +351,7 @@ def test_a_manual_entry_needs_a_reason(agent_client, agent, entrance_a, reason):
 
 def test_a_manual_entry_consumes_nothing_and_is_audited(agent_client, agent, entrance_a):
     card = make_card(n=11)
-    book = entry_book(card.holder)
+    book = EntitlementFactory(holder=card.holder)
     response = agent_client.post(
         desk_url(entrance_a, "desk_manual_entry"),
         {"reason": "Carte oubliée, connue de l'accueil", "card_number": card.number},
@@ -467,19 +411,19 @@ def test_the_desk_shows_the_newest_tap_of_a_reader_there_with_the_first_name_onl
     holder_user = UserFactory(email="camille.secret@example.org")
     holder = ResidentFactory(user=holder_user, first_name="Camille", last_name="Zacharie")
     card = make_card(n=14, holder=holder)
-    entry_book(holder)
+    EntitlementFactory(holder=holder)
     process_tap(
-        reader=gate_reader(entrance_a),
-        credential=sun_message(card, 1),
+        reader=reader_with_token(access_point=entrance_a)[0],
+        credential=sun_url(card, 1),
         client_tap_id="gate-1",
         reader_time=timezone.now(),
     )
     # A tap at another pool's entrance is not this desk's business.
     other = make_card(n=15, holder=ResidentFactory(first_name="Dominique"))
-    entry_book(other.holder)
+    EntitlementFactory(holder=other.holder)
     process_tap(
-        reader=gate_reader(entrance_b),
-        credential=sun_message(other, 1),
+        reader=reader_with_token(access_point=entrance_b)[0],
+        credential=sun_url(other, 1),
         client_tap_id="gate-2",
         reader_time=timezone.now(),
     )
@@ -501,8 +445,8 @@ def test_the_desk_shows_the_newest_tap_of_a_reader_there_with_the_first_name_onl
     idle = agent_client.get(desk_url(entrance_a, "desk_latest"), {"since": newest.pk})
     assert idle.status_code == 204
     process_tap(
-        reader=gate_reader(entrance_a),
-        credential=sun_message(card, 1),  # the same message again: a cloned card
+        reader=reader_with_token(access_point=entrance_a)[0],
+        credential=sun_url(card, 1),  # the same message again: a cloned card
         client_tap_id="gate-3",
         reader_time=timezone.now(),
     )
@@ -516,10 +460,10 @@ def test_the_photo_is_shown_through_a_signed_url_only_when_the_card_has_one(
     agent_client, entrance_a, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
-    with_photo = make_card(n=16, photo=png_photo())
+    with_photo = make_card(n=16, photo=photo_upload("photo.png", fmt="PNG", size=(30, 40)))
     without = make_card(n=17, holder=ResidentFactory(first_name="Sacha"))
     for card in (with_photo, without):
-        entry_book(card.holder)
+        EntitlementFactory(holder=card.holder)
 
     agent_client.post(desk_url(entrance_a, "desk_check"), {"credential": with_photo.number})
     html = agent_client.get(desk_url(entrance_a)).content.decode()
@@ -536,7 +480,7 @@ def test_the_photo_is_shown_through_a_signed_url_only_when_the_card_has_one(
 
 def test_the_history_holds_the_last_ten_taps(agent, agent_client, entrance_a):
     card = make_card(n=18)
-    entry_book(card.holder, entries=20)
+    EntitlementFactory(holder=card.holder, entries=20)
     for _ in range(12):
         staff_check(actor=agent, access_point=entrance_a, credential=card.number)
     html = agent_client.get(desk_url(entrance_a)).content.decode()
@@ -546,7 +490,7 @@ def test_the_history_holds_the_last_ten_taps(agent, agent_client, entrance_a):
 
 def test_a_staff_input_sent_by_htmx_answers_with_its_own_decision(agent_client, entrance_a):
     card = make_card(n=19)
-    entry_book(card.holder)
+    EntitlementFactory(holder=card.holder)
     response = agent_client.post(
         desk_url(entrance_a, "desk_check"), {"credential": card.number}, headers=HX
     )

@@ -1,55 +1,32 @@
 """The staff desk in a real browser (Debian's chromium, driven by selenium): htmx, the desk's
 script and the Content-Security-Policy all in play."""
 
-import tempfile
-from datetime import timedelta
-
 import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from card import keys, sun
-from card.actions import luhn_check_digit, process_tap
-from card.models import Card, Reader, Tap
-from identity import tokens
+from card.actions import process_tap
+from card.models import Tap
 from identity.models import Facility, StaffRole
-from services.catalog.models import AccessPoint, Entitlement
-from tests.factories import FacilityFactory, ResidentFactory, staff_user
+from tests.factories import (
+    AccessPointFactory,
+    CardFactory,
+    EntitlementFactory,
+    FacilityFactory,
+    ResidentFactory,
+    card_number,
+    reader_with_token,
+    staff_user,
+    sun_url,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--lang=en-GB",
-        "--window-size=1280,1000",
-        f"--user-data-dir={tempfile.mkdtemp(prefix='sesame-chromium-')}",
-    ]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
 
 
 def log_in(browser, client, live_server, user):
@@ -68,32 +45,12 @@ def log_in(browser, client, live_server, user):
 
 def test_an_agent_types_a_card_number_and_sees_granted_in_large_type(browser, client, live_server):
     pool = FacilityFactory(name="Piscine de Cahors", kind=Facility.Kind.POOL)
-    entrance = AccessPoint.objects.create(
-        facility=pool, name="Entrée", kind=AccessPoint.Kind.ENTRANCE
-    )
+    entrance = AccessPointFactory(facility=pool)
     agent = staff_user(StaffRole.Role.POOL_AGENT, facility=pool)
-    body = f"9250{42:011d}"
-    number = body + luhn_check_digit(body)
+    number = card_number(42)
     holder = ResidentFactory(first_name="Léa", last_name="Martin")
-    card = Card.objects.create(
-        number=number,
-        holder=holder,
-        kind=Card.Kind.NFC,
-        status=Card.Status.ACTIVE,
-        uid="04000000000042",
-        expires_on=timezone.localdate() + timedelta(days=365),
-    )
-    today = timezone.localdate()
-    book = Entitlement.objects.create(
-        holder=holder,
-        kind=Entitlement.Kind.ENTRIES,
-        facility_kind=Facility.Kind.POOL,
-        label="Carnet 10 entrées",
-        valid_from=today - timedelta(days=1),
-        valid_until=today + timedelta(days=100),
-        entries_total=10,
-        entries_left=10,
-    )
+    card = CardFactory(number=number, holder=holder, uid="04000000000042")
+    book = EntitlementFactory(holder=holder)
     with translation.override(settings.LANGUAGE_CODE):  # the site speaks French by default
         granted_label = gettext("Granted")
         refused_label = gettext("Refused")
@@ -126,22 +83,8 @@ def test_an_agent_types_a_card_number_and_sees_granted_in_large_type(browser, cl
     assert Tap.objects.get().credential == Tap.Credential.NUMBER
 
     # The screen follows the reader at this entrance: a cloned card message is refused there.
-    new = tokens.new_token("rdr")
-    reader = Reader.objects.create(
-        name="Portique",
-        kind=Reader.Kind.GATE,
-        access_point=entrance,
-        token_prefix=new.prefix,
-        token_hash=new.key_hash,
-    )
-    uid = bytes.fromhex(card.uid)
-    message = sun.build_sun_url(
-        "https://sesame.example.fr/c/",
-        meta_read_key=keys.meta_read_key(),
-        file_read_key=keys.card_file_read_key(uid),
-        uid=uid,
-        counter=1,
-    )
+    reader, _token = reader_with_token(access_point=entrance)
+    message = sun_url(card, 1)
     for tap_id in ["gate-1", "gate-2"]:
         process_tap(
             reader=reader, credential=message, client_tap_id=tap_id, reader_time=timezone.now()

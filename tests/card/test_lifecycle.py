@@ -16,18 +16,15 @@ from card import actions, credentials, keys, sun
 from card.models import Card, Tap
 from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import AuditEntry
-from tests.card.factories import (
+from tests.card.factories import child_of, clerk, logged_in, photo_upload
+from tests.factories import (
     CardFactory,
+    PassFactory,
     PhonePassFactory,
-    child_of,
+    ResidentFactory,
     chip_url,
-    clerk,
-    gate_reader,
-    logged_in,
-    photo_upload,
-    pool_season_pass,
+    reader_with_token,
 )
-from tests.factories import ResidentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -106,8 +103,8 @@ def test_a_card_goes_from_request_to_gate_and_is_refused_once_its_holder_reports
         assert card.status == Card.Status.ACTIVE
 
         # The chip, encoded with the exported keys, opens the pool gate.
-        reader = gate_reader()
-        pool_season_pass(camille)
+        reader, _token = reader_with_token()
+        PassFactory(holder=camille)
         first_tap = sun.build_sun_url(
             data["ndef_url_template"].split("?")[0],
             meta_read_key=bytes.fromhex(data["sdm_meta_read_key"]),

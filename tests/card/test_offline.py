@@ -19,11 +19,21 @@ from django.utils import timezone
 
 from card import actions, credentials, keys, snapshot, sun
 from card.models import Card, Reader, Tap
-from identity import tokens
 from identity.errors import DomainError
 from identity.models import AuditEntry, Facility, StaffRole
 from services.catalog.models import AccessPoint, Entitlement
-from tests.factories import FacilityFactory, ResidentFactory, staff_user
+from tests.factories import (
+    CardFactory,
+    EntitlementFactory,
+    FacilityFactory,
+    PassFactory,
+    PhonePassFactory,
+    ResidentFactory,
+    bearer,
+    reader_with_token,
+    staff_user,
+    sun_url,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,71 +42,7 @@ SNAPSHOT_KEY_URL = "/api/v1/readers/snapshot-key"
 BATCH_URL = "/api/v1/taps/batch"
 
 
-# --- Small factories ---------------------------------------------------------------------------
-
-_serial = iter(range(1, 1_000_000))
-
-
-def make_reader(*, facility: Facility | None = None, kind=Reader.Kind.GATE):
-    """A reader at the entrance of a pool (a gate, unless told), and its bearer token."""
-    point = AccessPoint.objects.create(
-        facility=facility or FacilityFactory(kind=Facility.Kind.POOL),
-        name="Entrée",
-        kind=AccessPoint.Kind.ENTRANCE,
-    )
-    new = tokens.new_token(actions.READER_TOKEN_LABEL)
-    reader = Reader.objects.create(
-        name="Portique",
-        kind=kind,
-        access_point=point,
-        token_prefix=new.prefix,
-        token_hash=new.key_hash,
-    )
-    return reader, new.raw
-
-
-def make_card(*, holder=None, kind=Card.Kind.NFC, status=Card.Status.ACTIVE, **fields) -> Card:
-    n = next(_serial)
-    body = f"9250{n:011d}"
-    fields.setdefault("expires_on", timezone.localdate() + timedelta(days=365))
-    return Card.objects.create(
-        holder=holder or ResidentFactory(),
-        number=body + actions.luhn_check_digit(body),
-        kind=kind,
-        status=status,
-        uid=f"04{n:012X}" if kind == Card.Kind.NFC else None,
-        **fields,
-    )
-
-
-def make_entitlement(holder, *, entries: int | None = 10, facility_kind=Facility.Kind.POOL):
-    today = timezone.localdate()
-    return Entitlement.objects.create(
-        holder=holder,
-        kind=Entitlement.Kind.ENTRIES if entries is not None else Entitlement.Kind.PASS,
-        facility_kind=facility_kind,
-        label="Carnet 10 entrées" if entries is not None else "Pass annuel",
-        valid_from=today - timedelta(days=10),
-        valid_until=today + timedelta(days=100),
-        entries_total=entries,
-        entries_left=entries,
-    )
-
-
-def sun_url(card: Card, counter: int) -> str:
-    """What the card emits on its tap number `counter`, with the server's real keys."""
-    uid = bytes.fromhex(card.uid)
-    return sun.build_sun_url(
-        "https://sesame.example.fr/c/",
-        meta_read_key=keys.meta_read_key(),
-        file_read_key=keys.card_file_read_key(uid),
-        uid=uid,
-        counter=counter,
-    )
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
+# --- Helpers -----------------------------------------------------------------------------------
 
 
 def get_snapshot(client, token: str) -> dict:
@@ -137,8 +83,8 @@ def by_number(payload: dict) -> dict:
 
 
 def test_the_snapshot_verifies_with_the_pinned_key_and_not_once_tampered(client):
-    _reader, token = make_reader()
-    make_entitlement(make_card().holder)
+    _reader, token = reader_with_token()
+    EntitlementFactory(holder=CardFactory().holder)
     pinned = client.get(SNAPSHOT_KEY_URL)  # public: no token
     assert pinned.status_code == 200
     public_key = base64.b64decode(pinned.json()["public_key"])
@@ -165,7 +111,7 @@ def test_the_snapshot_verifies_with_the_pinned_key_and_not_once_tampered(client)
 
 
 def test_a_reader_refuses_an_expired_snapshot(client):
-    _reader, token = make_reader()
+    _reader, token = reader_with_token()
     body = get_snapshot(client, token)
     payload = body["payload"]
     generated = datetime.fromisoformat(payload["generated_at"])
@@ -178,11 +124,11 @@ def test_a_reader_refuses_an_expired_snapshot(client):
 
 
 def test_an_active_card_comes_with_its_entitlements_and_the_key_that_checks_its_taps(client):
-    reader, token = make_reader()
-    card = make_card(last_counter=4)
-    book = make_entitlement(card.holder, entries=10)
-    make_entitlement(card.holder, entries=None)  # a pool pass: listed first, as decide picks it
-    make_entitlement(card.holder, facility_kind=Facility.Kind.LIBRARY)  # not for this gate
+    reader, token = reader_with_token()
+    card = CardFactory(last_counter=4)
+    book = EntitlementFactory(holder=card.holder, entries=10)
+    PassFactory(holder=card.holder)  # a pool pass: listed first, as decide picks it
+    EntitlementFactory(holder=card.holder, facility_kind=Facility.Kind.LIBRARY)  # not for this gate
     payload = get_snapshot(client, token)["payload"]
 
     assert payload["access_point"]["id"] == reader.access_point.public_id
@@ -215,7 +161,7 @@ def test_an_active_card_comes_with_its_entitlements_and_the_key_that_checks_its_
     assert verified.uid.hex().upper() == card.uid
     assert verified.counter == 5
     # And a forged one (another card's key) does not pass.
-    other = make_card()
+    other = CardFactory()
     forged = sun.build_sun_url(
         "https://x/",
         meta_read_key=keys.meta_read_key(),
@@ -232,8 +178,8 @@ def test_an_active_card_comes_with_its_entitlements_and_the_key_that_checks_its_
 
 
 def test_a_phone_pass_comes_with_the_secret_that_checks_its_codes(client):
-    _reader, token = make_reader()
-    phone = make_card(kind=Card.Kind.PHONE)
+    _reader, token = reader_with_token()
+    phone = PhonePassFactory()
     entry = by_number(get_snapshot(client, token)["payload"])[phone.number]
     assert "sdm_file_read_key" not in entry
     now = timezone.now()
@@ -246,13 +192,15 @@ def test_a_phone_pass_comes_with_the_secret_that_checks_its_codes(client):
 
 
 def test_cards_without_entitlement_are_listed_and_refused_cards_are_revoked(client):
-    _reader, token = make_reader()
-    without = make_card()
-    suspended = make_card(status=Card.Status.SUSPENDED, suspended_at=timezone.now())
-    replaced = make_card(status=Card.Status.REPLACED, ended_at=timezone.now() - timedelta(days=2))
-    long_gone = make_card(status=Card.Status.REVOKED, ended_at=timezone.now() - timedelta(days=400))
-    out_of_date = make_card(expires_on=timezone.localdate() - timedelta(days=1))
-    requested = make_card(status=Card.Status.REQUESTED)
+    _reader, token = reader_with_token()
+    without = CardFactory()
+    suspended = CardFactory(status=Card.Status.SUSPENDED, suspended_at=timezone.now())
+    replaced = CardFactory(status=Card.Status.REPLACED, ended_at=timezone.now() - timedelta(days=2))
+    long_gone = CardFactory(
+        status=Card.Status.REVOKED, ended_at=timezone.now() - timedelta(days=400)
+    )
+    out_of_date = CardFactory(expires_on=timezone.localdate() - timedelta(days=1))
+    requested = CardFactory(status=Card.Status.REQUESTED)
     payload = get_snapshot(client, token)["payload"]
 
     cards = by_number(payload)
@@ -274,9 +222,9 @@ def test_cards_without_entitlement_are_listed_and_refused_cards_are_revoked(clie
 
 
 def test_the_snapshot_never_holds_the_master_key(client):
-    _reader, token = make_reader()
-    make_entitlement(make_card().holder)
-    make_card(kind=Card.Kind.PHONE)
+    _reader, token = reader_with_token()
+    EntitlementFactory(holder=CardFactory().holder)
+    PhonePassFactory()
     body = get_snapshot(client, token)
     text = json.dumps(body, ensure_ascii=False).lower()
     raw = client.get(SNAPSHOT_URL, headers=bearer(token)).content.decode().lower()
@@ -290,12 +238,12 @@ def test_the_snapshot_never_holds_the_master_key(client):
 
 
 def test_the_snapshot_costs_the_same_few_queries_for_50_cards(client, django_assert_num_queries):
-    _reader, token = make_reader()
+    _reader, token = reader_with_token()
     for index in range(50):
-        card = make_card(kind=Card.Kind.PHONE if index % 5 == 0 else Card.Kind.NFC)
-        make_entitlement(card.holder)
+        card = (PhonePassFactory if index % 5 == 0 else CardFactory)()
+        EntitlementFactory(holder=card.holder)
     for _ in range(5):
-        make_card(status=Card.Status.SUSPENDED)
+        CardFactory(status=Card.Status.SUSPENDED)
     client.get(SNAPSHOT_URL, headers=bearer(token))  # the reader is now cached, seen
     # cards with first names, their entitlements, the refused cards, the audit entry
     with django_assert_num_queries(4):
@@ -305,9 +253,9 @@ def test_the_snapshot_costs_the_same_few_queries_for_50_cards(client, django_ass
 
 
 def test_the_version_grows_and_changes_with_the_content(client, time_machine):
-    _reader, token = make_reader()
-    card = make_card()
-    make_entitlement(card.holder)
+    _reader, token = reader_with_token()
+    card = CardFactory()
+    EntitlementFactory(holder=card.holder)
     time_machine.move_to(timezone.now())
     first = get_snapshot(client, token)["payload"]
     time_machine.shift(timedelta(seconds=5))
@@ -330,16 +278,16 @@ def test_the_version_grows_and_changes_with_the_content(client, time_machine):
 
 
 def test_a_kiosk_gets_no_snapshot(client):
-    _kiosk, token = make_reader(kind=Reader.Kind.KIOSK)
+    _kiosk, token = reader_with_token(kind=Reader.Kind.KIOSK)
     response = client.get(SNAPSHOT_URL, headers=bearer(token))
     assert response.status_code == 403
     assert "sdm" not in response.content.decode()
-    _desk, desk_token = make_reader(kind=Reader.Kind.DESK)
+    _desk, desk_token = reader_with_token(kind=Reader.Kind.DESK)
     assert client.get(SNAPSHOT_URL, headers=bearer(desk_token)).status_code == 200
 
 
 def test_the_snapshot_needs_a_live_reader_token(client):
-    reader, token = make_reader()
+    reader, token = reader_with_token()
     assert client.get(SNAPSHOT_URL).status_code == 401
     assert client.get(SNAPSHOT_URL, headers=bearer(token + "x")).status_code == 401
     assert client.get(SNAPSHOT_URL, headers=bearer(token)).status_code == 200
@@ -352,9 +300,9 @@ def test_the_snapshot_needs_a_live_reader_token(client):
 
 
 def test_taps_are_replayed_in_reader_time_order_and_answered_in_the_order_sent(client):
-    _reader, token = make_reader()
-    card = make_card()
-    book = make_entitlement(card.holder, entries=10)
+    _reader, token = reader_with_token()
+    card = CardFactory()
+    book = EntitlementFactory(holder=card.holder, entries=10)
     # Counters rise with time; sent out of order, the server must still see 1, 2, 3.
     taps = [
         queued(sun_url(card, 3), minutes_ago=10),
@@ -373,10 +321,10 @@ def test_taps_are_replayed_in_reader_time_order_and_answered_in_the_order_sent(c
 
 def test_an_entry_used_meanwhile_at_another_gate_is_not_honoured_and_shown_to_staff(client):
     facility = FacilityFactory(kind=Facility.Kind.POOL, name="Piscine de Cahors")
-    online, _online_token = make_reader(facility=facility)
-    _offline, token = make_reader(facility=facility)
-    card = make_card()
-    book = make_entitlement(card.holder, entries=1)
+    online, _online_token = reader_with_token(facility=facility)
+    _offline, token = reader_with_token(facility=facility)
+    card = CardFactory()
+    book = EntitlementFactory(holder=card.holder, entries=1)
     # The last entry goes at the online gate; the offline gate's snapshot still showed one.
     actions.process_tap(
         reader=online,
@@ -384,8 +332,8 @@ def test_an_entry_used_meanwhile_at_another_gate_is_not_honoured_and_shown_to_st
         client_tap_id="online-1",
         reader_time=timezone.now() - timedelta(minutes=20),
     )
-    honoured = make_card()  # someone else, let in offline too, rightly
-    make_entitlement(honoured.holder, entries=5)
+    honoured = CardFactory()  # someone else, let in offline too, rightly
+    EntitlementFactory(holder=honoured.holder, entries=5)
     response = upload(
         client,
         token,
@@ -417,11 +365,11 @@ def test_an_entry_used_meanwhile_at_another_gate_is_not_honoured_and_shown_to_st
 
 
 def test_the_same_batch_twice_changes_nothing(client, django_assert_max_num_queries):
-    _reader, token = make_reader()
-    card = make_card()
-    phone = make_card(kind=Card.Kind.PHONE)
-    book = make_entitlement(card.holder, entries=2)
-    phone_book = make_entitlement(phone.holder, entries=5)
+    _reader, token = reader_with_token()
+    card = CardFactory()
+    phone = PhonePassFactory()
+    book = EntitlementFactory(holder=card.holder, entries=2)
+    phone_book = EntitlementFactory(holder=phone.holder, entries=5)
     at = timezone.now() - timedelta(minutes=5)
     taps = [
         queued(sun_url(card, 1), minutes_ago=15),
@@ -453,9 +401,9 @@ def test_the_same_batch_twice_changes_nothing(client, django_assert_max_num_quer
 
 
 def test_a_tap_from_the_future_is_refused_alone(client):
-    reader, token = make_reader()
-    card = make_card()
-    book = make_entitlement(card.holder, entries=10)
+    reader, token = reader_with_token()
+    card = CardFactory()
+    book = EntitlementFactory(holder=card.holder, entries=10)
     ahead = actions.MAX_READER_CLOCK_AHEAD + timedelta(minutes=1)
     taps = [
         queued(sun_url(card, 1), minutes_ago=5),
@@ -482,9 +430,9 @@ def test_a_tap_from_the_future_is_refused_alone(client):
 
 
 def test_a_tap_the_gate_refused_consumes_nothing(client):
-    reader, token = make_reader()
-    card = make_card()
-    book = make_entitlement(card.holder, entries=10)
+    reader, token = reader_with_token()
+    card = CardFactory()
+    book = EntitlementFactory(holder=card.holder, entries=10)
     url = sun_url(card, 1)
     [result] = upload(client, token, [queued(url, minutes_ago=5, granted=False)]).json()["results"]
     assert result["granted"] is False
@@ -499,9 +447,9 @@ def test_a_tap_the_gate_refused_consumes_nothing(client):
 
 
 def test_a_suspended_card_let_in_offline_is_not_honoured(client):
-    _reader, token = make_reader()
-    card = make_card(status=Card.Status.SUSPENDED, suspended_at=timezone.now())
-    make_entitlement(card.holder)
+    _reader, token = reader_with_token()
+    card = CardFactory(status=Card.Status.SUSPENDED, suspended_at=timezone.now())
+    EntitlementFactory(holder=card.holder)
     [result] = upload(client, token, [queued(sun_url(card, 1), minutes_ago=5)]).json()["results"]
     assert (result["granted"], result["reason"], result["honoured"]) == (
         False,
@@ -533,9 +481,9 @@ def _loc_names(response) -> set[str]:
     ],
 )
 def test_a_malformed_batch_is_refused_whole_naming_the_field(client, change, field):
-    _reader, token = make_reader()
-    card = make_card()
-    book = make_entitlement(card.holder)
+    _reader, token = reader_with_token()
+    card = CardFactory()
+    book = EntitlementFactory(holder=card.holder)
     body = change([queued(sun_url(card, 1), minutes_ago=1)])
     response = client.post(
         BATCH_URL, json.dumps(body), content_type="application/json", headers=bearer(token)
@@ -547,7 +495,7 @@ def test_a_malformed_batch_is_refused_whole_naming_the_field(client, change, fie
 
 
 def test_the_batch_limit_is_500(client):
-    _reader, token = make_reader()
+    _reader, token = reader_with_token()
     taps = [queued("not a card", minutes_ago=1) for _ in range(actions.MAX_OFFLINE_BATCH)]
     response = upload(client, token, taps)
     assert response.status_code == 200
@@ -564,8 +512,8 @@ def test_the_batch_limit_is_500(client):
 
 
 def _not_honoured_tap_at(facility: Facility, client) -> Card:
-    _reader, token = make_reader(facility=facility)
-    card = make_card()  # and no entitlement: the server refuses what the gate let in
+    _reader, token = reader_with_token(facility=facility)
+    card = CardFactory()  # and no entitlement: the server refuses what the gate let in
     upload(client, token, [queued(sun_url(card, 1), minutes_ago=5)])
     return card
 
@@ -618,11 +566,11 @@ def test_others_do_not_see_the_page(client, who):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_batch_uploaded_twice_at_once_spends_each_entry_once():
-    reader, _token = make_reader()
-    cards = [make_card() for _ in range(3)]
-    books = [make_entitlement(card.holder, entries=10) for card in cards]
-    phone = make_card(kind=Card.Kind.PHONE)
-    phone_book = make_entitlement(phone.holder, entries=10)
+    reader, _token = reader_with_token()
+    cards = [CardFactory() for _ in range(3)]
+    books = [EntitlementFactory(holder=card.holder, entries=10) for card in cards]
+    phone = PhonePassFactory()
+    phone_book = EntitlementFactory(holder=phone.holder, entries=10)
     now = timezone.now()
     taps = [
         actions.QueuedTap(f"a{i}-{n}", sun_url(card, n), now - timedelta(minutes=30 - n), True)

@@ -1,8 +1,6 @@
 """POST /api/v1/taps as a reader sees it: its token, the JSON it sends, the 4xx it gets for
 bad input, and no input that makes it fall over."""
 
-import json
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,20 +12,17 @@ from hypothesis import strategies as st
 from card import actions
 from card.models import Tap
 from identity.models import AuditEntry
-from tests.factories import CardFactory, EntitlementFactory, reader_with_token, staff_user, sun_url
+from tests.factories import (
+    CardFactory,
+    EntitlementFactory,
+    bearer,
+    post_tap,
+    reader_with_token,
+    staff_user,
+    sun_url,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def post(client, token, **body):
-    body.setdefault("tap_id", str(uuid.uuid4()))
-    body.setdefault("reader_time", timezone.now().isoformat())
-    return client.post(
-        "/api/v1/taps",
-        json.dumps(body),
-        content_type="application/json",
-        headers={"Authorization": f"Bearer {token}"} if token else {},
-    )
 
 
 @pytest.fixture
@@ -39,7 +34,7 @@ def test_a_granted_tap_over_http(client, reader_and_token):
     _reader, token = reader_and_token
     card = CardFactory()
     EntitlementFactory(holder=card.holder)
-    response = post(client, token, credential=sun_url(card, 1))
+    response = post_tap(client, token, credential=sun_url(card, 1))
     assert response.status_code == 200
     body = response.json()
     assert body["granted"] is True
@@ -50,7 +45,7 @@ def test_a_granted_tap_over_http(client, reader_and_token):
 
 def test_a_refusal_is_a_decision_not_an_error(client, reader_and_token):
     _reader, token = reader_and_token
-    response = post(client, token, credential="not a card")
+    response = post_tap(client, token, credential="not a card")
     assert response.status_code == 200
     assert response.json()["reason"] == "invalid_credential"
 
@@ -70,13 +65,13 @@ def test_a_revoked_or_rotated_token_stops_working_at_once(client):
     reader, token = reader_with_token()
     card = CardFactory()
     EntitlementFactory(holder=card.holder)
-    assert post(client, token, credential=sun_url(card, 1)).status_code == 200
+    assert post_tap(client, token, credential=sun_url(card, 1)).status_code == 200
     new_token = actions.rotate_reader_token(actor=admin, reader=reader)
-    assert post(client, token, credential=sun_url(card, 2)).status_code == 401
-    assert post(client, new_token, credential=sun_url(card, 3)).status_code == 200
+    assert post_tap(client, token, credential=sun_url(card, 2)).status_code == 401
+    assert post_tap(client, new_token, credential=sun_url(card, 3)).status_code == 200
     reader.refresh_from_db()
     actions.revoke_reader(actor=admin, reader=reader)
-    assert post(client, new_token, credential=sun_url(card, 4)).status_code == 401
+    assert post_tap(client, new_token, credential=sun_url(card, 4)).status_code == 401
 
 
 def test_a_reader_token_is_stored_hashed(reader_and_token):
@@ -103,7 +98,7 @@ def test_a_reader_token_is_stored_hashed(reader_and_token):
 )
 def test_bad_input_is_a_422_naming_the_field(client, reader_and_token, body, field):
     _reader, token = reader_and_token
-    response = post(client, token, **body)
+    response = post_tap(client, token, **body)
     assert response.status_code == 422
     assert field in [error["loc"][-1] for error in response.json()["detail"]]
     assert not Tap.objects.exists()
@@ -111,7 +106,7 @@ def test_bad_input_is_a_422_naming_the_field(client, reader_and_token, body, fie
 
 def test_a_tap_id_with_odd_characters_is_a_400(client, reader_and_token):
     _reader, token = reader_and_token
-    response = post(client, token, credential="x", tap_id="../../etc")
+    response = post_tap(client, token, credential="x", tap_id="../../etc")
     assert response.status_code == 400
     assert response.json()["field"] == "tap_id"
 
@@ -123,14 +118,14 @@ def test_a_reader_clock_far_in_the_future_is_refused_audited_and_consumes_nothin
     card = CardFactory()
     book = EntitlementFactory(holder=card.holder)
     future = (timezone.now() + timedelta(hours=3)).isoformat()
-    response = post(client, token, credential=sun_url(card, 1), reader_time=future)
+    response = post_tap(client, token, credential=sun_url(card, 1), reader_time=future)
     assert response.status_code == 400
     assert response.json()["code"] == "clock_skew"
     book.refresh_from_db()
     assert book.entries_left == 10
     assert AuditEntry.objects.filter(action="tap.refused.clock_skew").exists()
     # The message was not burnt: the card still works once the clock is right.
-    assert post(client, token, credential=sun_url(card, 1)).json()["granted"] is True
+    assert post_tap(client, token, credential=sun_url(card, 1)).json()["granted"] is True
 
 
 def test_malformed_json_is_a_4xx(client, reader_and_token):
@@ -139,7 +134,7 @@ def test_malformed_json_is_a_4xx(client, reader_and_token):
         "/api/v1/taps",
         "{oops",
         content_type="application/json",
-        headers={"Authorization": f"Bearer {token}"},
+        headers=bearer(token),
     )
     assert 400 <= response.status_code < 500
 
@@ -168,7 +163,7 @@ def test_malformed_json_is_a_4xx(client, reader_and_token):
 def test_no_credential_makes_the_endpoint_fail(reader_and_token, credential):
     """Fuzzing the credential parser through the API: always a 200 refusal or a 422."""
     _reader, token = reader_and_token
-    response = post(Client(), token, credential=credential)
+    response = post_tap(Client(), token, credential=credential)
     assert response.status_code in (200, 422)
     if response.status_code == 200:
         assert response.json()["granted"] is False
@@ -178,6 +173,6 @@ def test_a_reader_reports_when_it_was_last_seen(client, reader_and_token, monkey
     monkeypatch.setattr(actions, "_heartbeats", {})
     reader, token = reader_and_token
     assert reader.last_seen_at is None
-    post(client, token, credential="anything")
+    post_tap(client, token, credential="anything")
     reader.refresh_from_db()
     assert reader.last_seen_at is not None

@@ -1,15 +1,18 @@
 """A granted tap costs at most four SQL statements (pretix keeps its redeem endpoint on a
 query budget the same way): the database round trips set the pace of a gate."""
 
-import json
-import uuid
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from tests.factories import CardFactory, EntitlementFactory, PassFactory, reader_with_token, sun_url
+from tests.factories import (
+    CardFactory,
+    EntitlementFactory,
+    PassFactory,
+    post_tap,
+    reader_with_token,
+    sun_url,
+)
 
 # No test-wide transaction: the tap's own atomic block is then a real transaction (BEGIN and
 # COMMIT, which are not statements of the tap) rather than a savepoint inside the test's.
@@ -21,30 +24,15 @@ SQL_BUDGET = 4
 FRAMING = {"BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"}
 
 
-def tap_over_http(client, token, credential):
-    return client.post(
-        "/api/v1/taps",
-        json.dumps(
-            {
-                "tap_id": str(uuid.uuid4()),
-                "credential": credential,
-                "reader_time": timezone.now().isoformat(),
-            }
-        ),
-        content_type="application/json",
-        headers={"Authorization": f"Bearer {token}"},
-    )
-
-
 @pytest.mark.parametrize("entitlement", [EntitlementFactory, PassFactory], ids=["book", "pass"])
 def test_a_granted_tap_stays_within_the_sql_budget(client, entitlement):
     _reader, token = reader_with_token()
     card = CardFactory()
     entitlement(holder=card.holder)
     # The first request of a reader warms its cache and its once-a-minute heartbeat.
-    assert tap_over_http(client, token, sun_url(card, 1)).json()["granted"]
+    assert post_tap(client, token, credential=sun_url(card, 1)).json()["granted"]
     with CaptureQueriesContext(connection) as queries:
-        response = tap_over_http(client, token, sun_url(card, 2))
+        response = post_tap(client, token, credential=sun_url(card, 2))
     assert response.json()["granted"] is True
     statements = [
         q["sql"] for q in queries.captured_queries if q["sql"].split()[0].upper() not in FRAMING
