@@ -15,3 +15,4 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 WHITENOISE_AUTOREFRESH = True  # no collectstatic before tests
+SESAME_BENCH_ENDPOINTS = False  # the suite sees the API as production serves it
