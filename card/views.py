@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -694,8 +695,10 @@ OFFLINE_LABELS = {
 @login_required
 @require_GET
 def offline_taps(request):
-    """Taps an offline gate let through that the server could not honour, newest first, for
-    staff who see attendance, at the facilities where they do (a pool agent: their pool's)."""
+    """Taps staff should look at, newest first: those an offline gate let through that the
+    server could not honour, and those whose card counter jumped (taps the server never saw:
+    a skimmer, see docs/cards.md). For staff who see attendance, at the facilities where they
+    do (a pool agent: their pool's)."""
     if not has_capability(request.user, Capability.VIEW_ATTENDANCE):
         raise PermissionDenied
     facilities = [
@@ -713,7 +716,7 @@ def offline_taps(request):
             raise PermissionDenied
     taps = (
         Tap.objects.filter(
-            not_honoured=True,
+            Q(not_honoured=True) | Q(counter_jump=True),
             access_point__facility__in=[chosen] if chosen else facilities,
         )
         .select_related("access_point__facility", "card", "holder")
@@ -728,6 +731,8 @@ def offline_taps(request):
             "first_name": tap.holder.first_name if tap.holder else "",
             "reason": OFFLINE_LABELS.get(tap.reason, tap.reason),
             "code": tap.reason,
+            "counter_jump": tap.counter_jump,
+            "offline": tap.not_honoured,
         }
         for tap in page
     ]

@@ -30,6 +30,7 @@ from tests.factories import (
     PhonePassFactory,
     ResidentFactory,
     bearer,
+    post_tap,
     reader_with_token,
     staff_user,
     sun_url,
@@ -620,3 +621,16 @@ def test_snapshot_helpers_are_pure():
     public = keys.snapshot_signing_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     assert snapshot.public_key_bytes() == public
     assert snapshot.public_key_info()["public_key"] == base64.b64encode(public).decode()
+
+
+def test_a_counter_jump_is_listed_for_staff_with_the_offline_taps(client):
+    reader, token = reader_with_token()
+    card = CardFactory()
+    PassFactory(holder=card.holder)
+    post_tap(client, token, credential=sun_url(card, 1))
+    post_tap(client, token, credential=sun_url(card, 80))  # 78 taps the server never saw
+    agent = staff_user("pool_agent", facility=reader.access_point.facility)
+    client.force_login(agent)
+    page = client.get(reverse("card:offline_taps")).content.decode()
+    assert card.number[-4:] in page
+    assert "counter_jump" in page
