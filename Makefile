@@ -57,7 +57,7 @@ totp: $(VENV)/.runtime
 SERVER ?= http://$(HOST):$(PORT)
 tap: $(VENV)/.runtime
 	@DEBUG=1 $(PY) manage.py simulate_tap --server $(SERVER) \
-		$(if $(CARD),--card $(CARD),) $(if $(ACCESS_POINT),--access-point $(ACCESS_POINT),) \
+		$(if $(CARD),--card=$(CARD),) $(if $(ACCESS_POINT),--access-point=$(ACCESS_POINT),) \
 		$(if $(REPLAY),--replay,)
 
 # Tap throughput and latency against gunicorn on PostgreSQL, with the framework ceiling and

@@ -3,8 +3,9 @@
 A tap costs at most four SQL statements when granted (asserted in tests/card/test_tap_budget):
 claim the counter on the card row (one UPDATE … RETURNING, which also row-locks the card so two
 readers presenting the same message are serialised), the catalogue's choice and consumption
-(a locked SELECT, then an UPDATE for an entry book), and the INSERT of the tap. Everything else
-(idempotent retries, replays, unknown cards) is a refusal path and may cost more."""
+(a locked SELECT, then an UPDATE for an entry book), and the INSERT of the tap. A facility that
+counts people in adds two (docs/cards.md). Everything else (idempotent retries, replays,
+unknown cards) is a refusal path and may cost more."""
 
 import logging
 import re

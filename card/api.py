@@ -58,9 +58,9 @@ class TapOut(Schema):
     granted: bool
     reason: str = Field(
         description="Stable code: granted, valid, exit, invalid_credential, "
-        "expired_credential, unknown_card, replay, card_suspended, "
-        "card_replaced, card_expired, card_revoked, card_not_active, "
-        "no_entitlement"
+        "expired_credential, unknown_card, replay, card_suspended, card_replaced, card_expired, "
+        "card_revoked, card_not_active, no_entitlement, closed, capacity_reached, "
+        "already_inside (docs/cards.md)"
     )
     at: datetime
     access_point: str

@@ -7,8 +7,8 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -73,6 +73,9 @@ DESK_LABELS = {
     "card_revoked": gettext_lazy("Card revoked"),
     "card_not_active": gettext_lazy("Card not active yet"),
     "no_entitlement": gettext_lazy("No valid pass and no entry left"),
+    "closed": gettext_lazy("Closed at this hour"),
+    "capacity_reached": gettext_lazy("Full: maximum occupancy reached"),
+    "already_inside": gettext_lazy("Already inside (no exit since the last entry)"),
     "counter_jump": gettext_lazy("Taps are missing since the last one: a copied card?"),
     "not_honoured": gettext_lazy("Let in offline, but not honoured"),
 }

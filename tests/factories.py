@@ -2,7 +2,7 @@
 
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import factory
 from allauth.account.models import EmailAddress
@@ -251,3 +251,48 @@ def post_tap(client, token: str | None, **body):
         content_type="application/json",
         headers=bearer(token) if token else {},
     )
+
+
+# --- Catalogue: opening hours, closures, limits ---------------------------------------------
+# Models named by label so this block needs no import above (other blocks keep theirs).
+class FacilityAccessRulesFactory(factory.django.DjangoModelFactory):
+    """A pool holding 250 people with a four-hour anti-passback, unless told otherwise."""
+
+    class Meta:
+        model = "catalog.FacilityAccessRules"
+
+    facility = factory.SubFactory(FacilityFactory)
+    max_occupancy = 250
+    anti_passback_minutes = 240
+
+
+class OpeningHoursFactory(factory.django.DjangoModelFactory):
+    """One slot of the normal weekly schedule: Monday 12:00–13:45, unless told otherwise."""
+
+    class Meta:
+        model = "catalog.OpeningHours"
+
+    facility = factory.SubFactory(FacilityFactory)
+    schedule = "normal"
+    weekday = 0
+    opens = time(12, 0)
+    closes = time(13, 45)
+
+
+class FacilityClosureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.FacilityClosure"
+
+    facility = factory.SubFactory(FacilityFactory)
+    starts_at = factory.LazyFunction(timezone.now)
+    ends_at = factory.LazyAttribute(lambda closure: closure.starts_at + timedelta(days=1))
+    reason = "Vidange annuelle"
+
+
+class SchoolHolidayPeriodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.SchoolHolidayPeriod"
+
+    name = "Vacances de Noël 2026"
+    starts_on = date(2026, 12, 19)
+    classes_resume_on = date(2027, 1, 4)

@@ -1,6 +1,17 @@
-"""The demo's access points and entitlements (idempotent; after identity.demo)."""
+"""The demo's access points, entitlements, opening hours and limits (idempotent; after
+identity.demo).
 
-from datetime import date
+The two demo pools show the two situations a territory meets:
+
+- the Piscine de Pradines has everything configured: opening hours (longer in the school
+  holidays), 120 places and a four-hour anti-passback: outside its hours a tap is `closed`, a
+  second tap within four hours `already_inside` until the swimmer taps out;
+- the Piscine de Cahors counts its 250 places but has no hours entered in Sésame yet (a
+  facility without hours is always open, as facilities are until the town configures them) and
+  no anti-passback: `make tap`, at its entrance, shows the entry book being spent at any hour.
+"""
+
+from datetime import date, time
 
 from django.db import transaction
 from django.utils import timezone
@@ -9,7 +20,14 @@ from identity.demo import RESIDENT_EMAIL
 from identity.models import Facility, Person
 
 from .actions import grant_entitlement
-from .models import AccessPoint, Entitlement
+from .models import (
+    AccessPoint,
+    Entitlement,
+    FacilityAccessRules,
+    OpeningHours,
+    SchoolHolidayPeriod,
+)
+from .queries import forget_facility_rules
 
 ACCESS_POINTS = {
     Facility.Kind.POOL: [
@@ -23,8 +41,72 @@ ACCESS_POINTS = {
 }
 
 
+NORMAL = OpeningHours.Schedule.NORMAL
+HOLIDAYS = OpeningHours.Schedule.SCHOOL_HOLIDAYS
+WEEKDAYS, SATURDAY, SUNDAY = range(5), 5, 6
+
+# The hours entrances accept people (the last entry, not when the water is cleared).
+POOL_HOURS = {
+    NORMAL: [
+        (WEEKDAYS, time(12), time(13, 45)),
+        (WEEKDAYS, time(17), time(20)),
+        ([SATURDAY], time(10), time(18)),
+        ([SUNDAY], time(9), time(13)),
+    ],
+    HOLIDAYS: [
+        (WEEKDAYS, time(10), time(19, 30)),
+        ([SATURDAY], time(10), time(18)),
+        ([SUNDAY], time(9), time(13)),
+    ],
+}
+LIBRARY_HOURS = {
+    NORMAL: [
+        ([1, 3, 4], time(13), time(18)),  # Tuesday, Thursday, Friday afternoons
+        ([2, 5], time(10), time(18)),  # Wednesday and Saturday all day
+    ],
+}
+# Limits of each demo pool (the Facility names of identity.demo): places, anti-passback minutes.
+POOL_LIMITS = {"Piscine de Cahors": (250, None), "Piscine de Pradines": (120, 240)}
+# Facilities whose hours are entered in the demo (the Cahors pool's are not, see above).
+WITHOUT_HOURS = {"Piscine de Cahors"}
+SCHOOL_HOLIDAYS = [("Vacances de Noël 2026", date(2026, 12, 19), date(2027, 1, 4))]
+
+
 @transaction.atomic
 def load() -> None:
+    _load_access_points_and_entitlements()
+    _load_hours_and_limits()
+
+
+def _load_hours_and_limits() -> None:
+    """Hours, limits and holidays, added to a demo loaded before they existed too."""
+    for name, starts_on, classes_resume_on in SCHOOL_HOLIDAYS:
+        SchoolHolidayPeriod.objects.get_or_create(
+            name=name, defaults={"starts_on": starts_on, "classes_resume_on": classes_resume_on}
+        )
+    for facility in Facility.objects.filter(kind__in=[Facility.Kind.POOL, Facility.Kind.LIBRARY]):
+        if facility.name in POOL_LIMITS:
+            places, anti_passback = POOL_LIMITS[facility.name]
+            FacilityAccessRules.objects.get_or_create(
+                facility=facility,
+                defaults={"max_occupancy": places, "anti_passback_minutes": anti_passback},
+            )
+        if (
+            facility.name in WITHOUT_HOURS
+            or OpeningHours.objects.filter(facility=facility).exists()
+        ):
+            continue
+        hours = POOL_HOURS if facility.kind == Facility.Kind.POOL else LIBRARY_HOURS
+        OpeningHours.objects.bulk_create(
+            OpeningHours(facility=facility, schedule=schedule, weekday=day, opens=o, closes=c)
+            for schedule, slots in hours.items()
+            for days, o, c in slots
+            for day in days
+        )
+    forget_facility_rules()  # bulk_create sends no signal
+
+
+def _load_access_points_and_entitlements() -> None:
     if AccessPoint.objects.exists():
         return
     for facility in Facility.objects.order_by("pk"):
@@ -51,6 +133,12 @@ def load() -> None:
         label="Adhésion médiathèque (moins de 18 ans)",
         valid_from=today.replace(month=1, day=1),
         valid_until=today.replace(month=12, day=31),
+    )
+
+
+def pool_entrance(name: str) -> AccessPoint:
+    return AccessPoint.objects.select_related("facility").get(
+        facility__name=name, kind=AccessPoint.Kind.ENTRANCE
     )
 
 

@@ -1,10 +1,32 @@
-"""Reads of the catalogue shared by cards, readers' snapshots and Mon espace."""
+"""Reads of the catalogue shared by cards, readers' snapshots and Mon espace, and the rules of a
+facility's entrances as `decide` reads them at every tap (cached in-process)."""
 
-from datetime import date
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from time import monotonic
 
 from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone
 
-from .models import Entitlement
+from identity.models import Facility
+
+from .models import (
+    Entitlement,
+    FacilityAccessRules,
+    FacilityClosure,
+    OpeningHours,
+    SchoolHolidayPeriod,
+)
+
+# How long a process trusts the rules it read for a facility. An edit in the admin clears the
+# entry at once in the process that saved it; the other processes see it within this delay.
+RULES_CACHE_SECONDS = 30
+# Closures that ended longer ago than this are not loaded: an offline gate's queued taps are
+# judged at their own time, and they are uploaded well within it.
+CLOSURES_LOOKBACK = timedelta(days=31)
 
 
 def current_entitlements(*, holder_ids: list[int], on: date) -> QuerySet[Entitlement]:
@@ -15,3 +37,100 @@ def current_entitlements(*, holder_ids: list[int], on: date) -> QuerySet[Entitle
         valid_from__lte=on,
         valid_until__gte=on,
     ).filter(Q(kind=Entitlement.Kind.PASS) | Q(entries_left__gt=0))
+
+
+@dataclass(frozen=True)
+class FacilityRules:
+    """Everything `decide` needs to know about a facility's entrances, in memory."""
+
+    max_occupancy: int | None = None
+    anti_passback: timedelta | None = None
+    # (schedule, weekday) → the day's slots (opens, closes); empty when no slot at all.
+    hours: Mapping[tuple[str, int], tuple[tuple[time, time], ...]] = field(default_factory=dict)
+    closures: tuple[tuple[datetime, datetime], ...] = ()
+    # School holidays as (first day, day classes resume); loaded only for a facility that
+    # has a holiday schedule.
+    holidays: tuple[tuple[date, date], ...] = ()
+    has_holiday_schedule: bool = False
+
+    @property
+    def tracks_presence(self) -> bool:
+        """Whether decide keeps who is inside (for the occupancy or the anti-passback)."""
+        return self.max_occupancy is not None or self.anti_passback is not None
+
+    def schedule_on(self, day: date) -> str:
+        if self.has_holiday_schedule and any(start <= day < end for start, end in self.holidays):
+            return OpeningHours.Schedule.SCHOOL_HOLIDAYS
+        return OpeningHours.Schedule.NORMAL
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether the entrances accept people at `at`: not during an exceptional closure, and
+        inside a slot of the day's schedule in Paris local time (always, without any slot)."""
+        if any(start <= at < end for start, end in self.closures):
+            return False
+        if not self.hours:
+            return True
+        local = timezone.localtime(at)
+        day, now = local.date(), local.time()
+        slots = self.hours.get((self.schedule_on(day), day.weekday()), ())
+        return any(opens <= now < closes for opens, closes in slots)
+
+
+_rules: dict[str, tuple[float, FacilityRules]] = {}
+
+
+def facility_rules(facility: Facility) -> FacilityRules:
+    """The facility's rules, read from the database at most once per RULES_CACHE_SECONDS per
+    process: a tap at a facility pays no statement for them. Keyed by the facility's public id,
+    which is never reused."""
+    now = monotonic()
+    cached = _rules.get(facility.public_id)
+    if cached is not None and now - cached[0] < RULES_CACHE_SECONDS:
+        return cached[1]
+    rules = _load_rules(facility.pk)
+    _rules[facility.public_id] = (now, rules)
+    return rules
+
+
+def _load_rules(facility_id: int) -> FacilityRules:
+    settings = FacilityAccessRules.objects.filter(facility_id=facility_id).first()
+    hours: dict[tuple[str, int], list[tuple[time, time]]] = {}
+    for schedule, weekday, opens, closes in OpeningHours.objects.filter(
+        facility_id=facility_id
+    ).values_list("schedule", "weekday", "opens", "closes"):
+        hours.setdefault((schedule, weekday), []).append((opens, closes))
+    has_holiday_schedule = any(s == OpeningHours.Schedule.SCHOOL_HOLIDAYS for s, _day in hours)
+    closures = FacilityClosure.objects.filter(
+        facility_id=facility_id, ends_at__gt=timezone.now() - CLOSURES_LOOKBACK
+    ).values_list("starts_at", "ends_at")
+    holidays = (
+        SchoolHolidayPeriod.objects.values_list("starts_on", "classes_resume_on")
+        if has_holiday_schedule
+        else []
+    )
+    anti_passback = settings.anti_passback_minutes if settings else None
+    return FacilityRules(
+        max_occupancy=settings.max_occupancy if settings else None,
+        anti_passback=timedelta(minutes=anti_passback) if anti_passback is not None else None,
+        hours={key: tuple(sorted(slots)) for key, slots in hours.items()},
+        closures=tuple(closures),
+        holidays=tuple(holidays),
+        has_holiday_schedule=has_holiday_schedule,
+    )
+
+
+def forget_facility_rules() -> None:
+    """Drop every cached rule of this process (an edit, or a test changing the clock)."""
+    _rules.clear()
+
+
+@receiver(post_save, sender=FacilityAccessRules, dispatch_uid="catalog.rules.saved")
+@receiver(post_delete, sender=FacilityAccessRules, dispatch_uid="catalog.rules.deleted")
+@receiver(post_save, sender=OpeningHours, dispatch_uid="catalog.hours.saved")
+@receiver(post_delete, sender=OpeningHours, dispatch_uid="catalog.hours.deleted")
+@receiver(post_save, sender=FacilityClosure, dispatch_uid="catalog.closure.saved")
+@receiver(post_delete, sender=FacilityClosure, dispatch_uid="catalog.closure.deleted")
+@receiver(post_save, sender=SchoolHolidayPeriod, dispatch_uid="catalog.holidays.saved")
+@receiver(post_delete, sender=SchoolHolidayPeriod, dispatch_uid="catalog.holidays.deleted")
+def _rules_changed(**kwargs) -> None:
+    forget_facility_rules()

@@ -25,5 +25,7 @@ class Command(BaseCommand):
             "  make totp EMAIL=agent.piscine@demo.sesame.fr\n"
             "(or add its TOTP secret to an authenticator app: make totp EMAIL=… SECRET=1)\n"
         )
-        self.stdout.write(f"Demo readers: {len(readers)} (tokens derived, see card/demo.py).")
+        self.stdout.write(f"Demo readers: {len(readers)} (tokens derived, see card/demo.py):")
+        for reader in readers:
+            self.stdout.write(f"  ACCESS_POINT={reader.access_point:18} {reader.name}")
         self.stdout.write("Tap Camille's card at the first pool entrance: make tap\n")
