@@ -391,3 +391,40 @@ class AuditEntry(AppendOnlyModel):
         if self.reason in AccessReason.values:
             return str(AccessReason(self.reason).label)
         return self.reason
+
+
+# --- Reduced-rate statuses -----------------------------------------------------------------
+
+
+class ReducedRateStatus(models.Model):
+    """A reduced-rate category a clerk verified for a person over a period (a student card, a
+    France Travail certificate, a disability card), read by the tariff engine on the day of a
+    sale. Personal data: recorded through an audited action, never through the admin. Rows are
+    not edited: a renewal is a new row; `valid_until` is the last day covered (inclusive)."""
+
+    class Category(models.TextChoices):
+        STUDENT = "student", _("Student")
+        JOB_SEEKER = "job_seeker", _("Job seeker")
+        DISABILITY = "disability", _("Disability")
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="reduced_rates")
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    verified_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    verified_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-valid_from", "-pk"]
+        verbose_name = _("reduced-rate status")
+        verbose_name_plural = _("reduced-rate statuses")
+        indexes = [models.Index(fields=["person", "valid_until"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("valid_from")),
+                name="reduced_rate_period_is_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"reduced_rate#{self.pk}"

@@ -14,6 +14,7 @@ from .models import (
     Household,
     HouseholdAddress,
     Person,
+    ReducedRateStatus,
     StaffRole,
 )
 
@@ -98,3 +99,13 @@ def staff_label(entry: AuditEntry) -> str:
     role = StaffRole.Role(entry.actor_role).label if entry.actor_role else ""
     first_name = entry.actor.first_name if entry.actor else ""
     return f"{role} — {first_name}".strip(" —")
+
+
+def reduced_categories_on(person: Person, day: date) -> set[str]:
+    """The reduced-rate categories (ReducedRateStatus.Category values) a person holds on a day:
+    those of the statuses a clerk verified covering it."""
+    return set(
+        ReducedRateStatus.objects.filter(
+            person=person, valid_from__lte=day, valid_until__gte=day
+        ).values_list("category", flat=True)
+    )

@@ -296,3 +296,82 @@ class SchoolHolidayPeriodFactory(factory.django.DjangoModelFactory):
     name = "Vacances de Noël 2026"
     starts_on = date(2026, 12, 19)
     classes_resume_on = date(2027, 1, 4)
+
+
+# --- Catalogue: products and tariffs; identity: reduced-rate statuses -----------------------
+# Rows built directly, without the actions' checks: tests of those checks call the actions.
+class ProductFactory(factory.django.DjangoModelFactory):
+    """A single pool entry valid on the day of the sale, unless told otherwise."""
+
+    class Meta:
+        model = "catalog.Product"
+
+    code = factory.Sequence(lambda n: f"produit-{n}")
+    name = factory.Sequence(lambda n: f"Entrée piscine {n}")
+    facility_kind = Facility.Kind.POOL
+    kind = "single_entry"
+    validity_days = 1
+
+
+class TariffGridFactory(factory.django.DjangoModelFactory):
+    """A grid in force from 1 September 2025 with no end, unless told otherwise."""
+
+    class Meta:
+        model = "catalog.TariffGrid"
+
+    product = factory.SubFactory(ProductFactory)
+    valid_from = date(2025, 9, 1)
+    valid_until = None
+
+
+class TariffLineFactory(factory.django.DjangoModelFactory):
+    """Everyone's price, 5 €, unless told otherwise."""
+
+    class Meta:
+        model = "catalog.TariffLine"
+
+    grid = factory.SubFactory(TariffGridFactory)
+    residency = "any"
+    age_bracket = "any"
+    qf_bracket = None
+    reduced_category = "any"
+    price_cents = 500
+
+
+class QuotientBracketFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.QuotientBracket"
+        django_get_or_create = ("valid_from", "number")
+
+    number = 1
+    label = factory.LazyAttribute(lambda bracket: f"QF {bracket.number}")
+    max_amount = 500
+    valid_from = date(2025, 9, 1)
+
+
+def quotient_brackets(valid_from: date = date(2025, 9, 1)) -> None:
+    """The territory's table: QF1 ≤ 500 €, QF2 ≤ 900 €, QF3 ≤ 1400 €, QF4 above."""
+    for number, max_amount in [(1, 500), (2, 900), (3, 1400), (4, None)]:
+        QuotientBracketFactory(number=number, max_amount=max_amount, valid_from=valid_from)
+
+
+class FamilyQuotientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "identity.FamilyQuotient"
+
+    household = factory.SubFactory(HouseholdFactory)
+    amount = 450
+    valid_from = date(2025, 1, 1)
+    valid_until = date(2025, 12, 31)
+    source = "verified"
+
+
+class ReducedRateStatusFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "identity.ReducedRateStatus"
+
+    person = factory.SubFactory(PersonFactory)
+    category = "student"
+    valid_from = date(2025, 9, 1)
+    valid_until = date(2026, 8, 31)
+    verified_by = factory.SubFactory(UserFactory)

@@ -25,9 +25,12 @@ from .models import (
     Entitlement,
     FacilityAccessRules,
     OpeningHours,
+    Product,
+    QuotientBracket,
     SchoolHolidayPeriod,
 )
 from .queries import forget_facility_rules
+from .tariffs import LineInput, publish_tariff_grid
 
 ACCESS_POINTS = {
     Facility.Kind.POOL: [
@@ -76,6 +79,7 @@ SCHOOL_HOLIDAYS = [("Vacances de Noël 2026", date(2026, 12, 19), date(2027, 1, 
 def load() -> None:
     _load_access_points_and_entitlements()
     _load_hours_and_limits()
+    _load_products_and_tariffs()
 
 
 def _load_hours_and_limits() -> None:
@@ -151,3 +155,99 @@ def first_pool_entrance() -> AccessPoint:
         .order_by("facility__pk", "pk")
         .first()
     )
+
+
+# --- Products and tariffs (services/catalog/tariffs.py) --------------------------------------
+# Two grids per product show history: the prices of the 2025–2026 season, then those from
+# 1 September 2026 (a quote dated 31 August 2026 still gets the old price).
+
+QUOTIENT_BRACKETS = [(1, 500), (2, 900), (3, 1400), (4, None)]  # euros, from 1 September 2025
+SEASONS = [date(2025, 9, 1), date(2026, 9, 1)]
+POOL, LIBRARY = Facility.Kind.POOL, Facility.Kind.LIBRARY
+# code, name, facility kind, kind, entries, validity in days
+PRODUCTS = [
+    ("piscine-entree", "Entrée piscine", POOL, "single_entry", None, 1),
+    ("piscine-carnet-10", "Carnet 10 entrées piscines", POOL, "entry_book", 10, 730),
+    ("piscine-pass-annuel", "Pass annuel piscines", POOL, "pass", None, 365),
+    (
+        "mediatheque-adhesion",
+        "Adhésion médiathèque",
+        Facility.Kind.LIBRARY,
+        "membership",
+        None,
+        365,
+    ),
+]
+# Per product: (residency, age, QF bracket, reduced category, price in cents per season).
+TARIFFS = {
+    "piscine-entree": [
+        ("non_resident", "any", None, "any", (500, 550)),
+        ("resident", "any", None, "any", (350, 380)),
+        ("resident", "child", None, "any", (200, 220)),
+        ("resident", "senior", None, "any", (250, 270)),
+        ("resident", "any", 1, "any", (150, 160)),
+        ("any", "any", None, "student", (250, 270)),
+        ("any", "any", None, "job_seeker", (200, 220)),
+        ("any", "any", None, "disability", (150, 160)),
+    ],
+    "piscine-carnet-10": [
+        ("non_resident", "any", None, "any", (4500, 5000)),
+        ("resident", "any", None, "any", (3000, 3300)),
+        ("resident", "child", None, "any", (1800, 2000)),
+        ("resident", "any", 1, "any", (1300, 1400)),
+    ],
+    "piscine-pass-annuel": [
+        ("non_resident", "any", None, "any", (32000, 35000)),
+        ("resident", "any", None, "any", (21000, 23000)),
+        ("resident", "child", None, "any", (12000, 13000)),
+        ("resident", "senior", None, "any", (15000, 16000)),
+    ],
+    "mediatheque-adhesion": [
+        ("non_resident", "any", None, "any", (2500, 2800)),
+        ("resident", "any", None, "any", (1500, 1600)),
+        ("resident", "child", None, "any", (0, 0)),
+        ("resident", "any", 1, "any", (500, 500)),
+        ("any", "any", None, "job_seeker", (0, 0)),
+    ],
+}
+
+
+def _load_products_and_tariffs() -> None:
+    """Products, their two seasons of prices and the family-quotient brackets, each added only
+    when missing (also to a demo loaded before they existed)."""
+    for number, max_amount in QUOTIENT_BRACKETS:
+        QuotientBracket.objects.get_or_create(
+            valid_from=SEASONS[0],
+            number=number,
+            defaults={"label": f"QF {number}", "max_amount": max_amount},
+        )
+    for code, name, facility_kind, kind, entries, days in PRODUCTS:
+        product, _created = Product.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "facility_kind": facility_kind,
+                "kind": kind,
+                "entries": entries,
+                "validity_days": days,
+            },
+        )
+        for season, valid_from in enumerate(SEASONS):
+            if product.grids.filter(valid_from=valid_from).exists():
+                continue
+            publish_tariff_grid(
+                actor=None,
+                product=product,
+                valid_from=valid_from,
+                historical=True,
+                lines=[
+                    LineInput(
+                        residency=residency,
+                        age_bracket=age,
+                        qf_bracket=qf,
+                        reduced_category=reduced,
+                        price_cents=prices[season],
+                    )
+                    for residency, age, qf, reduced, prices in TARIFFS[code]
+                ],
+            )

@@ -255,3 +255,188 @@ class Presence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.holder_id} @ {self.facility_id}: {self.entered_at}"
+
+
+# --- Products and the tariff engine's grids (services/catalog/tariffs.py) --------------------
+# Prices are integer cents (EUR). A grid is in force from `valid_from` to `valid_until` (the
+# last day, inclusive; empty: until a later grid closes it). A grid whose first day has come is
+# never edited again (actions.publish_tariff_grid, the admin): a price change is a new grid
+# from a future date, so a quote dated before it still gets the old price.
+
+
+class Product(models.Model):
+    """What a resident buys: a single entry, a book of prepaid entries, a season or annual pass,
+    a membership. A sale gives the buyer's chosen person an Entitlement on `facility_kind`."""
+
+    class Kind(models.TextChoices):
+        SINGLE_ENTRY = "single_entry", _("Single entry")
+        ENTRY_BOOK = "entry_book", _("Entry book")
+        PASS = "pass", _("Pass")
+        MEMBERSHIP = "membership", _("Membership")
+
+    public_id = PublicIdField()
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    facility_kind = models.CharField(_("facilities"), max_length=20, choices=Facility.Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    entries = models.PositiveIntegerField(
+        _("entries"), null=True, blank=True, help_text=_("Entry books only.")
+    )
+    validity_days = models.PositiveIntegerField(
+        _("valid for (days)"),
+        null=True,
+        blank=True,
+        help_text=_("From the day of the sale, that day included. Or give an end of season."),
+    )
+    season_ends_on = models.DateField(
+        _("end of season"),
+        null=True,
+        blank=True,
+        help_text=_("Valid until this date whatever the day of the sale."),
+    )
+    active = models.BooleanField(_("on sale"), default=True)
+
+    class Meta:
+        ordering = ["facility_kind", "name"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="entry_book", entries__isnull=False, entries__gt=0)
+                    | (~Q(kind="entry_book") & Q(entries__isnull=True))
+                ),
+                name="product_entries_only_on_entry_books",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(validity_days__isnull=False, validity_days__gt=0, season_ends_on__isnull=True)
+                    | Q(validity_days__isnull=True, season_ends_on__isnull=False)
+                ),
+                name="product_has_one_validity_rule",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QuotientBracket(models.Model):
+    """One family-quotient bracket of the territory (QF1 ≤ 500 €, QF2 ≤ 900 €, …), the same for
+    every product. The brackets in force on a day are those of the latest `valid_from` on or
+    before it; a household's bracket is the first whose `max_amount` (euros, inclusive) holds
+    its quotient, the last bracket having no maximum."""
+
+    number = models.PositiveSmallIntegerField(_("number"))
+    label = models.CharField(_("label"), max_length=60)
+    max_amount = models.PositiveIntegerField(
+        _("up to (€, included)"), null=True, blank=True, help_text=_("Empty: no maximum.")
+    )
+    valid_from = models.DateField(_("valid from"))
+
+    class Meta:
+        ordering = ["-valid_from", "number"]
+        verbose_name = _("family-quotient bracket")
+        verbose_name_plural = _("family-quotient brackets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["valid_from", "number"], name="one_quotient_bracket_number_per_date"
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="quotient_bracket_from_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.valid_from})"
+
+
+class TariffGrid(models.Model):
+    """The prices of a product over a period: its lines. At most one grid per product is in
+    force on a day (checked by actions.publish_tariff_grid)."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="grids")
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(
+        _("valid until (included)"), null=True, blank=True, help_text=_("Empty: no end yet.")
+    )
+    published_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["product", "-valid_from"]
+        verbose_name = _("tariff grid")
+        verbose_name_plural = _("tariff grids")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "valid_from"], name="one_tariff_grid_per_product_and_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="tariff_grid_period_is_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} — {self.valid_from}"
+
+    def has_started(self, today) -> bool:
+        return self.valid_from <= today
+
+
+class TariffLine(models.Model):
+    """One price of a grid and whom it applies to. Each criterion is either a value or `any`
+    (an empty `qf_bracket` means any bracket, a household without a declared quotient included).
+    services/catalog/tariffs.py picks the most specific line that matches a person."""
+
+    ANY = "any"
+
+    class Residency(models.TextChoices):
+        RESIDENT = "resident", _("Resident")
+        NON_RESIDENT = "non_resident", _("Non-resident")
+        ANY = "any", _("Any")
+
+    class AgeBracket(models.TextChoices):
+        CHILD = "child", _("Child (under 18)")
+        ADULT = "adult", _("Adult")
+        SENIOR = "senior", _("Senior (65 and over)")
+        ANY = "any", _("Any")
+
+    class ReducedCategory(models.TextChoices):
+        STUDENT = "student", _("Student")
+        JOB_SEEKER = "job_seeker", _("Job seeker")
+        DISABILITY = "disability", _("Disability")
+        NONE = "none", _("No reduced rate")
+        ANY = "any", _("Any")
+
+    grid = models.ForeignKey(TariffGrid, on_delete=models.CASCADE, related_name="lines")
+    residency = models.CharField(
+        _("residency"), max_length=20, choices=Residency.choices, default=Residency.ANY
+    )
+    age_bracket = models.CharField(
+        _("age"), max_length=20, choices=AgeBracket.choices, default=AgeBracket.ANY
+    )
+    qf_bracket = models.PositiveSmallIntegerField(
+        _("family-quotient bracket"), null=True, blank=True, help_text=_("Empty: any.")
+    )
+    reduced_category = models.CharField(
+        _("reduced rate"),
+        max_length=20,
+        choices=ReducedCategory.choices,
+        default=ReducedCategory.ANY,
+    )
+    price_cents = models.PositiveIntegerField(_("price (cents)"))
+
+    class Meta:
+        ordering = ["grid", "pk"]
+        verbose_name = _("tariff line")
+        verbose_name_plural = _("tariff lines")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price_cents__gte=0), name="tariff_line_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(qf_bracket__isnull=True) | Q(qf_bracket__gte=1),
+                name="tariff_line_qf_bracket_from_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"line#{self.pk}: {self.price_cents}"
