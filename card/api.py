@@ -57,7 +57,7 @@ class TapOut(Schema):
     tap_id: str
     granted: bool
     reason: str = Field(
-        description="Stable code: granted, valid, exit, invalid_credential, "
+        description="Stable code: granted, valid, identified, exit, invalid_credential, "
         "expired_credential, unknown_card, replay, card_suspended, card_replaced, card_expired, "
         "card_revoked, card_not_active, no_entitlement, closed, capacity_reached, "
         "already_inside (docs/cards.md)"

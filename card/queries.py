@@ -1,9 +1,11 @@
 """Reads about cards shared by pages, the API and snapshots."""
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
 
 from identity.models import AuditEntry, Person
 from identity.permissions import Capability, has_capability
@@ -46,6 +48,52 @@ def desk_access_points(user) -> list[AccessPoint]:
         for point in points
         if has_capability(user, Capability.SCAN_CARDS, facility=point.facility)
     ]
+
+
+# A desk serves the holder of a card checked there (services' desk actions): the tap must be
+# this recent, recorded at that access point by this staff member or by a reader there, and
+# name a holder whose card was accepted as theirs (the catalogue then decided, granted or not).
+DESK_SERVICE_WINDOW = timedelta(minutes=5)
+DESK_SERVICE_REASONS = frozenset(
+    {
+        "granted",
+        "valid",
+        "identified",
+        "exit",
+        "no_entitlement",
+        "closed",
+        "capacity_reached",
+        "already_inside",
+    }
+)
+
+
+def tap_identifies_holder(tap: Tap, *, access_point: AccessPoint, user, now: datetime) -> bool:
+    """Whether staff at `access_point` may act for the holder of `tap` (see above)."""
+    return (
+        tap.holder_id is not None
+        and tap.access_point_id == access_point.pk
+        and (tap.staff_id == user.pk if tap.reader_id is None else tap.staff_id is None)
+        and not tap.offline
+        and tap.reason in DESK_SERVICE_REASONS
+        and now - DESK_SERVICE_WINDOW <= tap.received_at <= now
+    )
+
+
+def desk_service_tap(access_point: AccessPoint, user, tap_id: str) -> Tap | None:
+    """The tap a desk form names (its id, as the desk shows it), if it identifies a holder
+    staff may serve now; the holder and their household come with it."""
+    if not str(tap_id).isdigit():
+        return None
+    tap = (
+        Tap.objects.select_related("holder__household")
+        .filter(pk=int(tap_id), access_point=access_point)
+        .first()
+    )
+    now = timezone.now()
+    if tap is None or not tap_identifies_holder(tap, access_point=access_point, user=user, now=now):
+        return None
+    return tap
 
 
 def desk_taps(access_point: AccessPoint, *, limit: int = DESK_HISTORY_LENGTH) -> list[Tap]:

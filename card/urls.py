@@ -15,6 +15,11 @@ urlpatterns = [
         views.desk_manual_entry,
         name="desk_manual_entry",
     ),
+    path(
+        "agents/accueil/<str:public_id>/service/<slug:key>/",
+        views.desk_service,
+        name="desk_service",
+    ),
     # Mon espace > Mes cartes
     path("mon-espace/cartes/", views.my_cards, name="my_cards"),
     path("mon-espace/cartes/demande/<str:person_id>/", views.request_card, name="request"),

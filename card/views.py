@@ -24,6 +24,7 @@ from identity.models import AuditEntry, Person
 from identity.permissions import Capability, can_act_for, has_capability
 from identity.views import capability_required, resident_required
 from services.catalog.models import AccessPoint
+from services.catalog.registry import desk_action, desk_actions_at
 
 from . import actions, credentials, forms, pdf, queries
 from .models import Card, Tap
@@ -61,6 +62,7 @@ def photo(request, public_id: str):
 DESK_LABELS = {
     "granted": gettext_lazy("Entry granted"),
     "valid": gettext_lazy("Valid (checked at the desk, nothing used)"),
+    "identified": gettext_lazy("Card valid: resident identified"),
     "exit": gettext_lazy("Exit"),
     "manual_entry": gettext_lazy("Manual entry recorded by staff"),
     "invalid_credential": gettext_lazy("Invalid card or pass (forged or damaged)"),
@@ -87,11 +89,11 @@ def desk_view(view):
     guarded = capability_required(Capability.SCAN_CARDS)(view)
 
     @wraps(view)
-    def wrapper(request, public_id: str):
+    def wrapper(request, public_id: str, **kwargs):
         if not request.user.is_authenticated and request.headers.get("HX-Request"):
             desk_url = reverse("card:desk", args=[public_id])
             return HttpResponse(headers={"HX-Redirect": redirect_to_login(desk_url).url})
-        return guarded(request, public_id)
+        return guarded(request, public_id, **kwargs)
 
     return wrapper
 
@@ -124,12 +126,50 @@ def _desk_entry(tap: Tap, *, with_photo: bool = False) -> dict:
     }
 
 
-def _desk_live(taps: list[Tap], *, shown: Tap | None = None, error: DomainError | None = None):
+def _desk_services(request, point: AccessPoint, tap: Tap, *, result=None) -> list[dict]:
+    """What the services registered for this desk offer the holder of the tap shown (waste
+    bags at a town hall): each action's summary and its small form, which names the tap. Only
+    for a tap that identifies its holder to this staff member (queries.tap_identifies_holder);
+    `result` is the answer to the action just performed here, shown under its form."""
+    offered = desk_actions_at(point)
+    if not offered or not queries.tap_identifies_holder(
+        tap, access_point=point, user=request.user, now=timezone.now()
+    ):
+        return []
+    holder = Person.objects.select_related("household").get(pk=tap.holder_id)
+    day = timezone.localdate()
+    result = result or {}
+    return [
+        {
+            "key": action.key,
+            "label": action.label,
+            "quantity_label": action.quantity_label or _("Quantity"),
+            "max_quantity": action.max_quantity,
+            "summary": action.summary(holder, day),
+            "tap": tap.pk,
+            **(result if result.get("key") == action.key else {}),
+        }
+        for action in offered
+    ]
+
+
+def _desk_live(
+    taps: list[Tap],
+    *,
+    shown: Tap | None = None,
+    error: DomainError | None = None,
+    request=None,
+    point: AccessPoint | None = None,
+    service_result: dict | None = None,
+):
     """The live part of the desk: one decision in large type (or a typing slip), the history,
-    and `since`, the tap shown, so that a poll answers 204 until a newer one arrives."""
+    and `since`, the tap shown, so that a poll answers 204 until a newer one arrives. With the
+    request and the access point, the services' desk actions for the holder shown."""
     if error is None and shown is None and taps:
         shown = taps[0]
     entry = _desk_entry(shown, with_photo=True) if shown is not None and error is None else None
+    if entry is not None and request is not None and point is not None:
+        entry["services"] = _desk_services(request, point, shown, result=service_result)
     newest = taps[0].pk if taps else ""
     return {
         "entry": entry,
@@ -145,7 +185,7 @@ def _render_desk_page(request, point: AccessPoint, *, errors=None, values=None):
         "point": point,
         "errors": errors or {},
         "values": values or {},
-        **_desk_live(queries.desk_taps(point)),
+        **_desk_live(queries.desk_taps(point), request=request, point=point),
     }
     return render(request, "card/desk.html", context)
 
@@ -173,7 +213,8 @@ def desk_latest(request, public_id: str):
     taps = queries.desk_taps(point)
     if request.GET.get("since", "") == str(taps[0].pk if taps else ""):
         return HttpResponse(status=204)
-    return render(request, "card/desk_live.html", {"point": point, **_desk_live(taps)})
+    live = _desk_live(taps, request=request, point=point)
+    return render(request, "card/desk_live.html", {"point": point, **live})
 
 
 def _desk_answer(request, point: AccessPoint, *, answer=None, error=None, values=None):
@@ -187,8 +228,8 @@ def _desk_answer(request, point: AccessPoint, *, answer=None, error=None, values
                 (t for t in taps if t.reader_id is None and t.client_tap_id == answer["tap_id"]),
                 None,
             )
-        context = {"point": point, **_desk_live(taps, shown=shown, error=error)}
-        return render(request, "card/desk_live.html", context)
+        live = _desk_live(taps, shown=shown, error=error, request=request, point=point)
+        return render(request, "card/desk_live.html", {"point": point, **live})
     if error is not None:
         return _render_desk_page(
             request, point, errors={error.field or "credential": error.message}, values=values
@@ -227,6 +268,49 @@ def desk_manual_entry(request, public_id: str):
     except DomainError as error:
         return _desk_answer(request, point, error=error, values=values)
     return _desk_answer(request, point, answer=answer)
+
+
+@desk_view
+@require_POST
+def desk_service(request, public_id: str, key: str):
+    """A service's desk action (services.catalog.registry) for the holder of a card just
+    checked here: the form names the tap, never a person; the tap must identify its holder to
+    this staff member (queries.desk_service_tap), and the registered action checks the rest."""
+    point = _desk_point(request, public_id)
+    action = desk_action(key, at=point)
+    if action is None:
+        raise Http404
+    tap = queries.desk_service_tap(point, request.user, request.POST.get("tap", ""))
+    raw = request.POST.get("quantity", "").strip()
+    result: dict = {"key": key, "quantity": raw}
+    if tap is None:
+        result["error"] = _(
+            "Check the card again: this action is for the card just checked at this desk."
+        )
+    elif not (raw.isascii() and raw.isdigit()):
+        result["error"] = _("Enter a whole number.")
+    else:
+        try:
+            result["done"] = action.perform(
+                actor=request.user, person=tap.holder, access_point=point, quantity=int(raw)
+            )
+            result["quantity"] = ""
+        except Forbidden as error:
+            raise PermissionDenied from error
+        except DomainError as error:
+            result["error"] = error.message
+    if not request.headers.get("HX-Request"):
+        if "done" in result:
+            messages.success(request, result["done"])
+        else:
+            messages.error(request, result["error"])
+        return redirect("card:desk", public_id=point.public_id)
+    taps = queries.desk_taps(point)
+    if tap is None:
+        live = _desk_live(taps, error=DomainError(result["error"]), request=request, point=point)
+    else:
+        live = _desk_live(taps, shown=tap, request=request, point=point, service_result=result)
+    return render(request, "card/desk_live.html", {"point": point, **live})
 
 
 # --- Mon espace > Mes cartes ------------------------------------------------------------------

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "kiosk",
     "card",
     "services.catalog",
+    "services.waste_bags",
     "payments",
     "documents_vault",
     "identity",

@@ -11,10 +11,13 @@ from django.utils.translation import gettext as _
 
 from identity.actions import record_audit_entry
 from identity.errors import DomainError
-from identity.models import Person, User
+from identity.models import Facility, Person, User
 
 from .models import AccessPoint, Entitlement, FacilityOccupancy, Presence
 from .queries import FacilityRules, facility_rules
+
+# Facilities whose desks identify a resident rather than check an entitlement.
+IDENTIFYING_DESK_KINDS = frozenset({Facility.Kind.TOWN_HALL})
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,8 @@ def decide(*, holder_id: int, access_point: AccessPoint, at: datetime) -> Access
     out within the anti-passback delay. Nothing is consumed or counted when refused.
 
     An exit always opens (people must be able to leave) and counts the person out; a desk
-    checks without consuming and is never closed.
+    checks without consuming and is never closed; a town-hall desk only identifies the person
+    (`identified`).
 
     SQL: the facility's rules come from an in-process cache (queries.facility_rules), so a
     facility without a maximum occupancy nor anti-passback costs what it did before hours
@@ -102,6 +106,10 @@ def decide(*, holder_id: int, access_point: AccessPoint, at: datetime) -> Access
         if live:
             _count_out(holder_id=holder_id, facility_id=facility.pk, rules=rules, day=day)
         return AccessDecision(granted=True, reason="exit")
+    if access_point.kind == AccessPoint.Kind.DESK and facility.kind in IDENTIFYING_DESK_KINDS:
+        # A town-hall desk sells no entry: the card identifies the resident, for the services
+        # that act at that desk (the registry's desk actions: waste-sorting bags…).
+        return AccessDecision(granted=True, reason="identified")
     entrance = access_point.kind == AccessPoint.Kind.ENTRANCE
     if entrance and not rules.is_open(at):
         return AccessDecision(granted=False, reason="closed")

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from card import demo as card_demo
 from identity import demo
 from services.catalog import demo as catalog_demo
+from services.waste_bags import demo as waste_bags_demo
 
 
 class Command(BaseCommand):
@@ -14,6 +15,7 @@ class Command(BaseCommand):
             raise CommandError("The demo data is for DEBUG installs only.")
         accounts = demo.load()
         catalog_demo.load()
+        waste_bags_demo.load()
         readers = card_demo.load()
         self.stdout.write(
             self.style.SUCCESS(f"\nSésame demo accounts (password for all: {demo.DEMO_PASSWORD})")

@@ -70,3 +70,15 @@ def test_impossible_entitlements_are_refused(kind, entries, until_offset, field)
         )
     assert refused.value.field == field
     assert not Entitlement.objects.exists()
+
+
+def test_a_town_hall_desk_identifies_the_resident_without_any_entitlement():
+    holder = PersonFactory()
+    town_hall = AccessPointFactory(
+        kind=AccessPoint.Kind.DESK, facility__kind="town_hall", facility__name="Mairie"
+    )
+    decision = decide(holder_id=holder.pk, access_point=town_hall, at=timezone.now())
+    assert (decision.granted, decision.reason, decision.consumed) == (True, "identified", 0)
+    library_desk = AccessPointFactory(kind=AccessPoint.Kind.DESK, facility__kind="library")
+    refused = decide(holder_id=holder.pk, access_point=library_desk, at=timezone.now())
+    assert (refused.granted, refused.reason) == (False, "no_entitlement")

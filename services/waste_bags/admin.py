@@ -1,0 +1,29 @@
+"""The town's quota table in the admin. Distributions are read-only: the log is append-only
+and written by actions.hand_out_bags only."""
+
+from django.contrib import admin
+
+from .models import BagDistribution, BagQuota
+
+
+@admin.register(BagQuota)
+class BagQuotaAdmin(admin.ModelAdmin):
+    list_display = ["year", "min_members", "rolls"]
+    list_filter = ["year"]
+    ordering = ["-year", "min_members"]
+
+
+@admin.register(BagDistribution)
+class BagDistributionAdmin(admin.ModelAdmin):
+    list_display = ["at", "household", "year", "quantity", "facility", "staff"]
+    list_filter = ["year", "facility"]
+    list_select_related = ["household", "facility", "staff"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WasteBagsConfig(AppConfig):
+    name = "services.waste_bags"
+    label = "waste_bags"
+    verbose_name = _("Waste-sorting bags")
+
+    def ready(self) -> None:
+        from identity.models import Facility
+        from services.catalog.registry import DeskAction, register_desk_action
+
+        from . import actions, queries
+
+        register_desk_action(
+            DeskAction(
+                key="waste_bags",
+                label=_("Hand out bags"),
+                quantity_label=_("Rolls of bags"),
+                facility_kinds=frozenset({Facility.Kind.TOWN_HALL}),
+                summary=queries.desk_summary,
+                perform=actions.hand_out_bags,
+                max_quantity=actions.MAX_ROLLS_AT_ONCE,
+            )
+        )
