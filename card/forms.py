@@ -77,3 +77,31 @@ class StaffSuspendForm(forms.Form):
 
 class RevokeForm(forms.Form):
     reason = forms.CharField(label=_("Why is the card revoked?"), max_length=200)
+
+
+class AttendancePeriodForm(forms.Form):
+    """The period of the attendance page: two local days, both included."""
+
+    start = forms.DateField(
+        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label=_("To (included)"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args, max_days: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_days = max_days
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", _("The end of the period is before its start."))
+            elif (end - start).days + 1 > self.max_days:
+                self.add_error(
+                    "end",
+                    _("Choose a period of %(days)s days at most.") % {"days": self.max_days},
+                )
+        return data

@@ -1,15 +1,17 @@
 """Reads about cards shared by pages, the API and snapshots."""
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core import signing
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import ExtractHour, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
-from identity.models import AuditEntry, Person
+from identity.models import AuditEntry, Facility, Person, User
 from identity.permissions import Capability, has_capability
-from services.catalog.models import AccessPoint
+from services.catalog.models import AccessPoint, Entitlement
 
 from .models import Card, Tap
 
@@ -171,3 +173,145 @@ def card_queue(status: str):
         .select_related("holder")
         .order_by("requested_at", "pk")
     )
+
+
+# --- Attendance statistics (Agents > Fréquentation) ----------------------------------------
+
+ATTENDANCE_MAX_DAYS = 366
+
+
+@dataclass
+class Attendance:
+    """Entries at a facility over a period of local days (Europe/Paris), both ends included:
+    one count per day (every day of the period, zero included), one total per hour of the
+    day (0–23), and their average per day of the period."""
+
+    start: date
+    end: date
+    days: list[tuple[date, int]]
+    hours: list[int]
+
+    @property
+    def total(self) -> int:
+        return sum(count for _day, count in self.days)
+
+    @property
+    def day_count(self) -> int:
+        return len(self.days)
+
+    @property
+    def hourly_averages(self) -> list[float]:
+        return [count / self.day_count for count in self.hours] if self.day_count else []
+
+
+def attendance(facility, *, start: date, end: date) -> Attendance:
+    """Granted taps at the facility's entrances (manual entries included; exits, desks and
+    refusals are not entries), per local day and per local hour: two aggregate queries."""
+    zone = timezone.get_default_timezone()
+    since = timezone.make_aware(datetime.combine(start, time.min), zone)
+    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), zone)
+    entries = Tap.objects.filter(
+        access_point__facility=facility,
+        access_point__kind=AccessPoint.Kind.ENTRANCE,
+        granted=True,
+        received_at__gte=since,
+        received_at__lt=until,
+    ).order_by()
+    per_day = dict(
+        entries.annotate(day=TruncDate("received_at", tzinfo=zone))
+        .values("day")
+        .annotate(count=Count("pk"))
+        .values_list("day", "count")
+    )
+    per_hour = dict(
+        entries.annotate(hour=ExtractHour("received_at", tzinfo=zone))
+        .values("hour")
+        .annotate(count=Count("pk"))
+        .values_list("hour", "count")
+    )
+    every_day = [start + timedelta(days=n) for n in range(max((end - start).days + 1, 0))]
+    days = [(day, per_day.get(day, 0)) for day in every_day]
+    return Attendance(
+        start=start, end=end, days=days, hours=[per_hour.get(hour, 0) for hour in range(24)]
+    )
+
+
+# --- The library's own system (ILS): members on a day; the borrower number is the card number
+
+# The most members one JSON page returns; the CSV file holds them all.
+MAX_PAGE = 5000
+
+
+@dataclass(frozen=True)
+class LibraryMember:
+    """One row of the export: the least the ILS needs to lend to, and tell namesakes apart."""
+
+    borrower_number: str
+    first_name: str
+    last_name: str
+    birth_year: int
+    membership_valid_until: date
+    card_expires_on: date | None
+
+
+def can_export_library_members(user: User) -> bool:
+    """Whether `user` scans cards at a library: a role at a library, or a town-wide role that
+    covers every facility. Asked of has_capability, never decided here."""
+    return any(
+        has_capability(user, Capability.SCAN_CARDS, facility=library)
+        for library in Facility.objects.filter(kind=Facility.Kind.LIBRARY).only("pk")
+    )
+
+
+def _memberships(on: date) -> QuerySet[Entitlement]:
+    """Library entitlements usable on `on`, as catalog.queries.current_entitlements reads them
+    (a pass in its period, or an entry book with entries left), for the outer card's holder."""
+    return Entitlement.objects.filter(
+        holder_id=OuterRef("holder_id"),
+        facility_kind=Facility.Kind.LIBRARY,
+        revoked_at__isnull=True,
+        valid_from__lte=on,
+        valid_until__gte=on,
+    ).filter(Q(kind=Entitlement.Kind.PASS) | Q(entries_left__gt=0))
+
+
+def library_members(*, on: date, after: str = "", limit: int | None = None) -> list[LibraryMember]:
+    """Every card usable on `on` (active, not past its date; NFC cards and phone passes alike,
+    one row per card) whose holder is a library member that day, ordered by card number.
+
+    One query whatever the number of members. `after` (a card number) and `limit` page through
+    them by keyset, which stays stable while cards are issued during the import."""
+    cards = (
+        Card.objects.filter(status=Card.Status.ACTIVE)
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=on))
+        .filter(Exists(_memberships(on)))
+        .annotate(
+            membership_until=Subquery(
+                _memberships(on).order_by("-valid_until").values("valid_until")[:1]
+            )
+        )
+        .order_by("number")
+    )
+    if after:
+        cards = cards.filter(number__gt=after)
+    rows = cards.values_list(
+        "number",
+        "holder__first_name",
+        "holder__last_name",
+        "holder__birth_date",
+        "membership_until",
+        "expires_on",
+    )
+    if limit is not None:
+        rows = rows[:limit]
+    return [
+        LibraryMember(
+            borrower_number=number,
+            first_name=first_name,
+            last_name=last_name,
+            birth_year=birth_date.year,
+            membership_valid_until=until,
+            card_expires_on=expires_on,
+        )
+        for number, first_name, last_name, birth_date, until, expires_on in rows
+    ]

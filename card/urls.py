@@ -85,3 +85,8 @@ urlpatterns = [
 urlpatterns += [
     path("agents/hors-ligne/", views.offline_taps, name="offline_taps"),
 ]
+
+# --- Attendance statistics ---
+urlpatterns += [
+    path("agents/frequentation/", views.attendance, name="attendance"),
+]

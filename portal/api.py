@@ -6,6 +6,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 
 from card.api import router as card_router
+from card.library_api import router as library_router
 from identity.api import router as identity_router
 from identity.errors import DomainError
 
@@ -36,6 +37,7 @@ def not_found(request, exc):
 
 api.add_router("/", identity_router)
 api.add_router("/", card_router)
+api.add_router("/", library_router)  # the library ILS export
 
 if settings.SESAME_BENCH_ENDPOINTS:
     # `make bench-taps`' reference endpoints (bench/README.md); off unless that env var is set.
