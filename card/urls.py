@@ -9,6 +9,7 @@ urlpatterns = [
     path("agents/accueil/", views.desk_list, name="desk_list"),
     path("agents/accueil/<str:public_id>/", views.desk, name="desk"),
     path("agents/accueil/<str:public_id>/dernier/", views.desk_latest, name="desk_latest"),
+    path("agents/accueil/<str:public_id>/presents/", views.desk_occupancy, name="desk_occupancy"),
     path("agents/accueil/<str:public_id>/verifier/", views.desk_check, name="desk_check"),
     path(
         "agents/accueil/<str:public_id>/entree-manuelle/",

@@ -23,6 +23,7 @@ from identity.forms import show_domain_error
 from identity.models import AuditEntry, Person
 from identity.permissions import Capability, can_act_for, has_capability
 from identity.views import capability_required, resident_required
+from services.catalog import queries as catalog_queries
 from services.catalog.models import AccessPoint
 from services.catalog.registry import desk_action, desk_actions_at
 
@@ -183,6 +184,7 @@ def _desk_live(
 def _render_desk_page(request, point: AccessPoint, *, errors=None, values=None):
     context = {
         "point": point,
+        "occupancy": catalog_queries.occupancy_today(point.facility),
         "errors": errors or {},
         "values": values or {},
         **_desk_live(queries.desk_taps(point), request=request, point=point),
@@ -215,6 +217,19 @@ def desk_latest(request, public_id: str):
         return HttpResponse(status=204)
     live = _desk_live(taps, request=request, point=point)
     return render(request, "card/desk_live.html", {"point": point, **live})
+
+
+@desk_view
+@require_GET
+def desk_occupancy(request, public_id: str):
+    """Polled every 10 s: how many people are inside the facility now (entrances and exits at
+    every gate of it), for a facility that counts them."""
+    point = _desk_point(request, public_id)
+    return render(
+        request,
+        "card/desk_occupancy.html",
+        {"point": point, "occupancy": catalog_queries.occupancy_today(point.facility)},
+    )
 
 
 def _desk_answer(request, point: AccessPoint, *, answer=None, error=None, values=None):

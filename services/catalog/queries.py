@@ -17,6 +17,7 @@ from .models import (
     Entitlement,
     FacilityAccessRules,
     FacilityClosure,
+    FacilityOccupancy,
     OpeningHours,
     SchoolHolidayPeriod,
 )
@@ -134,3 +135,21 @@ def forget_facility_rules() -> None:
 @receiver(post_delete, sender=SchoolHolidayPeriod, dispatch_uid="catalog.holidays.deleted")
 def _rules_changed(**kwargs) -> None:
     forget_facility_rules()
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    inside: int
+    maximum: int
+
+
+def occupancy_today(facility: Facility) -> Occupancy | None:
+    """People inside a facility now, against its maximum (None where it counts nobody): what a
+    pool agent's desk shows. Today's count only: yesterday's row means nobody came in yet."""
+    rules = facility_rules(facility)
+    if rules.max_occupancy is None:
+        return None
+    row = FacilityOccupancy.objects.filter(facility=facility).values_list("day", "inside").first()
+    today = timezone.localdate(timezone=timezone.get_default_timezone())
+    inside = row[1] if row is not None and row[0] == today else 0
+    return Occupancy(inside=inside, maximum=rules.max_occupancy)
