@@ -73,3 +73,16 @@ def browser():
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def in_english(client):
+    """Pages and messages in their English source (the site itself defaults to French): for
+    tests that read texts rather than codes."""
+    from django.utils import translation
+
+    from tests.factories import reading_english
+
+    reading_english(client)
+    with translation.override("en"):
+        yield

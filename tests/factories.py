@@ -375,3 +375,9 @@ class ReducedRateStatusFactory(factory.django.DjangoModelFactory):
     valid_from = date(2025, 9, 1)
     valid_until = date(2026, 8, 31)
     verified_by = factory.SubFactory(UserFactory)
+
+
+def reading_english(client):
+    """The language switch set to English on a test client (pages default to French)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client

@@ -5,13 +5,12 @@ tests.factories, shared with the rest of the suite."""
 import io
 from datetime import date
 
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
 from identity.models import Guardianship, Person, StaffRole
-from tests.factories import FacilityFactory, PersonFactory, staff_user
+from tests.factories import FacilityFactory, PersonFactory, reading_english, staff_user
 
 Role = StaffRole.Role
 
@@ -44,15 +43,12 @@ def logged_in(user) -> Client:
     French catalogue is filled separately)."""
     client = Client()
     client.force_login(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
+    return reading_english(client)
 
 
 def visitor() -> Client:
     """Someone not logged in (a finder who tapped a card with their phone), in English."""
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
+    return reading_english(Client())
 
 
 def clerk():

@@ -6,9 +6,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from card.actions import staff_check
 from card.models import Card, Tap
@@ -27,18 +26,10 @@ from tests.factories import (
 )
 from tests.services.waste_bags.factories import clerk_at, household_of, quota_table, town_hall_desk
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 HX = {"HX-Request": "true"}
 SUMMARY = "Waste-sorting bags"
-
-
-@pytest.fixture(autouse=True)
-def _in_english(client):
-    """These tests read messages in their English source; pages default to French."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """A pool agent's desk shows how many people are inside the pool now, updated from every gate."""
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,6 +13,7 @@ from tests.factories import (
     FacilityAccessRulesFactory,
     PassFactory,
     reader_with_token,
+    reading_english,
     staff_user,
     sun_url,
 )
@@ -31,13 +31,13 @@ def pool():
     return entrance, desk
 
 
-def enter(entrance, counter_start=1):
+def enter(entrance):
     reader, _token = reader_with_token(access_point=entrance)
     card = CardFactory()
     PassFactory(holder=card.holder)
     answer = process_tap(
         reader=reader,
-        credential=sun_url(card, counter_start),
+        credential=sun_url(card, 1),
         client_tap_id=f"t{card.pk}",
         reader_time=timezone.now(),
     )
@@ -46,8 +46,7 @@ def enter(entrance, counter_start=1):
 
 def agent_client(client, facility):
     client.force_login(staff_user(StaffRole.Role.POOL_AGENT, facility=facility))
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
+    return reading_english(client)
 
 
 def test_the_desk_shows_who_is_inside_and_the_count_follows_the_gates(client, pool):

@@ -37,14 +37,7 @@ from tests.factories import (
 )
 from tests.portal.test_demo_roles import log_in
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _in_english():
-    """Messages are checked against their English source; pages default to French."""
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -16,7 +16,11 @@ from tests.factories import AccessPointFactory
 from tests.services.catalog.test_occupancy_concurrency import at_once
 from tests.services.waste_bags.factories import clerk_at, household_of, quota_table, town_hall_desk
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("in_english"),
+]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from services.catalog.models import AccessPoint
 from services.waste_bags import demo
 from services.waste_bags.models import BagQuota
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 HX = {"HX-Request": "true"}
 

@@ -16,7 +16,7 @@ from services.waste_bags.queries import bags_left, desk_summary, quota_for
 from tests.factories import AccessPointFactory, staff_user
 from tests.services.waste_bags.factories import clerk_at, household_of, quota_table, town_hall_desk
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 YEAR = timezone.localdate().year
 
