@@ -1,12 +1,15 @@
-"""The readers' API: taps. Devices authenticate with their bearer token."""
+"""The readers' API: taps, offline snapshots and queued-tap uploads. Devices authenticate
+with their bearer token."""
 
 from datetime import datetime
 
+from django.http import HttpResponse
 from ninja import Field, Router, Schema
 from ninja.security import HttpBearer
 from pydantic import AwareDatetime
 
 from . import actions
+from . import snapshot as offline_snapshot
 
 router = Router(tags=["cards"])
 
@@ -82,10 +85,6 @@ def tap(request, payload: TapIn):
 
 
 # --- Offline gates -------------------------------------------------------------------------
-
-from django.http import HttpResponse  # noqa: E402
-
-from . import snapshot as offline_snapshot  # noqa: E402
 
 
 class SnapshotOut(Schema):

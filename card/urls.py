@@ -43,11 +43,14 @@ urlpatterns = [
     # Agents > Cartes: the town hall's card desk
     path("agents/cartes/", views.clerk_home, name="clerk_home"),
     path("agents/cartes/fiche/<str:public_id>/", views.clerk_card, name="clerk_card"),
-    path("agents/cartes/fiche/<str:public_id>/examen/", views.clerk_review, name="clerk_review"),
-    path(
-        "agents/cartes/fiche/<str:public_id>/fabrication/",
-        views.clerk_produce,
-        name="clerk_produce",
+    *(
+        path(
+            f"agents/cartes/fiche/<str:public_id>/{step.path}/",
+            views.clerk_step,
+            {"step": key},
+            name=f"clerk_{key}",
+        )
+        for key, step in views.CLERK_STEPS.items()
     ),
     path(
         "agents/cartes/fiche/<str:public_id>/carte.pdf",
@@ -59,27 +62,6 @@ urlpatterns = [
         views.clerk_personalisation,
         name="clerk_personalisation",
     ),
-    path(
-        "agents/cartes/fiche/<str:public_id>/remise/",
-        views.clerk_activate,
-        name="clerk_activate",
-    ),
-    path(
-        "agents/cartes/fiche/<str:public_id>/suspension/",
-        views.clerk_suspend,
-        name="clerk_suspend",
-    ),
-    path(
-        "agents/cartes/fiche/<str:public_id>/reactivation/",
-        views.clerk_reactivate,
-        name="clerk_reactivate",
-    ),
-    path(
-        "agents/cartes/fiche/<str:public_id>/remplacement/",
-        views.clerk_replace,
-        name="clerk_replace",
-    ),
-    path("agents/cartes/fiche/<str:public_id>/retrait/", views.clerk_revoke, name="clerk_revoke"),
 ]
 
 # --- Offline gates ---

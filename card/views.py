@@ -1,17 +1,23 @@
 """Card pages: residents' cards, the clerk's card desk, staff scanning. Thin views over
 card.actions and card.queries."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 
 import segno
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.functional import Promise
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,14 +26,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from identity.actions import record_audit_entry
 from identity.errors import DomainError, Forbidden
 from identity.forms import show_domain_error
-from identity.models import AuditEntry, Person
+from identity.models import AuditEntry, Facility, Person
 from identity.permissions import Capability, can_act_for, has_capability
 from identity.views import capability_required, resident_required
 from services.catalog import queries as catalog_queries
 from services.catalog.models import AccessPoint
 from services.catalog.registry import desk_action, desk_actions_at
 
-from . import actions, credentials, forms, pdf, queries
+from . import actions, charts, credentials, forms, pdf, queries
 from .models import Card, Tap
 
 
@@ -640,110 +646,87 @@ def _clerk_step(request, public_id: str, *, form_class=None, form_name="", perfo
     return _clerk_card_page(request, card, **({form_name: form} if form else {}))
 
 
-@clerk_required
-@require_POST
-def clerk_review(request, public_id: str):
-    def perform(card, data):
-        return actions.review_card_request(
-            actor=request.user,
-            card=card,
-            approve=data["decision"] == "approve",
-            reason=data["reason"],
-        )
+@dataclass(frozen=True)
+class ClerkStep:
+    """One counter step of the card desk: its form (if any), the action it calls, the message
+    on success and where it goes next (the card's page, or the queue)."""
 
-    return _clerk_step(
-        request,
-        public_id,
+    path: str
+    perform: Callable  # (actor, card, cleaned data) -> the card to show next
+    success: Promise
+    then: str = "card"
+    form_class: type | None = None
+    form_name: str = ""
+
+
+CLERK_STEPS = {
+    "review": ClerkStep(
+        "examen",
+        lambda actor, card, data: actions.review_card_request(
+            actor=actor, card=card, approve=data["decision"] == "approve", reason=data["reason"]
+        ),
+        gettext_lazy("The request is reviewed."),
+        then="queue",
         form_class=forms.ReviewForm,
         form_name="review_form",
-        perform=perform,
-        success=_("The request is reviewed."),
-        then="queue",
-    )
-
-
-@clerk_required
-@require_POST
-def clerk_produce(request, public_id: str):
-    return _clerk_step(
-        request,
-        public_id,
+    ),
+    "produce": ClerkStep(
+        "fabrication",
+        lambda actor, card, data: actions.produce_card(actor=actor, card=card, uid=data["uid"]),
+        gettext_lazy("The chip is recorded: print the card and encode the chip."),
         form_class=forms.UidForm,
         form_name="uid_form",
-        perform=lambda card, data: actions.produce_card(
-            actor=request.user, card=card, uid=data["uid"]
-        ),
-        success=_("The chip is recorded: print the card and encode the chip."),
-        then="card",
-    )
-
-
-@clerk_required
-@require_POST
-def clerk_activate(request, public_id: str):
-    return _clerk_step(
-        request,
-        public_id,
-        perform=lambda card, data: actions.activate_card(actor=request.user, card=card),
-        success=_("The card is handed over: it works from now on."),
+    ),
+    "activate": ClerkStep(
+        "remise",
+        lambda actor, card, data: actions.activate_card(actor=actor, card=card),
+        gettext_lazy("The card is handed over: it works from now on."),
         then="queue",
-    )
-
-
-@clerk_required
-@require_POST
-def clerk_suspend(request, public_id: str):
-    return _clerk_step(
-        request,
-        public_id,
+    ),
+    "suspend": ClerkStep(
+        "suspension",
+        lambda actor, card, data: actions.suspend_card(
+            actor=actor, card=card, reason=data["reason"]
+        ),
+        gettext_lazy("The card is suspended."),
         form_class=forms.StaffSuspendForm,
         form_name="suspend_form",
-        perform=lambda card, data: actions.suspend_card(
-            actor=request.user, card=card, reason=data["reason"]
+    ),
+    "reactivate": ClerkStep(
+        "reactivation",
+        lambda actor, card, data: actions.reactivate_card(actor=actor, card=card),
+        gettext_lazy("The card works again."),
+    ),
+    "replace": ClerkStep(
+        "remplacement",
+        lambda actor, card, data: actions.replace_card(actor=actor, card=card),
+        gettext_lazy("The previous card no longer works; here is its replacement."),
+    ),
+    "revoke": ClerkStep(
+        "retrait",
+        lambda actor, card, data: actions.revoke_card(
+            actor=actor, card=card, reason=data["reason"]
         ),
-        success=_("The card is suspended."),
-        then="card",
-    )
-
-
-@clerk_required
-@require_POST
-def clerk_reactivate(request, public_id: str):
-    return _clerk_step(
-        request,
-        public_id,
-        perform=lambda card, data: actions.reactivate_card(actor=request.user, card=card),
-        success=_("The card works again."),
-        then="card",
-    )
-
-
-@clerk_required
-@require_POST
-def clerk_replace(request, public_id: str):
-    return _clerk_step(
-        request,
-        public_id,
-        perform=lambda card, data: actions.replace_card(actor=request.user, card=card),
-        success=_("The previous card no longer works; here is its replacement."),
-        then="card",
-    )
-
-
-@clerk_required
-@require_POST
-def clerk_revoke(request, public_id: str):
-    def perform(card, data):
-        return actions.revoke_card(actor=request.user, card=card, reason=data["reason"])
-
-    return _clerk_step(
-        request,
-        public_id,
+        gettext_lazy("The card is revoked."),
         form_class=forms.RevokeForm,
         form_name="revoke_form",
-        perform=perform,
-        success=_("The card is revoked."),
-        then="card",
+    ),
+}
+
+
+@clerk_required
+@require_POST
+def clerk_step(request, public_id: str, step: str):
+    """Every counter step, from CLERK_STEPS (card/urls.py gives each its address)."""
+    spec = CLERK_STEPS[step]
+    return _clerk_step(
+        request,
+        public_id,
+        form_class=spec.form_class,
+        form_name=spec.form_name,
+        perform=lambda card, data: spec.perform(request.user, card, data),
+        success=spec.success,
+        then=spec.then,
     )
 
 
@@ -780,11 +763,6 @@ def clerk_personalisation(request, public_id: str):
 
 
 # --- Offline gates -------------------------------------------------------------------------
-
-from django.contrib.auth.decorators import login_required  # noqa: E402
-from django.core.paginator import Paginator  # noqa: E402
-
-from identity.models import Facility  # noqa: E402
 
 OFFLINE_TAPS_PER_PAGE = 50
 OFFLINE_LABELS = {
@@ -861,12 +839,6 @@ def offline_taps(request):
 
 
 # --- Attendance statistics -----------------------------------------------------------------
-
-from datetime import timedelta  # noqa: E402
-
-from django.utils import formats  # noqa: E402
-
-from . import charts  # noqa: E402
 
 ATTENDANCE_DEFAULT_DAYS = 28
 
