@@ -3,7 +3,6 @@
 A staff application token (`ses_…`) of someone who scans cards at a library; the borrower
 number is the card number. Personal data leaves Sésame here: every export is audited."""
 
-import csv
 from datetime import date
 from typing import Literal
 
@@ -16,6 +15,7 @@ from identity.actions import record_audit_entry
 from identity.api_auth import ApiTokenAuth
 from identity.errors import Forbidden
 from identity.models import AuditEntry
+from identity.spreadsheets import csv_response
 
 from . import queries
 
@@ -69,12 +69,10 @@ class MembersPageOut(Schema):
 
 
 def _members_csv(members: list[queries.LibraryMember], on: date) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="library-members-{on}.csv"'
-    writer = csv.writer(response, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for member in members:
-        writer.writerow(
+    return csv_response(
+        filename=f"library-members-{on}.csv",
+        header=CSV_COLUMNS,
+        rows=(
             [
                 member.borrower_number,
                 member.first_name,
@@ -83,8 +81,10 @@ def _members_csv(members: list[queries.LibraryMember], on: date) -> HttpResponse
                 member.membership_valid_until.isoformat(),
                 member.card_expires_on.isoformat() if member.card_expires_on else "",
             ]
-        )
-    return response
+            for member in members
+        ),
+        for_excel=False,  # the library's system imports it
+    )
 
 
 @router.get(
