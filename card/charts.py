@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from django.utils.formats import number_format
+
 WIDTH = 720
 HEIGHT = 280
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 16, 56
@@ -44,7 +46,9 @@ def _tick_step(maximum: float) -> float:
 
 
 def _tick_label(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    """In the reader's language: "1 200" and "2,5" in French, "1,200" and "2.5" in English."""
+    number = int(value) if float(value).is_integer() else value
+    return number_format(number, force_grouping=True)
 
 
 def bar_chart(

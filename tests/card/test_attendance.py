@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
 from card import charts, queries
 from card.models import Tap
@@ -223,3 +224,14 @@ def test_charts_of_any_size_parse(count):
     assert len(list(root.iter(f"{SVG}rect"))) == count
     labels = [text for text in root.iter(f"{SVG}text") if text.get("text-anchor") == "middle"]
     assert len(labels) <= charts.MAX_X_LABELS + 2  # bar labels + the two axis titles
+
+
+def test_the_axis_numbers_are_written_in_the_readers_language(in_english):
+    bars = [charts.Bar(label="lundi", value=1200)]
+
+    with translation.override("fr"):
+        french = charts.bar_chart(bars, title="t", x_label="x", y_label="y")
+    english = charts.bar_chart(bars, title="t", x_label="x", y_label="y")
+
+    assert "1\xa0200" in french
+    assert "1,200" in english
