@@ -1,0 +1,268 @@
+"""Invoices, receipts, credit notes and the daily reconciliation as PDF (reportlab).
+
+A document is drawn from the content frozen when it was issued (`Document.content`), so the
+PDF of an old receipt never changes when a régie moves or a label is renamed. Documents are
+in French: they are the régie's legal documents, whatever the reader's language. The fonts are
+the Bitstream Vera ones shipped with reportlab (accents print right, same output everywhere)."""
+
+import io
+from datetime import datetime
+
+from django.utils import timezone
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from .ledger import format_cents
+from .models import Document
+
+FONT = "SesameVera"
+FONT_BOLD = "SesameVera-Bold"
+BRAND = colors.HexColor("#003d7a")
+MUTED = colors.HexColor("#444444")
+MARGIN = 18 * mm
+
+METHODS = {"card": "Carte bancaire", "cash": "Espèces", "cheque": "Chèque"}
+PROVIDERS = {"demo": "démo, aucun paiement réel", "desk": "guichet de la régie", "stripe": "Stripe"}
+DESTINATIONS = {
+    "card": "sur la carte bancaire",
+    "wallet": "sur le porte-monnaie",
+    "cash": "en espèces au guichet",
+}
+CHANNELS = {
+    "web": "En ligne",
+    "kiosk": "Borne",
+    "desk": "Guichet — carte",
+    "desk_cash": "Guichet — espèces",
+    "desk_cheque": "Guichet — chèques",
+}
+
+TITLES = {
+    Document.Kind.INVOICE: "FACTURE",
+    Document.Kind.RECEIPT: "REÇU DE PAIEMENT",
+    Document.Kind.CREDIT_NOTE: "AVOIR (REMBOURSEMENT)",
+}
+
+
+def _register_fonts() -> None:
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(FONT, "Vera.ttf"))
+        pdfmetrics.registerFont(TTFont(FONT_BOLD, "VeraBd.ttf"))
+
+
+def _french_date(value: datetime) -> str:
+    return timezone.localtime(value).strftime("%d/%m/%Y")
+
+
+class _Writer:
+    """A top-down text cursor on an A4 canvas that starts a new page when it runs out."""
+
+    def __init__(self, pdf: canvas.Canvas):
+        self.pdf = pdf
+        self.width, self.height = A4
+        self.y = self.height - MARGIN
+
+    def need(self, space: float) -> None:
+        if self.y - space < MARGIN:
+            self.pdf.showPage()
+            self.y = self.height - MARGIN
+
+    def line(
+        self,
+        text: str,
+        *,
+        size: float = 9.5,
+        bold: bool = False,
+        x: float = MARGIN,
+        color=colors.black,
+        step: float | None = None,
+    ) -> None:
+        self.need(size * 1.5)
+        self.pdf.setFillColor(color)
+        self.pdf.setFont(FONT_BOLD if bold else FONT, size)
+        self.pdf.drawString(x, self.y, text)
+        self.y -= step if step is not None else size * 1.45
+
+    def right(self, text: str, x: float, *, size: float = 9.5, bold: bool = False) -> None:
+        self.pdf.setFont(FONT_BOLD if bold else FONT, size)
+        self.pdf.drawRightString(x, self.y, text)
+
+    def gap(self, space: float = 4 * mm) -> None:
+        self.y -= space
+
+    def rule(self) -> None:
+        self.pdf.setStrokeColor(MUTED)
+        self.pdf.setLineWidth(0.5)
+        self.pdf.line(MARGIN, self.y + 3, self.width - MARGIN, self.y + 3)
+        self.y -= 3 * mm
+
+
+def document_pdf(document: Document) -> bytes:
+    """The PDF of an invoice, a receipt or a credit note, with the mentions a French public
+    invoice carries: the public body and its régie, address, SIRET, number and date, the
+    lines, the amounts, the VAT mention, the means of payment and the régisseur."""
+    _register_fonts()
+    content = document.content
+    regie = content["regie"]
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+    pdf.setTitle(f"{TITLES[document.kind].capitalize()} {document.reference}")
+    pdf.setAuthor(regie["name"])
+    w = _Writer(pdf)
+    right_edge = w.width - MARGIN
+
+    w.line(regie["collectivite"], size=12, bold=True, color=BRAND)
+    w.line(regie["name"], size=10.5, bold=True)
+    for part in regie["address"].splitlines():
+        w.line(part)
+    w.line(f"SIRET : {regie['siret']}")
+    if regie.get("email"):
+        w.line(f"Courriel : {regie['email']}")
+    w.gap()
+
+    w.line(f"{TITLES[document.kind]} N° {document.reference}", size=14, bold=True, color=BRAND)
+    w.line(f"Date d'émission : {_french_date(document.issued_at)}")
+    w.line(f"Commande : {content['order']}")
+    if content.get("invoice"):
+        w.line(f"Facture acquittée : {content['invoice']}")
+    w.gap()
+
+    recipient = content.get("recipient") or {}
+    if recipient.get("name"):
+        w.line("Destinataire", bold=True)
+        w.line(recipient["name"])
+        for part in (recipient.get("address") or "").splitlines():
+            w.line(part)
+        w.gap()
+
+    # The lines.
+    w.need(12 * mm)
+    columns = (right_edge - 70 * mm, right_edge - 42 * mm, right_edge)
+    w.line("Désignation", bold=True, step=0)
+    w.right("Qté", columns[0], bold=True)
+    w.right("Prix unitaire", columns[1], bold=True)
+    w.right("Montant", columns[2], bold=True)
+    w.y -= 5 * mm
+    w.rule()
+    for item in content["lines"]:
+        label = item["label"]
+        if item.get("beneficiary"):
+            label = f"{label} ({item['beneficiary']})"
+        w.line(label[:70], step=0)
+        w.right(str(item["quantity"]), columns[0])
+        w.right(format_cents(item["unit_price_cents"]), columns[1])
+        w.right(format_cents(item["total_cents"]), columns[2])
+        w.y -= 4.5 * mm
+        if item.get("explanation"):
+            w.line(item["explanation"][:90], size=8, color=MUTED)
+    w.rule()
+    label = {
+        Document.Kind.INVOICE: "Total à payer",
+        Document.Kind.RECEIPT: "Total réglé",
+        Document.Kind.CREDIT_NOTE: "Total remboursé",
+    }[document.kind]
+    w.line(f"{label} (net, en euros)", bold=True, step=0)
+    w.right(format_cents(document.amount_cents), columns[2], bold=True)
+    w.y -= 6 * mm
+    w.line(regie["vat_mention"], size=9)
+    w.gap()
+
+    payment = content.get("payment") or {}
+    if document.kind == Document.Kind.INVOICE:
+        w.line(f"Facture acquittée le {_french_date(document.issued_at)}.", bold=True)
+    if document.kind == Document.Kind.CREDIT_NOTE:
+        refund = content.get("refund") or {}
+        destination = refund.get("destination", "")
+        w.line(f"Remboursement {DESTINATIONS.get(destination, destination)}", bold=True)
+        if refund.get("reason"):
+            w.line(f"Motif : {refund['reason'][:90]}")
+    else:
+        method, provider = payment.get("method", ""), payment.get("provider", "")
+        w.line(
+            f"Mode de paiement : {METHODS.get(method, method)} "
+            f"({PROVIDERS.get(provider, provider)})",
+        )
+    w.line(f"Référence du paiement : {payment.get('reference', '')}")
+    if document.kind == Document.Kind.RECEIPT:
+        w.line(
+            f"Reçu la somme de {format_cents(document.amount_cents)} "
+            f"le {_french_date(datetime.fromisoformat(payment['at']))}.",
+            bold=True,
+        )
+    w.gap()
+    if regie.get("regisseur"):
+        w.line(f"Le régisseur : {regie['regisseur']}")
+    for part in (regie.get("legal_mentions") or "").splitlines():
+        w.line(part[:110], size=8, color=MUTED)
+    w.line(
+        "Document émis par la régie pour le compte du comptable public ; "
+        "conservez-le comme justificatif.",
+        size=8,
+        color=MUTED,
+    )
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def reconciliation_pdf(report) -> bytes:
+    """The day's reconciliation (`queries.daily_reconciliation`) for the régisseur."""
+    _register_fonts()
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+    pdf.setTitle(f"Rapprochement du {report.day.strftime('%d/%m/%Y')}")
+    w = _Writer(pdf)
+    right_edge = w.width - MARGIN
+    w.line(
+        f"Rapprochement journalier du {report.day.strftime('%d/%m/%Y')}",
+        size=14,
+        bold=True,
+        color=BRAND,
+    )
+    w.gap()
+    w.line("Encaissements par canal", size=11, bold=True)
+    for row in report.totals:
+        w.line(f"{CHANNELS.get(row['key'], row['key'])} ({row['count']})", step=0)
+        w.right(format_cents(row["amount_cents"]), right_edge)
+        w.y -= 5 * mm
+    w.line("Remboursements", step=0)
+    w.right(format_cents(-report.refunds_cents), right_edge)
+    w.y -= 5 * mm
+    w.line("Dépenses sur les porte-monnaie (entrées)", step=0)
+    w.right(format_cents(report.wallet_spend_cents), right_edge)
+    w.y -= 8 * mm
+    w.line("Virements du prestataire", size=11, bold=True)
+    if not report.payouts:
+        w.line("Aucun virement ce jour.")
+    for payout in report.payouts:
+        status = "rapproché" if payout["matched"] else "ÉCART"
+        w.line(
+            f"{payout['provider']} {payout['reference']} : {format_cents(payout['amount_cents'])}"
+            f" (frais {format_cents(payout['fee_cents'])}) — paiements "
+            f"{format_cents(payout['payments_cents'])}, remb. "
+            f"{format_cents(payout['refunds_cents'])} : {status}",
+            size=8.5,
+        )
+    for provider, balance in report.clearing.items():
+        w.line(f"Encaissé par {provider}, pas encore viré (fin de journée)", step=0)
+        w.right(format_cents(balance), right_edge)
+        w.y -= 5 * mm
+    w.gap()
+    w.line("Détail des paiements", size=11, bold=True)
+    for row in report.rows:
+        w.line(
+            f"{row['time']}  {CHANNELS.get(row['bucket'], row['bucket'])} — "
+            f"{METHODS.get(row['method'], row['method'])} — {row['reference']}",
+            size=8,
+            step=0,
+        )
+        w.right(format_cents(row["amount_cents"]), right_edge, size=8)
+        w.y -= 4 * mm
+    w.gap()
+    w.line(f"Grand livre équilibré : {'oui' if report.ledger_balanced else 'NON'}", bold=True)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()

@@ -1,0 +1,23 @@
+from django import template
+
+from payments import queries
+from payments.ledger import format_cents
+
+register = template.Library()
+
+
+@register.filter
+def euros(cents) -> str:
+    """12345 → "123,45 €"."""
+    try:
+        return format_cents(int(cents))
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.inclusion_tag("payments/_panel.html", takes_context=True)
+def payments_panel(context):
+    """The Mon espace panel: the wallets of the resident and their children."""
+    user = context["request"].user
+    people = queries.people_i_pay_for(user)
+    return {"wallets": [{"person": p, "balance": queries.wallet_balance(p.pk)} for p in people]}

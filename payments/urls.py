@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+app_name = "payments"
+
+urlpatterns = [
+    path("mon-espace/paiements/", views.my_payments, name="mine"),
+    path("mon-espace/paiements/porte-monnaie/<str:public_id>/", views.wallet, name="wallet"),
+    path("mon-espace/paiements/commande/<str:public_id>/", views.checkout, name="checkout"),
+    path("mon-espace/paiements/commande/<str:public_id>/annuler/", views.cancel, name="cancel"),
+    path("mon-espace/paiements/paiement/<str:public_id>/", views.result, name="result"),
+    path("mon-espace/paiements/document/<str:public_id>.pdf", views.document, name="document"),
+    path("paiement/demo/<str:public_id>/", views.demo_checkout, name="demo_checkout"),
+    path("payments/stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
+    path("agents/paiements/", views.staff_payments, name="staff_payments"),
+    path("agents/paiements/guichet/", views.staff_desk, name="staff_desk"),
+    path("agents/paiements/rapprochement/", views.reconciliation, name="reconciliation"),
+    path(
+        "agents/paiements/document/<str:public_id>.pdf", views.staff_document, name="staff_document"
+    ),
+    path("agents/paiements/<str:public_id>/", views.staff_payment, name="staff_payment"),
+]

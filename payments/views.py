@@ -1,0 +1,422 @@
+"""Payment pages: the resident's wallets, basket, payment result and documents (Mon espace),
+the demo provider's page, and the régisseur's payments, refunds, desk payments and daily
+reconciliation. Thin: forms in, actions and queries out, refusals shown next to the field."""
+
+import csv
+from datetime import date
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from identity.errors import DomainError
+from identity.forms import show_domain_error
+from identity.models import Person
+from identity.permissions import Capability, can_act_for, has_capability
+from identity.views import capability_required, resident_required
+
+from . import actions, queries
+from .forms import DeskPaymentForm, PayForm, PaymentFilterForm, RefundForm, TopUpForm
+from .models import Document, Order, Payment
+from .pdf import document_pdf, reconciliation_pdf
+from .providers import ProviderError, online_provider, stripe_configured
+
+# --- Mon espace --------------------------------------------------------------------------------
+
+
+@resident_required
+def my_payments(request):
+    """Mes paiements: wallets of the resident and their children, orders, documents."""
+    people = queries.people_i_pay_for(request.user)
+    wallets = [{"person": p, "balance": queries.wallet_balance(p.pk)} for p in people]
+    return render(
+        request,
+        "payments/my_payments.html",
+        {
+            "wallets": wallets,
+            "orders": queries.orders_of(request.user)[:30],
+            "documents": queries.documents_of(request.user)[:60],
+        },
+    )
+
+
+def _person_i_act_for(request, public_id: str) -> Person:
+    person = get_object_or_404(Person, public_id=public_id)
+    if not can_act_for(request.user, person):
+        raise Http404
+    return person
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def wallet(request, public_id):
+    """One wallet: balance, history and the top-up form (self or a ward)."""
+    person = _person_i_act_for(request, public_id)
+    form = TopUpForm(
+        request.POST or None, initial={"idempotency_key": actions.new_idempotency_key()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            order = actions.create_topup_order(
+                actor=request.user,
+                person=person,
+                amount_cents=form.cleaned_data["amount"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            return redirect("payments:checkout", order.public_id)
+    return render(
+        request,
+        "payments/wallet.html",
+        {
+            "holder": person,
+            "balance": queries.wallet_balance(person.pk),
+            "history": queries.wallet_history(person.pk),
+            "form": form,
+        },
+    )
+
+
+def _my_order(request, public_id: str) -> Order:
+    order = get_object_or_404(Order.objects.select_related("payer"), public_id=public_id)
+    if not queries.can_see_order(request.user, order):
+        raise Http404
+    return order
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def checkout(request, public_id):
+    """The basket: lines, how each was priced, the total, and the pay button. The form's key
+    makes a double click one payment."""
+    order = _my_order(request, public_id)
+    provider = online_provider()
+    # One key per attempt: a double click sends the same one (one payment); after a refusal
+    # the page is drawn again with the next one.
+    attempt = order.payments.count()
+    form = PayForm(
+        request.POST or None, initial={"idempotency_key": f"pay-{order.public_id}-{attempt}"}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            payment, start = actions.start_payment(
+                order=order,
+                provider=provider.code,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                return_url=request.build_absolute_uri(
+                    reverse("payments:result", args=[actions.PAYMENT_PLACEHOLDER])
+                ),
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("payments:checkout", order.public_id)
+        except ProviderError:
+            messages.error(
+                request, _("Card payment is unavailable right now. Please try again later.")
+            )
+            return redirect("payments:checkout", order.public_id)
+        if start.kind == "redirect" and start.redirect_url:
+            return redirect(start.redirect_url)
+        if start.kind == "client_secret":
+            return render(
+                request,
+                "payments/checkout.html",
+                {
+                    "order": order,
+                    "lines": order.lines.all(),
+                    "provider": provider,
+                    "provider_start": start,
+                    "return_url": request.build_absolute_uri(
+                        reverse("payments:result", args=[payment.public_id])
+                    ),
+                },
+            )
+        return redirect("payments:result", payment.public_id)
+    return render(
+        request,
+        "payments/checkout.html",
+        {"order": order, "lines": order.lines.all(), "provider": provider, "form": form},
+    )
+
+
+@resident_required
+@require_POST
+def cancel(request, public_id):
+    order = _my_order(request, public_id)
+    try:
+        actions.cancel_order(actor=request.user, order=order)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("payments:checkout", order.public_id)
+    messages.success(request, _("The order was cancelled."))
+    return redirect("payments:mine")
+
+
+def _my_payment(request, public_id: str) -> Payment:
+    payment = get_object_or_404(Payment.objects.select_related("order"), public_id=public_id)
+    if not queries.can_see_order(request.user, payment.order):
+        raise Http404
+    return payment
+
+
+@resident_required
+def result(request, public_id):
+    """After the provider: paid, refused, abandoned, or still waiting for its confirmation."""
+    payment = _my_payment(request, public_id)
+    return render(
+        request,
+        "payments/result.html",
+        {
+            "payment": payment,
+            "order": payment.order,
+            "documents": payment.documents.all(),
+            "waiting": payment.status in (Payment.Status.CREATED, Payment.Status.PENDING),
+        },
+    )
+
+
+@resident_required
+def document(request, public_id):
+    """An invoice, receipt or credit note as PDF: the buyer, the payer or their guardian."""
+    doc = get_object_or_404(Document.objects.select_related("order"), public_id=public_id)
+    if not queries.can_see_order(request.user, doc.order):
+        raise Http404
+    return _pdf_response(document_pdf(doc), f"{doc.reference}.pdf")
+
+
+def _pdf_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+# --- The demo provider's page ------------------------------------------------------------------
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def demo_checkout(request, public_id):
+    """Démo — aucun paiement réel: the resident chooses what the "bank" answers; the page
+    then tells Sésame exactly what a provider's webhook would."""
+    payment = _my_payment(request, public_id)
+    if payment.provider != "demo" or stripe_configured():
+        raise Http404  # once real payments are configured, the demo page is gone
+    if request.method == "POST":
+        outcome = request.POST.get("outcome")
+        reference = payment.provider_reference
+        try:
+            if outcome == "pay":
+                actions.record_payment_succeeded(
+                    provider="demo",
+                    provider_reference=reference,
+                    amount_cents=payment.amount_cents,
+                    currency=payment.currency,
+                    event_id=f"demo_evt_{payment.public_id}_succeeded",
+                )
+            elif outcome == "decline":
+                actions.record_payment_failed(
+                    provider="demo",
+                    provider_reference=reference,
+                    reason=_("Card declined (demo)"),
+                    event_id=f"demo_evt_{payment.public_id}_failed",
+                )
+            elif outcome == "abandon":
+                actions.record_payment_cancelled(provider="demo", provider_reference=reference)
+            else:
+                raise Http404
+        except DomainError as error:
+            messages.error(request, error.message)
+        return redirect("payments:result", payment.public_id)
+    return render(
+        request, "payments/demo_checkout.html", {"payment": payment, "order": payment.order}
+    )
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """The Stripe webhook (`payments/stripe_webhooks.py`, verified there), imported on use."""
+    from .stripe_webhooks import webhook
+
+    return webhook(request)
+
+
+# --- The régisseur -----------------------------------------------------------------------------
+
+
+@capability_required(Capability.VIEW_PAYMENTS)
+def staff_payments(request):
+    form = PaymentFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    payments = queries.payments_list(
+        status=filters.get("status") or "",
+        provider=filters.get("provider") or "",
+        channel=filters.get("channel") or "",
+        day_from=filters.get("day_from"),
+        day_to=filters.get("day_to"),
+        search=(filters.get("q") or "").strip(),
+    )[:200]
+    actions.audit_payments_listing(actor=request.user, what=request.GET.urlencode()[:100])
+    return render(
+        request,
+        "payments/staff_payments.html",
+        {"form": form, "payments": payments, "can_refund": _can_refund(request)},
+    )
+
+
+def _can_refund(request) -> bool:
+    return has_capability(request.user, Capability.REFUND_PAYMENTS)
+
+
+@capability_required(Capability.VIEW_PAYMENTS)
+@require_http_methods(["GET", "POST"])
+def staff_payment(request, public_id):
+    """A payment, its order and refunds (opening it is audited); the refund form."""
+    payment = get_object_or_404(
+        Payment.objects.select_related("order", "order__payer"), public_id=public_id
+    )
+    form = RefundForm(
+        request.POST or None,
+        payment=payment,
+        initial={
+            "idempotency_key": actions.new_idempotency_key(),
+            "destination": "card" if payment.provider != "desk" else "cash",
+        },
+    )
+    if request.method == "POST":
+        if not _can_refund(request):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                actions.refund_payment(
+                    actor=request.user,
+                    payment=payment,
+                    amount_cents=form.cleaned_data["amount"],
+                    destination=form.cleaned_data["destination"],
+                    reason=form.cleaned_data["reason"],
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    line_ids=[int(pk) for pk in form.cleaned_data["lines"]] or None,
+                )
+            except DomainError as error:
+                show_domain_error(form, error)
+            else:
+                messages.success(request, _("The refund was recorded."))
+                return redirect("payments:staff_payment", payment.public_id)
+    else:
+        actions.open_payment(actor=request.user, payment=payment)
+    return render(
+        request,
+        "payments/staff_payment.html",
+        {
+            "payment": payment,
+            "order": payment.order,
+            "lines": payment.order.lines.all(),
+            "refunds": payment.refunds.all(),
+            "documents": payment.documents.all(),
+            "form": form,
+            "can_refund": _can_refund(request),
+        },
+    )
+
+
+@capability_required(Capability.VIEW_PAYMENTS)
+def staff_document(request, public_id):
+    doc = get_object_or_404(Document.objects.select_related("order"), public_id=public_id)
+    actions.audit_payments_listing(actor=request.user, what=f"document:{doc.reference}")
+    return _pdf_response(document_pdf(doc), f"{doc.reference}.pdf")
+
+
+@capability_required(Capability.REFUND_PAYMENTS)
+@require_http_methods(["GET", "POST"])
+def staff_desk(request):
+    """Cash or a cheque received at the régie's desk for an order awaiting payment."""
+    form = DeskPaymentForm(
+        request.POST or None, initial={"idempotency_key": actions.new_idempotency_key()}
+    )
+    if request.method == "POST" and form.is_valid():
+        order = Order.objects.filter(public_id=form.cleaned_data["order"].strip()).first()
+        if order is None:
+            form.add_error("order", _("No order has this reference."))
+        else:
+            try:
+                payment = actions.record_desk_payment(
+                    actor=request.user,
+                    order=order,
+                    method=form.cleaned_data["method"],
+                    amount_cents=form.cleaned_data["amount"],
+                    cheque_number=form.cleaned_data["cheque_number"],
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                )
+            except DomainError as error:
+                show_domain_error(form, error)
+            else:
+                messages.success(request, _("The payment was recorded; its receipt is ready."))
+                return redirect("payments:staff_payment", payment.public_id)
+    return render(request, "payments/staff_desk.html", {"form": form})
+
+
+def _day(request) -> date:
+    try:
+        return date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+@capability_required(Capability.VIEW_PAYMENTS)
+def reconciliation(request):
+    day = _day(request)
+    report = queries.daily_reconciliation(day)
+    fmt = request.GET.get("format")
+    if fmt == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="rapprochement-{day}.csv"'
+        writer = csv.writer(response, delimiter=";")
+        writer.writerow(queries.RECONCILIATION_COLUMNS)
+        for row in report.rows:
+            writer.writerow([row[column] for column in queries.RECONCILIATION_COLUMNS])
+        writer.writerow([])
+        writer.writerow(["total", "channel", "count", "amount_cents"])
+        for total in report.totals:
+            writer.writerow(["total", total["key"], total["count"], total["amount_cents"]])
+        writer.writerow(["refunds", "", "", report.refunds_cents])
+        writer.writerow(["wallet_spend", "", "", report.wallet_spend_cents])
+        writer.writerow([])
+        writer.writerow(
+            [
+                "payout",
+                "provider",
+                "amount_cents",
+                "fee_cents",
+                "payments_cents",
+                "refunds_cents",
+                "matched",
+            ]
+        )
+        for payout in report.payouts:
+            writer.writerow(
+                [
+                    payout["reference"],
+                    payout["provider"],
+                    payout["amount_cents"],
+                    payout["fee_cents"],
+                    payout["payments_cents"],
+                    payout["refunds_cents"],
+                    "yes" if payout["matched"] else "no",
+                ]
+            )
+        writer.writerow([])
+        writer.writerow(["clearing", "provider", "", "balance_cents"])
+        for provider, balance in report.clearing.items():
+            writer.writerow(["clearing", provider, "", balance])
+        return response
+    if fmt == "pdf":
+        return _pdf_response(reconciliation_pdf(report), f"rapprochement-{day}.pdf")
+    return render(request, "payments/reconciliation.html", {"report": report, "day": day})

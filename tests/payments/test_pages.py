@@ -1,0 +1,267 @@
+"""The pages: a resident tops up a wallet and pays through the demo page, finds the receipt;
+a guardian for a child; nobody else sees anything; the régisseur lists, refunds, records a
+desk payment and downloads the reconciliation."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from identity.models import AuditEntry, StaffRole
+from payments import actions, queries
+from payments.models import Document, Order, Payment
+from payments.providers.demo import produce_daily_payout
+from tests.card.factories import logged_in
+from tests.factories import ResidentFactory, staff_user
+from tests.payments.factories import (
+    Recorder,
+    order_for,
+    pay,
+    regisseur,
+    resident_with_child,
+    wallet_regie,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("django_capture_on_commit_callbacks")]
+
+
+def top_up_through_the_pages(client, person, amount="20", key="k-1"):
+    return client.post(
+        reverse("payments:wallet", args=[person.public_id]),
+        {"amount": amount, "idempotency_key": key},
+    )
+
+
+def test_top_up_pay_on_the_demo_page_and_get_the_receipt(
+    django_capture_on_commit_callbacks, in_english
+):
+    wallet_regie()
+    resident = ResidentFactory()
+    client = logged_in(resident.user)
+    response = top_up_through_the_pages(client, resident, "20,50")
+    order = Order.objects.get()
+    assert response.url == reverse("payments:checkout", args=[order.public_id])
+    page = client.get(response.url)
+    assert "Démo — aucun paiement réel" in page.content.decode()
+    assert "20,50" in page.content.decode()
+    # a double click: two posts of the same form
+    pay_key = page.context["form"].initial["idempotency_key"]
+    first = client.post(response.url, {"idempotency_key": pay_key})
+    second = client.post(response.url, {"idempotency_key": pay_key})
+    assert first.url == second.url
+    assert Payment.objects.count() == 1
+    demo_page = client.get(first.url)
+    assert "Démo — aucun paiement réel" in demo_page.content.decode()
+    payment = Payment.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = client.post(first.url, {"outcome": "pay"})
+        client.post(first.url, {"outcome": "pay"})  # back button, posted again
+    assert result.url == reverse("payments:result", args=[payment.public_id])
+    assert "was received" in client.get(result.url).content.decode()
+    assert queries.wallet_balance(resident.pk) == 2050
+    assert len(mail.outbox) == 1
+    mine = client.get(reverse("payments:mine")).content.decode()
+    receipt = Document.objects.get(kind="receipt")
+    assert receipt.reference in mine
+    pdf = client.get(reverse("payments:document", args=[receipt.public_id]))
+    assert pdf["Content-Type"] == "application/pdf"
+    assert receipt.reference in PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+
+
+def test_declined_then_abandoned_then_paid(in_english):
+    Recorder()
+    resident = ResidentFactory()
+    order = order_for(resident, 1000)
+    client = logged_in(resident.user)
+    checkout = reverse("payments:checkout", args=[order.public_id])
+
+    def click_pay():
+        key = client.get(checkout).context["form"].initial["idempotency_key"]
+        return client.post(checkout, {"idempotency_key": key}).url
+
+    demo = click_pay()
+    client.post(demo, {"outcome": "decline"})
+    assert Payment.objects.get().status == "failed"
+    demo = click_pay()
+    result = client.post(demo, {"outcome": "abandon"}).url
+    assert "abandoned" in client.get(result).content.decode()
+    demo = click_pay()
+    client.post(demo, {"outcome": "pay"})
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert Payment.objects.filter(status="succeeded").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [("0", "greater than zero"), ("500,01", "may not exceed"), ("abc", "Enter an amount")],
+)
+def test_top_up_amount_is_checked_with_a_clear_message(amount, message, in_english):
+    wallet_regie()
+    resident = ResidentFactory()
+    response = top_up_through_the_pages(logged_in(resident.user), resident, amount)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_a_guardian_tops_up_a_child_and_a_stranger_cannot(in_english):
+    wallet_regie()
+    parent, child = resident_with_child()
+    assert top_up_through_the_pages(logged_in(parent.user), child).status_code == 302
+    stranger = ResidentFactory()
+    assert top_up_through_the_pages(logged_in(stranger.user), child, key="k2").status_code == 404
+    mine = logged_in(parent.user).get(reverse("payments:mine")).content.decode()
+    assert child.first_name in mine
+
+
+def test_documents_and_orders_are_private():
+    Recorder()
+    owner = ResidentFactory()
+    payment = pay(order_for(owner, 1000))
+    receipt = payment.documents.get(kind="receipt")
+    stranger = logged_in(ResidentFactory().user)
+    assert stranger.get(reverse("payments:document", args=[receipt.public_id])).status_code == 404
+    assert (
+        stranger.get(reverse("payments:checkout", args=[payment.order.public_id])).status_code
+        == 404
+    )
+    assert stranger.get(reverse("payments:result", args=[payment.public_id])).status_code == 404
+    assert (
+        stranger.get(reverse("payments:demo_checkout", args=[payment.public_id])).status_code == 404
+    )
+
+
+def test_the_regisseur_lists_opens_and_refunds(in_english):
+    Recorder()
+    resident = ResidentFactory(last_name="Martin")
+    payment = pay(order_for(resident, 3000))
+    officer = regisseur()
+    client = logged_in(officer)
+    listing = client.get(reverse("payments:staff_payments"), {"q": "Martin"})
+    assert payment.public_id in listing.content.decode()
+    url = reverse("payments:staff_payment", args=[payment.public_id])
+    assert client.get(url).status_code == 200
+    assert AuditEntry.objects.filter(action="payments.open_payment", actor=officer).exists()
+    too_much = client.post(
+        url, {"amount": "30,01", "destination": "card", "reason": "x", "idempotency_key": "r1"}
+    )
+    assert "left to refund" in too_much.content.decode()
+    done = client.post(
+        url,
+        {
+            "amount": "10",
+            "destination": "card",
+            "reason": "Séance annulée",
+            "idempotency_key": "r2",
+        },
+    )
+    assert done.status_code == 302
+    payment.refresh_from_db()
+    assert payment.refunded_cents == 1000
+
+
+@pytest.mark.parametrize(
+    "role", [StaffRole.Role.CLERK, StaffRole.Role.POOL_AGENT, StaffRole.Role.ADMIN]
+)
+def test_other_staff_see_no_payment(role):
+    client = logged_in(staff_user(role))
+    for name in ("payments:staff_payments", "payments:reconciliation", "payments:staff_desk"):
+        assert client.get(reverse(name)).status_code == 403
+
+
+def test_desk_payment_through_the_page(in_english):
+    Recorder()
+    resident = ResidentFactory()
+    order = order_for(resident, 1250, channel="desk")
+    client = logged_in(regisseur())
+    response = client.post(
+        reverse("payments:staff_desk"),
+        {
+            "order": order.public_id,
+            "method": "cheque",
+            "amount": "12,50",
+            "cheque_number": "",
+            "idempotency_key": "d",
+        },
+    )
+    assert "cheque number" in response.content.decode()
+    response = client.post(
+        reverse("payments:staff_desk"),
+        {
+            "order": order.public_id,
+            "method": "cheque",
+            "amount": "12,50",
+            "cheque_number": "1234567",
+            "idempotency_key": "d",
+        },
+    )
+    assert response.status_code == 302
+    assert Payment.objects.get().method == "cheque"
+
+
+def test_reconciliation_csv_and_pdf_with_a_matched_demo_payout(in_english):
+    Recorder()
+    resident = ResidentFactory()
+    online = pay(order_for(resident, 3000))
+    kiosk = pay(order_for(resident, 1000, channel="kiosk"))
+    desk_order = order_for(resident, 700, channel="desk")
+    officer = regisseur()
+    actions.record_desk_payment(
+        actor=officer, order=desk_order, method="cash", amount_cents=700, idempotency_key="c"
+    )
+    actions.refund_payment(
+        actor=officer,
+        payment=online,
+        amount_cents=500,
+        destination="card",
+        reason="x",
+        idempotency_key="r",
+    )
+    today = timezone.localdate()
+    payout = produce_daily_payout(today)
+    assert payout.amount_cents == 3000 + 1000 - 500
+    client = logged_in(officer)
+    url = reverse("payments:reconciliation")
+    csv_text = client.get(url, {"day": today.isoformat(), "format": "csv"}).content.decode()
+    assert online.public_id in csv_text
+    assert kiosk.public_id in csv_text
+    assert "total;web;1;3000" in csv_text
+    assert "total;kiosk;1;1000" in csv_text
+    assert "total;desk_cash;1;700" in csv_text
+    assert f"{payout.provider_reference};demo;3500;0;4000;500;yes" in csv_text
+    assert "clearing;demo;;0" in csv_text  # all the day's card money paid out
+    pdf = client.get(url, {"day": today.isoformat(), "format": "pdf"})
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert "Rapprochement journalier" in text
+    assert "rapproché" in text
+    html = client.get(url, {"day": (today - timedelta(days=1)).isoformat()})
+    assert html.status_code == 200
+
+
+def test_the_demo_page_is_gone_once_stripe_is_configured(settings):
+    Recorder()
+    resident = ResidentFactory()
+    payment, _ = actions.start_payment(
+        order=order_for(resident, 1000), provider="demo", return_url="/"
+    )
+    settings.STRIPE_SECRET_KEY = "sk_test_x"
+    client = logged_in(resident.user)
+    url = reverse("payments:demo_checkout", args=[payment.public_id])
+    assert client.post(url, {"outcome": "pay"}).status_code == 404
+    payment.refresh_from_db()
+    assert payment.status == "pending"
+
+
+def test_a_production_without_stripe_keys_is_warned(settings):
+    from payments.apps import demo_provider_in_production
+
+    settings.DEBUG = False
+    settings.STRIPE_SECRET_KEY = ""
+    assert [w.id for w in demo_provider_in_production(None)] == ["payments.W001"]
+    settings.STRIPE_SECRET_KEY = "sk_live_x"
+    assert demo_provider_in_production(None) == []
