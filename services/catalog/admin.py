@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from identity.actions import record_audit_entry
+from identity.admin import ReadOnlyAdmin
 from identity.errors import DomainError
 
 from .models import (
@@ -45,7 +46,7 @@ class AccessPointAdmin(admin.ModelAdmin):
 
 @admin.register(FacilityAccessRules)
 class FacilityAccessRulesAdmin(admin.ModelAdmin):
-    list_display = ["facility", "max_occupancy", "anti_passback_minutes"]
+    list_display = ["facility", "max_occupancy", "anti_passback_minutes", "pay_per_entry_product"]
     list_filter = ["facility__kind"]
 
 
@@ -69,17 +70,8 @@ class SchoolHolidayPeriodAdmin(admin.ModelAdmin):
     list_display = ["name", "starts_on", "classes_resume_on"]
 
 
-class LiveStateAdmin(admin.ModelAdmin):
+class LiveStateAdmin(ReadOnlyAdmin):
     """Written by decide only: visible, not editable."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(FacilityOccupancy)
@@ -95,7 +87,7 @@ class FacilityOccupancyAdmin(LiveStateAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "kind", "facility_kind", "active"]
+    list_display = ["name", "code", "kind", "facility_kind", "regie_code", "active"]
     list_filter = ["kind", "facility_kind", "active"]
     readonly_fields = ["public_id"]
 

@@ -9,6 +9,12 @@ The two demo pools show the two situations a territory meets:
 - the Piscine de Cahors counts its 250 places but has no hours entered in Sésame yet (a
   facility without hours is always open, as facilities are until the town configures them) and
   no anti-passback: `make tap`, at its entrance, shows the entry book being spent at any hour.
+
+Both pools sell single entries, 10-entry books, annual passes and lessons (the lesson courses
+and their limited places are the pools service's demo, services/pools/demo.py, run at the end
+through the registry); the médiathèque sells its annual membership, free for residents under
+18. The products are paid to two régies (payments); the Pradines gate charges a single entry
+to the wallet of a swimmer who holds nothing (pay-per-entry).
 """
 
 from datetime import date, time
@@ -80,6 +86,13 @@ def load() -> None:
     _load_access_points_and_entitlements()
     _load_hours_and_limits()
     _load_products_and_tariffs()
+    _load_sales_setup()
+    # Then each municipal service's own demo (services.catalog.registry): the pools' lessons…
+    from .registry import services
+
+    for service in services():
+        if service.demo is not None:
+            service.demo()
 
 
 def _load_hours_and_limits() -> None:
@@ -164,9 +177,11 @@ def first_pool_entrance() -> AccessPoint:
 QUOTIENT_BRACKETS = [(1, 500), (2, 900), (3, 1400), (4, None)]  # euros, from 1 September 2025
 SEASONS = [date(2025, 9, 1), date(2026, 9, 1)]
 POOL, LIBRARY = Facility.Kind.POOL, Facility.Kind.LIBRARY
-# code, name, facility kind, kind, entries, validity in days
+# code, name, facility kind, kind, entries, validity in days (lessons: their sessions' days)
 PRODUCTS = [
     ("piscine-entree", "Entrée piscine", POOL, "single_entry", None, 1),
+    ("piscine-stage-natation", "Stage de natation (5 séances)", POOL, "lesson", None, None),
+    ("piscine-aquagym", "Séance d'aquagym", POOL, "lesson", None, None),
     ("piscine-carnet-10", "Carnet 10 entrées piscines", POOL, "entry_book", 10, 730),
     ("piscine-pass-annuel", "Pass annuel piscines", POOL, "pass", None, 365),
     (
@@ -202,6 +217,18 @@ TARIFFS = {
         ("resident", "child", None, "any", (12000, 13000)),
         ("resident", "senior", None, "any", (15000, 16000)),
     ],
+    "piscine-stage-natation": [
+        ("non_resident", "any", None, "any", (8500, 9000)),
+        ("resident", "any", None, "any", (6000, 6500)),
+        ("resident", "child", None, "any", (4000, 4500)),
+        ("resident", "any", 1, "any", (2500, 2500)),
+    ],
+    "piscine-aquagym": [
+        ("non_resident", "any", None, "any", (1200, 1300)),
+        ("resident", "any", None, "any", (900, 1000)),
+        ("resident", "senior", None, "any", (700, 800)),
+    ],
+    # Free for residents under 18, priced otherwise.
     "mediatheque-adhesion": [
         ("non_resident", "any", None, "any", (2500, 2800)),
         ("resident", "any", None, "any", (1500, 1600)),
@@ -230,6 +257,7 @@ def _load_products_and_tariffs() -> None:
                 "kind": kind,
                 "entries": entries,
                 "validity_days": days,
+                "regie_code": REGIES[facility_kind][0],
             },
         )
         for season, valid_from in enumerate(SEASONS):
@@ -251,3 +279,39 @@ def _load_products_and_tariffs() -> None:
                     for residency, age, qf, reduced, prices in TARIFFS[code]
                 ],
             )
+
+
+# --- Sales: the collection offices and pay-per-entry -----------------------------------------
+# The régies (payments) the demo products are paid to, by kind of facility: code, name.
+REGIES = {
+    POOL: ("piscines", "Régie des piscines du Grand Cahors"),
+    LIBRARY: ("mediatheque", "Régie de la médiathèque du Grand Cahors"),
+}
+# The pool whose gate sells single entries from the wallet when a swimmer holds nothing.
+PAY_PER_ENTRY = {"Piscine de Pradines": "piscine-entree"}
+
+
+def _load_sales_setup() -> None:
+    """The régies products are paid to (created only when payments' demo has not), products of
+    a demo loaded before régies existed, and pay-per-entry at the Pradines pool."""
+    from payments.models import Regie
+
+    for code, name in REGIES.values():
+        Regie.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "collectivite": "Communauté d'agglomération du Grand Cahors",
+                "address_line1": "72 rue Wilson",
+                "postcode": "46000",
+                "city": "Cahors",
+                "siret": "20004600400017",
+            },
+        )
+    for facility_kind, (code, _name) in REGIES.items():
+        Product.objects.filter(facility_kind=facility_kind, regie_code="").update(regie_code=code)
+    for facility_name, product_code in PAY_PER_ENTRY.items():
+        FacilityAccessRules.objects.filter(
+            facility__name=facility_name, pay_per_entry_product__isnull=True
+        ).update(pay_per_entry_product=Product.objects.get(code=product_code))
+    forget_facility_rules()

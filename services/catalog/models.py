@@ -35,10 +35,15 @@ class AccessPoint(models.Model):
 
 class Entitlement(models.Model):
     """A right a person holds at every facility of a kind (the Grand Pass opens all pools of
-    the territory): a pass valid over a period, or a book of prepaid entries."""
+    the territory): a pass valid over a period, a book of prepaid entries, or a booking (a
+    swimming lesson: the days of its sessions, at one facility when `facility` is set).
+
+    `sale_ref` names the sale that created it (an order line of payments, "payments.line:42"):
+    unique, so a paid order line grants its entitlement exactly once."""
 
     class Kind(models.TextChoices):
         PASS = "pass", _("Pass")
+        BOOKING = "booking", _("Booking")
         ENTRIES = "entries", _("Prepaid entries")
 
     public_id = PublicIdField()
@@ -50,6 +55,15 @@ class Entitlement(models.Model):
     valid_until = models.DateField(_("valid until"))
     entries_total = models.PositiveIntegerField(_("entries"), null=True, blank=True)
     entries_left = models.PositiveIntegerField(_("entries left"), null=True, blank=True)
+    facility = models.ForeignKey(
+        Facility,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Only at this facility (a booking). Empty: every facility of the kind."),
+    )
+    sale_ref = models.CharField(_("sale"), max_length=80, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -65,7 +79,8 @@ class Entitlement(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(kind="pass", entries_total__isnull=True, entries_left__isnull=True)
+                    Q(kind__in=["pass", "booking"], entries_total__isnull=True)
+                    & Q(entries_left__isnull=True)
                     | Q(
                         kind="entries",
                         entries_total__isnull=False,
@@ -108,6 +123,18 @@ class FacilityAccessRules(models.Model):
         help_text=_(
             "A person who entered and has not gone out through an exit is refused at the "
             "entrance for this long (and at most until midnight). Empty: no anti-passback."
+        ),
+    )
+    pay_per_entry_product = models.ForeignKey(
+        "Product",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("pay per entry from the wallet"),
+        help_text=_(
+            "Without any entitlement, an entrance charges this product's price (the tariff "
+            "engine, on the day) to the holder's wallet. Empty: no pay-per-entry."
         ),
     )
 
@@ -266,13 +293,17 @@ class Presence(models.Model):
 
 class Product(models.Model):
     """What a resident buys: a single entry, a book of prepaid entries, a season or annual pass,
-    a membership. A sale gives the buyer's chosen person an Entitlement on `facility_kind`."""
+    a membership, a quota (a yearly allowance: `entries` uses), or lessons (places in a
+    session sold by a service, services/swimming_lessons). A sale gives the buyer's chosen
+    person an Entitlement on `facility_kind` (actions.fulfil_product_sale)."""
 
     class Kind(models.TextChoices):
         SINGLE_ENTRY = "single_entry", _("Single entry")
         ENTRY_BOOK = "entry_book", _("Entry book")
         PASS = "pass", _("Pass")
         MEMBERSHIP = "membership", _("Membership")
+        QUOTA = "quota", _("Quota")
+        LESSON = "lesson", _("Lessons")
 
     public_id = PublicIdField()
     code = models.SlugField(_("code"), max_length=50, unique=True)
@@ -280,7 +311,7 @@ class Product(models.Model):
     facility_kind = models.CharField(_("facilities"), max_length=20, choices=Facility.Kind.choices)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     entries = models.PositiveIntegerField(
-        _("entries"), null=True, blank=True, help_text=_("Entry books only.")
+        _("entries"), null=True, blank=True, help_text=_("Entry books and quotas only.")
     )
     validity_days = models.PositiveIntegerField(
         _("valid for (days)"),
@@ -295,6 +326,12 @@ class Product(models.Model):
         help_text=_("Valid until this date whatever the day of the sale."),
     )
     active = models.BooleanField(_("on sale"), default=True)
+    regie_code = models.SlugField(
+        _("collection office (régie) code"),
+        max_length=20,
+        blank=True,
+        help_text=_("The régie (payments) that collects its sales and pay-per-entry."),
+    )
 
     class Meta:
         ordering = ["facility_kind", "name"]
@@ -303,17 +340,19 @@ class Product(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(kind="entry_book", entries__isnull=False, entries__gt=0)
-                    | (~Q(kind="entry_book") & Q(entries__isnull=True))
+                    Q(kind__in=["entry_book", "quota"], entries__isnull=False, entries__gt=0)
+                    | (~Q(kind__in=["entry_book", "quota"]) & Q(entries__isnull=True))
                 ),
-                name="product_entries_only_on_entry_books",
+                name="product_entries_only_on_entry_books_and_quotas",
             ),
             models.CheckConstraint(
                 condition=(
                     Q(validity_days__isnull=False, validity_days__gt=0, season_ends_on__isnull=True)
                     | Q(validity_days__isnull=True, season_ends_on__isnull=False)
+                    # Lessons are valid on the days of their sessions.
+                    | Q(kind="lesson", validity_days__isnull=True, season_ends_on__isnull=True)
                 ),
-                name="product_has_one_validity_rule",
+                name="product_has_one_validity_rule_or_is_lessons",
             ),
         ]
 

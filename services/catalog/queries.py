@@ -31,13 +31,14 @@ CLOSURES_LOOKBACK = timedelta(days=31)
 
 
 def current_entitlements(*, holder_ids: list[int], on: date) -> QuerySet[Entitlement]:
-    """Entitlements usable on a day: passes in their period, entry books with entries left."""
+    """Entitlements usable on a day: passes and bookings in their period, entry books with
+    entries left."""
     return Entitlement.objects.filter(
         holder_id__in=holder_ids,
         revoked_at__isnull=True,
         valid_from__lte=on,
         valid_until__gte=on,
-    ).filter(Q(kind=Entitlement.Kind.PASS) | Q(entries_left__gt=0))
+    ).filter(Q(kind__in=[Entitlement.Kind.PASS, Entitlement.Kind.BOOKING]) | Q(entries_left__gt=0))
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class FacilityRules:
     # has a holiday schedule.
     holidays: tuple[tuple[date, date], ...] = ()
     has_holiday_schedule: bool = False
+    # The product whose price an entrance charges to the wallet when nothing else applies.
+    pay_per_entry_product_id: int | None = None
 
     @property
     def tracks_presence(self) -> bool:
@@ -117,6 +120,7 @@ def _load_rules(facility_id: int) -> FacilityRules:
         closures=tuple(closures),
         holidays=tuple(holidays),
         has_holiday_schedule=has_holiday_schedule,
+        pay_per_entry_product_id=settings.pay_per_entry_product_id if settings else None,
     )
 
 
@@ -153,3 +157,58 @@ def occupancy_today(facility: Facility) -> Occupancy | None:
     today = timezone.localdate(timezone=timezone.get_default_timezone())
     inside = row[1] if row is not None and row[0] == today else 0
     return Occupancy(inside=inside, maximum=rules.max_occupancy)
+
+
+# --- Mon espace: what the household holds and what it can buy --------------------------------
+
+
+def people_acted_for(user, person) -> list:
+    """The members of the resident's household they act for (themself, their wards)."""
+    from identity.permissions import can_act_for
+
+    return [m for m in person.household.members.all() if can_act_for(user, m)]
+
+
+def panel_context(request, person) -> dict:
+    """Mon espace > My services: the current entitlements of the people the resident acts
+    for (passes, bookings, entry books with what is left)."""
+    people = people_acted_for(request.user, person)
+    held = (
+        current_entitlements(holder_ids=[p.pk for p in people], on=timezone.localdate())
+        .select_related("holder")
+        .order_by("holder__birth_date", "valid_until")
+    )
+    return {"entitlements": list(held)}
+
+
+@dataclass(frozen=True)
+class ProductOffer:
+    """A product as one person would pay it today, or why they cannot buy it."""
+
+    product: object
+    price_cents: int | None
+    explanation: str
+    refusal: str = ""
+
+
+def offers_for(person, *, on: date | None = None) -> list[ProductOffer]:
+    """Every product on sale in Mon espace (lessons are booked through their service), priced
+    for `person` by the tariff engine on the day."""
+    from identity.errors import DomainError
+
+    from .models import Product
+    from .tariffs import quote
+
+    day = on or timezone.localdate()
+    offers = []
+    products = Product.objects.filter(active=True).exclude(kind=Product.Kind.LESSON)
+    for product in products.order_by("facility_kind", "name"):
+        if product.season_ends_on is not None and product.season_ends_on < day:
+            continue
+        try:
+            price = quote(product=product, person=person, on=day)
+        except DomainError as error:
+            offers.append(ProductOffer(product, None, "", refusal=error.message))
+            continue
+        offers.append(ProductOffer(product, price.price_cents, price.explanation))
+    return offers

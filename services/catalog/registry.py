@@ -1,21 +1,73 @@
-"""What municipal services offer at the catalogue's access points, registered by the services.
+"""What municipal services offer through the catalogue, registered by the services themselves.
 
-A municipal service is a sub-package of `services/` with its own Django app. The catalogue
-knows none of them: each registers, in its AppConfig.ready, what it offers here, and the floors
-above (the card desk) ask this registry, never a service directly. Services do not import each
-other (an import-linter contract in pyproject.toml): they meet here.
+A municipal service is a sub-package of `services/` with its own Django app: adding one means
+adding one folder, `services/<name>/` (apps.py, models.py, actions.py, queries.py, templates/,
+migrations/, and `urls.py` with an `app_name` if it has pages: services/urls.py includes it),
+plus one line in INSTALLED_APPS and in the import-linter contracts of pyproject.toml. The
+catalogue knows none of them: each registers, in its AppConfig.ready, one `MunicipalService`
+saying what it offers, and the floors above (the card desk, Mon espace) ask this registry, never
+a service directly. Services do not import each other (an import-linter contract): they meet
+here. services/pools/apps.py is the example to copy:
 
-For now a service offers `DeskAction`s: something staff do, at a desk of a facility of the
-given kinds, for the person whose card was just checked there (hand out waste-sorting bags at
-the town hall). The desk shows the action's `summary` for that person and a quantity with a
-button, and calls `perform` with the person the desk's tap identified (card decides who that
-is; the action still checks the actor's rights, its limits and its locks, as every action)."""
+    class PoolsConfig(AppConfig):
+        def ready(self):
+            from services.catalog.registry import MunicipalService, Panel, register_service
+            register_service(MunicipalService(
+                key="pools",
+                name=_("Swimming pools"),
+                product_codes=frozenset({"piscine-entree", "piscine-stage-natation", ...}),
+                facility_kinds=frozenset({Facility.Kind.POOL}),
+                procedures=(Procedure("swimming_lessons", _("Book swimming lessons"),
+                                      "pools:lessons"),),
+                panels=(Panel("bookings", _("My swimming lessons"), "pools/_panel.html",
+                              queries.panel_context),),
+                demo=demo.load,
+            ))
+            fulfilment.register()  # payments' handler for the lesson places it sells
+
+What a service declares:
+
+- `product_codes`: the catalogue products (services.catalog.models.Product, by code) it sells
+  or answers for; `service_for_product(code)` finds the service of a product.
+- `facility_kinds`: the kinds of facilities (and so the access points) it answers for
+  (`services_for_facility_kind`).
+- `procedures`: what a resident can start online, a name and a URL (a URL name reversed without
+  arguments, or an absolute path) for now; the procedures engine will give them forms.
+- `panels`: what it adds to Mon espace. A `Panel` is a template and a context function
+  `context(request, person) -> dict` (the signed-in resident's Person). Mon espace renders the
+  template with that context (and the request's) in the section of the panel's `key`
+  ("services", "bookings", … as portal.panels lists them), or in a section of its own, titled
+  `title`, for a key portal does not know. The context shows only what the resident may see
+  (their household, identity.permissions.can_act_for), and every link it renders goes to a view
+  that checks the permissions again.
+- `demo`: a function loading the service's demo data (idempotent), run by the catalogue's
+  demo (services/catalog/demo.py) after its own products and access points.
+- `desk_actions`: `DeskAction`s, something staff do, at a desk of a facility of the given kinds,
+  for the person whose card was just checked there (hand out waste-sorting bags at the town
+  hall). The desk shows the action's `summary` for that person and a quantity with a button,
+  and calls `perform` with the person the desk's tap identified (card decides who that is; the
+  action still checks the actor's rights, its limits and its locks, as every action).
+
+`register_desk_action` stays for a desk action registered on its own (tests); a service's
+desk actions are registered with it.
+
+Registering the same service again is harmless (apps may be readied twice in tests); another
+service under a key already taken, or a product code or desk action key claimed by two services,
+is a configuration error raised at start-up.
+
+Money: a service that sells registers its fulfilment handler with payments
+(payments.fulfilment.register_fulfilment_handler) in the same `ready`; payments calls it by
+name when an order line is paid or refunded, and never imports services.
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 
 from identity.models import Person
@@ -27,6 +79,40 @@ Summary = Callable[[Person, date], "str | None"]
 # perform(*, actor, person, access_point, quantity): do it, or raise DomainError / Forbidden;
 # returns the confirmation the desk shows.
 Perform = Callable[..., str]
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """Something a resident starts online: its name and where it starts (a URL name without
+    arguments, or an absolute path)."""
+
+    key: str
+    name: str | Promise
+    url: str
+
+    def href(self) -> str:
+        if self.url.startswith("/"):
+            return self.url
+        try:
+            return reverse(self.url)
+        except NoReverseMatch:
+            return ""
+
+
+# context(request, person) -> the template's context (a dict merged into Mon espace's).
+PanelContext = Callable[[Any, Person], dict]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """What a service adds to Mon espace: `template` is included with Mon espace's context
+    plus what `context(request, person)` returns, in the section `key`."""
+
+    key: str
+    title: str | Promise
+    template: str
+    context: PanelContext
+    order: int = 100
 
 
 @dataclass(frozen=True)
@@ -84,3 +170,96 @@ def desk_actions_at(access_point: AccessPoint) -> list[DeskAction]:
     if access_point.kind != AccessPoint.Kind.DESK:
         return []
     return desk_actions_for(access_point.facility.kind)
+
+
+# --- Municipal services ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MunicipalService:
+    """Everything a municipal service offers through the catalogue (see the module docstring)."""
+
+    key: str
+    name: str | Promise
+    product_codes: frozenset[str] = frozenset()
+    facility_kinds: frozenset[str] = frozenset()
+    procedures: tuple[Procedure, ...] = ()
+    panels: tuple[Panel, ...] = ()
+    desk_actions: tuple[DeskAction, ...] = ()
+    # demo(): the service's demo data (idempotent), loaded after the catalogue's.
+    demo: Callable[[], None] | None = None
+
+
+_services: dict[str, MunicipalService] = {}
+
+
+def register_service(service: MunicipalService) -> MunicipalService:
+    """Register what a municipal service offers (from its AppConfig.ready): its products,
+    facility kinds, procedures, Mon espace panels and desk actions."""
+    existing = _services.get(service.key)
+    if existing is not None:
+        if existing != service:
+            raise ImproperlyConfigured(f"Municipal service {service.key!r} is registered twice.")
+        return existing
+    for other in _services.values():
+        shared = other.product_codes & service.product_codes
+        if shared:
+            raise ImproperlyConfigured(
+                f"Products {sorted(shared)} are claimed by {other.key!r} and {service.key!r}."
+            )
+    for action in service.desk_actions:
+        register_desk_action(action)
+    _services[service.key] = service
+    return service
+
+
+def unregister_service(key: str) -> None:
+    """Withdraw a service and its desk actions (tests registering one of their own)."""
+    service = _services.pop(key, None)
+    if service is not None:
+        for action in service.desk_actions:
+            unregister_desk_action(action.key)
+
+
+def services() -> list[MunicipalService]:
+    """Every registered service, in registration order (INSTALLED_APPS order)."""
+    return list(_services.values())
+
+
+def service(key: str) -> MunicipalService | None:
+    return _services.get(key)
+
+
+def service_for_product(code: str) -> MunicipalService | None:
+    """The service selling the product of this code, if one registered it."""
+    return next((s for s in _services.values() if code in s.product_codes), None)
+
+
+def services_for_facility_kind(facility_kind: str) -> list[MunicipalService]:
+    """The services answering for facilities of this kind (and their access points)."""
+    return [s for s in _services.values() if facility_kind in s.facility_kinds]
+
+
+def procedures() -> list[tuple[MunicipalService, Procedure]]:
+    """Every procedure a resident can start online, with its service."""
+    return [(s, p) for s in _services.values() for p in s.procedures]
+
+
+def panels() -> list[Panel]:
+    """The panels of Mon espace, by `order` then registration order."""
+    found = [panel for s in _services.values() for panel in s.panels]
+    return sorted(found, key=lambda panel: panel.order)
+
+
+def render_panels(request, person: Person) -> list[dict]:
+    """Each registered panel rendered for Mon espace: {"key", "title", "html"}."""
+    return [
+        {
+            "key": panel.key,
+            "title": panel.title,
+            "html": render_to_string(
+                panel.template, panel.context(request, person), request=request
+            ),
+        }
+        for panel in panels()
+    ]

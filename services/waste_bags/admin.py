@@ -3,6 +3,8 @@ and written by actions.hand_out_bags only."""
 
 from django.contrib import admin
 
+from identity.admin import ReadOnlyAdmin
+
 from .models import BagDistribution, BagQuota
 
 
@@ -14,16 +16,7 @@ class BagQuotaAdmin(admin.ModelAdmin):
 
 
 @admin.register(BagDistribution)
-class BagDistributionAdmin(admin.ModelAdmin):
+class BagDistributionAdmin(ReadOnlyAdmin):
     list_display = ["at", "household", "year", "quantity", "facility", "staff"]
     list_filter = ["year", "facility"]
     list_select_related = ["household", "facility", "staff"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -9,18 +9,25 @@ class WasteBagsConfig(AppConfig):
 
     def ready(self) -> None:
         from identity.models import Facility
-        from services.catalog.registry import DeskAction, register_desk_action
+        from services.catalog.registry import DeskAction, MunicipalService, register_service
 
         from . import actions, queries
 
-        register_desk_action(
-            DeskAction(
+        register_service(
+            MunicipalService(
                 key="waste_bags",
-                label=_("Hand out bags"),
-                quantity_label=_("Rolls of bags"),
+                name=_("Waste-sorting bags"),
                 facility_kinds=frozenset({Facility.Kind.TOWN_HALL}),
-                summary=queries.desk_summary,
-                perform=actions.hand_out_bags,
-                max_quantity=actions.MAX_ROLLS_AT_ONCE,
+                desk_actions=(
+                    DeskAction(
+                        key="waste_bags",
+                        label=_("Hand out bags"),
+                        quantity_label=_("Rolls of bags"),
+                        facility_kinds=frozenset({Facility.Kind.TOWN_HALL}),
+                        summary=queries.desk_summary,
+                        perform=actions.hand_out_bags,
+                        max_quantity=actions.MAX_ROLLS_AT_ONCE,
+                    ),
+                ),
             )
         )

@@ -471,7 +471,7 @@ def test_loading_the_demo_twice_adds_no_product_nor_grid(territory):
         TariffGrid.objects.count(),
         TariffLine.objects.count(),
     ) == counts
-    assert counts[:2] == (4, 8)
+    assert counts[:2] == (6, 12)  # with the two lesson products
     assert QuotientBracket.objects.count() == 4
 
 

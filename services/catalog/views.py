@@ -1,0 +1,79 @@
+"""Mon espace > Buy passes and tickets: the products on sale, priced for each person the
+resident acts for, and the purchase (an order paid through payments). Thin: actions decide."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from identity.errors import DomainError, Forbidden
+from identity.permissions import person_of
+
+from . import actions, queries
+from .models import Product
+
+
+def _resident(request):
+    person = person_of(request.user)
+    if person is None:
+        raise Http404
+    return person
+
+
+def person_from_form(request, resident):
+    """The person chosen in a form, among those the resident acts for (else 404)."""
+    wanted = request.POST.get("person", "")
+    for member in queries.people_acted_for(request.user, resident):
+        if member.public_id == wanted:
+            return member
+    raise Http404
+
+
+def pay(request, order):
+    """Go to payments' checkout page of the order (its lines, prices, explanations, the pay
+    button): payments starts the payment there."""
+    return redirect("payments:checkout", order.public_id)
+
+
+@login_required
+@require_GET
+def products(request):
+    resident = _resident(request)
+    people = [
+        {"person": member, "offers": queries.offers_for(member)}
+        for member in queries.people_acted_for(request.user, resident)
+    ]
+    return render(
+        request, "catalog/products.html", {"people": people, "max_units": actions.MAX_UNITS}
+    )
+
+
+@login_required
+@require_POST
+def buy(request):
+    resident = _resident(request)
+    person = person_from_form(request, resident)
+    product = get_object_or_404(Product, public_id=request.POST.get("product", ""), active=True)
+    raw = request.POST.get("quantity", "1").strip()
+    if not (raw.isascii() and raw.isdigit()):
+        messages.error(request, _("Enter a whole number."))
+        return redirect("catalog:products")
+    try:
+        sale = actions.buy_product(
+            actor=request.user, person=person, product=product, quantity=int(raw)
+        )
+    except Forbidden as error:
+        raise Http404 from error
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("catalog:products")
+    if sale.order is None:
+        messages.success(
+            request,
+            _("%(product)s for %(name)s: free, it is yours.")
+            % {"product": product.name, "name": person.first_name},
+        )
+        return redirect("portal:home")
+    return pay(request, sale.order)

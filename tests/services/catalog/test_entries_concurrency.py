@@ -1,0 +1,97 @@
+"""Two gates spending the last entry of the same quota (a yearly allowance, an entry book) at
+the same instant: one entry, one person in, on PostgreSQL. As in pretix, the first test shows
+the race does happen when the choice does not lock the entitlement's row (both gates read "one
+left" and both grant, the second decrement then breaks the entries' CHECK); the second, that
+the row lock (SELECT … FOR UPDATE in decide's choice) prevents it. The card-level version, with
+real HTTP requests, is tests/card/test_tap_concurrency.py."""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from services.catalog import actions
+from services.catalog.models import AccessPoint, Entitlement
+from tests.factories import AccessPointFactory, EntitlementFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_at_once(*calls) -> tuple[list, list]:
+    """Each call in its own thread, transaction and connection: (answers, errors)."""
+    answers: list = [None] * len(calls)
+    errors: list = []
+
+    def run(index, call):
+        try:
+            with transaction.atomic():
+                answers[index] = call()
+        except Exception as error:  # noqa: BLE001 - the naive test expects one
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return answers, errors
+
+
+@pytest.fixture
+def quota_with_one_left():
+    """A yearly quota of 12 uses with one left, and two gates of the same facility."""
+    first = AccessPointFactory(kind=AccessPoint.Kind.ENTRANCE)
+    second = AccessPointFactory(facility=first.facility, kind=AccessPoint.Kind.ENTRANCE)
+    quota = EntitlementFactory(label="Quota annuel", entries=12, entries_left=1)
+    return quota, (first, second)
+
+
+def both_gates(quota, gates):
+    now = timezone.now()
+    return run_at_once(
+        *(
+            lambda gate=gate: actions.decide(holder_id=quota.holder_id, access_point=gate, at=now)
+            for gate in gates
+        )
+    )
+
+
+def test_without_the_row_lock_both_gates_grant_the_last_entry(quota_with_one_left, monkeypatch):
+    quota, gates = quota_with_one_left
+    barrier = threading.Barrier(2)
+    real_choose = actions._choose_entitlement
+    seen = []
+
+    def choose_without_lock(**kwargs):
+        features = connection.features
+        monkeypatch.setattr(features, "has_select_for_update", False)
+        candidate = real_choose(**kwargs)
+        seen.append(candidate.entries_left)
+        barrier.wait(timeout=10)  # both gates have read "one left"
+        return candidate
+
+    monkeypatch.setattr(actions, "_choose_entitlement", choose_without_lock)
+    answers, errors = both_gates(quota, gates)
+    assert seen == [1, 1]  # the race: both gates chose the same last entry
+    # The second decrement would take the quota below zero: only the CHECK stops it.
+    assert len(errors) == 1
+    assert "entries_left" in str(errors[0]) or "check" in str(errors[0]).lower()
+
+
+def test_the_last_entry_goes_to_one_gate_only(quota_with_one_left, monkeypatch):
+    quota, gates = quota_with_one_left
+    barrier = threading.Barrier(2)
+    real_choose = actions._choose_entitlement
+
+    def together(**kwargs):
+        barrier.wait(timeout=10)
+        return real_choose(**kwargs)
+
+    monkeypatch.setattr(actions, "_choose_entitlement", together)
+    answers, errors = both_gates(quota, gates)
+    assert not errors
+    assert sorted(a.reason for a in answers) == ["granted", "no_entitlement"]
+    assert Entitlement.objects.get(pk=quota.pk).entries_left == 0
