@@ -1,0 +1,184 @@
+"""Kiosk pages: the full-screen page of a kiosk terminal (a paired device, no login), its
+one-time pairing, and the staff's devices page. Thin views over kiosk.actions and
+kiosk.queries."""
+
+from datetime import timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from card.models import Reader
+from identity.errors import DomainError
+from identity.models import Facility
+from identity.permissions import Capability
+from identity.views import capability_required
+
+from . import actions, queries
+
+SCREEN_COOKIE = "sesame_kiosk_screen"
+SCREEN_COOKIE_SALT = "kiosk.screen"
+SCREEN_COOKIE_AGE = timedelta(days=365)
+POLL_SECONDS = 1
+
+# What a resident reads on the kiosk for each refusal: plain words, no staff jargon.
+SCREEN_REFUSALS = {
+    "card_suspended": gettext_lazy("This card is suspended. Please ask at the reception desk."),
+    "card_replaced": gettext_lazy("This card was replaced by a newer one."),
+    "card_expired": gettext_lazy("This card has expired. Please ask at the reception desk."),
+    "card_revoked": gettext_lazy("This card can no longer be used."),
+    "card_not_active": gettext_lazy("This card is not active yet."),
+    "unknown_card": gettext_lazy("This card is not known here."),
+}
+SCREEN_UNREADABLE = gettext_lazy("This card could not be read. Please tap it again.")
+
+
+# --- The kiosk screen ----------------------------------------------------------------------
+def _screen_pairing(request, reader_id: str):
+    try:
+        data = signing.loads(
+            request.COOKIES.get(SCREEN_COOKIE, ""),
+            salt=SCREEN_COOKIE_SALT,
+            max_age=SCREEN_COOKIE_AGE,
+        )
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("r") != reader_id:
+        return None
+    return queries.paired_screen(str(data.get("p", "")), reader_id)
+
+
+def screen_view(view):
+    """Only the device paired with this kiosk reader (its signed cookie names a live pairing)
+    sees its screen: no login, no token in the address."""
+
+    @wraps(view)
+    def wrapper(request, reader_id: str):
+        pairing = _screen_pairing(request, reader_id)
+        if pairing is None:
+            raise PermissionDenied
+        return view(request, pairing.reader)
+
+    return wrapper
+
+
+def _entitlement_lines(state: queries.ScreenState) -> list[dict]:
+    lines = []
+    for entitlement in state.entitlements:
+        try:
+            facilities = Facility.Kind(entitlement["facility_kind"]).label
+        except ValueError:
+            facilities = entitlement["facility_kind"]
+        lines.append({**entitlement, "facilities": facilities})
+    return lines
+
+
+def _screen_context(reader: Reader, state: queries.ScreenState) -> dict:
+    refusal = ""
+    if state.state == "tap" and not state.granted:
+        refusal = SCREEN_REFUSALS.get(state.reason, SCREEN_UNREADABLE)
+    return {
+        "reader": reader,
+        "state": state,
+        "refusal": refusal,
+        "lines": _entitlement_lines(state),
+        "poll_seconds": POLL_SECONDS,
+    }
+
+
+@screen_view
+@require_GET
+def screen(request, reader: Reader):
+    """The kiosk's full-screen page: "tap your card", then the holder's first name and what
+    they hold; polled every second for the reader's latest tap."""
+    state = queries.screen_state(reader)
+    response = render(request, "kiosk/screen.html", _screen_context(reader, state))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@screen_view
+@require_GET
+def screen_state(request, reader: Reader):
+    """Polled by htmx: 204 (nothing to swap) while the screen is up to date."""
+    state = queries.screen_state(reader)
+    if request.GET.get("since") == state.key:
+        return HttpResponse(status=204)
+    response = render(request, "kiosk/_screen_state.html", _screen_context(reader, state))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def pair(request, code: str):
+    """The one-time link staff generated, opened on the kiosk's browser. GET asks to confirm
+    (a link previewer must not spend it); POST spends it and sets the device cookie."""
+    if request.method == "GET":
+        return render(request, "kiosk/pair.html", {"code": code})
+    try:
+        pairing = actions.pair_screen(code=code)
+    except DomainError as error:
+        return render(
+            request, "kiosk/pair.html", {"code": code, "error": error.message}, status=400
+        )
+    response = redirect("kiosk:screen", reader_id=pairing.reader.public_id)
+    response.set_cookie(
+        SCREEN_COOKIE,
+        signing.dumps(
+            {"p": pairing.public_id, "r": pairing.reader.public_id}, salt=SCREEN_COOKIE_SALT
+        ),
+        max_age=int(SCREEN_COOKIE_AGE.total_seconds()),
+        httponly=True,
+        secure=settings.SESSION_COOKIE_SECURE,
+        samesite="Lax",
+    )
+    return response
+
+
+# --- Staff: devices ------------------------------------------------------------------------
+@capability_required(Capability.MANAGE_TERRITORY)
+@require_GET
+def devices(request):
+    """Every reader: last heartbeat, reader connected, printer, last error; stale after two
+    minutes without a heartbeat. No personal data on this page."""
+    return render(
+        request,
+        "kiosk/devices.html",
+        {"rows": queries.device_rows(), "stale_minutes": int(queries.STALE_AFTER.seconds // 60)},
+    )
+
+
+@capability_required(Capability.MANAGE_TERRITORY)
+@require_POST
+def create_pairing(request, reader_id: str):
+    reader = get_object_or_404(Reader, public_id=reader_id)
+    try:
+        pairing, code = actions.create_screen_pairing(actor=request.user, reader=reader)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("kiosk:devices")
+    link = request.build_absolute_uri(reverse("kiosk:pair", args=[code]))
+    return render(
+        request,
+        "kiosk/pairing_created.html",
+        {"reader": reader, "link": link, "expires_at": pairing.expires_at},
+    )
+
+
+@capability_required(Capability.MANAGE_TERRITORY)
+@require_POST
+def revoke_pairings(request, reader_id: str):
+    reader = get_object_or_404(Reader, public_id=reader_id)
+    count = actions.revoke_screen_pairings(actor=request.user, reader=reader)
+    messages.success(
+        request, _("%(count)d screen(s) of %(name)s unpaired.") % {"count": count, "name": reader}
+    )
+    return redirect("kiosk:devices")

@@ -1,0 +1,83 @@
+"""Heartbeats from the agents and the staff's devices page."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from identity.models import StaffRole
+from kiosk.models import DeviceStatus
+from tests.factories import bearer, reader_with_token, reading_english, staff_user
+from tests.kiosk.factories import kiosk_reader_with_token
+
+pytestmark = pytest.mark.django_db
+
+Role = StaffRole.Role
+
+
+def beat(token, **fields):
+    body = {
+        "agent_version": "1.0.0",
+        "mode": "kiosk",
+        "reader_connected": True,
+        "printer_status": "paper_low",
+        "last_error": "",
+        **fields,
+    }
+    return Client().post(
+        "/api/v1/kiosk/heartbeat", body, content_type="application/json", headers=bearer(token)
+    )
+
+
+def test_a_heartbeat_is_kept_per_reader_and_tells_the_agent_who_it_is():
+    reader, token = kiosk_reader_with_token()
+    answer = beat(token)
+    assert answer.status_code == 200
+    assert answer.json()["reader"] == reader.public_id
+    assert answer.json()["kind"] == "kiosk"
+    beat(token, reader_connected=False, last_error="no reader found on usb: is it plugged in?")
+    status = DeviceStatus.objects.get()
+    assert status.reader == reader
+    assert not status.reader_connected
+    assert status.last_error.startswith("no reader found")
+
+
+def test_a_heartbeat_needs_a_reader_token():
+    response = Client().post(
+        "/api/v1/kiosk/heartbeat", {"reader_connected": True}, content_type="application/json"
+    )
+    assert response.status_code == 401
+
+
+def test_an_unknown_printer_status_is_kept_as_unknown():
+    _reader, token = kiosk_reader_with_token()
+    beat(token, printer_status="on fire")
+    assert DeviceStatus.objects.get().printer_status == "unknown"
+
+
+def test_the_devices_page_shows_every_reader_and_which_are_stale(time_machine):
+    time_machine.move_to(timezone.now())
+    kiosk, token = kiosk_reader_with_token()
+    gate, _gate_token = reader_with_token()
+    beat(token, printer_status="paper_out", last_error="printer: out of paper")
+    client = reading_english(Client())
+    client.force_login(staff_user(Role.ADMIN))
+    page = client.get("/agents/bornes/")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Out of paper" in text
+    assert "printer: out of paper" in text
+    rows = {row.reader: row for row in page.context["rows"]}
+    assert not rows[kiosk].stale
+    assert rows[gate].stale  # never sent a heartbeat
+    time_machine.shift(timedelta(minutes=2, seconds=1))
+    rows = {row.reader: row for row in client.get("/agents/bornes/").context["rows"]}
+    assert rows[kiosk].stale
+
+
+@pytest.mark.parametrize("role", [Role.POOL_AGENT, Role.CLERK, Role.FINANCE_OFFICER])
+def test_other_staff_do_not_see_the_devices(role):
+    client = Client()
+    client.force_login(staff_user(role))
+    assert client.get("/agents/bornes/").status_code == 403
