@@ -5,7 +5,7 @@ answer and http.client reconnects), driven by the orchestrator over a pipe.
 Each worker owns a disjoint slice of the cards and keeps their counters: a card is only ever
 tapped by one worker, one tap after the other, with a counter one above its previous tap, so
 every tap is fresh and none is a replay whatever the phase. Fresh SUN URLs are computed ahead
-of each phase (card.sun.build_sun_url with the keys card.keys derives from the same master
+of each phase (ntag424.sun.build_sun_url with the keys card.keys derives from the same master
 key as the server), so the timed loop only formats a small JSON body and sends it.
 
 Closed loop (saturation): send, wait for the answer, send again, until the deadline.
@@ -31,7 +31,8 @@ class _CardSlice:
     """The worker's cards, their counters and the fresh URLs computed ahead."""
 
     def __init__(self, uids: list[str], card_url: str):
-        from card import keys, sun  # the worker's env carries the bench's master key
+        from card import keys  # the worker's env carries the bench's master key
+        from ntag424 import sun
 
         self._sun = sun
         self._card_url = card_url

@@ -130,7 +130,8 @@ def count_sql(data) -> SqlCount:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from card import keys, sun
+    from card import keys
+    from ntag424 import sun
 
     client = Client()
     headers = {"authorization": f"Bearer {data.reader_token}", "host": "127.0.0.1"}

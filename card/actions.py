@@ -1014,7 +1014,7 @@ def record_manual_entry(
 
 # The NDEF URL written on a chip: the card's web address, then placeholders the chip overwrites
 # at every read with its encrypted PICC data (UID and counter: 16 bytes, 32 hex digits) and the
-# SDMMAC (8 bytes, 16 hex digits). card.sun.parse_sun_url reads them back.
+# SDMMAC (8 bytes, 16 hex digits). ntag424.sun.parse_sun_url reads them back.
 PICC_DATA_PLACEHOLDER = "0" * 32
 SDM_MAC_PLACEHOLDER = "0" * 16
 PERSONALISATION_FORMAT = "sesame-card-personalisation/1"

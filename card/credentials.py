@@ -7,7 +7,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import keys, sun
+from ntag424 import sun
+
+from . import keys
 
 PHONE_PASS_STEP_SECONDS = 30
 PHONE_PASS_TOLERANCE_STEPS = 1

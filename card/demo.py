@@ -12,6 +12,7 @@ from django.utils import timezone
 from identity import tokens
 from identity.demo import RESIDENT_EMAIL
 from identity.models import Person
+from services.catalog.demo import first_pool_entrance
 from services.catalog.models import AccessPoint
 
 from .actions import READER_TOKEN_LABEL, _new_card_number
@@ -29,6 +30,33 @@ def demo_reader_token(reader: Reader) -> str:
     if not reader.token_prefix.startswith(DEMO_READER_PREFIX):
         raise ValueError("Only demo readers have a derivable token.")
     return f"{READER_TOKEN_LABEL}_{reader.token_prefix}_{demo_reader_secret(reader.token_prefix)}"
+
+
+def demo_card(number: str | None = None) -> Card:
+    """The NFC card `make tap` and `make kiosk-demo` tap: the one numbered, or the demo
+    resident's latest."""
+    cards = Card.objects.filter(kind=Card.Kind.NFC, uid__isnull=False)
+    card = (
+        cards.filter(number=number).first()
+        if number
+        else cards.filter(holder__user__email=RESIDENT_EMAIL).order_by("-pk").first()
+    )
+    if card is None:
+        raise LookupError(f"No NFC card {number or 'for the demo resident'} (make demo?).")
+    return card
+
+
+def demo_reader_at(access_point_id: str | None = None) -> Reader:
+    """A demo reader at that access point (default: the first pool entrance)."""
+    point_id = access_point_id or first_pool_entrance().public_id
+    reader = Reader.objects.filter(
+        access_point__public_id=point_id,
+        token_prefix__startswith=DEMO_READER_PREFIX,
+        revoked_at__isnull=True,
+    ).first()
+    if reader is None:
+        raise LookupError(f"No demo reader at access point {point_id}.")
+    return reader
 
 
 @dataclass(frozen=True)

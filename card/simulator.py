@@ -9,7 +9,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-from . import keys, sun
+from ntag424 import sun
+
+from . import keys
 
 STATE_FILE = "simulated-cards.json"
 

@@ -6,6 +6,19 @@ from django.contrib import admin
 from .models import Commune, Facility, StaffRole, Territory
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For what only actions write (ledgers, logs, live state): visible, never edited here."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Territory)
 class TerritoryAdmin(admin.ModelAdmin):
     list_display = ["name", "siren"]

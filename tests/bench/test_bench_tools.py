@@ -7,8 +7,9 @@ import pytest
 from django.urls import Resolver404, resolve
 
 from bench import loadgen, tools
-from card import keys, sun
+from card import keys
 from card.api import TapIn
+from ntag424 import sun
 
 # --- percentile ----------------------------------------------------------------------------
 

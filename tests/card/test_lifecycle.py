@@ -12,10 +12,11 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from card import actions, credentials, keys, sun
+from card import actions, credentials, keys
 from card.models import Card, Tap
 from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import AuditEntry
+from ntag424 import sun
 from tests.card.factories import child_of, clerk, logged_in, photo_upload
 from tests.factories import (
     CardFactory,

@@ -17,10 +17,11 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from card import actions, credentials, keys, snapshot, sun
+from card import actions, credentials, keys, snapshot
 from card.models import Card, Reader, Tap
 from identity.errors import DomainError
 from identity.models import AuditEntry, Facility, StaffRole
+from ntag424 import sun
 from services.catalog.models import AccessPoint, Entitlement
 from tests.factories import (
     CardFactory,

@@ -1,4 +1,4 @@
-"""Specification of the NTAG 424 DNA SUN core (card/sun.py).
+"""Specification of the NTAG 424 DNA SUN core (ntag424/sun.py).
 
 Pure unit tests: no database, no Django settings. Known-answer values are copied here as
 literals, each with its source, so the suite does not depend on any file outside the repo.
@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import given
 from hypothesis import strategies as st
 
-from card.sun import (
+from ntag424.sun import (
     MAX_URL_LENGTH,
     InvalidSunMessage,
     PiccData,

@@ -7,10 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from card import simulator
-from card.demo import DEMO_READER_PREFIX, demo_reader_token
-from card.models import Card, Reader
-from identity.demo import RESIDENT_EMAIL
-from services.catalog.demo import first_pool_entrance
+from card.demo import demo_card, demo_reader_at, demo_reader_token
 
 
 class Command(BaseCommand):
@@ -30,22 +27,11 @@ class Command(BaseCommand):
         parser.add_argument("--server", default="http://127.0.0.1:8000")
 
     def handle(self, *args, card=None, access_point=None, replay=False, server, **options):
-        cards = Card.objects.filter(kind=Card.Kind.NFC, uid__isnull=False)
-        chosen = (
-            cards.filter(number=card).first()
-            if card
-            else cards.filter(holder__user__email=RESIDENT_EMAIL).order_by("-pk").first()
-        )
-        if chosen is None:
-            raise CommandError(f"No NFC card {card or 'for the demo resident'} (make demo?).")
-        point_id = access_point or first_pool_entrance().public_id
-        reader = Reader.objects.filter(
-            access_point__public_id=point_id,
-            token_prefix__startswith=DEMO_READER_PREFIX,
-            revoked_at__isnull=True,
-        ).first()
-        if reader is None:
-            raise CommandError(f"No demo reader at access point {point_id}.")
+        try:
+            chosen = demo_card(card)
+            reader = demo_reader_at(access_point)
+        except LookupError as missing:
+            raise CommandError(str(missing)) from missing
         if replay:
             url = simulator.last_tap(chosen.uid)
             if url is None:
