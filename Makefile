@@ -69,3 +69,17 @@ bench-taps: $(VENV)/.runtime
 
 clean:
 	rm -rf $(VENV) var
+
+# --- Kiosks (docs/kiosk-agent.md) ---
+.PHONY: kiosk-demo bench-kiosk
+
+# The demo card emulated on nfcpy's UDP driver (counter in var/simulated-cards.json, shared with
+# make tap), read by the real reader agent (gate mode, --once) against the running demo (make run
+# in another terminal); the agent prints the server's JSON answer as its last line.
+kiosk-demo: $(VENV)/.runtime
+	@DEBUG=1 $(PY) manage.py kiosk_demo --server $(SERVER) \
+		$(if $(ACCESS_POINT),--access-point=$(ACCESS_POINT),)
+
+# Tap-to-screen latency over nfcpy's UDP driver (bench/README.md, "make bench-kiosk"); about 20 s.
+bench-kiosk: $(VENV)/.dev
+	$(PY) -m bench.kiosk $(BENCH_ARGS)

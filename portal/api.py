@@ -9,6 +9,8 @@ from card.api import router as card_router
 from card.library_api import router as library_router
 from identity.api import router as identity_router
 from identity.errors import DomainError
+from kiosk.api import router as kiosk_router
+from payments.api import router as payments_router
 
 api = NinjaAPI(
     title="Sésame API",
@@ -38,6 +40,8 @@ def not_found(request, exc):
 api.add_router("/", identity_router)
 api.add_router("/", card_router)
 api.add_router("/", library_router)  # the library ILS export
+api.add_router("/", payments_router)  # wallets, top-ups, orders and receipts
+api.add_router("/", kiosk_router)  # the kiosk agents' heartbeats and events
 
 if settings.SESAME_BENCH_ENDPOINTS:
     # `make bench-taps`' reference endpoints (bench/README.md); off unless that env var is set.

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "card",
     "services.catalog",
     "services.waste_bags",
+    "services.pools",
     "payments",
     "documents_vault",
     "identity",
@@ -234,3 +235,40 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- Payments: Stripe (payments/providers/stripe.py, docs/payments-stripe.md) -------------------
+# Unset, the demo provider takes payments and the Stripe webhook answers 404. The keys are
+# secrets and come only from the environment.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+# Where the server-side SDK sends its requests: Stripe itself unless set. Only for a local fake
+# (the test suite's localstripe); anything but Stripe or a loopback address is refused, so that
+# a misconfiguration never sends the secret key to another host.
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "").rstrip("/")
+if STRIPE_API_BASE and not (
+    STRIPE_API_BASE == "https://api.stripe.com"
+    or STRIPE_API_BASE.startswith(("http://127.0.0.1:", "http://localhost:", "http://[::1]:"))
+):
+    raise ImproperlyConfigured(
+        "STRIPE_API_BASE may only be https://api.stripe.com or a loopback address (local fake)."
+    )
+if STRIPE_SECRET_KEY and not DEBUG and not (STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET):
+    # Payments would be taken but never recorded as paid (only the webhook records them), or
+    # the checkout page could not show the card fields.
+    raise ImproperlyConfigured(
+        "STRIPE_SECRET_KEY is set: set STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET too."
+    )
+if STRIPE_PUBLISHABLE_KEY:
+    # The Payment Element: Stripe.js from js.stripe.com, its iframes (card fields, 3-D Secure)
+    # and its calls to api.stripe.com. Nothing of Stripe is allowed while it is not configured.
+    _csp = CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    _csp["script-src"] = [*_csp["script-src"], "https://js.stripe.com", "https://*.js.stripe.com"]
+    _csp["frame-src"] = [
+        SELF,
+        "https://js.stripe.com",
+        "https://*.js.stripe.com",
+        "https://hooks.stripe.com",
+    ]
+    _csp["connect-src"] = [*_csp["connect-src"], "https://api.stripe.com"]
+    del _csp

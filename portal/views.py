@@ -11,6 +11,7 @@ from identity.permissions import (
     is_staff_member,
     person_of,
 )
+from services.catalog import registry
 
 from .panels import PANELS
 
@@ -30,13 +31,26 @@ def home(request):
             return redirect("portal:staff_home")
         return redirect("identity:onboarding")
     overview = queries.household_overview(person.household)
+    # The services' own panels (services.catalog.registry) fill the section of their key, or
+    # get one of their own.
+    registered = registry.render_panels(request, person)
+    known = {panel.key for panel in PANELS}
+    panels = [
+        {
+            "key": panel.key,
+            "title": panel.title,
+            "empty_text": panel.empty_text,
+            "services": [r for r in registered if r["key"] == panel.key],
+        }
+        for panel in PANELS
+    ] + [{**r, "empty_text": "", "services": [r]} for r in registered if r["key"] not in known]
     return render(
         request,
         "portal/home.html",
         {
             "person": person,
             "overview": overview,
-            "panels": PANELS,
+            "panels": panels,
             "panel_cards": card_queries.live_cards_for(person),
         },
     )

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from card import keys as card_keys
-from card import sun
 from card.actions import READER_TOKEN_LABEL, luhn_check_digit
 from card.models import Card, Reader
 from identity import tokens
@@ -25,6 +24,7 @@ from identity.models import (
     Territory,
     User,
 )
+from ntag424 import sun
 from services.catalog.models import AccessPoint, Entitlement
 
 PASSWORD = "correct-horse-battery-staple"
@@ -381,3 +381,84 @@ def reading_english(client):
     """The language switch set to English on a test client (pages default to French)."""
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
+
+
+# --- catalogue sales and lessons ------------------------------------------------------------
+# Models named by label, like the blocks above.
+class LessonProductFactory(ProductFactory):
+    """A swimming-lesson product (priced by its grid; valid on the sessions' days)."""
+
+    code = factory.Sequence(lambda n: f"cours-natation-{n}")
+    name = factory.Sequence(lambda n: f"Cours de natation {n}")
+    kind = "lesson"
+    validity_days = None
+
+
+class LessonCourseFactory(factory.django.DjangoModelFactory):
+    """A course of 3 places at a pool; `sessions=N` (default 1) weekly sessions from `starts`
+    (default: in a week, 10:00 local time). Its product costs 60 € to everyone."""
+
+    class Meta:
+        model = "pools.LessonCourse"
+        skip_postgeneration_save = True
+
+    product = factory.SubFactory(LessonProductFactory)
+    facility = factory.SubFactory(FacilityFactory)
+    name = factory.Sequence(lambda n: f"Stage de natation {n}")
+    places = 3
+
+    @factory.post_generation
+    def sessions(self, create, extracted, **kwargs):
+        if not create:
+            return
+        from services.pools.models import LessonSession
+
+        starts = kwargs.get("starts") or timezone.localtime().replace(
+            hour=10, minute=0, second=0, microsecond=0
+        ) + timedelta(days=7)
+        for week in range(extracted or 1):
+            start = starts + timedelta(weeks=week)
+            LessonSession.objects.create(
+                course=self, starts_at=start, ends_at=start + timedelta(minutes=45)
+            )
+        if not self.product.grids.exists():
+            TariffLineFactory(grid__product=self.product, price_cents=6000)
+
+
+def priced_product(*, price_cents: int = 500, **product):
+    """A catalogue product with one grid (in force since 1 September 2025) charging everyone
+    `price_cents`."""
+    line = TariffLineFactory(grid__product=ProductFactory(**product), price_cents=price_cents)
+    return line.grid.product
+
+
+def guardian_and_child(*, child_birth_date: date | None = None) -> tuple[Person, Person]:
+    """A resident adult with a login and their child (a guardianship), same household."""
+    from identity.models import Guardianship
+
+    adult = ResidentFactory()
+    child = PersonFactory(
+        household=adult.household,
+        role=Person.Role.CHILD,
+        birth_date=child_birth_date or date(2016, 5, 17),
+    )
+    Guardianship.objects.create(guardian=adult, child=child)
+    return adult, child
+
+
+def collection_office(code: str = "piscines"):
+    """A régie of payments (the collection office a product's sales are paid to)."""
+    from payments.models import Regie
+
+    regie, _created = Regie.objects.get_or_create(
+        code=code,
+        defaults={
+            "name": f"Régie {code}",
+            "collectivite": "Grand Cahors",
+            "address_line1": "72 rue Wilson",
+            "postcode": "46000",
+            "city": "Cahors",
+            "siret": "20002451400017",
+        },
+    )
+    return regie

@@ -16,3 +16,15 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 WHITENOISE_AUTOREFRESH = True  # no collectstatic before tests
 SESAME_BENCH_ENDPOINTS = False  # the suite sees the API as production serves it
+
+# With Redis as the cache (CI's PostgreSQL run), each xdist worker gets a database of its own:
+# the suite clears the cache before every test, and Redis clears a whole database at once, so
+# a shared one would let a worker empty another's cache in the middle of a test.
+if REDIS_URL:  # noqa: F405 - from portal.settings
+    from urllib.parse import urlsplit, urlunsplit
+
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    _base = int(urlsplit(REDIS_URL).path.lstrip("/") or 0)  # noqa: F405
+    CACHES["default"]["LOCATION"] = urlunsplit(  # noqa: F405
+        urlsplit(REDIS_URL)._replace(path=f"/{(_base + int(_worker or 0)) % 16}")  # noqa: F405
+    )

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from card import demo as card_demo
 from identity import demo
+from payments import demo as payments_demo
 from services.catalog import demo as catalog_demo
 from services.waste_bags import demo as waste_bags_demo
 
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         accounts = demo.load()
         catalog_demo.load()
         waste_bags_demo.load()
+        payments_demo.load()
         readers = card_demo.load()
         self.stdout.write(
             self.style.SUCCESS(f"\nSésame demo accounts (password for all: {demo.DEMO_PASSWORD})")
