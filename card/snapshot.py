@@ -6,8 +6,9 @@ derived from the master key (card.keys.snapshot_signing_key), and holds:
 - the territory's SDM meta-read key, to decrypt a card's UID and counter;
 - every ACTIVE card, with its per-card SDM file-read key (NFC) or phone-pass secret, the last
   counter the server accepted, the holder's first name and the entitlements usable at this
-  access point's kind of facility (cards without one are listed too, so the gate can answer
-  `no_entitlement` rather than `unknown_card`);
+  access point's facility — passes and entry books of today, bookings (swimming lessons) of
+  every day the snapshot is valid — ranked as `decide` picks them (cards without one are
+  listed too, so the gate can answer `no_entitlement` rather than `unknown_card`);
 - the cards that must be refused (suspended; replaced, revoked or expired recently).
 
 Never the master key, nor the signing key: readers hold only the public half, fetched from
@@ -30,7 +31,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from services.catalog.models import Entitlement
-from services.catalog.queries import current_entitlements
 
 from . import credentials, keys
 from .models import Card, Reader
@@ -83,18 +83,36 @@ def _version(now: datetime, content: dict) -> str:
     return f"{stamp}.{hashlib.sha256(canonical_json(content)).hexdigest()[:16]}"
 
 
-def _entitlement_summaries(*, holders, facility_kind: str, day) -> dict[int, list[dict]]:
-    """Per holder, the entitlements usable today at this kind of facility, in the order the
-    server's `decide` would pick them (a pass first, then the book that expires first)."""
+def _entitlement_summaries(
+    *, holders, facility_kind: str, facility_id: int, day, last_day
+) -> dict[int, list[dict]]:
+    """Per holder, the entitlements usable at this facility, in the order the server's `decide`
+    picks them: a pass, then a booking, then the entry book that expires first (each kind by
+    `valid_until`). Passes and entry books are those usable `day` (the snapshot's first day);
+    bookings are those of any day of the snapshot's window (`day` to `last_day`), so a gate
+    still decides tomorrow morning's lesson with tonight's snapshot. As in `decide`, an
+    entitlement tied to one facility is listed only at that facility's readers."""
+    booking, pass_ = Entitlement.Kind.BOOKING, Entitlement.Kind.PASS
     rows = (
         # `holders` is a subquery: one statement whatever the number of cards.
-        current_entitlements(holder_ids=holders, on=day)
-        .filter(facility_kind=facility_kind)
+        Entitlement.objects.filter(
+            holder_id__in=holders, revoked_at__isnull=True, facility_kind=facility_kind
+        )
+        .filter(Q(facility__isnull=True) | Q(facility_id=facility_id))
+        .filter(
+            Q(kind=booking, valid_from__lte=last_day, valid_until__gte=day)
+            | (
+                Q(valid_from__lte=day, valid_until__gte=day)
+                & ~Q(kind=booking)
+                & (Q(kind=pass_) | Q(entries_left__gt=0))
+            )
+        )
         .values_list(
             "pk", "holder_id", "kind", "label", "valid_from", "valid_until", "entries_left"
         )
     )
-    ordered = sorted(rows, key=lambda r: (r[2] != Entitlement.Kind.PASS, r[5], r[0]))
+    rank = {pass_: 0, booking: 1}
+    ordered = sorted(rows, key=lambda r: (rank.get(r[2], 2), r[5], r[0]))
     summaries: dict[int, list[dict]] = {}
     for _pk, holder_id, kind, label, valid_from, valid_until, entries_left in ordered:
         summaries.setdefault(holder_id, []).append(
@@ -126,7 +144,11 @@ def build_snapshot(*, reader: Reader, now: datetime | None = None) -> dict:
         )
     )
     summaries = _entitlement_summaries(
-        holders=active.values("holder_id"), facility_kind=facility.kind, day=day
+        holders=active.values("holder_id"),
+        facility_kind=facility.kind,
+        facility_id=facility.pk,
+        day=day,
+        last_day=timezone.localdate(now + SNAPSHOT_VALIDITY),
     )
     refused_rows = (
         Card.objects.filter(

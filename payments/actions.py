@@ -215,7 +215,9 @@ def create_topup_order(
 
 
 def cancel_order(*, actor: User | None, order: Order) -> Order:
-    """An unpaid basket given up; its open payments are abandoned."""
+    """An unpaid basket given up; its open payments are abandoned, and each line's handler
+    releases at once what the line held (its `on_cancel` hook, when it registered one: a
+    lesson's place is free again now rather than when its hold expires)."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if actor is not None and order.buyer_id != actor.pk:
@@ -227,7 +229,25 @@ def cancel_order(*, actor: User | None, order: Order) -> Order:
         order.payments.filter(status__in=[Payment.Status.CREATED, Payment.Status.PENDING]).update(
             status=Payment.Status.CANCELLED
         )
+        for line in order.lines.filter(fulfilled_at__isnull=True).order_by("pk"):
+            _release_cancelled_line(line)
+    logger.info("order cancelled order=%s", order.pk)
     return order
+
+
+def _release_cancelled_line(line: OrderLine) -> None:
+    """Call the line's `on_cancel` hook in a savepoint of its own: a failing service is logged
+    and does not stop the cancellation (what the line held then expires by itself)."""
+    if not fulfilment.is_registered(line.handler):
+        return
+    hook = fulfilment.get_handler(line.handler).on_cancel
+    if hook is None:
+        return
+    try:
+        with transaction.atomic():
+            hook(line)
+    except Exception:
+        logger.exception("on_cancel of line=%s failed; what it held expires by itself", line.pk)
 
 
 # --- Starting a payment -----------------------------------------------------------------------
@@ -429,7 +449,7 @@ def _after_payment(payment: Payment) -> None:
 
 
 def enqueue_fulfilment(order_id: int) -> None:
-    from .tasks import fulfil_order_task
+    from .tasks import fulfil_order_task  # tasks imports this module: a real cycle
 
     try:
         fulfil_order_task.enqueue(order_id=order_id)
@@ -830,6 +850,53 @@ def record_dispute(
     return payment
 
 
+def record_dispute_closed(
+    *,
+    provider: str,
+    provider_reference: str,
+    amount_cents: int,
+    won: bool,
+    event_id: str | None = None,
+    dispute_reference: str | None = None,
+) -> Payment:
+    """The bank decided a dispute. Won: the provider gives the disputed money back, so it
+    returns from the disputes account to the clearing account (one balanced posting, once:
+    per event id, per `dispute_reference` when given, and never more than what is disputed on
+    the payment). Lost: the money stays in the disputes account (the régisseur writes it off);
+    nothing is posted. More than what is disputed: `RefundTooLarge`, nothing written."""
+    check_amount(amount_cents)
+    key = f"{provider}:dispute-won:{dispute_reference}"[:MAX_KEY] if dispute_reference else None
+    with transaction.atomic():
+        payment = _locked_payment(provider, provider_reference)
+        if not _claim_event(provider, event_id, "dispute_won" if won else "dispute_lost", payment):
+            return payment
+        if not won:
+            logger.warning("payment=%s dispute lost (%s cents)", payment.pk, amount_cents)
+            return payment
+        if key and LedgerTransaction.objects.filter(idempotency_key=key).exists():
+            return payment
+        if amount_cents > payment.disputed_cents:
+            raise RefundTooLarge(  # the event's row rolls back with the transaction
+                _("More than what is disputed on this payment."), field="amount_cents"
+            )
+        ledger.post(
+            kind=TxnKind.DISPUTE,
+            entries=[
+                (ledger.provider_account(Kind.CLEARING, provider), amount_cents),
+                (ledger.provider_account(Kind.DISPUTES, provider), -amount_cents),
+            ],
+            order=payment.order,
+            payment=payment,
+            idempotency_key=key,
+            description=f"dispute won on payment {payment.public_id}",
+            reference=(dispute_reference or "")[:120],
+        )
+        payment.disputed_cents -= amount_cents
+        payment.save(update_fields=["disputed_cents"])
+    logger.info("payment=%s dispute won (%s cents back)", payment.pk, amount_cents)
+    return payment
+
+
 def record_provider_payout(
     *,
     provider: str,
@@ -1180,12 +1247,18 @@ def _issue_credit_note(refund: Refund, payment: Payment, allocation: list[tuple]
 def fulfil_order(order_id: int) -> int:
     """Fulfil the paid lines not fulfilled yet and undo the refunded ones not undone yet, each
     line in its own transaction with its row locked: exactly once each. A handler that raises
-    leaves its line for the next try (the sweeper). Returns how many lines changed."""
+    leaves its line for the next try (the sweeper), except `fulfilment.CannotFulfil`: the line
+    is then undeliverable, refunded and never tried again (`_mark_undeliverable`). Returns how
+    many lines changed."""
     changed = 0
     line_ids = list(
         OrderLine.objects.filter(order_id=order_id)
         .filter(
-            Q(fulfilled_at__isnull=True, undo_requested_at__isnull=True)
+            Q(
+                fulfilled_at__isnull=True,
+                undo_requested_at__isnull=True,
+                undeliverable_at__isnull=True,
+            )
             | Q(undo_requested_at__isnull=False, undone_at__isnull=True)
         )
         .values_list("pk", flat=True)
@@ -1194,12 +1267,126 @@ def fulfil_order(order_id: int) -> int:
         try:
             with transaction.atomic():
                 changed += _apply_line(line_id)
+        except fulfilment.CannotFulfil as error:  # never deliverable: refunded, not retried
+            marked = _mark_undeliverable(line_id, error)
+            if marked is None:
+                _record_failed_attempt(line_id, error)
+            else:
+                changed += marked
         except Exception as error:  # a handler failed: retried later
             logger.exception("fulfilment of line=%s failed", line_id)
-            OrderLine.objects.filter(pk=line_id).update(
-                attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:300]
-            )
+            _record_failed_attempt(line_id, error)
     return changed
+
+
+def _record_failed_attempt(line_id: int, error: Exception) -> None:
+    OrderLine.objects.filter(pk=line_id).update(
+        attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:300]
+    )
+
+
+def _mark_undeliverable(line_id: int, error: fulfilment.CannotFulfil) -> int | None:
+    """The handler says this paid line can never be delivered: mark it undeliverable (never
+    retried), refund it automatically and tell the payer. Exactly once per line: the line row is
+    locked and its mark checked, and the refund's idempotency key is derived from the line.
+
+    The refund goes back to the card through the provider when the payment was by card online
+    or at a kiosk, else (cash or cheque at the desk) to the payer's wallet; it gets its credit
+    note like any refund. A card refund the provider cannot take now stays pending and the
+    sweeper retries it. Returns 1 when marked, 0 when already handled, None when the line is
+    not a paid line waiting for its fulfilment (the error is then a plain failed attempt)."""
+    refund = None
+    with transaction.atomic():
+        order_id = OrderLine.objects.values_list("order_id", flat=True).get(pk=line_id)
+        # The payment first, then the line: the order refund_payment takes its locks in.
+        payment = (
+            Payment.objects.select_for_update()
+            .filter(order_id=order_id, status=Payment.Status.SUCCEEDED, duplicate=False)
+            .order_by("pk")
+            .first()
+        )
+        line = OrderLine.objects.select_for_update().select_related("order").get(pk=line_id)
+        if line.undeliverable_at is not None:
+            return 0
+        if line.fulfilled_at is not None or line.undo_requested_at is not None:
+            return None
+        order = line.order
+        line.undeliverable_at = timezone.now()
+        line.undeliverable_reason = (error.reason or "")[:60]
+        line.attempts += 1
+        line.last_error = f"CannotFulfil: {error.reason}"[:300]
+        line.save(
+            update_fields=["undeliverable_at", "undeliverable_reason", "attempts", "last_error"]
+        )
+        record_audit_entry(
+            actor=None,
+            action="payments.line_undeliverable",
+            person=order.payer,
+            target=f"order:{order.public_id}",
+            reason=AccessReason.PAYMENT,
+            channel=AuditEntry.Channel.SYSTEM,
+        )
+        if payment is not None:
+            refund = _refund_undeliverable_line(payment, line)
+        logger.warning(
+            "line=%s of order=%s undeliverable (%s): refund=%s",
+            line.pk,
+            order.pk,
+            line.undeliverable_reason,
+            refund.pk if refund else None,
+        )
+    if refund is not None and refund.status == Refund.Status.PENDING:
+        try:
+            _refund_through_provider(refund)
+        except DomainError as refused:
+            logger.warning(
+                "refund=%s of line=%s not done yet: %s", refund.pk, line_id, refused.code
+            )
+    # Once the provider answered, so that the credit note goes with the email (at once outside
+    # a transaction, after commit inside one).
+    transaction.on_commit(lambda: enqueue_undeliverable_email(line_id))
+    return 1
+
+
+def _refund_undeliverable_line(payment: Payment, line: OrderLine) -> Refund | None:
+    """Book the refund of an undeliverable line (payment and line locked by the caller)."""
+    amount = min(line.refundable_cents, payment.refundable_cents)
+    if amount <= 0:
+        return None  # a régisseur already gave it back
+    order = line.order
+    if payment.method == Payment.Method.CARD and payment.provider != "desk":
+        destination = Refund.Destination.CARD
+    elif order.payer_id is not None and line.handler != fulfilment.WALLET_TOPUP:
+        destination = Refund.Destination.WALLET
+    else:
+        logger.error(
+            "line=%s undeliverable: no card nor wallet to refund, left to the régie", line.pk
+        )
+        return None
+    with translation.override(settings.LANGUAGE_CODE):  # data, in the territory's language
+        reason = _("Could not be delivered: refunded automatically")
+    refund = Refund.objects.create(
+        payment=payment,
+        amount_cents=amount,
+        destination=destination,
+        idempotency_key=fulfilment.undeliverable_refund_key(line.pk),
+        reason=reason,
+    )
+    payment.refunded_cents += amount
+    payment.save(update_fields=["refunded_cents"])
+    _book_refund(refund, payment, [line.pk])
+    if destination != Refund.Destination.CARD:
+        _finish_refund(refund, payment)
+    return refund
+
+
+def enqueue_undeliverable_email(line_id: int) -> None:
+    from .tasks import send_undeliverable_email_task
+
+    try:
+        send_undeliverable_email_task.enqueue(line_id=line_id)
+    except Exception:
+        logger.exception("could not queue the undeliverable email of line=%s", line_id)
 
 
 def _apply_line(line_id: int) -> int:
@@ -1219,7 +1406,7 @@ def _apply_line(line_id: int) -> int:
         line.attempts += 1
         line.save(update_fields=["undone_at", "attempts"])
         return 1
-    if line.fulfilled_at is not None or not paid:
+    if line.fulfilled_at is not None or line.undeliverable_at is not None or not paid:
         return 0
     fulfilment.get_handler(line.handler).fulfil(line)
     line.fulfilled_at = now
@@ -1238,6 +1425,7 @@ def orders_to_sweep(*, older_than: timedelta = timedelta(minutes=1)) -> list[int
             Q(
                 fulfilled_at__isnull=True,
                 undo_requested_at__isnull=True,
+                undeliverable_at__isnull=True,
                 order__status__in=[Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED],
             )
             | Q(undo_requested_at__isnull=False, undone_at__isnull=True)

@@ -1,6 +1,10 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.core import checks
 from django.utils.translation import gettext_lazy as _
+
+from .fulfilment import register_builtin_handlers
+from .providers import stripe_configured
 
 
 class PaymentsConfig(AppConfig):
@@ -8,8 +12,6 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self):
-        from .fulfilment import register_builtin_handlers
-
         register_builtin_handlers()
         checks.register(demo_provider_in_production, checks.Tags.compatibility)
 
@@ -17,10 +19,6 @@ class PaymentsConfig(AppConfig):
 def demo_provider_in_production(app_configs, **kwargs):
     """Without Stripe keys, payments go through the demo provider: fine for `make run`, a
     mistake in production (no money would ever be collected)."""
-    from django.conf import settings
-
-    from .providers import stripe_configured
-
     if settings.DEBUG or stripe_configured():
         return []
     return [

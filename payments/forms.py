@@ -103,6 +103,6 @@ class PaymentFilterForm(forms.Form):
         required=False,
         choices=[("", "—"), ("web", _("Online")), ("kiosk", _("Kiosk")), ("desk", _("Desk"))],
     )
-    day_from = forms.DateField(label=_("From"), required=False)
-    day_to = forms.DateField(label=_("To"), required=False)
+    day_from = forms.DateField(label=_("From (day)"), required=False)
+    day_to = forms.DateField(label=_("To (day)"), required=False)
     q = forms.CharField(label=_("Reference or name"), required=False, max_length=100)

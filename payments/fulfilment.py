@@ -7,13 +7,26 @@ A service registers its handlers when its app is ready::
 
     class PoolConfig(AppConfig):
         def ready(self):
-            register_fulfilment_handler("pool.entry_book", fulfil=grant_book, undo=revoke_book)
+            register_fulfilment_handler(
+                "pool.entry_book", fulfil=grant_book, undo=revoke_book, on_cancel=release_hold
+            )
 
 `fulfil(line)` and `undo(line)` receive the `OrderLine` (its `payload`, `beneficiary`,
 `quantity`), run inside the database transaction that marks the line fulfilled or undone (with
 the line row locked): write what they grant with the ORM and it commits with the mark, or
 raise and both roll back (the line is retried later). Each runs exactly once per line: fulfil
-when the order is paid, undo when the line is refunded after having been fulfilled."""
+when the order is paid, undo when the line is refunded after having been fulfilled.
+
+A `fulfil` that knows it will never be able to deliver (the place it held went to someone
+else) raises `CannotFulfil(reason)` instead: its writes roll back, the line is marked
+undeliverable, never retried, refunded automatically (to the card through the provider, else
+to the payer's wallet; exactly once, with a credit note) and the payer is told by email. Any
+other exception means "not now": the line is retried.
+
+`on_cancel(line)` (optional) is called for each line of an order cancelled before it was paid
+(`payments.actions.cancel_order`), inside the cancellation's transaction (in a savepoint of its
+own: a failing hook is logged and does not stop the cancellation): release at once what the
+line held (a place) rather than waiting for the hold to expire."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,19 +34,37 @@ from dataclasses import dataclass
 WALLET_TOPUP = "payments.wallet_topup"
 
 
+class CannotFulfil(Exception):
+    """Raised by a `fulfil` handler that can never deliver its line. `reason` is a short code
+    (logged, stored on the line: no personal data), e.g. "full"."""
+
+    def __init__(self, reason: str, message: str = ""):
+        super().__init__(message or reason)
+        self.reason = reason
+        self.message = message
+
+
+def undeliverable_refund_key(line_id: int) -> str:
+    """The idempotency key of the automatic refund of an undeliverable line: one per line."""
+    return f"undeliverable-line:{line_id}"
+
+
 @dataclass(frozen=True)
 class FulfilmentHandler:
     name: str
     fulfil: Callable
     undo: Callable
+    on_cancel: Callable | None = None
 
 
 _handlers: dict[str, FulfilmentHandler] = {}
 
 
-def register_fulfilment_handler(name: str, *, fulfil: Callable, undo: Callable) -> None:
+def register_fulfilment_handler(
+    name: str, *, fulfil: Callable, undo: Callable, on_cancel: Callable | None = None
+) -> None:
     """Register (or replace, for reloads and tests) the handler called `name`."""
-    _handlers[name] = FulfilmentHandler(name=name, fulfil=fulfil, undo=undo)
+    _handlers[name] = FulfilmentHandler(name=name, fulfil=fulfil, undo=undo, on_cancel=on_cancel)
 
 
 def unregister_fulfilment_handler(name: str) -> None:

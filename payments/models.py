@@ -266,6 +266,10 @@ class OrderLine(models.Model):
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     undo_requested_at = models.DateTimeField(null=True, blank=True)
     undone_at = models.DateTimeField(null=True, blank=True)
+    # The service said it can never deliver this line (payments.fulfilment.CannotFulfil): it is
+    # not retried and is refunded automatically, once.
+    undeliverable_at = models.DateTimeField(null=True, blank=True)
+    undeliverable_reason = models.CharField(max_length=60, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
 

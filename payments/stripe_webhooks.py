@@ -212,7 +212,14 @@ def on_refund(event: stripe.Event, api: stripe.StripeClient) -> None:
 # --- Disputes --------------------------------------------------------------------------------
 
 
-def on_dispute(event: stripe.Event, api: stripe.StripeClient) -> None:
+# How a closed dispute ended, by the dispute's status as the API gives it now. An inquiry
+# closed without a chargeback (`warning_closed`) took nothing for good: like a win, the amount
+# recorded when it opened goes back to clearing.
+DISPUTE_WON = frozenset({"won", "warning_closed"})
+DISPUTE_LOST = frozenset({"lost"})
+
+
+def _dispute_and_intent(event: stripe.Event, api: stripe.StripeClient):
     dispute = _lookup("dispute", lambda: api.v1.disputes.retrieve(_required(event.data.object)))
     intent_id = object_id(field(dispute, "payment_intent"))
     if not intent_id:
@@ -220,11 +227,36 @@ def on_dispute(event: stripe.Event, api: stripe.StripeClient) -> None:
             "charge", lambda: api.v1.charges.retrieve(_required(field(dispute, "charge")))
         )
         intent_id = object_id(field(charge, "payment_intent"))
+    if not intent_id:
+        raise NotFound("dispute without payment intent")
+    return dispute, intent_id
+
+
+def on_dispute(event: stripe.Event, api: stripe.StripeClient) -> None:
+    dispute, intent_id = _dispute_and_intent(event, api)
     actions.record_dispute(
         provider=CODE,
         provider_reference=intent_id,
         amount_cents=dispute.amount,
         event_id=event.id,
+    )
+
+
+def on_dispute_closed(event: stripe.Event, api: stripe.StripeClient) -> None:
+    """Won (or an inquiry closed): the disputed money comes back to clearing; lost: it stays
+    lost. Judged on the dispute's status as the API gives it now, never the payload's."""
+    dispute, intent_id = _dispute_and_intent(event, api)
+    status = field(dispute, "status")
+    if status not in DISPUTE_WON | DISPUTE_LOST:
+        logger.info("stripe dispute %s is %s: not closed, nothing recorded", dispute.id, status)
+        return
+    actions.record_dispute_closed(
+        provider=CODE,
+        provider_reference=intent_id,
+        amount_cents=dispute.amount,
+        won=status in DISPUTE_WON,
+        event_id=event.id,
+        dispute_reference=dispute.id,
     )
 
 
@@ -278,6 +310,7 @@ HANDLERS: dict[str, Callable[[stripe.Event, stripe.StripeClient], None]] = {
     "refund.failed": on_refund,
     "charge.refund.updated": on_refund,
     "charge.dispute.created": on_dispute,
+    "charge.dispute.closed": on_dispute_closed,
     "payout.paid": on_payout_paid,
 }
 

@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ntag424 import sun
 
 MAX_BATCH = 500
+# Entitlement kinds that open without being used up: a season pass, a booking on its day.
+NOT_CONSUMED = frozenset({"pass", "booking"})
 
 
 class SnapshotRefused(ValueError):
@@ -171,14 +173,25 @@ class OfflineGate:
             for e in card.get("entitlements", [])
             if date.fromisoformat(e["valid_from"]) <= today <= date.fromisoformat(e["valid_until"])
         ]
+        # The server's order: a pass, then a booking for today (a lesson: paid, not consumed),
+        # then the entry book that expires first (one entry consumed).
         chosen = next((e for e in usable if e["kind"] == "pass"), None)
         if chosen is None:
-            chosen = next((e for e in usable if (e.get("entries_left") or 0) > 0), None)
+            chosen = next((e for e in usable if e["kind"] == "booking"), None)
+        if chosen is None:
+            chosen = next(
+                (
+                    e
+                    for e in usable
+                    if e["kind"] not in NOT_CONSUMED and (e.get("entries_left") or 0) > 0
+                ),
+                None,
+            )
         if chosen is None:
             return OfflineDecision(False, "no_entitlement", first_name)
         if kind == "desk":
             return OfflineDecision(True, "valid", first_name, chosen)
-        if chosen["kind"] != "pass":
+        if chosen["kind"] not in NOT_CONSUMED:
             with self._lock:
                 chosen["entries_left"] -= 1  # the next tap of this card sees one entry less
         return OfflineDecision(True, "granted", first_name, chosen)

@@ -13,6 +13,10 @@ from identity.actions import record_audit_entry
 from identity.errors import DomainError, Forbidden
 from identity.models import Facility, Person, User
 from identity.permissions import can_act_for, person_of
+from payments import actions as payments
+from payments.actions import spend_from_wallet
+from payments.errors import InsufficientFunds
+from payments.models import Regie
 
 from .models import AccessPoint, Entitlement, FacilityOccupancy, Presence, Product
 from .queries import FacilityRules, facility_rules
@@ -197,9 +201,6 @@ def _pay_per_entry(
     facility full) gives the money back by rolling it back. `insufficient_balance` when the
     wallet cannot pay; `no_entitlement` when the product has no price for them or no régie. The
     answer's `entitlement` is the wallet spending's ledger transaction (what the entry used)."""
-    from payments.actions import spend_from_wallet
-    from payments.errors import InsufficientFunds
-
     product = Product.objects.get(pk=rules.pay_per_entry_product_id)
     person = Person.objects.select_related("household").get(pk=holder_id)
     try:
@@ -481,8 +482,6 @@ def _check_sellable(product: Product, day: date, quantity) -> None:
 
 def regie_of(product: Product):
     """The régie (payments) collecting this product's sales; DomainError when none is set."""
-    from payments.models import Regie
-
     regie = Regie.objects.filter(code=product.regie_code).first() if product.regie_code else None
     if regie is None:
         raise DomainError(
@@ -528,8 +527,6 @@ def buy_product(
     Free for that person: granted at once, once per product, person and day. Refused (a
     DomainError naming the field, nothing created) for someone the actor does not act for, a
     product off sale or without a price, a quantity below 1 or above MAX_UNITS."""
-    from payments import actions as payments
-
     if not can_act_for(actor, person):
         raise Forbidden(_("You cannot buy for this person."))
     day = on or timezone.localdate()

@@ -17,6 +17,7 @@ from identity.actions import record_audit_entry
 from identity.errors import Conflict, DomainError, Forbidden, NotFound
 from identity.models import Facility, Person, User
 from identity.permissions import can_act_for
+from payments import actions as payments
 from services.catalog.actions import grant_entitlement, regie_of, revoke_entitlement
 from services.catalog.models import Entitlement
 from services.catalog.tariffs import quote
@@ -163,14 +164,22 @@ def confirm_booking(
 
 @transaction.atomic
 def release_booking(
-    *, booking_id: str, reason: str, actor: User | None = None, now: datetime | None = None
+    *,
+    booking_id: str,
+    reason: str,
+    actor: User | None = None,
+    now: datetime | None = None,
+    held_only: bool = False,
 ) -> LessonBooking:
     """Give the place back (a refund, an order cancelled before payment): its booking
     entitlements are revoked. Idempotent: a booking already released or expired is returned
     as is. A resident may release a place they hold for someone they act for, before it is
-    paid; once paid, the refund (payments) releases it."""
+    paid; once paid, the refund (payments) releases it. `held_only`: release only a place
+    still held (an unpaid order cancelled), never a confirmed one."""
     now = now or timezone.now()
     booking = _booking_for_update(booking_id)
+    if held_only and booking.status != LessonBooking.Status.HELD:
+        return booking
     if actor is not None:
         if not can_act_for(actor, booking.person):
             raise Forbidden(_("You cannot change this booking."))
@@ -235,9 +244,7 @@ def book_lesson(
     lesson is free for that person (the place is then confirmed at once). The hold is taken
     first, in its own transaction: the place is the scarce thing; if the order cannot be
     created, the hold is released at once."""
-    from payments import actions as payments
-
-    from .fulfilment import HANDLER
+    from .fulfilment import HANDLER  # fulfilment imports this module: a real cycle
 
     booking = hold_place(actor=actor, person=person, course=course, now=now)
     if booking.price_cents == 0:

@@ -635,3 +635,76 @@ def test_a_counter_jump_is_listed_for_staff_with_the_offline_taps(client):
     page = client.get(reverse("card:offline_taps")).content.decode()
     assert card.number[-4:] in page
     assert "counter_jump" in page
+
+
+def _local_noon():
+    return timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+
+
+def test_bookings_of_this_facility_in_the_snapshots_window_come_after_passes(client):
+    """A lesson booked for today or tomorrow (the snapshot lives 24 hours) at this pool, or at
+    every pool, is listed between the passes and the entry books, as decide ranks them; a
+    booking at another pool, or past the snapshot's window, is not."""
+    reader, _token = reader_with_token()
+    facility = reader.access_point.facility
+    card = CardFactory()
+    holder = card.holder
+    noon = _local_noon()
+    today = noon.date()
+
+    def booking(day, *, at=facility, label="Stage de natation"):
+        return EntitlementFactory(
+            holder=holder,
+            kind=Entitlement.Kind.BOOKING,
+            facility=at,
+            label=label,
+            valid_from=day,
+            valid_until=day,
+            entries_total=None,
+            entries_left=None,
+        )
+
+    EntitlementFactory(holder=holder, entries=5)
+    booking(today + timedelta(days=1), label="demain")
+    booking(today, label="aujourd'hui")
+    booking(today, at=None, label="toutes piscines")
+    booking(today, at=FacilityFactory(kind=Facility.Kind.POOL), label="autre piscine")
+    booking(today + timedelta(days=3), label="trop tard")
+    booking(today - timedelta(days=1), label="hier")
+    PassFactory(holder=holder)
+    EntitlementFactory(holder=holder, facility=FacilityFactory(), entries=3)  # another pool's
+
+    payload = snapshot.build_snapshot(reader=reader, now=noon)["payload"]
+    listed = by_number(payload)[card.number]["entitlements"]
+    assert [(e["kind"], e["label"]) for e in listed] == [
+        ("pass", "Pass annuel piscines"),
+        ("booking", "aujourd'hui"),
+        ("booking", "toutes piscines"),
+        ("booking", "demain"),
+        ("entries", "Carnet 10 entrées"),
+    ]
+    tomorrow = next(e for e in listed if e["label"] == "demain")
+    assert tomorrow == {
+        "kind": "booking",
+        "label": "demain",
+        "valid_from": (today + timedelta(days=1)).isoformat(),
+        "valid_until": (today + timedelta(days=1)).isoformat(),
+        "entries_left": None,
+    }
+
+
+def test_a_revoked_booking_is_not_in_the_snapshot():
+    reader, _token = reader_with_token()
+    card = CardFactory()
+    EntitlementFactory(
+        holder=card.holder,
+        kind=Entitlement.Kind.BOOKING,
+        facility=reader.access_point.facility,
+        valid_from=_local_noon().date(),
+        valid_until=_local_noon().date(),
+        entries_total=None,
+        entries_left=None,
+        revoked_at=timezone.now(),
+    )
+    payload = snapshot.build_snapshot(reader=reader, now=_local_noon())["payload"]
+    assert by_number(payload)[card.number]["entitlements"] == []

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from card import snapshot as server_snapshot
 from kiosk.agent.offline import OfflineGate
-from services.catalog.models import AccessPoint
+from services.catalog.models import AccessPoint, Entitlement
 from tests.factories import (
     AccessPointFactory,
     CardFactory,
@@ -94,3 +94,66 @@ def test_an_exit_always_opens_and_a_desk_checks_without_spending(tmp_path):
 def test_without_a_snapshot_the_gate_fails_closed(tmp_path):
     decision = OfflineGate(tmp_path).decide(sun_url(CardFactory.build(), 1), now=timezone.now())
     assert (decision.granted, decision.reason) == (False, "snapshot_expired")
+
+
+def _booking(holder, day, facility=None):
+    return EntitlementFactory(
+        holder=holder,
+        kind=Entitlement.Kind.BOOKING,
+        facility=facility,
+        label="Stage de natation",
+        valid_from=day,
+        valid_until=day,
+        entries_total=None,
+        entries_left=None,
+    )
+
+
+def test_a_booking_opens_on_its_day_without_being_spent_and_before_the_entry_book(tmp_path):
+    """Like decide: a pass, then a booking for the day (paid, not consumed), then entries. A
+    lesson tomorrow is in tonight's snapshot: refused today, granted tomorrow."""
+    reader, _token = reader_with_token(access_point=AccessPointFactory())
+    noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    card = CardFactory()
+    book = EntitlementFactory(holder=card.holder, entries=1)
+    _booking(card.holder, noon.date() + timedelta(days=1), reader.access_point.facility)
+    gate = OfflineGate(tmp_path)
+    gate.pin(server_snapshot.public_key_info())
+    gate.accept_snapshot(server_snapshot.build_snapshot(reader=reader, now=noon), now=noon)
+
+    # Today only the entry book applies: spent once, then nothing left.
+    first = gate.decide(sun_url(card, 1), now=noon)
+    assert (first.granted, first.entitlement["kind"]) == (True, "entries")
+    assert gate.decide(sun_url(card, 2), now=noon).reason == "no_entitlement"
+
+    tomorrow = noon + timedelta(hours=22)  # still within the snapshot's 24 hours
+    for counter in (3, 4, 5):
+        decision = gate.decide(sun_url(card, counter), now=tomorrow)
+        assert (decision.granted, decision.reason) == (True, "granted")
+        assert decision.entitlement["kind"] == "booking"
+        assert decision.entitlement["entries_left"] is None
+    book.refresh_from_db()
+    assert book.entries_left == 1  # offline, only the gate's copy was spent
+
+
+def test_a_booking_comes_after_a_pass_and_is_checked_at_a_desk(tmp_path):
+    reader, _token = reader_with_token(access_point=AccessPointFactory())
+    desk, _token = reader_with_token(access_point=AccessPointFactory(kind=AccessPoint.Kind.DESK))
+    now = timezone.localtime()
+    card = CardFactory()
+    _booking(card.holder, now.date())  # at every pool
+    gate = OfflineGate(tmp_path / "gate")
+    gate.pin(server_snapshot.public_key_info())
+    gate.accept_snapshot(server_snapshot.build_snapshot(reader=reader, now=now), now=now)
+    assert gate.decide(sun_url(card, 1), now=now).entitlement["kind"] == "booking"
+    desk_gate = OfflineGate(tmp_path / "desk")
+    desk_gate.pin(server_snapshot.public_key_info())
+    desk_gate.accept_snapshot(server_snapshot.build_snapshot(reader=desk, now=now), now=now)
+    assert desk_gate.decide(sun_url(card, 2), now=now).reason == "valid"
+
+    PassFactory(holder=card.holder)
+    later = now + timedelta(seconds=1)
+    fresh = OfflineGate(tmp_path / "again")
+    fresh.pin(server_snapshot.public_key_info())
+    fresh.accept_snapshot(server_snapshot.build_snapshot(reader=reader, now=later), now=later)
+    assert fresh.decide(sun_url(card, 3), now=later).entitlement["kind"] == "pass"

@@ -73,3 +73,37 @@ def test_two_regisseurs_refunding_at_once_never_exceed_the_payment():
     assert payment.refunded_cents == 2000
     assert queries.unbalanced_transactions() == []
     assert queries.ledger_discrepancies() == []
+
+
+def test_an_undeliverable_line_fulfilled_twice_at_once_is_refunded_once(monkeypatch):
+    """Two fulfilment tasks of the same order at once (the task and the sweeper), the service
+    answering CannotFulfil to both: one mark, one refund, one credit note."""
+    from payments.fulfilment import CannotFulfil, register_fulfilment_handler
+    from payments.models import Document, OrderLine
+
+    tries = []
+
+    def fulfil(line):
+        tries.append(line.pk)
+        raise CannotFulfil("full")
+
+    register_fulfilment_handler("test.gone", fulfil=fulfil, undo=lambda line: None)
+    order = order_for(ResidentFactory(), 2500, handler="test.gone")
+    monkeypatch.setattr(actions, "enqueue_fulfilment", lambda order_id: None)
+    monkeypatch.setattr(actions, "enqueue_undeliverable_email", lambda line_id: None)
+    payment = pay(order)
+    barrier = threading.Barrier(2)
+
+    def fulfil_now():
+        barrier.wait(timeout=10)
+        return actions.fulfil_order(order.pk)
+
+    answers = at_once(fulfil_now, fulfil_now)
+    assert sorted(answers) == [0, 1]
+    assert Refund.objects.filter(payment=payment).count() == 1
+    assert Document.objects.filter(kind="credit", order=order).count() == 1
+    line = OrderLine.objects.get(order=order)
+    assert line.undeliverable_at is not None
+    assert line.refunded_cents == 2500
+    assert queries.unbalanced_transactions() == []
+    assert queries.ledger_discrepancies() == []

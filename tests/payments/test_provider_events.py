@@ -209,6 +209,74 @@ def test_dispute_moves_money_out_of_clearing(recorder):
     assert queries.unbalanced_transactions() == []
 
 
+def _balances(provider="demo"):
+    from payments import ledger
+    from payments.models import LedgerAccount
+
+    return (
+        queries.account_balance(ledger.provider_account(LedgerAccount.Kind.CLEARING, provider)),
+        queries.account_balance(ledger.provider_account(LedgerAccount.Kind.DISPUTES, provider)),
+    )
+
+
+def _disputed(cents=2000):
+    payment = pay(order_for(ResidentFactory(), cents))
+    actions.record_dispute(
+        provider="demo",
+        provider_reference=payment.provider_reference,
+        amount_cents=cents,
+        event_id="evt_open",
+    )
+    return payment
+
+
+def test_a_won_dispute_returns_the_money_to_clearing_once(recorder):
+    payment = _disputed()
+    assert _balances() == (0, 2000)
+    for event_id in ("evt_won", "evt_won", "evt_won_again"):  # replayed, and a second event
+        actions.record_dispute_closed(
+            provider="demo",
+            provider_reference=payment.provider_reference,
+            amount_cents=2000,
+            won=True,
+            event_id=event_id,
+            dispute_reference="dp_1",
+        )
+    payment.refresh_from_db()
+    assert payment.disputed_cents == 0
+    assert _balances() == (2000, 0)
+    assert LedgerTransaction.objects.filter(payment=payment, kind="dispute").count() == 2
+    assert queries.unbalanced_transactions() == []
+    # Even without a dispute reference, never more than what is disputed.
+    with pytest.raises(DomainError) as refused:
+        actions.record_dispute_closed(
+            provider="demo",
+            provider_reference=payment.provider_reference,
+            amount_cents=2000,
+            won=True,
+            event_id="evt_won_3",
+        )
+    assert refused.value.code == "refund_exceeds_paid"
+    assert not actions.already_processed("demo", "evt_won_3")  # rolled back with it
+    assert _balances() == (2000, 0)
+
+
+def test_a_lost_dispute_stays_lost(recorder):
+    payment = _disputed()
+    actions.record_dispute_closed(
+        provider="demo",
+        provider_reference=payment.provider_reference,
+        amount_cents=2000,
+        won=False,
+        event_id="evt_lost",
+    )
+    payment.refresh_from_db()
+    assert payment.disputed_cents == 2000
+    assert _balances() == (0, 2000)
+    assert LedgerTransaction.objects.filter(payment=payment, kind="dispute").count() == 1
+    assert actions.already_processed("demo", "evt_lost")
+
+
 def test_already_processed(recorder):
     payment, _ = started(order_for(ResidentFactory()))
     assert not actions.already_processed("demo", "evt_9")

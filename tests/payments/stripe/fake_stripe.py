@@ -7,7 +7,8 @@ request, unchanged, to localstripe:
 - Terminal readers (`/v1/terminal/readers/...`): retrieve, `process_payment_intent`,
   `cancel_action`, and Stripe's own test helper `present_payment_method`, which confirms the
   reader's PaymentIntent on localstripe with a test card, as a real reader would;
-- disputes (`/v1/disputes/{id}`), created by a test through `open_dispute`;
+- disputes (`/v1/disputes/{id}`), created by a test through `open_dispute` and decided
+  through `close_dispute`;
 - the balance transactions of a payout (`/v1/balance_transactions?payout=`), which a test
   declares through `settle_payout` (each one is read from localstripe);
 - idempotency keys: a POST repeating an `Idempotency-Key` gets the first answer again, as on
@@ -212,6 +213,12 @@ class FakeStripe:
             }
             self.state.disputes[dispute_id] = dispute
             return dict(dispute)
+
+    def close_dispute(self, dispute_id: str, *, status: str) -> dict:
+        """The bank's decision: `won`, `lost` (or `warning_closed` for an inquiry)."""
+        with self.lock:
+            self.state.disputes[dispute_id]["status"] = status
+            return dict(self.state.disputes[dispute_id])
 
     def settle_payout(self, payout_id: str, transaction_ids: list[str]) -> None:
         """Declare which balance transactions (localstripe `txn_` ids) a payout carried."""

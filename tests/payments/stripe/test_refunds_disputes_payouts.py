@@ -163,6 +163,61 @@ def test_a_dispute_is_recorded_once(client, paid, fake_stripe):
     assert LedgerTransaction.objects.filter(payment=paid, kind="dispute").count() == 1
 
 
+def _dispute_balances():
+    from payments import ledger, queries
+    from payments.models import LedgerAccount
+
+    return tuple(
+        queries.account_balance(ledger.provider_account(kind, "stripe"))
+        for kind in (LedgerAccount.Kind.CLEARING, LedgerAccount.Kind.DISPUTES)
+    )
+
+
+def test_a_won_dispute_brings_the_money_back_to_clearing_once(client, paid, fake_stripe):
+    dispute = fake_stripe.open_dispute(payment_intent=paid.provider_reference, amount=2500)
+    assert send_event(client, "charge.dispute.created", dispute).status_code == 200
+    assert _dispute_balances() == (0, 2500)
+
+    # Closed, but the payload lies: the API still says the bank has not decided.
+    claimed = {**dispute, "status": "won"}
+    assert send_event(client, "charge.dispute.closed", claimed).status_code == 200
+    assert _dispute_balances() == (0, 2500)
+
+    won = fake_stripe.close_dispute(dispute["id"], status="won")
+    claimed = {**won, "amount": 1}  # the payload's amount is not the one recorded
+    for event_id in ("evt_dpc_1", "evt_dpc_1", "evt_dpc_2"):  # retried, then a second event
+        response = send_event(client, "charge.dispute.closed", claimed, event_id=event_id)
+        assert response.status_code == 200
+    paid.refresh_from_db()
+    assert paid.disputed_cents == 0
+    assert _dispute_balances() == (2500, 0)
+    assert LedgerTransaction.objects.filter(payment=paid, kind="dispute").count() == 2
+
+
+def test_a_lost_dispute_stays_lost(client, paid, fake_stripe):
+    dispute = fake_stripe.open_dispute(payment_intent=paid.provider_reference, amount=2500)
+    assert send_event(client, "charge.dispute.created", dispute).status_code == 200
+    lost = fake_stripe.close_dispute(dispute["id"], status="lost")
+    claimed = {**lost, "status": "won"}  # the payload's status is not the one recorded
+    assert send_event(client, "charge.dispute.closed", claimed).status_code == 200
+    paid.refresh_from_db()
+    assert paid.disputed_cents == 2500
+    assert _dispute_balances() == (0, 2500)
+    assert LedgerTransaction.objects.filter(payment=paid, kind="dispute").count() == 1
+
+
+def test_a_closed_dispute_event_must_be_signed(client, paid, fake_stripe):
+    from .conftest import event_payload, post_event
+
+    dispute = fake_stripe.open_dispute(payment_intent=paid.provider_reference, amount=2500)
+    send_event(client, "charge.dispute.created", dispute)
+    won = fake_stripe.close_dispute(dispute["id"], status="won")
+    payload = event_payload("charge.dispute.closed", won)
+    assert post_event(client, payload, header="t=1,v1=00").status_code == 400
+    assert post_event(client, payload, header=False).status_code == 400
+    assert _dispute_balances() == (0, 2500)
+
+
 def test_a_payout_is_recorded_with_the_payments_it_settles(client, paid, stripe_api, fake_stripe):
     charge = charge_of(stripe_api, paid)
     payout = stripe_api.v1.payouts.create({"amount": 2500, "currency": "eur", "status": "paid"})

@@ -201,3 +201,93 @@ def test_the_sweep_is_queued_for_the_moment_the_hold_expires(
     assert len(queued) == 1
     assert queued[0].task.run_after == booking.held_until
     assert queued[0].task.name == "release_expired_holds"
+
+
+def test_a_late_payment_for_a_place_taken_meanwhile_is_refunded_once_and_never_retried(
+    mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The hold expired, someone else took the place, then the first buyer's payment arrives:
+    no booking, the line is refunded once (to the card), the buyer is told, and neither the
+    task retried nor the sweeper tries to confirm it again."""
+    from django.core.management import call_command
+
+    from payments import actions as payments
+    from payments.models import Refund
+    from payments.queries import ledger_discrepancies
+    from tests.factories import collection_office
+    from tests.payments.factories import pay
+
+    collection_office("piscines")
+    course = LessonCourseFactory(places=1, product__regie_code="piscines")
+    late_buyer = ResidentFactory()
+    order = actions.book_lesson(actor=late_buyer.user, person=late_buyer, course=course)
+    after = timezone.now() + timedelta(minutes=actions.HOLD_MINUTES, seconds=1)
+    with time_machine.travel(after, tick=False):
+        other = hold(course)  # the freed place
+        actions.confirm_booking(booking_id=other.public_id)
+        tries = []
+        confirm = actions.confirm_booking
+
+        def counted(**kwargs):
+            tries.append(kwargs["booking_id"])
+            return confirm(**kwargs)
+
+        monkeypatch.setattr(actions, "confirm_booking", counted)
+        with django_capture_on_commit_callbacks(execute=True):
+            payment = pay(order)
+        line = order.lines.get()
+        assert line.undeliverable_reason == "full"
+        refund = Refund.objects.get(payment=payment)
+        assert (refund.destination, refund.status, refund.amount_cents) == (
+            "card",
+            "succeeded",
+            6000,
+        )
+        late = LessonBooking.objects.get(person=late_buyer)
+        assert late.status != LessonBooking.Status.CONFIRMED
+        assert not Entitlement.objects.filter(holder=late_buyer).exists()
+        assert queries.places_left(course) == 0  # the other buyer keeps the place
+        assert any(late_buyer.user.email in m.to and m.attachments for m in mailoutbox)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            payments.fulfil_order(order.pk)
+    with time_machine.travel(after + timedelta(hours=1)):
+        call_command("payments_sweep")
+    line.refresh_from_db()
+    assert tries == [late.public_id]  # tried once, never again
+    assert line.fulfilled_at is None
+    assert Refund.objects.filter(payment=payment).count() == 1
+    assert not Entitlement.objects.filter(holder=late_buyer).exists()
+    assert ledger_discrepancies() == []
+
+
+def test_cancelling_the_unpaid_order_frees_the_place_at_once():
+    from payments import actions as payments
+    from tests.factories import collection_office
+
+    collection_office("piscines")
+    course = LessonCourseFactory(places=1, product__regie_code="piscines")
+    person = ResidentFactory()
+    order = actions.book_lesson(actor=person.user, person=person, course=course)
+    assert queries.places_left(course) == 0
+    payments.cancel_order(actor=person.user, order=order)
+    booking = LessonBooking.objects.get(person=person)
+    assert booking.status == LessonBooking.Status.RELEASED
+    assert booking.release_reason == "order cancelled"
+    assert queries.places_left(course) == 1
+    hold(course)  # someone else gets it now, not in 20 minutes
+
+
+def test_the_cancel_hook_never_releases_a_confirmed_place():
+    from services.pools import fulfilment
+
+    course = LessonCourseFactory()
+    booking = hold(course)
+    actions.confirm_booking(booking_id=booking.public_id)
+
+    class Line:
+        payload = {"booking": booking.public_id}
+
+    fulfilment.on_cancel(Line())
+    booking.refresh_from_db()
+    assert booking.status == LessonBooking.Status.CONFIRMED
