@@ -123,7 +123,7 @@ def orders_of(user: User):
     return (
         Order.objects.filter(Q(buyer=user) | Q(payer__in=people))
         .exclude(status=Order.Status.CANCELLED)
-        .prefetch_related("lines", "documents")
+        .prefetch_related("lines__beneficiary", "documents")
         .distinct()
         .order_by("-created_at", "-pk")
     )

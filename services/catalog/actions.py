@@ -543,7 +543,7 @@ def buy_product(
         return Sale(order=None, entitlements=(granted,), price=price)
     line = payments.LineInput(
         regie=regie_of(product),
-        label=f"{product.name} — {person.first_name}",
+        label=product.name,  # payments shows the beneficiary beside it
         handler=SALE_HANDLER,
         unit_price_cents=price.price_cents,
         quantity=quantity,

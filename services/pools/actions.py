@@ -260,7 +260,7 @@ def book_lesson(
             lines=[
                 payments.LineInput(
                     regie=regie,
-                    label=f"{course.name} — {person.first_name}",
+                    label=course.name,
                     handler=HANDLER,
                     unit_price_cents=booking.price_cents,
                     explanation=booking.price_explanation,
