@@ -303,3 +303,41 @@ RECONCILIATION_COLUMNS = [
     "refunded_cents",
     "payout",
 ]
+
+
+def reconciliation_csv_rows(report) -> list[list]:
+    """The daily reconciliation as spreadsheet rows under RECONCILIATION_COLUMNS: one row per
+    movement, then the totals per channel, the payouts matched against the payments they
+    settle, and each provider's clearing balance, each block under its own title row."""
+    rows: list[list] = [[row[column] for column in RECONCILIATION_COLUMNS] for row in report.rows]
+    rows += [[], ["total", "channel", "count", "amount_cents"]]
+    rows += [["total", t["key"], t["count"], t["amount_cents"]] for t in report.totals]
+    rows += [
+        ["refunds", "", "", report.refunds_cents],
+        ["wallet_spend", "", "", report.wallet_spend_cents],
+        [],
+        [
+            "payout",
+            "provider",
+            "amount_cents",
+            "fee_cents",
+            "payments_cents",
+            "refunds_cents",
+            "matched",
+        ],
+    ]
+    rows += [
+        [
+            payout["reference"],
+            payout["provider"],
+            payout["amount_cents"],
+            payout["fee_cents"],
+            payout["payments_cents"],
+            payout["refunds_cents"],
+            "yes" if payout["matched"] else "no",
+        ]
+        for payout in report.payouts
+    ]
+    rows += [[], ["clearing", "provider", "", "balance_cents"]]
+    rows += [["clearing", provider, "", balance] for provider, balance in report.clearing.items()]
+    return rows

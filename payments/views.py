@@ -2,7 +2,6 @@
 the demo provider's page, and the régisseur's payments, refunds, desk payments and daily
 reconciliation. Thin: forms in, actions and queries out, refusals shown next to the field."""
 
-import csv
 from datetime import date
 
 from django.contrib import messages
@@ -19,6 +18,7 @@ from identity.errors import DomainError
 from identity.forms import show_domain_error
 from identity.models import Person
 from identity.permissions import Capability, can_act_for, has_capability
+from identity.spreadsheets import csv_response
 from identity.views import capability_required, resident_required
 
 from . import actions, queries
@@ -376,47 +376,11 @@ def reconciliation(request):
     report = queries.daily_reconciliation(day)
     fmt = request.GET.get("format")
     if fmt == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="rapprochement-{day}.csv"'
-        writer = csv.writer(response, delimiter=";")
-        writer.writerow(queries.RECONCILIATION_COLUMNS)
-        for row in report.rows:
-            writer.writerow([row[column] for column in queries.RECONCILIATION_COLUMNS])
-        writer.writerow([])
-        writer.writerow(["total", "channel", "count", "amount_cents"])
-        for total in report.totals:
-            writer.writerow(["total", total["key"], total["count"], total["amount_cents"]])
-        writer.writerow(["refunds", "", "", report.refunds_cents])
-        writer.writerow(["wallet_spend", "", "", report.wallet_spend_cents])
-        writer.writerow([])
-        writer.writerow(
-            [
-                "payout",
-                "provider",
-                "amount_cents",
-                "fee_cents",
-                "payments_cents",
-                "refunds_cents",
-                "matched",
-            ]
+        return csv_response(
+            filename=f"rapprochement-{day}.csv",
+            header=queries.RECONCILIATION_COLUMNS,
+            rows=queries.reconciliation_csv_rows(report),
         )
-        for payout in report.payouts:
-            writer.writerow(
-                [
-                    payout["reference"],
-                    payout["provider"],
-                    payout["amount_cents"],
-                    payout["fee_cents"],
-                    payout["payments_cents"],
-                    payout["refunds_cents"],
-                    "yes" if payout["matched"] else "no",
-                ]
-            )
-        writer.writerow([])
-        writer.writerow(["clearing", "provider", "", "balance_cents"])
-        for provider, balance in report.clearing.items():
-            writer.writerow(["clearing", provider, "", balance])
-        return response
     if fmt == "pdf":
         return _pdf_response(reconciliation_pdf(report), f"rapprochement-{day}.pdf")
     return render(request, "payments/reconciliation.html", {"report": report, "day": day})
