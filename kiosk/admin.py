@@ -1,11 +1,12 @@
-"""Back-office views of the agents' state and of kiosk screen pairings (read-only: heartbeats
-come from the agents, pairings from the devices page, /agents/bornes/)."""
+"""Back-office views of the agents' state, kiosk screen pairings, sessions and print jobs
+(read-only: heartbeats come from the agents, pairings from the devices page, /agents/bornes/),
+and each kiosk's settings (its card terminal), which administrators edit here."""
 
 from django.contrib import admin
 
 from identity.admin import ReadOnlyAdmin
 
-from .models import DeviceStatus, ScreenPairing
+from .models import DeviceStatus, KioskSession, KioskSettings, PrintJob, ScreenPairing
 
 
 @admin.register(DeviceStatus)
@@ -28,3 +29,23 @@ class ScreenPairingAdmin(ReadOnlyAdmin):
     list_display = ["public_id", "reader", "created_by", "created_at", "paired_at", "revoked_at"]
     list_select_related = ["reader", "created_by"]
     exclude = ["code_hash"]
+
+
+@admin.register(KioskSettings)
+class KioskSettingsAdmin(admin.ModelAdmin):
+    list_display = ["reader", "payment_terminal_id"]
+    list_select_related = ["reader"]
+    raw_id_fields = ["reader"]
+
+
+@admin.register(KioskSession)
+class KioskSessionAdmin(ReadOnlyAdmin):
+    list_display = ["public_id", "reader", "step", "purchase", "amount_cents", "started_at"]
+    list_select_related = ["reader"]
+    exclude = ["holder", "tap"]
+
+
+@admin.register(PrintJob)
+class PrintJobAdmin(ReadOnlyAdmin):
+    list_display = ["public_id", "reader", "document", "status", "created_at", "done_at"]
+    list_select_related = ["reader", "document"]

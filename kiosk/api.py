@@ -7,6 +7,7 @@ from ninja import Field, Router, Schema
 from pydantic import AwareDatetime
 
 from card.api import ErrorOut, reader_auth
+from identity.errors import DomainError
 
 from . import actions
 
@@ -60,4 +61,56 @@ def event(request, payload: EventIn):
     """A card left the reader, or a card without a Sésame message was presented (a transport
     or bank card): the kiosk screen reacts."""
     actions.record_reader_event(reader=request.auth, kind=payload.event, reader_time=payload.at)
+    return {"ok": True}
+
+
+class PrintJobOut(Schema):
+    id: str
+    document: str = Field(description="The receipt's reference")
+    pdf_base64: str = Field(description="The receipt, a PDF, base64-encoded")
+
+
+class PrintJobsOut(Schema):
+    jobs: list[PrintJobOut]
+
+
+class PrintDoneIn(Schema):
+    ok: bool
+    error: str = Field("", max_length=1000, description="The printer's complaint, when not ok")
+
+
+@router.get("/kiosk/print-jobs", response={200: PrintJobsOut}, auth=reader_auth)
+def print_jobs(request):
+    """The receipts waiting to be printed on this kiosk's printer (a few at a time). A job
+    stays pending until the agent reports it with `POST /kiosk/print-jobs/{id}/done`."""
+    import base64
+
+    from payments.pdf import document_pdf
+
+    jobs = actions.take_print_jobs(reader=request.auth)
+    return {
+        "jobs": [
+            {
+                "id": job.public_id,
+                "document": job.document.reference,
+                "pdf_base64": base64.b64encode(document_pdf(job.document)).decode(),
+            }
+            for job in jobs
+        ]
+    }
+
+
+@router.post(
+    "/kiosk/print-jobs/{job_id}/done",
+    response={200: EventOut, 404: ErrorOut},
+    auth=reader_auth,
+)
+def print_job_done(request, job_id: str, payload: PrintDoneIn):
+    """The agent printed the job (`ok`), or the printer refused it (`error`: paper out…)."""
+    try:
+        actions.finish_print_job(
+            reader=request.auth, job_id=job_id, ok=payload.ok, error=payload.error
+        )
+    except DomainError as error:
+        return 404, {"code": error.code, "message": error.message}
     return {"ok": True}

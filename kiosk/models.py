@@ -83,3 +83,111 @@ class ScreenPairing(models.Model):
 
     def __str__(self) -> str:
         return f"pairing {self.public_id}"
+
+
+class KioskSettings(models.Model):
+    """What staff configure for a kiosk: the card terminal beside it (a Stripe Terminal reader
+    id, `tmr_…`). Without one, a kiosk of a town using Stripe offers no payment; the demo
+    provider simulates a terminal anyway."""
+
+    reader = models.OneToOneField(Reader, on_delete=models.CASCADE, related_name="kiosk_settings")
+    payment_terminal_id = models.CharField(
+        _("payment terminal id"),
+        max_length=64,
+        blank=True,
+        help_text=_("The card terminal beside this kiosk (Stripe Terminal: tmr_…)."),
+    )
+
+    class Meta:
+        verbose_name = _("kiosk settings")
+        verbose_name_plural = _("kiosk settings")
+
+    def __str__(self) -> str:
+        return f"settings of reader {self.reader_id}"
+
+
+class KioskSession(models.Model):
+    """A resident at a kiosk, from their tap to the end of what they do there: the screen's
+    step, the purchase it started (one per session), its order and payment. Its public id binds
+    the idempotency keys of the order and the payment: a retried request finds them again."""
+
+    class Step(models.TextChoices):
+        MENU = "menu", _("Menu")
+        TOPUP = "topup", _("Choosing an amount")
+        BUY = "buy", _("Choosing a product")
+        PAYING = "paying", _("Paying at the terminal")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Payment failed")
+        ENDED = "ended", _("Ended")
+
+    class Purchase(models.TextChoices):
+        NONE = "", _("Nothing")
+        TOPUP = "topup", _("Wallet top-up")
+        PRODUCT = "product", _("Product")
+
+    public_id = PublicIdField()
+    reader = models.ForeignKey(Reader, on_delete=models.CASCADE, related_name="kiosk_sessions")
+    tap = models.OneToOneField("card.Tap", on_delete=models.PROTECT, related_name="+")
+    holder = models.ForeignKey("identity.Person", on_delete=models.PROTECT, related_name="+")
+    step = models.CharField(max_length=10, choices=Step.choices, default=Step.MENU)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    purchase = models.CharField(
+        max_length=10, choices=Purchase.choices, blank=True, default=Purchase.NONE
+    )
+    amount_cents = models.PositiveIntegerField(default=0)
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    explanation = models.CharField(max_length=200, blank=True)
+    order = models.ForeignKey(
+        "payments.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    payment = models.ForeignKey(
+        "payments.Payment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    terminal_id = models.CharField(max_length=64, blank=True)
+    simulated_terminal = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=30, blank=True)  # declined, cancelled, timeout, error
+    receipt_emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["reader", "-started_at"])]
+        verbose_name = _("kiosk session")
+        verbose_name_plural = _("kiosk sessions")
+
+    def __str__(self) -> str:
+        return f"kiosk session {self.public_id}"
+
+
+class PrintJob(models.Model):
+    """A receipt to print on a kiosk's ticket printer: the agent beside the printer fetches the
+    pending ones with its reader token, prints them (CUPS `lp`) and says how it went."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the agent")
+        DONE = "done", _("Printed")
+        FAILED = "failed", _("Failed")
+
+    public_id = PublicIdField()
+    reader = models.ForeignKey(Reader, on_delete=models.CASCADE, related_name="print_jobs")
+    document = models.ForeignKey("payments.Document", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # One print of a receipt per kiosk: a double tap on "print" prints it once.
+            models.UniqueConstraint(fields=["reader", "document"], name="one_print_per_receipt")
+        ]
+        verbose_name = _("print job")
+        verbose_name_plural = _("print jobs")
+
+    def __str__(self) -> str:
+        return f"print job {self.public_id}"

@@ -9,6 +9,7 @@ urlpatterns = [
     path("borne/appairer/<str:code>/", views.pair, name="pair"),
     path("borne/<str:reader_id>/", views.screen, name="screen"),
     path("borne/<str:reader_id>/etat/", views.screen_state, name="screen_state"),
+    path("borne/<str:reader_id>/action/", views.screen_action, name="screen_action"),
     # Staff: every reader's health, kiosk screens' pairing.
     path("agents/bornes/", views.devices, name="devices"),
     path("agents/bornes/<str:reader_id>/appairer/", views.create_pairing, name="create_pairing"),

@@ -81,17 +81,57 @@ def _entitlement_lines(state: queries.ScreenState) -> list[dict]:
     return lines
 
 
-def _screen_context(reader: Reader, state: queries.ScreenState) -> dict:
+# Why a payment did not happen, in the resident's words.
+PAYMENT_OUTCOMES = {
+    "declined": gettext_lazy("The payment was declined. Nothing was charged."),
+    "cancelled": gettext_lazy("The payment was cancelled. Nothing was charged."),
+    "timeout": gettext_lazy("No card was presented in time. Nothing was charged."),
+    "terminal_unavailable": gettext_lazy(
+        "The card terminal is not available. Nothing was charged. Please try again later."
+    ),
+}
+
+
+def _screen_context(
+    reader: Reader, state: queries.ScreenState, *, message: str = "", notice: str = ""
+) -> dict:
+    from payments.queries import wallet_balance
+
     refusal = ""
     if state.state == "tap" and not state.granted:
         refusal = SCREEN_REFUSALS.get(state.reason, SCREEN_UNREADABLE)
-    return {
+    context = {
         "reader": reader,
         "state": state,
         "refusal": refusal,
         "lines": _entitlement_lines(state),
         "poll_seconds": POLL_SECONDS,
+        "message": message,
+        "notice": notice,
     }
+    if state.holder_id is not None:
+        # Amounts and the balance are fine on a public screen; nothing more than a first name.
+        context["balance_cents"] = wallet_balance(state.holder_id)
+    session = state.session
+    if session is not None:
+        context["session"] = session
+        context["topup_amounts"] = queries.TOPUP_AMOUNTS
+        context["outcome"] = PAYMENT_OUTCOMES.get(session.outcome, PAYMENT_OUTCOMES["cancelled"])
+        if session.step == session.Step.BUY:
+            context["offers"] = queries.product_offers(reader, session.holder)
+            context["has_account"] = session.holder.user_id is not None
+        if session.step == session.Step.PAID:
+            context["printer_ready"] = queries.printer_ready(reader)
+    return context
+
+
+def _current_state(reader: Reader) -> queries.ScreenState:
+    """The screen's state, an open session first brought up to date (payment outcome, 30 s
+    without a touch, card removed — never while the terminal collects)."""
+    session = queries.open_session(reader)
+    if session is not None and queries.session_due(session):
+        actions.tick(session=session)
+    return queries.screen_state(reader)
 
 
 @screen_view
@@ -99,7 +139,7 @@ def _screen_context(reader: Reader, state: queries.ScreenState) -> dict:
 def screen(request, reader: Reader):
     """The kiosk's full-screen page: "tap your card", then the holder's first name and what
     they hold; polled every second for the reader's latest tap."""
-    state = queries.screen_state(reader)
+    state = _current_state(reader)
     response = render(request, "kiosk/screen.html", _screen_context(reader, state))
     response["Cache-Control"] = "no-store"
     return response
@@ -109,10 +149,74 @@ def screen(request, reader: Reader):
 @require_GET
 def screen_state(request, reader: Reader):
     """Polled by htmx: 204 (nothing to swap) while the screen is up to date."""
-    state = queries.screen_state(reader)
+    state = _current_state(reader)
     if request.GET.get("since") == state.key:
         return HttpResponse(status=204)
     response = render(request, "kiosk/_screen_state.html", _screen_context(reader, state))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _tap_id(request) -> int | None:
+    try:
+        return int(request.POST.get("tap", ""))
+    except ValueError:
+        return None
+
+
+def _amount(request) -> int | None:
+    try:
+        return int(request.POST.get("amount", ""))
+    except ValueError:
+        return None
+
+
+@screen_view
+@require_POST
+def screen_action(request, reader: Reader):
+    """A press on the kiosk screen (htmx posts the form; without script, a plain POST then a
+    redirect): choose a top-up or a product, pay it on the terminal, cancel, the demo's
+    simulated terminal, print or mail the receipt, done. Each answers the new screen."""
+    do = request.POST.get("do", "")
+    message = notice = ""
+    _current_state(reader)  # a session past its time ends first: a late press acts on nothing
+    tap_id = _tap_id(request)
+    try:
+        if tap_id is None:
+            raise actions.SessionOver(_("This screen is not current any more."))
+        session = actions.open_session(reader=reader, tap_id=tap_id)
+        if do in ("menu", "topup", "buy"):
+            actions.choose(session=session, step=do)
+        elif do == "pay_topup":
+            actions.pay(session=session, amount_cents=_amount(request))
+        elif do == "pay_product":
+            actions.pay(session=session, product_code=request.POST.get("product", ""))
+        elif do == "cancel":
+            actions.cancel_payment(session=session)
+        elif do in ("demo_approve", "demo_decline"):
+            actions.demo_terminal(session=session, approve=do == "demo_approve")
+        elif do == "print":
+            actions.print_receipt(session=session)
+            notice = _("Your receipt is being printed.")
+        elif do == "email":
+            actions.email_receipt(session=session)
+            notice = _("Your receipt was sent to the email address of your account.")
+        elif do == "done":
+            actions.end_session(session=session, reason="done")
+        else:
+            raise DomainError(_("Unknown choice."))
+    except actions.SessionOver:
+        pass  # the screen moved on: show the current one
+    except DomainError as error:
+        message = error.message
+    if not request.headers.get("HX-Request"):
+        return redirect("kiosk:screen", reader_id=reader.public_id)
+    state = _current_state(reader)
+    response = render(
+        request,
+        "kiosk/_screen_state.html",
+        _screen_context(reader, state, message=message, notice=notice),
+    )
     response["Cache-Control"] = "no-store"
     return response
 

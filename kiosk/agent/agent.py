@@ -15,6 +15,7 @@ from .client import Client, ServerRefused, ServerUnavailable, new_tap_id, reader
 from .config import AgentConfig
 from .logs import log
 from .offline import OfflineGate, SnapshotRefused, TapQueue
+from .printer import Printer
 from .reader import CardLost, Reader, ReaderUnavailable
 
 SERVICE_UNAVAILABLE = "service_unavailable"
@@ -54,6 +55,9 @@ class Agent:
         # The latest answers (--once, tests, diagnostics); bounded: an agent runs for months.
         self.answers: deque[dict] = deque(maxlen=1000)
         self._reopen_pause = 0.0
+        self.printer = (
+            Printer(config.printer, timeout=config.printer_timeout) if config.printer else None
+        )
 
     # --- the reader loop -------------------------------------------------------------------
     def stop(self) -> None:
@@ -210,8 +214,10 @@ class Agent:
             "agent_version": __version__,
             "mode": self.config.mode,
             "reader_connected": self.reader.connected,
-            "printer_status": self.config.printer and "unknown",
-            "last_error": self.last_error[:300],
+            "printer_status": self.printer.status if self.printer else "",
+            "last_error": (self.last_error or (self.printer.last_error if self.printer else ""))[
+                :300
+            ],
             "queue_length": len(self.queue),
             "snapshot_version": self.gate.version or "",
         }
@@ -255,11 +261,27 @@ class Agent:
         log("queue_uploaded", taps=len(results), not_honoured=not_honoured)
         return results
 
+    def print_jobs(self) -> int:
+        """Print the receipts the server queued for this kiosk (when it has a printer)."""
+        if self.printer is None:
+            return 0
+        try:
+            return self.printer.serve(self.client)
+        except (ServerUnavailable, ServerRefused) as error:
+            log("print_jobs_not_fetched", level=logging.WARNING, error=str(error))
+            return 0
+
     def housekeeping(self) -> None:
-        """Heartbeat, queue upload and snapshot refresh, each on its own period."""
-        next_beat = next_snapshot = 0.0
+        """Heartbeat, queue upload, snapshot refresh and print jobs, each on its own period."""
+        next_beat = next_snapshot = next_print = 0.0
         while not self.stop_event.is_set():
             now = time.monotonic()
+            if self.printer is not None and now >= next_print:
+                status = self.printer.status
+                self.print_jobs()
+                if self.printer.status != status:
+                    next_beat = now  # a printer that changed state is reported at once
+                next_print = now + self.config.printer_poll_seconds
             if now >= next_beat:
                 if self.heartbeat() is not None:
                     self.upload_queue()

@@ -138,3 +138,11 @@ class Client:
 
     def event(self, kind: str, *, at: str) -> dict:
         return self._request("POST", "/api/v1/kiosk/events", {"event": kind, "at": at}, auth=True)
+
+    def print_jobs(self) -> list[dict]:
+        return self._request("GET", "/api/v1/kiosk/print-jobs", None, auth=True).get("jobs", [])
+
+    def print_done(self, job_id: str, *, ok: bool, error: str = "") -> dict:
+        return self.request(
+            "POST", f"/api/v1/kiosk/print-jobs/{job_id}/done", {"ok": ok, "error": error[:1000]}
+        )

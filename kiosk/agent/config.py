@@ -15,6 +15,11 @@
     heartbeat_seconds = 30
     snapshot_refresh_seconds = 600
 
+    [printer]             # optional: a kiosk's ticket printer (CUPS)
+    name = "receipts"     # the CUPS queue: lp -d receipts <file>
+    timeout = 30
+    poll_seconds = 3
+
 Every key but the server URL and the token has a default (docs/kiosk-agent.md)."""
 
 from __future__ import annotations
@@ -46,7 +51,9 @@ class AgentConfig:
     heartbeat_seconds: float = 30.0
     snapshot_refresh_seconds: float = 600.0
     reopen_max_seconds: float = 30.0
-    printer: str = ""  # "" when the terminal has no ticket printer
+    printer: str = ""  # the CUPS queue of the ticket printer; "" when there is none
+    printer_timeout: float = 30.0
+    printer_poll_seconds: float = 3.0
 
     @property
     def decides_offline(self) -> bool:
@@ -66,12 +73,19 @@ def _number(section: dict, key: str, default: float, *, name: str, minimum: floa
 
 def parse_config(data: dict, *, base_dir: Path | None = None) -> AgentConfig:
     """Build the configuration from parsed TOML (a dict); raises ConfigError."""
-    unknown = set(data) - {"server", "reader", "agent"}
+    unknown = set(data) - {"server", "reader", "agent", "printer"}
     if unknown:
         raise ConfigError(f"unknown section(s): {', '.join(sorted(unknown))}")
     server = data.get("server") or {}
     reader = data.get("reader") or {}
     agent = data.get("agent") or {}
+    printer = data.get("printer") or {}
+    if not isinstance(printer, dict):
+        raise ConfigError('[printer] must be a section, e.g. [printer] name = "receipts"')
+    # [printer] name = "…" (agent.printer, the older spelling, still works).
+    printer_name = str(printer.get("name", agent.get("printer", ""))).strip()
+    if printer_name and (printer_name.startswith("-") or any(c.isspace() for c in printer_name)):
+        raise ConfigError(f"printer.name {printer_name!r} is not a CUPS queue name")
 
     url = str(server.get("url", "")).strip().rstrip("/")
     parts = urlsplit(url)
@@ -119,7 +133,9 @@ def parse_config(data: dict, *, base_dir: Path | None = None) -> AgentConfig:
             agent, "snapshot_refresh_seconds", 600.0, name="agent", minimum=10
         ),
         reopen_max_seconds=_number(agent, "reopen_max_seconds", 30.0, name="agent", minimum=0.1),
-        printer=str(agent.get("printer", "")),
+        printer=printer_name,
+        printer_timeout=_number(printer, "timeout", 30.0, name="printer", minimum=1),
+        printer_poll_seconds=_number(printer, "poll_seconds", 3.0, name="printer", minimum=0.2),
     )
 
 

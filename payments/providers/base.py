@@ -88,7 +88,8 @@ class ProviderError(Exception):
 
 class Provider:
     """Base class of payment providers. Subclasses set `code`, `label`, `is_demo` and implement
-    `start` and `refund` (and `collect_on_terminal` when they drive a card reader)."""
+    `start` and `refund` (and `collect_on_terminal`, `cancel_terminal` and `terminal_status`
+    when they drive a kiosk's card reader)."""
 
     code: ClassVar[str] = ""
     label: ClassVar[str] = ""
@@ -110,3 +111,13 @@ class Provider:
     def collect_on_terminal(self, *, payment: Payment, terminal_id: str) -> ProviderStart:
         """Have a card reader (kiosk) collect `payment`. Optional."""
         raise ProviderError(f"{self.code} cannot collect on a terminal", retryable=False)
+
+    def cancel_terminal(self, *, terminal_id: str) -> None:
+        """Stop what the card reader `terminal_id` is doing (the resident pressed "cancel" or
+        walked away); the payment itself is not recorded as anything. Optional."""
+        raise ProviderError(f"{self.code} has no terminal to cancel", retryable=False)
+
+    def terminal_status(self, *, terminal_id: str) -> dict[str, Any]:
+        """The card reader's state for a kiosk screen: `{"reader", "online", "action"}` (no
+        card data). Optional."""
+        raise ProviderError(f"{self.code} has no terminal", retryable=False)

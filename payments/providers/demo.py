@@ -3,7 +3,14 @@ whole flow offline. Its page (clearly labelled "Démo — aucun paiement réel")
 succeed, decline or abandon; the page then calls the same `record_payment_*` actions a
 provider's webhook would. No money ever moves."""
 
+from datetime import datetime, time, timedelta
+
+from django.db.models import Sum
 from django.urls import reverse
+from django.utils import timezone
+
+from payments import actions
+from payments.models import Payment, Refund
 
 from .base import Provider, ProviderStart
 
@@ -32,18 +39,16 @@ class DemoProvider(Provider):
             terminal_action={"terminal_id": terminal_id, "simulated": True},
         )
 
+    def cancel_terminal(self, *, terminal_id: str) -> None:
+        """The simulated reader has nothing to stop: the kiosk records the abandon itself."""
+
+    def terminal_status(self, *, terminal_id: str) -> dict:
+        return {"reader": terminal_id, "online": True, "action": None, "simulated": True}
+
 
 def produce_daily_payout(day):
     """What a real provider does each day, for the demo: pay the day's card payments, minus
     their refunds, into the bank as one payout (idempotent per day)."""
-    from datetime import datetime, time, timedelta
-
-    from django.db.models import Sum
-    from django.utils import timezone
-
-    from payments import actions
-    from payments.models import Payment, Refund
-
     start = timezone.make_aware(datetime.combine(day, time.min))
     settled = Payment.objects.filter(
         provider="demo",

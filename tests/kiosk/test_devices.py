@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from identity.models import StaffRole
@@ -81,3 +82,26 @@ def test_other_staff_do_not_see_the_devices(role):
     client = Client()
     client.force_login(staff_user(role))
     assert client.get("/agents/bornes/").status_code == 403
+
+
+def test_the_staff_home_links_the_devices_page_for_those_who_may_see_it():
+    admin = Client()
+    admin.force_login(staff_user(Role.ADMIN))
+    assert 'href="/agents/bornes/"' in admin.get(reverse("portal:staff_home")).content.decode()
+    agent = Client()
+    agent.force_login(staff_user(Role.POOL_AGENT))
+    page = agent.get(reverse("portal:staff_home"))
+    assert page.status_code == 200
+    assert 'href="/agents/bornes/"' not in page.content.decode()
+
+
+def test_an_agents_printer_config_section():
+    from kiosk.agent.config import ConfigError, parse_config
+
+    base = {"server": {"url": "http://x", "token": "rdr_a"}, "reader": {"mode": "kiosk"}}
+    assert parse_config(base).printer == ""
+    config = parse_config({**base, "printer": {"name": "receipts", "timeout": 10}})
+    assert (config.printer, config.printer_timeout) == ("receipts", 10.0)
+    assert parse_config({**base, "agent": {"printer": "old"}}).printer == "old"
+    with pytest.raises(ConfigError, match="printer.name"):
+        parse_config({**base, "printer": {"name": "-o evil"}})

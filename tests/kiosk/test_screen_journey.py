@@ -46,3 +46,55 @@ def test_a_tap_appears_on_the_kiosk_screen_without_a_reload(browser, live_server
 
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []  # no CSP violation, no script error
+
+
+def test_a_resident_tops_up_their_wallet_on_the_kiosk(browser, live_server):
+    """Tap → balance → "Top up my wallet" → 20 € → the demo's stand-in for the card terminal
+    approves → "Payment accepted" and the new balance; large buttons, nothing to type."""
+    from payments.queries import wallet_balance
+    from tests.payments.factories import wallet_regie
+
+    wallet_regie()
+    reader, _token = kiosk_reader_with_token()
+    holder = ResidentFactory(first_name="Léa", last_name="Martin")
+    card = CardFactory(holder=holder)
+    device = Client()
+    paired_screen(device, reader)
+    browser.get(live_server.url + reverse("account_login"))
+    browser.add_cookie(
+        {"name": SCREEN_COOKIE, "value": device.cookies[SCREEN_COOKIE].value, "path": "/"}
+    )
+    browser.get(f"{live_server.url}/borne/{reader.public_id}/")
+    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
+    wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "[data-kiosk-state=idle]"))
+
+    process_tap(
+        reader=reader, credential=sun_url(card, 1), client_tap_id="k-1", reader_time=timezone.now()
+    )
+    balance = wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "[data-kiosk-balance]"))
+    assert "0,00" in balance.text
+
+    def press(selector):
+        button = wait.until(lambda b: b.find_element(By.CSS_SELECTOR, selector))
+        size = button.size
+        assert size["height"] >= 56, size  # a finger, not a mouse
+        assert size["width"] >= 120, size
+        button.click()
+
+    press("[data-kiosk-do=topup]")
+    press("[data-kiosk-amount='2000']")
+    wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "[data-kiosk-demo]"))
+    assert "Demo" in browser.find_element(By.CSS_SELECTOR, "[data-kiosk-demo]").text
+    press("[data-kiosk-do=demo_approve]")
+    paid = wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "[data-kiosk-paid]"))
+    assert "Payment accepted" in paid.text
+    assert "20,00" in browser.find_element(By.CSS_SELECTOR, "[data-kiosk-balance]").text
+    assert wallet_balance(holder.pk) == 2000
+    # Nothing to type anywhere on the screen; no more than a first name.
+    typed = browser.find_elements(
+        By.CSS_SELECTOR, "input:not([type=hidden]), textarea, select, [contenteditable]"
+    )
+    assert typed == []
+    assert "Martin" not in browser.find_element(By.TAG_NAME, "body").text
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []
