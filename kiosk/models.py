@@ -5,6 +5,7 @@ screens with their reader."""
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from card.models import Reader
 from identity.models import AppendOnlyModel, PublicIdField, User
@@ -19,7 +20,7 @@ class DeviceStatus(models.Model):
         PAPER_LOW = "paper_low", _("Paper low")
         PAPER_OUT = "paper_out", _("Out of paper")
         ERROR = "error", _("Printer error")
-        UNKNOWN = "unknown", _("Unknown")
+        UNKNOWN = "unknown", pgettext_lazy("printer status", "Unknown")
 
     reader = models.OneToOneField(Reader, on_delete=models.CASCADE, related_name="device_status")
     reported_at = models.DateTimeField()

@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from card.models import Reader
@@ -283,6 +283,12 @@ def revoke_pairings(request, reader_id: str):
     reader = get_object_or_404(Reader, public_id=reader_id)
     count = actions.revoke_screen_pairings(actor=request.user, reader=reader)
     messages.success(
-        request, _("%(count)d screen(s) of %(name)s unpaired.") % {"count": count, "name": reader}
+        request,
+        ngettext(
+            "%(count)d screen of %(name)s unpaired.",
+            "%(count)d screens of %(name)s unpaired.",
+            count,
+        )
+        % {"count": count, "name": reader},
     )
     return redirect("kiosk:devices")

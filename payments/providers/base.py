@@ -29,14 +29,20 @@ The flow of a payment
      same `refund_reference` coming back in a webhook is a no-op.
    - `record_refund_failed(provider=, refund_reference=, reason=, event_id=None)`: a refund we
      asked for that the provider later reports failed (the money goes back into the ledger).
-   - `record_dispute(provider=, provider_reference=, amount_cents=, event_id=None)`
+   - `record_dispute(provider=, provider_reference=, amount_cents=, event_id=None)` and
+     `record_dispute_closed(provider=, provider_reference=, amount_cents=, won=,
+     event_id=None)`: a won dispute brings the money back (once); a lost one stays lost.
    - `record_provider_payout(provider=, payout_reference=, amount_cents=, arrival_date=,
      fee_cents=0, payment_references=(), currency="EUR", event_id=None)`: a payout to the bank,
      matched against the ledger in the daily reconciliation.
    - `already_processed(provider, event_id) -> bool`: a cheap early exit for webhooks.
 
    All raise `identity.errors.DomainError` subclasses (`NotFound`, `Conflict`) on refusal.
-4. A refund asked by a régisseur (`payments.actions.refund_payment`) to the card calls
+4. After the payment commits, a task fulfils each line through the handler its service
+   registered (`payments.fulfilment`), exactly once; the sweeper (`manage.py payments_sweep`)
+   finishes what a crash left undone. A handler that can never deliver raises
+   `payments.fulfilment.CannotFulfil`: the line is marked undeliverable and refunded once.
+5. A refund asked by a régisseur (`payments.actions.refund_payment`) to the card calls
    `provider.refund(refund=...)` with `refund.idempotency_key` and records the returned
    provider reference.
 
