@@ -71,14 +71,19 @@ clean:
 	rm -rf $(VENV) var
 
 # --- Kiosks (docs/kiosk-agent.md) ---
-.PHONY: kiosk-demo bench-kiosk
+.PHONY: kiosk-demo kiosk-screen bench-kiosk
 
 # The demo card emulated on nfcpy's UDP driver (counter in var/simulated-cards.json, shared with
 # make tap), read by the real reader agent (gate mode, --once) against the running demo (make run
-# in another terminal); the agent prints the server's JSON answer as its last line.
+# in another terminal); the agent prints the server's JSON answer as its last line. KIOSK=1 taps
+# at the demo kiosk of the pool's hall instead; `make kiosk-screen` prints a one-time link that
+# pairs a browser with that kiosk's screen (open it first, then tap).
 kiosk-demo: $(VENV)/.runtime
 	@DEBUG=1 $(PY) manage.py kiosk_demo --server $(SERVER) \
-		$(if $(ACCESS_POINT),--access-point=$(ACCESS_POINT),)
+		$(if $(ACCESS_POINT),--access-point=$(ACCESS_POINT),) $(if $(KIOSK),--kiosk,)
+
+kiosk-screen: $(VENV)/.runtime
+	@DEBUG=1 $(PY) manage.py kiosk_demo --screen-link --server $(SERVER)
 
 # Tap-to-screen latency over nfcpy's UDP driver (bench/README.md, "make bench-kiosk"); about 20 s.
 bench-kiosk: $(VENV)/.dev

@@ -108,9 +108,40 @@ def load() -> list[DemoReader]:
             requested_by=camille.user,
             activated_at=now,
         )
+    _load_kiosk()
     return [
         DemoReader(reader.name, reader.access_point.public_id, demo_reader_token(reader))
         for reader in Reader.objects.select_related("access_point").filter(
             token_prefix__startswith=DEMO_READER_PREFIX
         )
     ]
+
+
+DEMO_KIOSK_PREFIX = f"{DEMO_READER_PREFIX}kiosk01"  # noqa: S105 - a prefix, not a secret
+
+
+def _load_kiosk() -> None:
+    """A self-service kiosk in the hall of the first pool (its reception desk's access point):
+    residents tap there to see their passes and recharge their wallet."""
+    if Reader.objects.filter(token_prefix=DEMO_KIOSK_PREFIX).exists():
+        return
+    entrance = first_pool_entrance()
+    desk = AccessPoint.objects.filter(
+        facility=entrance.facility, kind=AccessPoint.Kind.DESK
+    ).first()
+    if desk is None:
+        return
+    Reader.objects.create(
+        name=f"{desk.facility.name} — Borne du hall",
+        kind=Reader.Kind.KIOSK,
+        access_point=desk,
+        token_prefix=DEMO_KIOSK_PREFIX,
+        token_hash=tokens.hash_secret(demo_reader_secret(DEMO_KIOSK_PREFIX)),
+    )
+
+
+def demo_kiosk() -> Reader:
+    reader = Reader.objects.filter(token_prefix=DEMO_KIOSK_PREFIX, revoked_at__isnull=True).first()
+    if reader is None:
+        raise LookupError("No demo kiosk (make demo?).")
+    return reader

@@ -18,6 +18,7 @@ from .models import Commune, Facility, Person, StaffRole, Territory, User
 
 DEMO_PASSWORD = "sesame-demo-2026"  # noqa: S105 - printed on purpose, demo only
 RESIDENT_EMAIL = "camille.martin@demo.sesame.fr"
+ADMIN_EMAIL = "admin@demo.sesame.fr"
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ STAFF = [
     ),
     ("accueil@demo.sesame.fr", "Paul", "Town-hall clerk", StaffRole.Role.CLERK, "Mairie de Cahors"),
     ("regisseur@demo.sesame.fr", "Sophie", "Finance officer", StaffRole.Role.FINANCE_OFFICER, None),
-    ("admin@demo.sesame.fr", "Claire", "Administrator", StaffRole.Role.ADMIN, None),
+    (ADMIN_EMAIL, "Claire", "Administrator", StaffRole.Role.ADMIN, None),
 ]
 
 

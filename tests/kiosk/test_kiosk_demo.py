@@ -41,3 +41,27 @@ def test_kiosk_demo_taps_the_demo_card_through_the_real_agent(running_demo, tmp_
     assert state[card_demo.DEMO_CARD_UID]["counter"] == 3
     config = (tmp_path / "kiosk-demo" / "agent.toml").read_text()
     assert "rdr_" not in config  # the token lives in its own file
+
+
+def test_the_demo_kiosk_screen_pairs_from_a_printed_link_and_shows_the_tap(running_demo):
+    from django.test import Client
+
+    out = StringIO()
+    call_command("kiosk_demo", screen_link=True, server=running_demo, stdout=out)
+    link = out.getvalue().strip()
+    assert link.startswith(running_demo + "/borne/appairer/")
+
+    screen = Client()
+    paired = screen.post(link.removeprefix(running_demo), follow=True)
+    assert paired.status_code == 200
+
+    out = StringIO()
+    call_command("kiosk_demo", kiosk=True, server=running_demo, stdout=out, stderr=StringIO())
+    answer = json.loads(out.getvalue().strip().splitlines()[-1])
+    # A kiosk checks, never consumes: the holder sees what is left.
+    assert (answer["granted"], answer["reason"]) == (True, "valid")
+    assert answer["entitlement"]["remaining"] == 10
+    kiosk = card_demo.demo_kiosk()
+    state = screen.get(f"/borne/{kiosk.public_id}/etat/")
+    assert "Camille" in state.content.decode()
+    assert "Martin" not in state.content.decode()

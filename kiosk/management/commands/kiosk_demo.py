@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from card import simulator
-from card.demo import DEMO_CARD_UID, demo_card, demo_reader_at, demo_reader_token
+from card.demo import DEMO_CARD_UID, demo_card, demo_kiosk, demo_reader_at, demo_reader_token
+from kiosk.demo import screen_pairing_link
 from kiosk.emulator import EmulatedCard, free_udp_port
 
 AGENT_TIMEOUT = 20
@@ -25,13 +26,31 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--server", default="http://127.0.0.1:8000")
         parser.add_argument("--access-point", help="access point id (default: first pool entrance)")
+        parser.add_argument(
+            "--kiosk",
+            action="store_true",
+            help="tap at the demo kiosk of the pool's hall instead (kiosk mode): its screen, "
+            "paired with --screen-link, shows the holder",
+        )
+        parser.add_argument(
+            "--screen-link",
+            action="store_true",
+            help="only print a one-time link pairing a browser with the demo kiosk's screen",
+        )
 
-    def handle(self, *args, server, access_point=None, **options):
+    def handle(self, *args, server, access_point=None, kiosk=False, screen_link=False, **options):
+        if screen_link:
+            try:
+                self.stdout.write(screen_pairing_link(server))
+            except LookupError as missing:
+                raise CommandError(str(missing)) from missing
+            return
         try:
             card = demo_card()
-            reader = demo_reader_at(access_point)
+            reader = demo_kiosk() if kiosk else demo_reader_at(access_point)
         except LookupError as missing:
             raise CommandError(str(missing)) from missing
+        mode = "kiosk" if kiosk else "gate"
 
         port = free_udp_port()
         work = Path(settings.VAR_DIR) / "kiosk-demo"
@@ -43,7 +62,7 @@ class Command(BaseCommand):
         config.write_text(
             "# Written by `make kiosk-demo` (kiosk/management/commands/kiosk_demo.py).\n"
             f'[server]\nurl = "{server.rstrip("/")}"\ntoken_file = "token"\ntimeout = 5.0\n'
-            f'retries = 2\n\n[reader]\npath = "udp:127.0.0.1:{port}"\nmode = "gate"\n\n'
+            f'retries = 2\n\n[reader]\npath = "udp:127.0.0.1:{port}"\nmode = "{mode}"\n\n'
             f'[agent]\nstate_dir = "{work / "state"}"\n'
         )
         # The card keeps its counter in var/simulated-cards.json, shared with `make tap`:

@@ -32,4 +32,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo readers: {len(readers)} (tokens derived, see card/demo.py):")
         for reader in readers:
             self.stdout.write(f"  ACCESS_POINT={reader.access_point:18} {reader.name}")
-        self.stdout.write("Tap Camille's card at the first pool entrance: make tap\n")
+        self.stdout.write("Tap Camille's card at the first pool entrance: make tap")
+        self.stdout.write(
+            "The self-service kiosk of the pool's hall: open the link `make kiosk-screen` prints,\n"
+            "then tap the card there with `make kiosk-demo KIOSK=1`\n"
+        )
