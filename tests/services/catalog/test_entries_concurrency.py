@@ -8,36 +8,15 @@ real HTTP requests, is tests/card/test_tap_concurrency.py."""
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from services.catalog import actions
 from services.catalog.models import AccessPoint, Entitlement
+from tests.concurrency import run_at_once
 from tests.factories import AccessPointFactory, EntitlementFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_at_once(*calls) -> tuple[list, list]:
-    """Each call in its own thread, transaction and connection: (answers, errors)."""
-    answers: list = [None] * len(calls)
-    errors: list = []
-
-    def run(index, call):
-        try:
-            with transaction.atomic():
-                answers[index] = call()
-        except Exception as error:  # noqa: BLE001 - the naive test expects one
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return answers, errors
 
 
 @pytest.fixture
@@ -51,12 +30,13 @@ def quota_with_one_left():
 
 def both_gates(quota, gates):
     now = timezone.now()
-    return run_at_once(
+    outcome = run_at_once(
         *(
             lambda gate=gate: actions.decide(holder_id=quota.holder_id, access_point=gate, at=now)
             for gate in gates
         )
     )
+    return outcome.answers, outcome.errors
 
 
 def test_without_the_row_lock_both_gates_grant_the_last_entry(quota_with_one_left, monkeypatch):

@@ -7,11 +7,12 @@ import threading
 from datetime import date
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from services.catalog import actions
 from services.catalog.models import AccessPoint, FacilityOccupancy
+from tests.concurrency import run_at_once
 from tests.factories import AccessPointFactory, FacilityAccessRulesFactory, PassFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -20,27 +21,9 @@ PLACES = 3
 
 
 def at_once(*calls) -> list:
-    """Run each call in its own thread, transaction and database connection; answers in call
-    order. The threads close their connections: the test database can then be flushed."""
-    answers: list = [None] * len(calls)
-    errors: list = []
-
-    def run(index, call):
-        try:
-            with transaction.atomic():
-                answers[index] = call()
-        except Exception as error:  # noqa: BLE001 - reported by the test below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not errors, errors
-    return answers
+    outcome = run_at_once(*calls)
+    assert not outcome.errors, outcome.errors
+    return outcome.answers
 
 
 @pytest.fixture
