@@ -37,3 +37,10 @@ def run_at_once(*calls: Callable[[], object], timeout: float = 30) -> Outcome:
     for thread in threads:
         thread.join(timeout=timeout)
     return Outcome(answers, errors)
+
+
+def at_once(*calls: Callable[[], object]) -> list:
+    """The answers of calls run at once, none of which may raise (a refusal is an answer)."""
+    outcome = run_at_once(*calls)
+    assert not outcome.errors, outcome.errors
+    return outcome.answers

@@ -15,9 +15,9 @@ from pypdf import PdfReader
 from payments import actions
 from payments.models import Document
 from payments.pdf import document_pdf
+from tests.concurrency import at_once
 from tests.factories import ResidentFactory
 from tests.payments.factories import Recorder, RegieFactory, order_for, pay
-from tests.services.catalog.test_occupancy_concurrency import at_once
 
 PARIS = ZoneInfo("Europe/Paris")
 

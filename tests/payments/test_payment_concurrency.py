@@ -8,9 +8,9 @@ import pytest
 from identity.errors import DomainError
 from payments import actions, queries
 from payments.models import LedgerTransaction, ProviderEvent, Refund
+from tests.concurrency import at_once
 from tests.factories import ResidentFactory
 from tests.payments.factories import Recorder, order_for, pay, regisseur
-from tests.services.catalog.test_occupancy_concurrency import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -9,9 +9,9 @@ import pytest
 from identity.errors import DomainError
 from payments import actions, ledger, queries
 from payments.models import LedgerAccount
+from tests.concurrency import at_once
 from tests.factories import ResidentFactory
 from tests.payments.factories import RegieFactory, topped_up
-from tests.services.catalog.test_occupancy_concurrency import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

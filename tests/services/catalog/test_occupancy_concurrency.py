@@ -12,18 +12,12 @@ from django.utils import timezone
 
 from services.catalog import actions
 from services.catalog.models import AccessPoint, FacilityOccupancy
-from tests.concurrency import run_at_once
+from tests.concurrency import at_once
 from tests.factories import AccessPointFactory, FacilityAccessRulesFactory, PassFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 PLACES = 3
-
-
-def at_once(*calls) -> list:
-    outcome = run_at_once(*calls)
-    assert not outcome.errors, outcome.errors
-    return outcome.answers
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from identity.errors import DomainError
 from services.pools import actions, queries
 from services.pools.models import LessonBooking, LessonCourse
+from tests.concurrency import at_once
 from tests.factories import LessonCourseFactory, ResidentFactory
-from tests.services.catalog.test_occupancy_concurrency import at_once
 
 pytestmark = [
     pytest.mark.postgres,

@@ -12,8 +12,8 @@ from identity.errors import DomainError
 from services.catalog.models import AccessPoint
 from services.waste_bags import actions, queries
 from services.waste_bags.models import BagDistribution
+from tests.concurrency import at_once
 from tests.factories import AccessPointFactory
-from tests.services.catalog.test_occupancy_concurrency import at_once
 from tests.services.waste_bags.factories import clerk_at, household_of, quota_table, town_hall_desk
 
 pytestmark = [
