@@ -21,12 +21,13 @@ from django.utils.translation import gettext as _
 from identity.actions import record_audit_entry
 from identity.errors import Conflict, DomainError, Forbidden, NotFound
 from identity.models import AccessReason, AuditEntry, Person, User
-from identity.permissions import Capability, can_act_for, has_capability
+from identity.permissions import Capability, can_act_for, has_capability, person_of
 
 from . import fulfilment, ledger
 from .errors import AmountMismatch, InsufficientFunds, RefundTooLarge
 from .models import (
     CURRENCY,
+    BasketAddition,
     Channel,
     Document,
     DocumentSequence,
@@ -103,19 +104,8 @@ class LineInput:
     beneficiary: Person | None = None
 
 
-def create_order(
-    *,
-    buyer: User | None,
-    payer: Person | None,
-    lines: list[LineInput],
-    channel: str = Channel.WEB,
-    idempotency_key: str | None = None,
-) -> Order:
-    """A basket awaiting payment. The same `idempotency_key` returns the first order (a
-    retried kiosk or API request); the services price their lines, payments only checks them."""
-    _check_key(idempotency_key)
-    if channel not in Channel.values:
-        raise DomainError(_("Unknown channel."), field="channel")
+def _check_lines(lines: list[LineInput]) -> int:
+    """Refuse lines nothing can deliver or badly priced; their total in cents."""
     if not lines:
         raise DomainError(_("An order needs at least one line."), field="lines")
     total = 0
@@ -128,6 +118,42 @@ def create_order(
             raise DomainError(_("Invalid quantity."), field="quantity")
         check_amount(line.unit_price_cents, field="unit_price_cents")
         total += line.quantity * line.unit_price_cents
+    return total
+
+
+def _new_lines(order: Order, lines: list[LineInput]) -> None:
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            regie=line.regie,
+            label=line.label[:200],
+            explanation=line.explanation[:200],
+            handler=line.handler,
+            payload=line.payload,
+            beneficiary=line.beneficiary,
+            quantity=line.quantity,
+            unit_price_cents=line.unit_price_cents,
+        )
+        for line in lines
+    )
+
+
+def create_order(
+    *,
+    buyer: User | None,
+    payer: Person | None,
+    lines: list[LineInput],
+    channel: str = Channel.WEB,
+    idempotency_key: str | None = None,
+) -> Order:
+    """An order awaiting payment, paid at once (a kiosk, a desk, the API): never a basket (the
+    web channel gathers purchases with `add_to_basket`). The same `idempotency_key` returns the
+    first order (a retried kiosk or API request); the services price their lines, payments only
+    checks them."""
+    _check_key(idempotency_key)
+    if channel not in Channel.values:
+        raise DomainError(_("Unknown channel."), field="channel")
+    total = _check_lines(lines)
     check_amount(total, field="total_cents")
     if idempotency_key:
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
@@ -142,20 +168,7 @@ def create_order(
                 total_cents=total,
                 idempotency_key=idempotency_key,
             )
-            OrderLine.objects.bulk_create(
-                OrderLine(
-                    order=order,
-                    regie=line.regie,
-                    label=line.label[:200],
-                    explanation=line.explanation[:200],
-                    handler=line.handler,
-                    payload=line.payload,
-                    beneficiary=line.beneficiary,
-                    quantity=line.quantity,
-                    unit_price_cents=line.unit_price_cents,
-                )
-                for line in lines
-            )
+            _new_lines(order, lines)
     except IntegrityError:
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
@@ -188,30 +201,155 @@ def create_topup_order(
 ) -> Order:
     """An order crediting `person`'s wallet. Online, the actor must act for the person (self or
     a ward); a kiosk (actor None) has identified the person by their card."""
-    needs_permission = channel == Channel.WEB or actor is not None
-    if needs_permission and (actor is None or not can_act_for(actor, person)):
-        raise Forbidden(_("You cannot top up this wallet."))
-    check_amount(amount_cents, maximum=MAX_TOPUP_CENTS)
-    payer = None
-    if actor is not None:
-        payer = getattr(actor, "person", None)
-    with translation.override(settings.LANGUAGE_CODE):  # data, in the territory's language
-        label = _("Wallet top-up")
+    line = topup_line(actor=actor, person=person, amount_cents=amount_cents, channel=channel)
+    payer = getattr(actor, "person", None) if actor is not None else None
     return create_order(
         buyer=actor,
         payer=payer or person,
         channel=channel,
         idempotency_key=idempotency_key,
-        lines=[
-            LineInput(
-                regie=wallet_regie(),
-                label=label,
-                handler=fulfilment.WALLET_TOPUP,
-                unit_price_cents=amount_cents,
-                beneficiary=person,
-            )
-        ],
+        lines=[line],
     )
+
+
+def topup_line(
+    *, actor: User | None, person: Person, amount_cents: int, channel: str = Channel.WEB
+) -> LineInput:
+    """The line crediting `person`'s wallet, after checking the actor may and the amount."""
+    needs_permission = channel == Channel.WEB or actor is not None
+    if needs_permission and (actor is None or not can_act_for(actor, person)):
+        raise Forbidden(_("You cannot top up this wallet."))
+    check_amount(amount_cents, maximum=MAX_TOPUP_CENTS)
+    with translation.override(settings.LANGUAGE_CODE):  # data, in the territory's language
+        label = _("Wallet top-up")
+    return LineInput(
+        regie=wallet_regie(),
+        label=label,
+        handler=fulfilment.WALLET_TOPUP,
+        unit_price_cents=amount_cents,
+        beneficiary=person,
+    )
+
+
+def add_topup_to_basket(
+    *, actor: User, person: Person, amount_cents: int, idempotency_key: str | None
+) -> Order:
+    """Mon espace: a top-up of `person`'s wallet (self or a ward) put in the actor's basket."""
+    line = topup_line(actor=actor, person=person, amount_cents=amount_cents)
+    return add_to_basket(buyer=actor, lines=[line], idempotency_key=idempotency_key)
+
+
+# --- The basket (web) -------------------------------------------------------------------------
+
+
+def _locked_basket(buyer: User, *, total_cents: int) -> tuple[Order, bool]:
+    """The buyer's basket, its row locked until commit, created (with `total_cents` for a
+    start) when there is none: (basket, created). Two first additions at once both try to
+    create it: the unique constraint (one basket per buyer) lets one win and the other takes
+    the winner's basket, locked."""
+    for _attempt in range(3):
+        basket = Order.objects.select_for_update().filter(buyer=buyer, basket=True).first()
+        if basket is not None:
+            return basket, False
+        try:
+            with transaction.atomic():
+                created = Order.objects.create(
+                    buyer=buyer,
+                    payer=person_of(buyer),
+                    channel=Channel.WEB,
+                    basket=True,
+                    total_cents=total_cents,
+                )
+        except IntegrityError:
+            continue  # a concurrent first addition created it: lock that one
+        return created, True
+    raise Conflict(_("Your basket is busy; please try again."), code="basket_busy")
+
+
+def _lines_total(order: Order) -> int:
+    return sum(line.total_cents for line in order.lines.all())
+
+
+def add_to_basket(*, buyer: User, lines: list[LineInput], idempotency_key: str | None) -> Order:
+    """Put `lines` in the buyer's basket (their open web order; a new one when there is none,
+    or when their last one is being paid) and return it. The basket's row is locked while its
+    lines and total change: two additions at once both land, and its total is the sum of its
+    lines. The same `idempotency_key` (a form submitted twice) adds once and returns the order
+    its lines went to. A basket that would exceed MAX_ORDER_CENTS is refused (`total_cents`,
+    code `basket_too_large`) and nothing is written."""
+    _check_key(idempotency_key)
+    if buyer is None or not buyer.is_authenticated:
+        raise Forbidden(_("Log in to fill a basket."))
+    added = _check_lines(lines)
+    check_amount(added, field="total_cents")
+    if idempotency_key:
+        done = BasketAddition.objects.filter(buyer=buyer, idempotency_key=idempotency_key)
+        done = done.select_related("order").first()
+        if done is not None:
+            return done.order
+    with transaction.atomic():
+        basket, created = _locked_basket(buyer, total_cents=added)
+        if idempotency_key:
+            # Under the basket's lock: a twin request waiting for it finds the first one here.
+            done = BasketAddition.objects.filter(buyer=buyer, idempotency_key=idempotency_key)
+            done = done.select_related("order").first()
+            if done is not None:
+                if created:
+                    transaction.set_rollback(True)  # the empty basket just created goes away
+                return done.order
+        total = added if created else _lines_total(basket) + added
+        if total > MAX_ORDER_CENTS:
+            raise DomainError(
+                _(
+                    "Your basket would come to %(total)s, more than the %(max)s that can be "
+                    "paid at once. Pay your basket first, then add this."
+                )
+                % {
+                    "total": ledger.format_cents(total),
+                    "max": ledger.format_cents(MAX_ORDER_CENTS),
+                },
+                field="total_cents",
+                code="basket_too_large",
+            )
+        _new_lines(basket, lines)
+        basket.total_cents = _lines_total(basket)
+        basket.save(update_fields=["total_cents"])
+        if idempotency_key:
+            BasketAddition.objects.create(
+                buyer=buyer, idempotency_key=idempotency_key, order=basket
+            )
+    logger.info("basket=%s lines added total=%s", basket.pk, basket.total_cents)
+    return basket
+
+
+def remove_from_basket(*, buyer: User, line: OrderLine) -> Order:
+    """Take `line` out of the buyer's basket: its handler's `on_cancel` releases at once what
+    it held (a lesson's place), the total is the sum of the lines left, and an emptied basket
+    is cancelled (total zero). A line of someone else's order: `NotFound`. A line of an order
+    whose payment has started: `Conflict` (its amount is the payment's)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=line.order_id).first()
+        if order is None or buyer is None or order.buyer_id != buyer.pk:
+            raise NotFound(_("This line is not in your basket."))
+        if not order.basket:
+            raise Conflict(
+                _("This order is being paid: its lines can no longer change."),
+                code="not_a_basket",
+            )
+        line = order.lines.filter(pk=line.pk).first()
+        if line is None:
+            return order  # already removed (a second click)
+        _release_cancelled_line(line)
+        line.delete()
+        order.total_cents = _lines_total(order)
+        fields = ["total_cents"]
+        if order.total_cents == 0:
+            order.status = Order.Status.CANCELLED
+            order.basket = False
+            fields += ["status", "basket"]
+        order.save(update_fields=fields)
+    logger.info("basket=%s line removed total=%s", order.pk, order.total_cents)
+    return order
 
 
 def cancel_order(*, actor: User | None, order: Order) -> Order:
@@ -225,7 +363,8 @@ def cancel_order(*, actor: User | None, order: Order) -> Order:
         if order.status != Order.Status.PENDING:
             raise Conflict(_("Only an order awaiting payment can be cancelled."))
         order.status = Order.Status.CANCELLED
-        order.save(update_fields=["status"])
+        order.basket = False
+        order.save(update_fields=["status", "basket"])
         order.payments.filter(status__in=[Payment.Status.CREATED, Payment.Status.PENDING]).update(
             status=Payment.Status.CANCELLED
         )
@@ -260,16 +399,33 @@ def start_payment(
     provider: str | None = None,
     idempotency_key: str | None = None,
     terminal_id: str | None = None,
+    expected_total_cents: int | None = None,
 ) -> tuple[Payment, ProviderStart]:
     """Begin paying `order` through `provider` (the online provider by default). A double click
     (same key, or an open attempt with the same provider) finds the same Payment again and asks
-    the provider again with the same idempotency key: never a second charge."""
+    the provider again with the same idempotency key: never a second charge. A basket is closed
+    by its first attempt (its lines no longer change; later purchases open a new basket);
+    `expected_total_cents`, the total the resident saw, refuses to start when the basket
+    changed meanwhile (code `basket_changed`)."""
     _check_key(idempotency_key)
     chosen = get_provider(provider) if provider else online_provider()
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if locked.status != Order.Status.PENDING:
             raise Conflict(_("This order is not awaiting payment."), code="order_not_payable")
+        if (
+            locked.basket
+            and expected_total_cents is not None
+            and expected_total_cents != locked.total_cents
+        ):
+            raise Conflict(
+                _("Your basket changed: its total is now %(total)s. Check it, then pay.")
+                % {"total": ledger.format_cents(locked.total_cents)},
+                code="basket_changed",
+            )
+        if locked.basket:
+            locked.basket = False
+            locked.save(update_fields=["basket"])
         payment = None
         if idempotency_key:
             payment = Payment.objects.filter(idempotency_key=idempotency_key).first()
@@ -417,7 +573,8 @@ def _settle(payment: Payment, *, source: LedgerAccount | None, by_regie_kind: st
     payment.save(update_fields=["status", "succeeded_at", "failure_reason"])
     order.status = Order.Status.PAID
     order.paid_at = now
-    order.save(update_fields=["status", "paid_at"])
+    order.basket = False  # a basket paid at the régie's desk
+    order.save(update_fields=["status", "paid_at", "basket"])
     order.payments.exclude(pk=payment.pk).filter(
         status__in=[Payment.Status.CREATED, Payment.Status.PENDING]
     ).update(status=Payment.Status.CANCELLED)
@@ -596,7 +753,11 @@ def _finish_refund(refund: Refund, payment: Payment) -> None:
         allocation.append((line, refund.allocation[str(line.pk)]))
         if line.refunded_cents >= line.total_cents and line.undo_requested_at is None:
             line.undo_requested_at = now
-            line.save(update_fields=["undo_requested_at"])
+            fields = ["undo_requested_at"]
+            if line.fulfilled_at is None:  # nothing was delivered (row locked): nothing to undo
+                line.undone_at = now
+                fields.append("undone_at")
+            line.save(update_fields=fields)
     allocation.sort(key=lambda pair: pair[0].pk)
     _issue_credit_note(refund, payment, allocation)
     order_id = payment.order_id

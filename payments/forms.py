@@ -60,6 +60,8 @@ class TopUpForm(forms.Form):
 
 class PayForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+    # The total the resident saw: a basket changed meanwhile (another tab) is not charged.
+    total = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
 
 class RefundForm(forms.Form):

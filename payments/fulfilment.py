@@ -26,7 +26,13 @@ other exception means "not now": the line is retried.
 `on_cancel(line)` (optional) is called for each line of an order cancelled before it was paid
 (`payments.actions.cancel_order`), inside the cancellation's transaction (in a savepoint of its
 own: a failing hook is logged and does not stop the cancellation): release at once what the
-line held (a place) rather than waiting for the hold to expire."""
+line held (a place) rather than waiting for the hold to expire. It is also called when the
+resident removes the line from their basket (`payments.actions.remove_from_basket`).
+
+`check(line)` (optional) reads, never writes: called while the line waits in an unpaid order,
+it returns a short message for the resident when the line can no longer be delivered as it
+stands (its place hold expired: paid late, it is confirmed only if a place is still free, else
+refunded), or None when all is well. The basket page shows it beside the line."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,16 +61,24 @@ class FulfilmentHandler:
     fulfil: Callable
     undo: Callable
     on_cancel: Callable | None = None
+    check: Callable | None = None
 
 
 _handlers: dict[str, FulfilmentHandler] = {}
 
 
 def register_fulfilment_handler(
-    name: str, *, fulfil: Callable, undo: Callable, on_cancel: Callable | None = None
+    name: str,
+    *,
+    fulfil: Callable,
+    undo: Callable,
+    on_cancel: Callable | None = None,
+    check: Callable | None = None,
 ) -> None:
     """Register (or replace, for reloads and tests) the handler called `name`."""
-    _handlers[name] = FulfilmentHandler(name=name, fulfil=fulfil, undo=undo, on_cancel=on_cancel)
+    _handlers[name] = FulfilmentHandler(
+        name=name, fulfil=fulfil, undo=undo, on_cancel=on_cancel, check=check
+    )
 
 
 def unregister_fulfilment_handler(name: str) -> None:

@@ -203,7 +203,14 @@ class Channel(models.TextChoices):
 
 
 class Order(models.Model):
-    """A basket: lines of one or several régies, paid at once."""
+    """Lines of one or several régies, paid at once.
+
+    Online, a resident's purchases gather in their basket (`basket` true: a web order awaiting
+    payment on which no payment attempt has started; at most one per buyer): lines are added
+    (`payments.actions.add_to_basket`) and removed (`remove_from_basket`) until the first
+    payment attempt closes it (`start_payment`); later purchases open a new basket. Kiosks and
+    desks pay at once: their orders are never baskets. An emptied basket is cancelled with a
+    total of zero."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Awaiting payment")
@@ -230,13 +237,26 @@ class Order(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     refunded_cents = models.PositiveIntegerField(default=0)
+    # The buyer's open basket: lines may still be added or removed (no payment attempt yet).
+    basket = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         constraints = [
-            models.CheckConstraint(condition=Q(total_cents__gt=0), name="order_total_positive"),
+            # Only an emptied basket, cancelled, is left with nothing to pay.
+            models.CheckConstraint(
+                condition=Q(total_cents__gt=0) | Q(status="cancelled"),
+                name="order_total_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(basket=False) | Q(status="pending", channel="web"),
+                name="basket_is_a_pending_web_order",
+            ),
+            models.UniqueConstraint(
+                fields=["buyer"], condition=Q(basket=True), name="one_basket_per_buyer"
+            ),
             models.CheckConstraint(
                 condition=Q(refunded_cents__lte=models.F("total_cents")),
                 name="order_refund_within_total",
@@ -251,6 +271,7 @@ class OrderLine(models.Model):
     """What is bought. `handler` names the fulfilment handler a service registered
     (`payments.fulfilment`); `payload` is for that handler only."""
 
+    public_id = PublicIdField()  # a basket's "Remove" button names it
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     regie = models.ForeignKey(Regie, on_delete=models.PROTECT, related_name="order_lines")
     label = models.CharField(max_length=200)
@@ -292,6 +313,26 @@ class OrderLine(models.Model):
     @property
     def refundable_cents(self) -> int:
         return self.total_cents - self.refunded_cents
+
+
+class BasketAddition(models.Model):
+    """An `add_to_basket` request already applied, by its key: a form submitted twice adds its
+    lines once. Kept when the lines are later removed or paid."""
+
+    buyer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    idempotency_key = models.CharField(max_length=100)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["buyer", "idempotency_key"], name="one_basket_addition_per_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"basket-addition#{self.pk}"
 
 
 # --- Payments ----------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Reads of the payments floor shared by pages, API and tasks. No writes."""
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -11,17 +12,22 @@ from django.utils.translation import gettext_lazy
 from identity.models import Person, User
 from identity.permissions import can_act_for, person_of
 
+from . import fulfilment
 from .models import (
+    BasketAddition,
     Channel,
     Document,
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
     Order,
+    OrderLine,
     Payment,
     ProviderPayout,
     Refund,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def wallet_balance(person_id: int) -> int:
@@ -127,6 +133,55 @@ def orders_of(user: User):
         .distinct()
         .order_by("-created_at", "-pk")
     )
+
+
+def basket_of(user: User) -> Order | None:
+    """The user's open basket (a web order no payment attempt has started), or None."""
+    if not user.is_authenticated:
+        return None
+    return Order.objects.filter(buyer=user, basket=True).first()
+
+
+def basket_addition(*, buyer: User, idempotency_key: str) -> Order | None:
+    """The order an `add_to_basket` with this key already filled, or None."""
+    addition = (
+        BasketAddition.objects.filter(buyer=buyer, idempotency_key=idempotency_key)
+        .select_related("order")
+        .first()
+    )
+    return addition.order if addition is not None else None
+
+
+def basket_size(user: User) -> int:
+    """How many lines the user's basket holds (0 without one): one query, for the header."""
+    if not user.is_authenticated:
+        return 0
+    return OrderLine.objects.filter(order__buyer=user, order__basket=True).count()
+
+
+@dataclass
+class CheckoutLine:
+    line: OrderLine
+    notice: str = ""  # what the line's service says stands in the way (an expired hold)
+
+
+def checkout_lines(order: Order) -> list[CheckoutLine]:
+    """The lines of an order as the checkout page shows them, each with its service's notice
+    while the order is unpaid (`payments.fulfilment` `check` hook; a failing hook says
+    nothing)."""
+    lines = list(order.lines.select_related("beneficiary"))
+    rows = []
+    for line in lines:
+        notice = ""
+        if order.status == Order.Status.PENDING and fulfilment.is_registered(line.handler):
+            check = fulfilment.get_handler(line.handler).check
+            if check is not None:
+                try:
+                    notice = check(line) or ""
+                except Exception:
+                    logger.exception("check of line=%s failed", line.pk)
+        rows.append(CheckoutLine(line=line, notice=str(notice)))
+    return rows
 
 
 def documents_of(user: User):

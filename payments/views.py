@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from identity.errors import DomainError
+from identity.errors import DomainError, NotFound
 from identity.forms import show_domain_error
 from identity.models import Person
 from identity.permissions import Capability, can_act_for, has_capability
@@ -23,7 +23,7 @@ from identity.views import capability_required, resident_required
 
 from . import actions, queries
 from .forms import DeskPaymentForm, PayForm, PaymentFilterForm, RefundForm, TopUpForm
-from .models import Document, Order, Payment
+from .models import Document, Order, OrderLine, Payment
 from .pdf import document_pdf, reconciliation_pdf
 from .providers import ProviderError, online_provider, stripe_configured
 
@@ -63,7 +63,7 @@ def wallet(request, public_id):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            order = actions.create_topup_order(
+            actions.add_topup_to_basket(
                 actor=request.user,
                 person=person,
                 amount_cents=form.cleaned_data["amount"],
@@ -72,7 +72,7 @@ def wallet(request, public_id):
         except DomainError as error:
             show_domain_error(form, error)
         else:
-            return redirect("payments:checkout", order.public_id)
+            return added_to_basket(request)
     return render(
         request,
         "payments/wallet.html",
@@ -83,6 +83,46 @@ def wallet(request, public_id):
             "form": form,
         },
     )
+
+
+def added_to_basket(request):
+    """Where a purchase online ends: the basket page, with a message (the services' pages
+    call this too)."""
+    messages.success(request, _("Added to your basket."))
+    return redirect("payments:basket")
+
+
+@resident_required
+def basket(request):
+    """The resident's basket (its checkout page), or a word that it is empty."""
+    order = queries.basket_of(request.user)
+    if order is None:
+        return render(request, "payments/basket_empty.html")
+    return redirect("payments:checkout", order.public_id)
+
+
+@resident_required
+@require_POST
+def remove_line(request, public_id):
+    """The "Remove" button of a basket line."""
+    line = get_object_or_404(
+        OrderLine.objects.select_related("order"),
+        public_id=public_id,
+        order__buyer=request.user,
+    )
+    try:
+        order = actions.remove_from_basket(buyer=request.user, line=line)
+    except NotFound as error:
+        raise Http404 from error
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("payments:checkout", line.order.public_id)
+    messages.success(
+        request, _("“%(label)s” was removed from your basket.") % {"label": line.label}
+    )
+    if order.status == Order.Status.CANCELLED:
+        return redirect("payments:basket")
+    return redirect("payments:checkout", order.public_id)
 
 
 def _my_order(request, public_id: str) -> Order:
@@ -103,7 +143,11 @@ def checkout(request, public_id):
     # the page is drawn again with the next one.
     attempt = order.payments.count()
     form = PayForm(
-        request.POST or None, initial={"idempotency_key": f"pay-{order.public_id}-{attempt}"}
+        request.POST or None,
+        initial={
+            "idempotency_key": f"pay-{order.public_id}-{attempt}",
+            "total": order.total_cents,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -111,6 +155,7 @@ def checkout(request, public_id):
                 order=order,
                 provider=provider.code,
                 idempotency_key=form.cleaned_data["idempotency_key"],
+                expected_total_cents=form.cleaned_data.get("total"),
                 return_url=request.build_absolute_uri(
                     reverse("payments:result", args=[actions.PAYMENT_PLACEHOLDER])
                 ),
@@ -131,7 +176,7 @@ def checkout(request, public_id):
                 "payments/checkout.html",
                 {
                     "order": order,
-                    "lines": order.lines.all(),
+                    "lines": queries.checkout_lines(order),
                     "provider": provider,
                     "provider_start": start,
                     "return_url": request.build_absolute_uri(
@@ -143,7 +188,14 @@ def checkout(request, public_id):
     return render(
         request,
         "payments/checkout.html",
-        {"order": order, "lines": order.lines.all(), "provider": provider, "form": form},
+        {
+            "order": order,
+            "lines": queries.checkout_lines(order),
+            "provider": provider,
+            "form": form,
+            # Only the buyer changes their basket (a guardian seeing it does not).
+            "editable": order.basket and order.buyer_id == request.user.pk,
+        },
     )
 
 

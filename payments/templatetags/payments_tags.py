@@ -20,4 +20,17 @@ def payments_panel(context):
     """The Mon espace panel: the wallets of the resident and their children."""
     user = context["request"].user
     people = queries.people_i_pay_for(user)
-    return {"wallets": [{"person": p, "balance": queries.wallet_balance(p.pk)} for p in people]}
+    return {
+        "wallets": [{"person": p, "balance": queries.wallet_balance(p.pk)} for p in people],
+        "basket_count": queries.basket_size(user),
+    }
+
+
+@register.inclusion_tag("payments/_basket_link.html", takes_context=True)
+def basket_link(context):
+    """The header's "Basket (n)" link, shown while the resident's basket has lines (one
+    query; nothing for a visitor)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    count = queries.basket_size(user) if user is not None else 0
+    return {"count": count}

@@ -16,7 +16,7 @@ from identity.permissions import can_act_for, person_of
 from payments import actions as payments
 from payments.actions import spend_from_wallet
 from payments.errors import InsufficientFunds
-from payments.models import Regie
+from payments.models import Channel, Regie
 
 from .models import AccessPoint, Entitlement, FacilityOccupancy, Presence, Product
 from .queries import FacilityRules, facility_rules
@@ -522,8 +522,10 @@ def buy_product(
     idempotency_key: str | None = None,
     on: date | None = None,
 ) -> Sale:
-    """Put a product in an order for `person` (the actor or a child in their care), priced by
-    the tariff engine on the day of the sale; the entitlement comes when the order is paid.
+    """Put a product for `person` (the actor or a child in their care), priced by the tariff
+    engine on the day of the sale, in the actor's basket (online) or in an order of its own
+    paid at once (kiosk, desk); the entitlement comes when the order is paid. The same
+    `idempotency_key` (a form or a kiosk request sent twice) adds or orders once.
     Free for that person: granted at once, once per product, person and day. Refused (a
     DomainError naming the field, nothing created) for someone the actor does not act for, a
     product off sale or without a price, a quantity below 1 or above MAX_UNITS."""
@@ -556,13 +558,16 @@ def buy_product(
         },
         beneficiary=person,
     )
-    order = payments.create_order(
-        buyer=actor,
-        payer=person_of(actor),
-        lines=[line],
-        channel=channel,
-        idempotency_key=idempotency_key,
-    )
+    if channel == Channel.WEB:  # online, purchases gather in the buyer's basket
+        order = payments.add_to_basket(buyer=actor, lines=[line], idempotency_key=idempotency_key)
+    else:  # a kiosk or a desk pays at once: an order of its own
+        order = payments.create_order(
+            buyer=actor,
+            payer=person_of(actor),
+            lines=[line],
+            channel=channel,
+            idempotency_key=idempotency_key,
+        )
     return Sale(order=order, price=price)
 
 

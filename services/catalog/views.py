@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from identity.errors import DomainError, Forbidden
 from identity.permissions import person_of
+from payments.actions import new_idempotency_key
 
 from . import actions, queries
 from .models import Product
@@ -31,10 +32,23 @@ def person_from_form(request, resident):
     raise Http404
 
 
-def pay(request, order):
-    """Go to payments' checkout page of the order (its lines, prices, explanations, the pay
-    button): payments starts the payment there."""
-    return redirect("payments:checkout", order.public_id)
+def new_form_nonce() -> str:
+    """Drawn once per page; each purchase form's key is this nonce and the form's place."""
+    return new_idempotency_key()
+
+
+def to_basket(request):
+    """Go to payments' basket page (its lines, prices, explanations, "Remove" buttons and the
+    pay button), saying what happened: payments starts the payment there."""
+    messages.success(request, _("Added to your basket."))
+    return redirect("payments:basket")
+
+
+def form_key(request) -> str | None:
+    """The idempotency key a purchase form carries (one per form drawn): sent twice, the
+    purchase is added once."""
+    key = request.POST.get("idempotency_key", "").strip()
+    return key[:100] or None
 
 
 @login_required
@@ -46,7 +60,9 @@ def products(request):
         for member in queries.people_acted_for(request.user, resident)
     ]
     return render(
-        request, "catalog/products.html", {"people": people, "max_units": actions.MAX_UNITS}
+        request,
+        "catalog/products.html",
+        {"people": people, "max_units": actions.MAX_UNITS, "form_nonce": new_form_nonce()},
     )
 
 
@@ -62,7 +78,11 @@ def buy(request):
         return redirect("catalog:products")
     try:
         sale = actions.buy_product(
-            actor=request.user, person=person, product=product, quantity=int(raw)
+            actor=request.user,
+            person=person,
+            product=product,
+            quantity=int(raw),
+            idempotency_key=form_key(request),
         )
     except Forbidden as error:
         raise Http404 from error
@@ -76,4 +96,4 @@ def buy(request):
             % {"product": product.name, "name": person.first_name},
         )
         return redirect("portal:home")
-    return pay(request, sale.order)
+    return to_basket(request)

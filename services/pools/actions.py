@@ -18,6 +18,8 @@ from identity.errors import Conflict, DomainError, Forbidden, NotFound
 from identity.models import Facility, Person, User
 from identity.permissions import can_act_for
 from payments import actions as payments
+from payments import queries as payments_queries
+from payments.models import Channel
 from services.catalog.actions import grant_entitlement, regie_of, revoke_entitlement
 from services.catalog.models import Entitlement
 from services.catalog.tariffs import quote
@@ -237,38 +239,49 @@ def book_lesson(
     person: Person,
     course: LessonCourse,
     channel: str = "web",
+    idempotency_key: str | None = None,
     now: datetime | None = None,
 ):
-    """Hold a place (hold_place) and put it in an order through payments, whose fulfilment
-    handler (fulfilment.HANDLER) confirms it when paid. Returns the order, or None when the
-    lesson is free for that person (the place is then confirmed at once). The hold is taken
-    first, in its own transaction: the place is the scarce thing; if the order cannot be
-    created, the hold is released at once."""
+    """Hold a place (hold_place) and put it in the actor's basket (online; an order of its
+    own on another channel) through payments, whose fulfilment handler (fulfilment.HANDLER)
+    confirms it when paid. Returns the order, or None when the lesson is free for that person
+    (the place is then confirmed at once). The hold is taken first, in its own transaction:
+    the place is the scarce thing, and its HOLD_MINUTES start now, while the basket waits; if
+    the line cannot be added, the hold is released at once. The same `idempotency_key` (a form
+    sent twice) returns the basket the first request filled, holding nothing more."""
     from .fulfilment import HANDLER  # fulfilment imports this module: a real cycle
 
+    if idempotency_key and channel == Channel.WEB:
+        already = payments_queries.basket_addition(buyer=actor, idempotency_key=idempotency_key)
+        if already is not None:
+            return already
     booking = hold_place(actor=actor, person=person, course=course, now=now)
     if booking.price_cents == 0:
         confirm_booking(booking_id=booking.public_id, order_ref="free", now=now)
         return None
     product = course.product
     try:
-        regie = regie_of(product)
-        order = payments.create_order(
-            buyer=actor,
-            payer=getattr(actor, "person", None),
-            channel=channel,
-            lines=[
-                payments.LineInput(
-                    regie=regie,
-                    label=course.name,
-                    handler=HANDLER,
-                    unit_price_cents=booking.price_cents,
-                    explanation=booking.price_explanation,
-                    payload={"booking": booking.public_id, "product": product.code},
-                    beneficiary=person,
-                )
-            ],
+        line = payments.LineInput(
+            regie=regie_of(product),
+            label=course.name,
+            handler=HANDLER,
+            unit_price_cents=booking.price_cents,
+            explanation=booking.price_explanation,
+            payload={"booking": booking.public_id, "product": product.code},
+            beneficiary=person,
         )
+        if channel == Channel.WEB:
+            order = payments.add_to_basket(
+                buyer=actor, lines=[line], idempotency_key=idempotency_key
+            )
+        else:
+            order = payments.create_order(
+                buyer=actor,
+                payer=getattr(actor, "person", None),
+                channel=channel,
+                lines=[line],
+                idempotency_key=idempotency_key,
+            )
     except Exception:
         release_booking(booking_id=booking.public_id, reason="order not created")
         raise

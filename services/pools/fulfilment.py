@@ -2,10 +2,14 @@
 refunded or cancelled unpaid (payments.fulfilment; payments never imports services).
 Registered by apps.ready."""
 
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
 from identity.errors import Conflict
 from payments.fulfilment import CannotFulfil, register_fulfilment_handler
 
 from . import actions
+from .models import LessonBooking
 
 HANDLER = "pools.lesson"
 # confirm_booking's refusals that no retry can change: the place went to someone else while
@@ -41,5 +45,21 @@ def on_cancel(line) -> None:
     )
 
 
+def check(line) -> str | None:
+    """While the line waits to be paid: a word for the resident when its place is no longer
+    held (the hold expired, or the place was released), else None. Reads only."""
+    booking = LessonBooking.objects.filter(public_id=line.payload.get("booking", "")).first()
+    if booking is None or booking.status == LessonBooking.Status.CONFIRMED:
+        return None
+    if booking.status == LessonBooking.Status.HELD and booking.held_until > timezone.now():
+        return None
+    if booking.status == LessonBooking.Status.RELEASED:
+        return _("This place is no longer held for you. Remove this line.")
+    return _(
+        "The place held for you expired at %(time)s. If you pay, the place is yours only if "
+        "one is still free; otherwise this line is refunded. You can remove it."
+    ) % {"time": timezone.localtime(booking.held_until).strftime("%H:%M")}
+
+
 def register() -> None:
-    register_fulfilment_handler(HANDLER, fulfil=fulfil, undo=undo, on_cancel=on_cancel)
+    register_fulfilment_handler(HANDLER, fulfil=fulfil, undo=undo, on_cancel=on_cancel, check=check)

@@ -1,5 +1,5 @@
 """Mon espace > Swimming lessons: the courses on sale with their places left and the price for
-each person the resident acts for; booking holds a place and goes to the payment."""
+each person the resident acts for; booking holds a place and puts it in the basket."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +13,7 @@ from identity.errors import DomainError, Forbidden
 from identity.permissions import person_of
 from services.catalog import queries as catalog_queries
 from services.catalog.tariffs import quote
-from services.catalog.views import pay, person_from_form
+from services.catalog.views import form_key, new_form_nonce, person_from_form, to_basket
 
 from . import actions, queries
 from .models import LessonCourse
@@ -37,7 +37,7 @@ def lessons(request):
             except DomainError as error:
                 prices.append({"person": person, "refusal": error.message})
         offers.append({"offer": offer, "prices": prices})
-    return render(request, "pools/lessons.html", {"offers": offers})
+    return render(request, "pools/lessons.html", {"offers": offers, "form_nonce": new_form_nonce()})
 
 
 @login_required
@@ -51,7 +51,9 @@ def book(request, public_id: str):
     )
     person = person_from_form(request, resident)
     try:
-        order = actions.book_lesson(actor=request.user, person=person, course=course)
+        order = actions.book_lesson(
+            actor=request.user, person=person, course=course, idempotency_key=form_key(request)
+        )
     except Forbidden as error:
         raise Http404 from error
     except DomainError as error:
@@ -60,4 +62,4 @@ def book(request, public_id: str):
     if order is None:
         messages.success(request, _("The place is booked."))
         return redirect("portal:home")
-    return pay(request, order)
+    return to_basket(request)

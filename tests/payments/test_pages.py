@@ -44,8 +44,13 @@ def test_top_up_pay_on_the_demo_page_and_get_the_receipt(
     client = logged_in(resident.user)
     response = top_up_through_the_pages(client, resident, "20,50")
     order = Order.objects.get()
-    assert response.url == reverse("payments:checkout", args=[order.public_id])
+    assert order.basket
+    # Mon espace's top-up goes to the basket, whose page is the order's checkout
+    assert response.url == reverse("payments:basket")
+    assert client.get(response.url).url == reverse("payments:checkout", args=[order.public_id])
+    response = client.get(response.url)
     page = client.get(response.url)
+    assert "Added to your basket." in page.content.decode()
     assert "Démo — aucun paiement réel" in page.content.decode()
     assert "20,50" in page.content.decode()
     # a double click: two posts of the same form

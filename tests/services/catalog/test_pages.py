@@ -1,5 +1,5 @@
 """Mon espace: the panels services register (services.catalog.registry), the products page
-with each person's price and its explanation, buying (to payments' checkout) and lessons."""
+with each person's price and its explanation, buying (into payments' basket) and lessons."""
 
 import pytest
 from django.urls import reverse
@@ -67,7 +67,7 @@ def test_the_products_page_shows_each_persons_price_and_why(client):
     assert "Full rate" in page
 
 
-def test_buying_goes_to_the_payment_of_the_order(client):
+def test_buying_adds_to_the_basket_then_its_page(client):
     resident = ResidentFactory()
     collection_office("piscines")
     product = priced_product(price_cents=1250, regie_code="piscines")
@@ -78,8 +78,12 @@ def test_buying_goes_to_the_payment_of_the_order(client):
     )
     order = Order.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("payments:checkout", args=[order.public_id])
+    assert response["Location"] == reverse("payments:basket")
+    assert order.basket
     assert order.total_cents == 2500
+    page = client.get(response["Location"], follow=True).content.decode()
+    assert "Added to your basket." in page
+    assert "Basket (1)" in page
 
 
 def test_buying_for_someone_else_is_not_found(client):
@@ -119,7 +123,8 @@ def test_lessons_page_and_booking_a_place(client):
         reverse("pools:book", args=[course.public_id]), {"person": resident.public_id}
     )
     order = Order.objects.get()
-    assert response["Location"] == reverse("payments:checkout", args=[order.public_id])
+    assert response["Location"] == reverse("payments:basket")
+    assert order.basket
     booking = LessonBooking.objects.get()
     assert booking.status == "held"
     assert order.lines.get().payload == {

@@ -34,7 +34,9 @@ def book_product(**fields):
 def paid(order: Order) -> Order:
     """The order as the provider's confirmation leaves it (the payments tests cover that path),
     then payments' own fulfilment run."""
-    Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID, paid_at=timezone.now())
+    Order.objects.filter(pk=order.pk).update(
+        status=Order.Status.PAID, paid_at=timezone.now(), basket=False
+    )
     payments.fulfil_order(order.pk)
     return order
 

@@ -167,7 +167,9 @@ def test_through_payments_a_paid_order_confirms_and_a_refund_releases():
     order = actions.book_lesson(actor=person.user, person=person, course=course)
     booking = LessonBooking.objects.get()
     assert booking.order_ref == f"payments.order:{order.public_id}"
-    Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID, paid_at=timezone.now())
+    Order.objects.filter(pk=order.pk).update(
+        status=Order.Status.PAID, paid_at=timezone.now(), basket=False
+    )
     payments.fulfil_order(order.pk)
     booking.refresh_from_db()
     assert booking.status == LessonBooking.Status.CONFIRMED
