@@ -84,10 +84,13 @@ def test_a_resident_tops_up_their_wallet_on_the_kiosk(browser, live_server):
     press("[data-kiosk-do=topup]")
     press("[data-kiosk-amount='2000']")
     wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "[data-kiosk-demo]"))
-    assert "Demo" in browser.find_element(By.CSS_SELECTOR, "[data-kiosk-demo]").text
+    assert (
+        "Démo — aucun paiement réel"
+        in browser.find_element(By.CSS_SELECTOR, "[data-kiosk-demo]").text
+    )
     press("[data-kiosk-do=demo_approve]")
     paid = wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "[data-kiosk-paid]"))
-    assert "Payment accepted" in paid.text
+    assert "Paiement accepté" in paid.text  # French by default
     assert "20,00" in browser.find_element(By.CSS_SELECTOR, "[data-kiosk-balance]").text
     assert wallet_balance(holder.pk) == 2000
     # Nothing to type anywhere on the screen; no more than a first name.
