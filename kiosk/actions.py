@@ -4,6 +4,7 @@ terminal), its receipt printed or mailed, and the print jobs of the agents."""
 
 import hashlib
 import logging
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -25,6 +26,13 @@ logger = logging.getLogger(__name__)
 
 PAIRING_VALIDITY = timedelta(minutes=15)
 MAX_ERROR_LENGTH = 300
+_PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,24}")  # identity.models.new_public_id's alphabet
+
+
+def _text(value: str, length: int) -> str:
+    """A device's free text as a column keeps it: without NUL characters (PostgreSQL refuses
+    them, a 500), cut to the column's length."""
+    return value.replace("\x00", "")[:length]
 
 
 def record_heartbeat(
@@ -45,13 +53,13 @@ def record_heartbeat(
         printer_status = DeviceStatus.Printer.UNKNOWN
     defaults = {
         "reported_at": now or timezone.now(),
-        "agent_version": agent_version[:32],
-        "mode": mode[:10],
+        "agent_version": _text(agent_version, 32),
+        "mode": _text(mode, 10),
         "reader_connected": reader_connected,
         "printer_status": printer_status,
-        "last_error": last_error[:MAX_ERROR_LENGTH],
+        "last_error": _text(last_error, MAX_ERROR_LENGTH),
         "queue_length": max(0, queue_length),
-        "snapshot_version": snapshot_version[:64],
+        "snapshot_version": _text(snapshot_version, 64),
     }
     try:
         with transaction.atomic():
@@ -251,7 +259,6 @@ def pay(
     from payments.models import Channel
     from payments.providers import ProviderError, online_provider
     from services.catalog.actions import buy_product
-    from services.catalog.models import Product
 
     from . import queries
 
@@ -264,13 +271,13 @@ def pay(
         terminal_id, simulated = _terminal_for(session.reader, provider)
         order_key = f"kiosk:{session.public_id}:order"
         if product_code is not None:
-            product = Product.objects.filter(code=product_code).first()
             offers = {
                 offer.product.code: offer
                 for offer in queries.product_offers(session.reader, session.holder)
             }
-            if product is None or product_code not in offers:
+            if product_code not in offers:  # never a lookup of whatever was posted
                 raise DomainError(_("This product is not sold here."), code="not_sold_here")
+            product = offers[product_code].product
             user = session.holder.user if session.holder.user_id else None
             if user is None:
                 raise DomainError(
@@ -529,12 +536,16 @@ def finish_print_job(
     from identity.errors import NotFound
 
     with transaction.atomic():
-        job = PrintJob.objects.select_for_update().filter(reader=reader, public_id=job_id).first()
+        job = (
+            PrintJob.objects.select_for_update().filter(reader=reader, public_id=job_id).first()
+            if _PUBLIC_ID.fullmatch(job_id)  # garbage (a NUL) is not even looked up
+            else None
+        )
         if job is None:
             raise NotFound(_("Unknown print job."), code="unknown_print_job")
         if job.status == PrintJob.Status.PENDING:
             job.status = PrintJob.Status.DONE if ok else PrintJob.Status.FAILED
-            job.error = "" if ok else error[:MAX_ERROR_LENGTH]
+            job.error = "" if ok else _text(error, MAX_ERROR_LENGTH)
             job.done_at = now or timezone.now()
             job.save(update_fields=["status", "error", "done_at"])
     return job

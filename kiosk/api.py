@@ -1,10 +1,10 @@
 """The kiosk agents' API: heartbeats and the events they see besides taps. Devices
 authenticate with their reader token, like for taps."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from ninja import Field, Router, Schema
-from pydantic import AwareDatetime
+from ninja import Field, Router, Schema, Status
+from pydantic import AwareDatetime, field_validator
 
 from card.api import ErrorOut, reader_auth
 from identity.errors import DomainError
@@ -22,7 +22,10 @@ class HeartbeatIn(Schema):
         "", max_length=12, description='"" (none), ok, paper_low, paper_out, error, unknown'
     )
     last_error: str = Field("", max_length=1000, description="Kept to 300 characters")
-    queue_length: int = Field(0, ge=0, description="Offline taps waiting for upload")
+    # Bounded by the column (a 32-bit integer): a larger number is a 422, not a database error.
+    queue_length: int = Field(
+        0, ge=0, le=2_147_483_647, description="Offline taps waiting for upload"
+    )
     snapshot_version: str = Field("", max_length=64)
 
 
@@ -36,6 +39,15 @@ class HeartbeatOut(Schema):
 class EventIn(Schema):
     event: str = Field(description="card_removed or foreign_card")
     at: AwareDatetime = Field(description="The reader's clock, with its offset")
+
+    @field_validator("at")
+    @classmethod
+    def storable(cls, value: datetime) -> datetime:
+        # 9999-12-31T23:59-12:00 parses, but is past datetime.max in UTC: a 422, not a 500.
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as error:
+            raise ValueError("out of range") from error
 
 
 class EventOut(Schema):
@@ -112,5 +124,5 @@ def print_job_done(request, job_id: str, payload: PrintDoneIn):
             reader=request.auth, job_id=job_id, ok=payload.ok, error=payload.error
         )
     except DomainError as error:
-        return 404, {"code": error.code, "message": error.message}
+        return Status(404, {"code": error.code, "message": error.message})
     return {"ok": True}

@@ -83,7 +83,12 @@ def check_currency(currency: str, *, field: str = "currency") -> None:
 
 
 def _check_key(key: str | None, *, field: str = "idempotency_key") -> None:
-    if key is not None and not (0 < len(key) <= MAX_KEY):
+    # No control characters: PostgreSQL refuses a NUL in a string (a 500, not a refusal).
+    if key is not None and (
+        not isinstance(key, str)
+        or not (0 < len(key) <= MAX_KEY)
+        or any(ord(c) < 32 or ord(c) == 127 for c in key)
+    ):
         raise DomainError(_("Invalid idempotency key."), field=field)
 
 
@@ -158,7 +163,7 @@ def create_order(
     if idempotency_key:
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            return _same_order(existing, buyer)
+            return _same_order(existing, buyer, total)
     try:
         with transaction.atomic():
             order = Order.objects.create(
@@ -173,13 +178,17 @@ def create_order(
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             raise
-        return _same_order(existing, buyer)
+        return _same_order(existing, buyer, total)
     logger.info("order created order=%s channel=%s total=%s", order.pk, channel, total)
     return order
 
 
-def _same_order(order: Order, buyer: User | None) -> Order:
-    if order.buyer_id != (buyer.pk if buyer else None):
+def _same_order(order: Order, buyer: User | None, total: int | None = None) -> Order:
+    """The order a replayed key created: refused when the key comes back from another buyer or
+    for another amount (a reused key must not pass for the purchase it did not make)."""
+    if order.buyer_id != (buyer.pk if buyer else None) or (
+        total is not None and order.total_cents != total
+    ):
         raise Conflict(_("This request was already used."), field="idempotency_key")
     return order
 
@@ -812,11 +821,15 @@ def refund_payment(
         raise DomainError(_("Choose where the money goes back."), field="destination")
     if not isinstance(amount_cents, int) or amount_cents <= 0:
         raise DomainError(_("The amount must be greater than zero."), field="amount_cents")
-    existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
+    existing = _refund_replayed(idempotency_key, payment)
     if existing is not None:
         return existing
     with transaction.atomic():
         payment = Payment.objects.select_for_update().select_related("order").get(pk=payment.pk)
+        # Again under the lock: a double click's second request waited for the first one.
+        existing = _refund_replayed(idempotency_key, payment)
+        if existing is not None:
+            return existing
         if payment.status != Payment.Status.SUCCEEDED:
             raise Conflict(_("Only a succeeded payment can be refunded."), field="payment")
         if amount_cents > payment.refundable_cents:
@@ -853,6 +866,14 @@ def refund_payment(
             _finish_refund(refund, payment)
             return refund
     return _refund_through_provider(refund)
+
+
+def _refund_replayed(idempotency_key: str, payment: Payment) -> Refund | None:
+    """The refund this key already made, or None; a key used for another payment is refused."""
+    existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None and existing.payment_id != payment.pk:
+        raise Conflict(_("This request was already used."), field="idempotency_key")
+    return existing
 
 
 def _refund_through_provider(refund: Refund) -> Refund:
@@ -1176,11 +1197,15 @@ def record_desk_payment(
     if method == Payment.Method.CHEQUE and not cheque_number.strip():
         raise DomainError(_("Enter the cheque number."), field="cheque_number")
     _check_key(idempotency_key)
-    existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+    existing = _desk_payment_replayed(idempotency_key, order)
     if existing is not None:
         return existing
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
+        # Again under the lock: a double click's second request waited for the first one.
+        existing = _desk_payment_replayed(idempotency_key, order)
+        if existing is not None:
+            return existing
         if locked.status != Order.Status.PENDING:
             raise Conflict(_("This order is not awaiting payment."), code="order_not_payable")
         if amount_cents != locked.total_cents:
@@ -1213,6 +1238,15 @@ def record_desk_payment(
     return payment
 
 
+def _desk_payment_replayed(idempotency_key: str, order: Order) -> Payment | None:
+    """The payment this key already recorded, or None; a key used for another order (or by a
+    payment that is not a desk payment) is refused rather than passed off as this one."""
+    existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None and (existing.order_id != order.pk or existing.provider != "desk"):
+        raise Conflict(_("This request was already used."), field="idempotency_key")
+    return existing
+
+
 def _audit_refund(actor: User, payment: Payment, refund: Refund) -> None:
     record_audit_entry(
         actor=actor,
@@ -1235,6 +1269,21 @@ def open_payment(*, actor: User, payment: Payment) -> Payment:
         reason=AccessReason.PAYMENT,
     )
     return payment
+
+
+def open_document(*, actor: User, document: Document) -> Document:
+    """A régisseur opens an invoice, receipt or credit note (the payer's name and address):
+    audited against the payer, so that it shows in their access log."""
+    if not has_capability(actor, Capability.VIEW_PAYMENTS):
+        raise Forbidden(_("You may not see payments."))
+    record_audit_entry(
+        actor=actor,
+        action="payments.open_document",
+        person=document.order.payer,
+        target=f"document:{document.reference}",
+        reason=AccessReason.PAYMENT,
+    )
+    return document
 
 
 def audit_payments_listing(*, actor: User, what: str) -> None:

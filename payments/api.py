@@ -5,9 +5,9 @@ children's. Invalid input is a 422 naming the field (an amount ≤ 0 or above th
 refused action is a 400/403/404/409 `{"code", "message", "field"}` (a currency other than EUR,
 a wallet that is not theirs)."""
 
+import re
 from datetime import datetime
 
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Field, Router, Schema, Status
 
@@ -116,8 +116,17 @@ def _order_out(order: Order) -> dict:
     }
 
 
+# What a public id can be (`identity.models.new_public_id`): anything else (a NUL, which
+# PostgreSQL refuses in a query) is simply not found.
+PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,24}")
+
+
 def _person(request, person_id: str) -> Person:
-    person = Person.objects.filter(public_id=person_id).first()
+    person = (
+        Person.objects.filter(public_id=person_id).first()
+        if PUBLIC_ID.fullmatch(person_id)
+        else None
+    )
     if person is None or not can_act_for(request.auth, person):
         raise NotFound("No such wallet.", field="person_id")
     return person
@@ -179,8 +188,10 @@ def orders(request):
     "/payments/orders/{order_id}", response={200: OrderOut, 404: ErrorOut}, auth=session_or_token
 )
 def order(request, order_id: str):
-    found = get_object_or_404(Order, public_id=order_id)
-    if not queries.can_see_order(request.auth, found):
+    found = (
+        Order.objects.filter(public_id=order_id).first() if PUBLIC_ID.fullmatch(order_id) else None
+    )
+    if found is None or not queries.can_see_order(request.auth, found):
         raise NotFound("No such order.")
     return _order_out(found)
 

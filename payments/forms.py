@@ -1,6 +1,7 @@
 """Forms of the payment pages. Amounts are typed in euros ("20", "12,50") and become cents."""
 
 import re
+from datetime import date
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -95,6 +96,22 @@ class DeskPaymentForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
 
+class DayField(forms.DateField):
+    """A day a search can start or end on (the day after it must exist too)."""
+
+    FIRST, LAST = date(1900, 1, 1), date(9998, 12, 31)
+
+    def clean(self, value):
+        day = super().clean(value)
+        if day is not None and not self.FIRST <= day <= self.LAST:
+            raise forms.ValidationError(
+                _("Enter a date between %(first)s and %(last)s."),
+                code="out_of_range",
+                params={"first": self.FIRST.year, "last": self.LAST.year},
+            )
+        return day
+
+
 class PaymentFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", "—"), *Payment.Status.choices]
@@ -105,6 +122,6 @@ class PaymentFilterForm(forms.Form):
         required=False,
         choices=[("", "—"), ("web", _("Online")), ("kiosk", _("Kiosk")), ("desk", _("Desk"))],
     )
-    day_from = forms.DateField(label=_("From (day)"), required=False)
-    day_to = forms.DateField(label=_("To (day)"), required=False)
+    day_from = DayField(label=_("From (day)"), required=False)
+    day_to = DayField(label=_("To (day)"), required=False)
     q = forms.CharField(label=_("Reference or name"), required=False, max_length=100)

@@ -362,8 +362,8 @@ def staff_payment(request, public_id):
             else:
                 messages.success(request, _("The refund was recorded."))
                 return redirect("payments:staff_payment", payment.public_id)
-    else:
-        actions.open_payment(actor=request.user, payment=payment)
+    # The page shows the payer (also when a refund form comes back with its errors): audited.
+    actions.open_payment(actor=request.user, payment=payment)
     return render(
         request,
         "payments/staff_payment.html",
@@ -381,8 +381,10 @@ def staff_payment(request, public_id):
 
 @capability_required(Capability.VIEW_PAYMENTS)
 def staff_document(request, public_id):
-    doc = get_object_or_404(Document.objects.select_related("order"), public_id=public_id)
-    actions.audit_payments_listing(actor=request.user, what=f"document:{doc.reference}")
+    doc = get_object_or_404(
+        Document.objects.select_related("order", "order__payer"), public_id=public_id
+    )
+    actions.open_document(actor=request.user, document=doc)
     return _pdf_response(document_pdf(doc), f"{doc.reference}.pdf")
 
 
@@ -415,16 +417,26 @@ def staff_desk(request):
     return render(request, "payments/staff_desk.html", {"form": form})
 
 
-def _day(request) -> date:
+# Days a reconciliation can be asked for: the day after the last one must exist, and a day
+# in year 1 lies before the earliest instant the database stores once moved to UTC.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
+def _day(request) -> tuple[date, bool]:
+    """The `day` asked for, or today; False when what was asked is not a day."""
+    asked = request.GET.get("day", "")
     try:
-        return date.fromisoformat(request.GET.get("day", ""))
+        day = date.fromisoformat(asked)
     except ValueError:
-        return timezone.localdate()
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
+        return timezone.localdate(), not asked
+    return day, True
 
 
 @capability_required(Capability.VIEW_PAYMENTS)
 def reconciliation(request):
-    day = _day(request)
+    day, understood = _day(request)
     report = queries.daily_reconciliation(day)
     fmt = request.GET.get("format")
     if fmt == "csv":
@@ -435,4 +447,8 @@ def reconciliation(request):
         )
     if fmt == "pdf":
         return _pdf_response(reconciliation_pdf(report), f"rapprochement-{day}.pdf")
+    if not understood:
+        messages.error(
+            request, _("Enter a day such as 2026-03-31; today's reconciliation is shown.")
+        )
     return render(request, "payments/reconciliation.html", {"report": report, "day": day})

@@ -10,7 +10,9 @@ import threading
 
 from . import __version__, logs
 from .agent import Agent
+from .client import ServerRefused, ServerUnavailable
 from .config import ConfigError, load_config
+from .offline import SnapshotRefused
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     agent = Agent(config)
     if args.pin_key:
-        agent.gate.pin(agent.client.snapshot_key())
+        try:
+            agent.gate.pin(agent.client.snapshot_key())
+        except (ServerUnavailable, ServerRefused, SnapshotRefused) as error:
+            logs.log("snapshot_key_not_pinned", level=40, error=str(error))
+            print(f"sesame-agent: the snapshot key was not pinned: {error}", file=sys.stderr)
+            return 1
         print(json.dumps(agent.gate.pinned_key))
         return 0
     signal.signal(signal.SIGTERM, lambda *_: agent.stop())

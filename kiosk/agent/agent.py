@@ -103,7 +103,9 @@ class Agent:
                 try:
                     answer = self.serve_one(until=time.monotonic() + 1.0, wait_removal=not once)
                 except Exception as error:  # a card or a driver we did not foresee: go on
-                    self._error(f"unexpected {type(error).__name__}: {error}")
+                    # Its kind only: the message of an unforeseen error may quote the card's
+                    # URL (it authenticates a tap) or an answer's content.
+                    self._error(f"unexpected {type(error).__name__}")
                     logging.getLogger("sesame.agent").debug("unexpected", exc_info=True)
                     self.reader.close()
                     continue
@@ -161,11 +163,11 @@ class Agent:
             answer = self.client.tap(credential=credential, tap_id=tap_id, at=at)
         except ServerRefused as error:
             self._error(f"tap refused by the server: {error}", tap_id=tap_id)
-            return {
+            return {  # the server's words, but a refusal stays a refusal whatever they say
+                **error.body,
                 "tap_id": tap_id,
                 "granted": False,
                 "reason": error.body.get("code"),
-                **error.body,
             }
         except ServerUnavailable as error:
             self._error(f"server unreachable: {error}", tap_id=tap_id)
@@ -271,6 +273,20 @@ class Agent:
             log("print_jobs_not_fetched", level=logging.WARNING, error=str(error))
             return 0
 
+    def _safely(self, step: Callable[[], object], default: object = None) -> object:
+        """One housekeeping step; an answer it could not foresee (a garbled server, a wrong
+        type) is logged — by its kind only — and the loop goes on: the thread never dies."""
+        try:
+            return step()
+        except Exception as error:
+            log(
+                "housekeeping_failed",
+                level=logging.ERROR,
+                step=getattr(step, "__name__", "step"),
+                error=type(error).__name__,
+            )
+            return default
+
     def housekeeping(self) -> None:
         """Heartbeat, queue upload, snapshot refresh and print jobs, each on its own period."""
         next_beat = next_snapshot = next_print = 0.0
@@ -278,15 +294,15 @@ class Agent:
             now = time.monotonic()
             if self.printer is not None and now >= next_print:
                 status = self.printer.status
-                self.print_jobs()
+                self._safely(self.print_jobs)
                 if self.printer.status != status:
                     next_beat = now  # a printer that changed state is reported at once
                 next_print = now + self.config.printer_poll_seconds
             if now >= next_beat:
-                if self.heartbeat() is not None:
-                    self.upload_queue()
+                if self._safely(self.heartbeat) is not None:
+                    self._safely(self.upload_queue)
                 next_beat = now + self.config.heartbeat_seconds
             if now >= next_snapshot:
-                ok = self.refresh_snapshot()
+                ok = self._safely(self.refresh_snapshot, False)
                 next_snapshot = now + (self.config.snapshot_refresh_seconds if ok else 30.0)
             self.stop_event.wait(1.0)

@@ -4,6 +4,7 @@ nothing more), so a slow server never costs a resident two entries."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import time
@@ -16,6 +17,9 @@ from datetime import datetime
 from .logs import log
 
 USER_AGENT = "sesame-agent"
+# The largest answer read (a snapshot of every card, a few receipts in base64 are far below):
+# a broken or hostile server cannot make the agent hold an endless body in memory.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
 
 class ServerUnavailable(Exception):
@@ -38,6 +42,26 @@ def new_tap_id() -> str:
 def reader_time(now: datetime | None = None) -> str:
     """The terminal's clock, ISO 8601 with its UTC offset (the server refuses a naive one)."""
     return (now or datetime.now().astimezone()).astimezone().isoformat()
+
+
+def _bounded(raw: bytes) -> bytes:
+    if len(raw) > MAX_ANSWER_BYTES:
+        raise ServerUnavailable("the answer is too large")
+    return raw
+
+
+def _json_object(raw: bytes) -> dict:
+    """The answer as a JSON object ({} when empty); anything else is a server that cannot be
+    understood (ServerUnavailable), never a crash further on."""
+    if not raw:
+        return {}
+    try:
+        answer = json.loads(raw)
+    except (ValueError, RecursionError) as error:
+        raise ServerUnavailable("the answer is not JSON") from error
+    if not isinstance(answer, dict):
+        raise ServerUnavailable("the answer is not a JSON object")
+    return answer
 
 
 class Client:
@@ -74,25 +98,21 @@ class Client:
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                raw = response.read()
+                raw = response.read(MAX_ANSWER_BYTES + 1)
         except urllib.error.HTTPError as error:
-            raw = error.read()
             try:
-                answer = json.loads(raw or b"{}")
-            except ValueError:
+                answer = _json_object(_bounded(error.read(MAX_ANSWER_BYTES + 1)))
+            except (ServerUnavailable, OSError, http.client.HTTPException):
                 answer = {}
             if 400 <= error.code < 500 and error.code != 429:
                 raise ServerRefused(error.code, answer) from error
             raise ServerUnavailable(f"HTTP {error.code}") from error
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+        except (OSError, http.client.HTTPException) as error:
+            # URLError, timeouts, resets, TLS errors (OSError); a garbled status line or a
+            # body cut short (HTTPException): the server could not be understood.
             reason = getattr(error, "reason", error)
             raise ServerUnavailable(str(reason) or type(error).__name__) from error
-        if not raw:
-            return {}
-        try:
-            return json.loads(raw)
-        except ValueError as error:
-            raise ServerUnavailable("the answer is not JSON") from error
+        return _json_object(_bounded(raw))
 
     def request(self, method: str, path: str, body: dict | None = None, *, auth=True) -> dict:
         """The request, retried on network errors, timeouts and 5xx with a growing pause;
@@ -125,7 +145,10 @@ class Client:
         )
 
     def upload_batch(self, taps: list[dict]) -> list[dict]:
-        return self.request("POST", "/api/v1/taps/batch", {"taps": taps})["results"]
+        results = self.request("POST", "/api/v1/taps/batch", {"taps": taps}).get("results")
+        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+            raise ServerUnavailable("the batch answer has no list of results")
+        return results
 
     def snapshot(self) -> dict:
         return self.request("GET", "/api/v1/readers/snapshot")
@@ -140,7 +163,10 @@ class Client:
         return self._request("POST", "/api/v1/kiosk/events", {"event": kind, "at": at}, auth=True)
 
     def print_jobs(self) -> list[dict]:
-        return self._request("GET", "/api/v1/kiosk/print-jobs", None, auth=True).get("jobs", [])
+        jobs = self._request("GET", "/api/v1/kiosk/print-jobs", None, auth=True).get("jobs", [])
+        if not isinstance(jobs, list):
+            raise ServerUnavailable("the print jobs are not a list")
+        return jobs
 
     def print_done(self, job_id: str, *, ok: bool, error: str = "") -> dict:
         return self.request(

@@ -85,7 +85,13 @@ class OfflineGate:
     def pin(self, key_info: dict) -> None:
         if key_info.get("algorithm") != "Ed25519":
             raise SnapshotRefused("unsupported_algorithm")
-        base64.b64decode(key_info["public_key"], validate=True)
+        try:
+            base64.b64decode(key_info["public_key"], validate=True)
+            if not isinstance(key_info["key_id"], str):
+                raise TypeError("key_id")
+        except (KeyError, TypeError, ValueError) as error:
+            # Never pin a key the snapshots could not be checked against.
+            raise SnapshotRefused("malformed") from error
         _write_atomic(self._path("snapshot-key.json"), json.dumps(key_info))
 
     # --- the snapshot ----------------------------------------------------------------------
@@ -247,4 +253,4 @@ class TapQueue:
                 return results
             answered = client.upload_batch(batch)
             results.extend(answered)
-            self.remove({result["tap_id"] for result in answered})
+            self.remove({result.get("tap_id") for result in answered})

@@ -9,6 +9,7 @@ import base64
 import contextlib
 import logging
 import os
+import re
 import subprocess
 import tempfile
 
@@ -17,6 +18,8 @@ from .logs import log
 # The heartbeat's printer states (the server's DeviceStatus.Printer).
 OK, PAPER_OUT, ERROR, UNKNOWN = "ok", "paper_out", "error", "unknown"
 PAPER_WORDS = ("paper", "papier", "media-empty", "media empty")
+# A print job's id as the server makes it (a public id): anything else is not used in a URL.
+JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class Printer:
@@ -67,12 +70,17 @@ class Printer:
         """Print what the server queued for this kiosk; returns how many were printed."""
         printed = 0
         for job in client.print_jobs():
+            job_id = job.get("id") if isinstance(job, dict) else None
+            if not isinstance(job_id, str) or not JOB_ID.fullmatch(job_id):
+                # Not a job this agent can even answer for (its id goes into a URL): skipped.
+                log("print_job_malformed", level=logging.WARNING)
+                continue
             try:
                 data = base64.b64decode(job["pdf_base64"], validate=True)
-            except (KeyError, ValueError):
+            except (KeyError, ValueError, TypeError):
                 ok, error = False, "the job holds no valid PDF"
             else:
-                ok, error = self.print_pdf(data, job=job["id"])
-            client.print_done(job["id"], ok=ok, error=error)
+                ok, error = self.print_pdf(data, job=job_id)
+            client.print_done(job_id, ok=ok, error=error)
             printed += ok
         return printed

@@ -1,6 +1,8 @@
 """Mon espace > Buy passes and tickets: the products on sale, priced for each person the
 resident acts for, and the purchase (an order paid through payments). Thin: actions decide."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -14,6 +16,8 @@ from payments.actions import new_idempotency_key
 
 from . import actions, queries
 from .models import Product
+
+PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,24}")  # identity.models.new_public_id's alphabet
 
 
 def _resident(request):
@@ -46,9 +50,16 @@ def to_basket(request):
 
 def form_key(request) -> str | None:
     """The idempotency key a purchase form carries (one per form drawn): sent twice, the
-    purchase is added once."""
-    key = request.POST.get("idempotency_key", "").strip()
+    purchase is added once. Without NUL characters (PostgreSQL refuses them: a 500)."""
+    key = request.POST.get("idempotency_key", "").replace("\x00", "").strip()
     return key[:100] or None
+
+
+def posted_public_id(request, name: str) -> str:
+    """A public id posted in a form; anything that cannot be one (a NUL, which PostgreSQL
+    refuses in a query: a 500) is "" — found nowhere, a 404."""
+    value = request.POST.get(name, "")
+    return value if PUBLIC_ID.fullmatch(value) else ""
 
 
 @login_required
@@ -71,17 +82,20 @@ def products(request):
 def buy(request):
     resident = _resident(request)
     person = person_from_form(request, resident)
-    product = get_object_or_404(Product, public_id=request.POST.get("product", ""), active=True)
+    # An inactive product too: the action says it is not on sale (taken off since the page).
+    product = get_object_or_404(Product, public_id=posted_public_id(request, "product"))
     raw = request.POST.get("quantity", "1").strip()
     if not (raw.isascii() and raw.isdigit()):
         messages.error(request, _("Enter a whole number."))
         return redirect("catalog:products")
+    # Thousands of digits would not even convert (a ValueError, a 500): too many anyway.
+    quantity = int(raw) if len(raw) <= 6 else actions.MAX_UNITS + 1
     try:
         sale = actions.buy_product(
             actor=request.user,
             person=person,
             product=product,
-            quantity=int(raw),
+            quantity=quantity,
             idempotency_key=form_key(request),
         )
     except Forbidden as error:

@@ -6,5 +6,5 @@ app_name = "pools"
 
 urlpatterns = [
     path("mon-espace/cours-de-natation/", views.lessons, name="lessons"),
-    path("mon-espace/cours-de-natation/<str:public_id>/reserver/", views.book, name="book"),
+    path("mon-espace/cours-de-natation/<slug:public_id>/reserver/", views.book, name="book"),
 ]

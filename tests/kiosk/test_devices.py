@@ -105,3 +105,56 @@ def test_an_agents_printer_config_section():
     assert parse_config({**base, "agent": {"printer": "old"}}).printer == "old"
     with pytest.raises(ConfigError, match="printer.name"):
         parse_config({**base, "printer": {"name": "-o evil"}})
+
+
+@pytest.mark.parametrize("queue_length", [2**31, 2**63, 10**30])
+def test_a_queue_length_past_the_column_is_a_422_naming_the_field(queue_length):
+    reader, token = kiosk_reader_with_token()
+    response = beat(token, queue_length=queue_length)
+    assert response.status_code == 422
+    assert "queue_length" in response.content.decode()
+    assert not DeviceStatus.objects.filter(reader=reader).exists()
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"])
+def test_an_event_time_out_of_range_is_a_422_naming_the_field(at):
+    from kiosk.models import ReaderEvent
+
+    reader, token = kiosk_reader_with_token()
+    response = Client(raise_request_exception=False).post(
+        "/api/v1/kiosk/events",
+        {"event": "card_removed", "at": at},
+        content_type="application/json",
+        headers=bearer(token),
+    )
+    assert response.status_code == 422
+    assert '"at"' in response.content.decode()
+    assert not ReaderEvent.objects.filter(reader=reader).exists()
+
+
+def test_nul_characters_in_a_heartbeat_are_dropped_not_a_500():
+    """PostgreSQL refuses NUL in text: a printer's stderr with one must not fail the beat."""
+    reader, token = kiosk_reader_with_token()
+    response = beat(token, agent_version="1\x00.0", last_error="lp:\x00 paper out")
+    assert response.status_code == 200
+    status = DeviceStatus.objects.get(reader=reader)
+    assert (status.agent_version, status.last_error) == ("1.0", "lp: paper out")
+
+
+def test_a_print_job_id_that_cannot_be_one_is_not_found():
+    _reader, token = kiosk_reader_with_token()
+    response = Client(raise_request_exception=False).post(
+        "/api/v1/kiosk/print-jobs/a%00b/done",
+        {"ok": False, "error": "x\x00"},
+        content_type="application/json",
+        headers=bearer(token),
+    )
+    assert response.status_code == 404
+
+
+def test_a_reader_id_that_cannot_be_one_is_not_found_for_staff():
+    admin = Client(raise_request_exception=False)
+    admin.force_login(staff_user(Role.ADMIN))
+    assert admin.post("/agents/bornes/a%00b/appairer/").status_code == 404
+    assert admin.post("/agents/bornes/a%00b/desappairer/").status_code == 404
+    assert Client(raise_request_exception=False).post("/borne/appairer/a%00b/").status_code == 404

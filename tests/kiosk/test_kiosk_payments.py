@@ -422,3 +422,16 @@ def test_the_real_agent_prints_over_http_with_lp(live_server, tmp_path, monkeypa
     assert agent.heartbeat() is not None
     kiosk.reader.device_status.refresh_from_db()
     assert kiosk.reader.device_status.printer_status == "ok"
+
+
+@pytest.mark.parametrize("code", ["x\x00y", "unknown", ""])
+def test_a_product_code_not_offered_here_is_a_message_and_buys_nothing(kiosk, code):
+    """Whatever is posted as the product (a NUL: PostgreSQL refuses it in a query) is never
+    looked up: the screen says it is not sold here, nothing is ordered."""
+    RegieFactory(code="piscines")
+    priced_product(price_cents=350, name="Entrée piscine adulte", regie_code="piscines")
+    tap = kiosk.tap()
+    kiosk.press(tap, "buy")
+    page = kiosk.press(tap, "pay_product", product=code)
+    assert "This product is not sold here." in page
+    assert not Order.objects.exists()
