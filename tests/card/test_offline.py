@@ -334,7 +334,7 @@ def test_an_entry_used_meanwhile_at_another_gate_is_not_honoured_and_shown_to_st
         client_tap_id="online-1",
         reader_time=timezone.now() - timedelta(minutes=20),
     )
-    honoured = CardFactory()  # someone else, let in offline too, rightly
+    honoured = CardFactory(holder__first_name="Honorine")  # let in offline too, rightly
     EntitlementFactory(holder=honoured.holder, entries=5)
     response = upload(
         client,
@@ -362,7 +362,7 @@ def test_an_entry_used_meanwhile_at_another_gate_is_not_honoured_and_shown_to_st
     assert card.number not in html
     assert card.holder.first_name in html
     assert "no_entitlement" in html
-    assert honoured.number[-4:] not in html  # honoured taps are not listed
+    assert "Honorine" not in html  # honoured taps are not listed
     assert html.count("<tr>") == 2  # the header and the one tap
 
 

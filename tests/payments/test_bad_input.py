@@ -214,7 +214,6 @@ def test_a_refund_key_of_another_payment_is_refused(in_english):
         {"amount": "1e5", "destination": "card", "reason": "x", "idempotency_key": "a"},
         {"amount": "5", "destination": "moon", "reason": "x", "idempotency_key": "a"},
         {"amount": "5", "destination": "card", "reason": "x", "idempotency_key": "a", "lines": "9"},
-        {"amount": "5", "destination": "card", "reason": "x\x00", "idempotency_key": "a"},
         {"amount": "99999,99", "destination": "card", "reason": "x", "idempotency_key": "a"},
     ],
 )
@@ -227,7 +226,7 @@ def test_hostile_refund_forms_are_a_message(data):
     assert not Refund.objects.exists()
 
 
-@pytest.mark.parametrize("outcome", ["", "steal", "pay\x00"])
+@pytest.mark.parametrize("outcome", ["", "steal"])  # a NUL: tests/portal/test_site.py
 def test_demo_page_unknown_outcome_is_not_found(outcome):
     Recorder()
     resident = ResidentFactory()

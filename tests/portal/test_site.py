@@ -84,3 +84,51 @@ def test_production_refuses_the_demo_card_master_key():
     refused = _import_settings(DEBUG="0", SECRET_KEY="a-real-secret-from-the-environment")
     assert refused.returncode != 0
     assert "SESAME_CARD_MASTER_KEY" in refused.stderr
+
+
+# --- A NUL character never reaches a view (PostgreSQL refuses them: it would be a 500) -------
+
+
+@pytest.mark.parametrize("url", ["/c/%00", "/agents/paiements/abc%00def/", "/mon-espace/%00/"])
+def test_an_address_with_a_nul_character_names_nothing(client, url):
+    assert client.get(url).status_code == 404
+
+
+def test_a_nul_character_in_a_query_is_a_400_naming_the_field(client):
+    response = client.get("/mon-espace/", {"tab": "a\x00"})
+    assert response.status_code == 400
+    assert "Le champ « tab » contient un caractère interdit." in response.content.decode()
+    assert "<h1>Demande refusée</h1>" in response.content.decode()  # a page, in French
+
+
+def test_a_nul_character_in_a_form_is_a_400_naming_the_field(client):
+    response = client.post("/accounts/login/", {"login": "a\x00b", "password": "x"})
+    assert response.status_code == 400
+    assert "« login »" in response.content.decode()
+
+
+def test_the_api_answers_in_json(client):
+    response = client.get("/api/v1/communes", {"q": "\x00"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid_characters",
+        "message": "Le champ « q » contient un caractère interdit.",
+        "field": "q",
+    }
+
+
+def test_ordinary_input_passes(client):
+    assert client.get("/", {"q": "Lucie-Aubrac €"}).status_code == 200
+
+
+def test_a_missing_page_is_a_french_page(client):
+    response = client.get("/cette-page-n-existe-pas/")
+    assert response.status_code == 404
+    assert "<h1>Page introuvable</h1>" in response.content.decode()
+
+
+def test_the_server_error_page_stands_alone_in_french():
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")  # as Django renders it: no request, no context
+    assert "Le service a rencontré une erreur" in html

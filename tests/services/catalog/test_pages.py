@@ -183,22 +183,3 @@ def test_a_product_taken_off_sale_since_the_page_says_so(client):
     assert response.status_code == 200
     assert "This product is not on sale." in response.content.decode()
     assert not Order.objects.exists()
-
-
-def test_ids_and_keys_with_a_nul_are_not_found_or_dropped_never_a_500(client):
-    """PostgreSQL refuses NUL characters in a query: a posted id with one is found nowhere (a
-    404), an idempotency key with one is kept without it."""
-    resident = ResidentFactory()
-    collection_office("piscines")
-    product = priced_product(price_cents=1250, regie_code="piscines")
-    client.force_login(resident.user)
-    client.raise_request_exception = False
-    buy = reverse("catalog:buy")
-    assert client.post(buy, {"product": "a\x00", "person": resident.public_id}).status_code == 404
-    assert client.post("/mon-espace/cours-de-natation/a%00/reserver/").status_code == 404
-    response = client.post(
-        buy,
-        {"product": product.public_id, "person": resident.public_id, "idempotency_key": "k\x00"},
-    )
-    assert response.status_code == 302
-    assert Order.objects.count() == 1
