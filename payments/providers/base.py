@@ -57,6 +57,7 @@ is set, otherwise the demo provider. `register_provider(code, factory)` override
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -92,7 +93,7 @@ class ProviderError(Exception):
         self.retryable = retryable
 
 
-class Provider:
+class Provider(ABC):
     """Base class of payment providers. Subclasses set `code`, `label`, `is_demo` and implement
     `start` and `refund` (and `collect_on_terminal`, `cancel_terminal` and `terminal_status`
     when they drive a kiosk's card reader)."""
@@ -101,18 +102,18 @@ class Provider:
     label: ClassVar[str] = ""
     is_demo: ClassVar[bool] = False
 
+    @abstractmethod
     def start(self, *, payment: Payment, return_url: str) -> ProviderStart:
         """Begin collecting `payment.amount_cents` (EUR) for `payment`; idempotent for the same
         payment (use `payment.idempotency_key`). Called outside any database transaction;
         never records the payment as paid itself (confirmation comes through
         `record_payment_succeeded`)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def refund(self, *, refund: Refund) -> str:
         """Ask the provider to give `refund.amount_cents` back on `refund.payment`'s card; returns
         the provider's refund reference. Idempotent (use `refund.idempotency_key`); raises
         `ProviderError` when refused."""
-        raise NotImplementedError
 
     def collect_on_terminal(self, *, payment: Payment, terminal_id: str) -> ProviderStart:
         """Have a card reader (kiosk) collect `payment`. Optional."""
