@@ -61,14 +61,8 @@ def record_heartbeat(
         "queue_length": max(0, queue_length),
         "snapshot_version": _text(snapshot_version, 64),
     }
-    try:
-        with transaction.atomic():
-            status, _created = DeviceStatus.objects.update_or_create(
-                reader=reader, defaults=defaults
-            )
-    except IntegrityError:  # the first two heartbeats of a reader at once: the other won
-        DeviceStatus.objects.filter(reader=reader).update(**defaults)
-        status = DeviceStatus.objects.get(reader=reader)
+    # update_or_create locks the row, and takes the one a concurrent first heartbeat created.
+    status, _created = DeviceStatus.objects.update_or_create(reader=reader, defaults=defaults)
     return status
 
 

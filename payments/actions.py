@@ -1247,49 +1247,55 @@ def _desk_payment_replayed(idempotency_key: str, order: Order) -> Payment | None
     return existing
 
 
-def _audit_refund(actor: User, payment: Payment, refund: Refund) -> None:
+def _audit_payer_data(*, actor: User, action: str, payer: Person | None, target: str) -> None:
+    """Staff saw or acted on what names a payer: audited against them, so that it shows in
+    their "who looked at my file"."""
     record_audit_entry(
+        actor=actor, action=action, person=payer, target=target, reason=AccessReason.PAYMENT
+    )
+
+
+def _require_payments_view(actor: User) -> None:
+    if not has_capability(actor, Capability.VIEW_PAYMENTS):
+        raise Forbidden(_("You may not see payments."))
+
+
+def _audit_refund(actor: User, payment: Payment, refund: Refund) -> None:
+    _audit_payer_data(
         actor=actor,
         action="payments.refund",
-        person=payment.order.payer,
+        payer=payment.order.payer,
         target=f"payment:{payment.public_id}",
-        reason=AccessReason.PAYMENT,
     )
 
 
 def open_payment(*, actor: User, payment: Payment) -> Payment:
     """A régisseur opens a payment (the payer's name and orders): audited."""
-    if not has_capability(actor, Capability.VIEW_PAYMENTS):
-        raise Forbidden(_("You may not see payments."))
-    record_audit_entry(
+    _require_payments_view(actor)
+    _audit_payer_data(
         actor=actor,
         action="payments.open_payment",
-        person=payment.order.payer,
+        payer=payment.order.payer,
         target=f"payment:{payment.public_id}",
-        reason=AccessReason.PAYMENT,
     )
     return payment
 
 
 def open_document(*, actor: User, document: Document) -> Document:
-    """A régisseur opens an invoice, receipt or credit note (the payer's name and address):
-    audited against the payer, so that it shows in their access log."""
-    if not has_capability(actor, Capability.VIEW_PAYMENTS):
-        raise Forbidden(_("You may not see payments."))
-    record_audit_entry(
+    """A régisseur opens an invoice, receipt or credit note (the payer's name and address)."""
+    _require_payments_view(actor)
+    _audit_payer_data(
         actor=actor,
         action="payments.open_document",
-        person=document.order.payer,
+        payer=document.order.payer,
         target=f"document:{document.reference}",
-        reason=AccessReason.PAYMENT,
     )
     return document
 
 
 def audit_payments_listing(*, actor: User, what: str) -> None:
     """Lists of payments show payers' names: each consultation is in the audit trail."""
-    if not has_capability(actor, Capability.VIEW_PAYMENTS):
-        raise Forbidden(_("You may not see payments."))
+    _require_payments_view(actor)
     record_audit_entry(actor=actor, action="payments.list", target=what[:120])
 
 
@@ -1299,12 +1305,7 @@ def audit_payments_listing(*, actor: User, what: str) -> None:
 def _next_number(regie: Regie, kind: str, year: int) -> int:
     """The next number of the sequence, the sequence row locked until the caller commits: two
     documents never get the same number and a rolled-back one gives its number back."""
-    if not DocumentSequence.objects.filter(regie=regie, kind=kind, year=year).exists():
-        try:
-            with transaction.atomic():
-                DocumentSequence.objects.create(regie=regie, kind=kind, year=year)
-        except IntegrityError:
-            pass
+    DocumentSequence.objects.get_or_create(regie=regie, kind=kind, year=year)  # race-safe
     sequence = DocumentSequence.objects.select_for_update().get(regie=regie, kind=kind, year=year)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])

@@ -9,7 +9,7 @@ caller's `transaction.atomic()`."""
 
 from collections import defaultdict
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from identity.models import Person
@@ -21,14 +21,8 @@ Kind = LedgerAccount.Kind
 
 
 def _get_or_create(code: str, **fields) -> LedgerAccount:
-    account = LedgerAccount.objects.filter(code=code).first()
-    if account is not None:
-        return account
-    try:
-        with transaction.atomic():
-            return LedgerAccount.objects.create(code=code, **fields)
-    except IntegrityError:  # created meanwhile by a concurrent transaction
-        return LedgerAccount.objects.get(code=code)
+    # Django's get_or_create takes the account a concurrent transaction created meanwhile.
+    return LedgerAccount.objects.get_or_create(code=code, defaults=fields)[0]
 
 
 def wallet_account(person: Person | int) -> LedgerAccount:

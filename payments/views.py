@@ -170,33 +170,29 @@ def checkout(request, public_id):
             return redirect("payments:checkout", order.public_id)
         if start.kind == "redirect" and start.redirect_url:
             return redirect(start.redirect_url)
-        if start.kind == "client_secret":
-            return render(
+        if start.kind == "client_secret":  # the card fields are mounted on the same page
+            result_url = reverse("payments:result", args=[payment.public_id])
+            return _checkout_page(
                 request,
-                "payments/checkout.html",
-                {
-                    "order": order,
-                    "lines": queries.checkout_lines(order),
-                    "provider": provider,
-                    "provider_start": start,
-                    "return_url": request.build_absolute_uri(
-                        reverse("payments:result", args=[payment.public_id])
-                    ),
-                },
+                order,
+                provider,
+                provider_start=start,
+                return_url=request.build_absolute_uri(result_url),
             )
         return redirect("payments:result", payment.public_id)
-    return render(
+    return _checkout_page(
         request,
-        "payments/checkout.html",
-        {
-            "order": order,
-            "lines": queries.checkout_lines(order),
-            "provider": provider,
-            "form": form,
-            # Only the buyer changes their basket (a guardian seeing it does not).
-            "editable": order.basket and order.buyer_id == request.user.pk,
-        },
+        order,
+        provider,
+        form=form,
+        # Only the buyer changes their basket (a guardian seeing it does not).
+        editable=order.basket and order.buyer_id == request.user.pk,
     )
+
+
+def _checkout_page(request, order: Order, provider, **context):
+    context.update(order=order, lines=queries.checkout_lines(order), provider=provider)
+    return render(request, "payments/checkout.html", context)
 
 
 @resident_required
