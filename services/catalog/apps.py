@@ -2,12 +2,6 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
-def procedures_context(request, person) -> dict:
-    from .registry import procedures
-
-    return {"procedures": [(p.name, p.href()) for _service, p in procedures() if p.href()]}
-
-
 class CatalogConfig(AppConfig):
     name = "services.catalog"
     label = "catalog"
@@ -37,7 +31,7 @@ class CatalogConfig(AppConfig):
                         key="procedures",
                         title=_("My procedures"),
                         template="catalog/_procedures.html",
-                        context=procedures_context,
+                        context=queries.procedures_context,
                         order=10,
                     ),
                 ),

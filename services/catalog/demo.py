@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from identity.demo import RESIDENT_EMAIL
 from identity.models import Facility, Person
+from payments.models import Regie
 
 from .actions import grant_entitlement
 from .models import (
@@ -36,6 +37,7 @@ from .models import (
     SchoolHolidayPeriod,
 )
 from .queries import forget_facility_rules
+from .registry import services as registered_services
 from .tariffs import LineInput, publish_tariff_grid
 
 ACCESS_POINTS = {
@@ -88,9 +90,7 @@ def load() -> None:
     _load_products_and_tariffs()
     _load_sales_setup()
     # Then each municipal service's own demo (services.catalog.registry): the pools' lessons…
-    from .registry import services
-
-    for service in services():
+    for service in registered_services():
         if service.demo is not None:
             service.demo()
 
@@ -294,8 +294,6 @@ PAY_PER_ENTRY = {"Piscine de Pradines": "piscine-entree"}
 def _load_sales_setup() -> None:
     """The régies products are paid to (created only when payments' demo has not), products of
     a demo loaded before régies existed, and pay-per-entry at the Pradines pool."""
-    from payments.models import Regie
-
     for code, name in REGIES.values():
         Regie.objects.get_or_create(
             code=code,

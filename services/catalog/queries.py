@@ -11,7 +11,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from identity.errors import DomainError
 from identity.models import Facility
+from identity.permissions import can_act_for
 
 from .models import (
     Entitlement,
@@ -19,8 +21,11 @@ from .models import (
     FacilityClosure,
     FacilityOccupancy,
     OpeningHours,
+    Product,
     SchoolHolidayPeriod,
 )
+from .registry import procedures
+from .tariffs import quote
 
 # How long a process trusts the rules it read for a facility. An edit in the admin clears the
 # entry at once in the process that saved it; the other processes see it within this delay.
@@ -164,8 +169,6 @@ def occupancy_today(facility: Facility) -> Occupancy | None:
 
 def people_acted_for(user, person) -> list:
     """The members of the resident's household they act for (themself, their wards)."""
-    from identity.permissions import can_act_for
-
     return [m for m in person.household.members.all() if can_act_for(user, m)]
 
 
@@ -181,11 +184,16 @@ def panel_context(request, person) -> dict:
     return {"entitlements": list(held)}
 
 
+def procedures_context(request, person) -> dict:
+    """Mon espace > My procedures: every procedure the registered services offer."""
+    return {"procedures": [(p.name, p.href()) for _service, p in procedures() if p.href()]}
+
+
 @dataclass(frozen=True)
 class ProductOffer:
     """A product as one person would pay it today, or why they cannot buy it."""
 
-    product: object
+    product: Product
     price_cents: int | None
     explanation: str
     refusal: str = ""
@@ -194,11 +202,6 @@ class ProductOffer:
 def offers_for(person, *, on: date | None = None) -> list[ProductOffer]:
     """Every product on sale in Mon espace (lessons are booked through their service), priced
     for `person` by the tariff engine on the day."""
-    from identity.errors import DomainError
-
-    from .models import Product
-    from .tariffs import quote
-
     day = on or timezone.localdate()
     offers = []
     products = Product.objects.filter(active=True).exclude(kind=Product.Kind.LESSON)
