@@ -58,9 +58,24 @@ def test_the_last_place_goes_to_one_buyer_only(one_place_left, monkeypatch):
     assert queries.places_left(course) == 0
 
 
-def test_many_buyers_at_once_never_overbook(monkeypatch):
-    course = LessonCourseFactory(places=3)
-    buyers = [ResidentFactory() for _ in range(8)]
+@pytest.fixture
+def three_places_eight_buyers():
+    return LessonCourseFactory(places=3), [ResidentFactory() for _ in range(8)]
+
+
+def test_without_the_lock_eight_buyers_at_once_overbook_three_places(
+    three_places_eight_buyers, monkeypatch
+):
+    course, buyers = three_places_eight_buyers
+    line_up(monkeypatch, queries, "places_taken", lock=False, parties=8)  # all read "3 left"
+    answers = buy_at_once(course, buyers)
+    assert all(isinstance(a, LessonBooking) for a in answers)  # the race
+    assert LessonBooking.objects.filter(course=course).count() == 8
+
+
+def test_many_buyers_at_once_never_overbook(three_places_eight_buyers, monkeypatch):
+    course, buyers = three_places_eight_buyers
+    line_up(monkeypatch, queries, "places_taken", lock=True, parties=8)
     answers = buy_at_once(course, buyers)
     assert sum(isinstance(a, LessonBooking) for a in answers) == 3
     assert all(a.code == "full" for a in answers if isinstance(a, DomainError))
