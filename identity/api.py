@@ -5,7 +5,8 @@ from typing import Literal
 
 from ninja import Field, Router, Schema, Status
 
-from . import actions, queries
+from . import queries
+from .actions import household as household_actions
 from .api_auth import session_or_token
 from .errors import DomainError, NotFound
 from .models import AuditEntry, Commune, Household
@@ -84,7 +85,7 @@ class AddressIn(Schema):
 
 
 class QuotientIn(Schema):
-    amount: int = Field(ge=0, le=actions.MAX_FAMILY_QUOTIENT)
+    amount: int = Field(ge=0, le=household_actions.MAX_FAMILY_QUOTIENT)
     valid_from: date
     valid_until: date
 
@@ -182,7 +183,7 @@ def get_household(request):
     auth=session_or_token,
 )
 def add_member(request, payload: MemberIn):
-    person = actions.add_household_member(
+    person = household_actions.add_household_member(
         actor=request.auth,
         household=_own_household(request),
         role=payload.role,
@@ -212,10 +213,10 @@ def change_address(request, payload: AddressIn):
     commune = Commune.objects.filter(insee_code=payload.commune_insee).first()
     if commune is None:
         raise DomainError("Unknown commune.", field="commune_insee")
-    address = actions.change_address(
+    address = household_actions.change_address(
         actor=request.auth,
         household=_own_household(request),
-        address=actions.AddressInput(
+        address=household_actions.AddressInput(
             line1=payload.line1, line2=payload.line2, postcode=payload.postcode, commune=commune
         ),
         moved_in=payload.moved_in,
@@ -230,7 +231,7 @@ def change_address(request, payload: AddressIn):
     auth=session_or_token,
 )
 def declare_quotient(request, payload: QuotientIn):
-    quotient = actions.declare_family_quotient(
+    quotient = household_actions.declare_family_quotient(
         actor=request.auth,
         household=_own_household(request),
         amount=payload.amount,

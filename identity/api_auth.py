@@ -1,6 +1,6 @@
 from ninja.security import HttpBearer, django_auth
 
-from .actions import authenticate_api_token
+from .actions.api_tokens import authenticate_api_token
 
 
 class ApiTokenAuth(HttpBearer):

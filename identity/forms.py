@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .actions import AddressInput
+from .actions.household import AddressInput
 from .errors import DomainError
 from .models import AccessReason, Commune, Person
 from .queries import communes_for_selection

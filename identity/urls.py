@@ -1,16 +1,16 @@
 from django.urls import path
 
-from . import views
+from .views import household, staff
 
 app_name = "identity"
 
 urlpatterns = [
-    path("mon-espace/bienvenue/", views.onboarding, name="onboarding"),
-    path("mon-espace/foyer/", views.household, name="household"),
-    path("mon-espace/foyer/membres/ajouter/", views.add_member, name="add_member"),
-    path("mon-espace/foyer/adresse/", views.change_address, name="change_address"),
-    path("mon-espace/foyer/quotient/", views.declare_quotient, name="declare_quotient"),
-    path("mon-espace/consultations/", views.file_accesses, name="file_accesses"),
-    path("agents/usagers/", views.staff_resident_search, name="staff_search"),
-    path("agents/usagers/<str:public_id>/", views.staff_resident_file, name="staff_file"),
+    path("mon-espace/bienvenue/", household.onboarding, name="onboarding"),
+    path("mon-espace/foyer/", household.household, name="household"),
+    path("mon-espace/foyer/membres/ajouter/", household.add_member, name="add_member"),
+    path("mon-espace/foyer/adresse/", household.change_address, name="change_address"),
+    path("mon-espace/foyer/quotient/", household.declare_quotient, name="declare_quotient"),
+    path("mon-espace/consultations/", household.file_accesses, name="file_accesses"),
+    path("agents/usagers/", staff.staff_resident_search, name="staff_search"),
+    path("agents/usagers/<str:public_id>/", staff.staff_resident_file, name="staff_file"),
 ]

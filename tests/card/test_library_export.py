@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from card.models import Card
-from identity.actions import issue_api_token, revoke_api_token
+from identity.actions.api_tokens import issue_api_token, revoke_api_token
 from identity.models import AuditEntry, Facility, StaffRole
 from tests.factories import (
     CardFactory,

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from identity import actions
+from identity.actions import household as household_actions
 from identity.errors import DomainError
 from identity.models import Household, HouseholdAddress
 from tests.concurrency import line_up, run_at_once
@@ -26,14 +26,14 @@ def move_twice_at_once(resident, monkeypatch, *, lock: bool) -> list:
     before the other has read the current address (or waits for its lock): the audit entry is
     each move's last step."""
     commune = CommuneFactory()
-    line_up(monkeypatch, actions, "record_audit_entry", lock=lock)
+    line_up(monkeypatch, household_actions, "record_audit_entry", lock=lock)
 
     def move(moved_in: date):
         try:
-            actions.change_address(
+            household_actions.change_address(
                 actor=resident.user,
                 household=Household.objects.get(pk=resident.household_id),
-                address=actions.AddressInput(
+                address=household_actions.AddressInput(
                     line1=f"{moved_in.day} rue Wilson", line2="", postcode="46000", commune=commune
                 ),
                 moved_in=moved_in,

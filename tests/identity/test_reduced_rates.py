@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 import time_machine
 
-from identity import actions, queries
+from identity import queries
+from identity.actions.reduced_rates import record_reduced_rate_status
 from identity.errors import DomainError, Forbidden
 from identity.models import AuditEntry, ReducedRateStatus, StaffRole
 from tests.factories import PersonFactory, ResidentFactory, staff_user
@@ -22,7 +23,7 @@ def _frozen_today():
 
 
 def record(actor, person, category="student", valid_from=date(2026, 9, 1), **kwargs):
-    return actions.record_reduced_rate_status(
+    return record_reduced_rate_status(
         actor=actor,
         person=person,
         category=category,

@@ -1,80 +1,35 @@
-"""Every change to people, households, staff roles and the audit trail, one function per use
-case. Staff reads of personal data also live here, because each one writes an audit entry."""
+"""A resident's household: registration, members, moves and family quotients."""
 
-import logging
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import queries, tokens
-from .errors import Conflict, DomainError, Forbidden
-from .models import (
-    AccessReason,
-    ApiToken,
+from ..errors import Conflict, DomainError, Forbidden
+from ..models import (
     AuditEntry,
     Commune,
-    Facility,
     FamilyQuotient,
     Guardianship,
     Household,
     HouseholdAddress,
     Person,
-    ReducedRateStatus,
-    StaffRole,
     User,
     age_on,
 )
-from .permissions import Capability, active_roles, can_manage_household, has_capability, person_of
-
-logger = logging.getLogger(__name__)
+from ..permissions import Capability, can_manage_household, has_capability, person_of
+from .audit import record_audit_entry
 
 Channel = AuditEntry.Channel
+
 
 MAX_FAMILY_QUOTIENT = 20_000  # euros; well above any real quotient, rejects typing slips
 MAX_QUOTIENT_PERIOD = timedelta(days=366)
 ADULT_AGE = 18
 POSTCODE = re.compile(r"^\d{5}$")
-
-
-# --- Audit ---------------------------------------------------------------------------------
-
-
-def record_audit_entry(
-    *,
-    actor: User | None,
-    action: str,
-    household: Household | None = None,
-    person: Person | None = None,
-    target: str = "",
-    reason: str = "",
-    channel: str = Channel.WEB,
-) -> AuditEntry:
-    """Append to the audit trail. Staff actors are stamped with their role so the resident's
-    access log can say "town-hall clerk" without exposing more of the staff account."""
-    roles = active_roles(actor) if actor is not None else []
-    entry = AuditEntry.objects.create(
-        actor=actor,
-        actor_role=roles[0].role if roles else "",
-        action=action,
-        household=household if household is not None else getattr(person, "household", None),
-        person=person,
-        target=target,
-        reason=reason,
-        channel=channel,
-    )
-    logger.debug(
-        "audit action=%s actor=%s household=%s",
-        action,
-        getattr(actor, "pk", None),
-        getattr(entry.household, "pk", None),
-    )
-    return entry
-
 
 # --- Residents -----------------------------------------------------------------------------
 
@@ -290,169 +245,3 @@ def declare_family_quotient(
         actor=actor, action="household.quotient_declared", household=household, channel=channel
     )
     return quotient
-
-
-# --- Staff reads of personal data ----------------------------------------------------------
-
-
-def _check_reason(reason: str) -> str:
-    if reason not in AccessReason.values:
-        raise DomainError(_("Say why you open this file."), field="reason")
-    return reason
-
-
-def search_residents(
-    *, actor: User, query: str, reason: str, channel: str = Channel.COUNTER
-) -> list[Person]:
-    """A clerk looks a resident up by name or email; the search itself is audited."""
-    if not has_capability(actor, Capability.SEARCH_RESIDENTS):
-        raise Forbidden(_("Your role cannot search residents."))
-    label = _check_reason(reason)
-    terms = query.strip()
-    if len(terms) < 2:
-        raise DomainError(_("Type at least two letters."), field="q")
-    matches = list(
-        Person.objects.filter(
-            Q(last_name__icontains=terms)
-            | Q(first_name__icontains=terms)
-            | Q(user__email__iexact=terms)
-        )
-        .select_related("household")
-        .order_by("last_name", "first_name")[:50]
-    )
-    record_audit_entry(
-        actor=actor,
-        action="staff.residents_searched",
-        target=f"{len(matches)} results",
-        reason=label,
-        channel=channel,
-    )
-    return matches
-
-
-def open_resident_file(
-    *, actor: User, household: Household, reason: str, channel: str = Channel.COUNTER
-) -> queries.HouseholdOverview:
-    """A staff member reads a household's file: allowed by role, always audited with a reason."""
-    if not has_capability(actor, Capability.VIEW_RESIDENT_FILE):
-        raise Forbidden(_("Your role cannot see residents' files."))
-    label = _check_reason(reason)
-    record_audit_entry(
-        actor=actor,
-        action="staff.file_viewed",
-        household=household,
-        target="household",
-        reason=label,
-        channel=channel,
-    )
-    return queries.household_overview(household)
-
-
-# --- Staff roles ---------------------------------------------------------------------------
-
-
-@transaction.atomic
-def grant_staff_role(
-    *, actor: User, user: User, role: str, facility: Facility | None = None
-) -> StaffRole:
-    if not has_capability(actor, Capability.MANAGE_STAFF):
-        raise Forbidden(_("Only an administrator grants staff roles."))
-    if role not in StaffRole.Role.values:
-        raise DomainError(_("Unknown role."), field="role")
-    grant, _created = StaffRole.objects.get_or_create(
-        user=user, role=role, facility=facility, revoked_at=None
-    )
-    record_audit_entry(actor=actor, action="staff.role_granted", target=f"{role}:{user.pk}")
-    return grant
-
-
-@transaction.atomic
-def revoke_staff_role(*, actor: User, grant: StaffRole) -> None:
-    if not has_capability(actor, Capability.MANAGE_STAFF):
-        raise Forbidden(_("Only an administrator revokes staff roles."))
-    StaffRole.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    record_audit_entry(
-        actor=actor, action="staff.role_revoked", target=f"{grant.role}:{grant.user_id}"
-    )
-
-
-# --- API tokens ----------------------------------------------------------------------------
-
-API_TOKEN_LABEL = "ses"  # noqa: S105 - a label, not a secret
-
-
-def issue_api_token(*, user: User, name: str) -> tuple[ApiToken, str]:
-    """Returns the token row and its clear value, shown once and never stored."""
-    new = tokens.new_token(API_TOKEN_LABEL)
-    token = ApiToken.objects.create(user=user, name=name, prefix=new.prefix, key_hash=new.key_hash)
-    record_audit_entry(actor=user, action="api_token.issued", target=new.prefix)
-    return token, new.raw
-
-
-def authenticate_api_token(raw: str) -> User | None:
-    parsed = tokens.parse(raw, API_TOKEN_LABEL)
-    if parsed is None:
-        return None
-    prefix, secret = parsed
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
-    if token is None or token.revoked_at is not None or not token.user.is_active:
-        return None
-    if not tokens.matches(secret, token.key_hash):
-        return None
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        # Coarse last-use stamp: one write per token per five minutes, not per request.
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
-
-
-def revoke_api_token(*, actor: User, token: ApiToken) -> None:
-    if token.user_id != actor.pk and not has_capability(actor, Capability.MANAGE_STAFF):
-        raise Forbidden(_("You cannot revoke this token."))
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    record_audit_entry(actor=actor, action="api_token.revoked", target=token.prefix)
-
-
-# --- Reduced-rate statuses -----------------------------------------------------------------
-
-MAX_REDUCED_RATE_PERIOD = timedelta(days=5 * 366)  # a disability card runs for years
-
-
-@transaction.atomic
-def record_reduced_rate_status(
-    *,
-    actor: User,
-    person: Person,
-    category: str,
-    valid_from: date,
-    valid_until: date,
-    channel: str = Channel.COUNTER,
-) -> ReducedRateStatus:
-    """A clerk records a reduced-rate category after seeing its proof (student card, job
-    seeker's certificate, disability card). Residents cannot declare one themselves: the
-    tariff engine trusts these rows. Audited on the person's household."""
-    if not has_capability(actor, Capability.EDIT_RESIDENT_FILE):
-        raise Forbidden(_("Only a town-hall clerk records a reduced-rate status."))
-    if category not in ReducedRateStatus.Category.values:
-        raise DomainError(_("Choose a reduced-rate category."), field="category")
-    if valid_until < valid_from:
-        raise DomainError(_("The end of the period is before its start."), field="valid_until")
-    if valid_until - valid_from > MAX_REDUCED_RATE_PERIOD:
-        raise DomainError(
-            _("A reduced-rate status is valid for five years at most."), field="valid_until"
-        )
-    status = ReducedRateStatus.objects.create(
-        person=person,
-        category=category,
-        valid_from=valid_from,
-        valid_until=valid_until,
-        verified_by=actor,
-    )
-    record_audit_entry(
-        actor=actor,
-        action="person.reduced_rate_recorded",
-        person=person,
-        target=category,
-        channel=channel,
-    )
-    return status

@@ -1,0 +1,2 @@
+"""Identity pages, one module per use case: residents' household pages, the staff resident file,
+the audit trail, staff applications' tokens."""
