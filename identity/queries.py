@@ -46,9 +46,12 @@ def current_address(household: Household, *, on: date | None = None) -> Househol
 
 
 def family_quotient_on(household: Household, day: date) -> FamilyQuotient | None:
-    """The family quotient in force on a day: the latest declaration covering it."""
+    """The family quotient in force on a day: the latest declaration covering it (a corrected
+    declaration no longer counts: its correction does)."""
     return (
-        household.quotients.filter(valid_from__lte=day, valid_until__gte=day)
+        household.quotients.filter(
+            valid_from__lte=day, valid_until__gte=day, correction__isnull=True
+        )
         .order_by("-declared_at", "-pk")
         .first()
     )
@@ -59,9 +62,11 @@ def household_overview(household: Household, *, on: date | None = None) -> House
     members = list(household.members.all())
     guardians_by_child: dict[int, list[Person]] = {}
     by_pk = {member.pk: member for member in members}
-    for child_pk, guardian_pk in Guardianship.objects.filter(
-        child__household=household
-    ).values_list("child_id", "guardian_id"):
+    for child_pk, guardian_pk in (
+        Guardianship.objects.active()
+        .filter(child__household=household)
+        .values_list("child_id", "guardian_id")
+    ):
         if guardian_pk in by_pk:
             guardians_by_child.setdefault(child_pk, []).append(by_pk[guardian_pk])
     return HouseholdOverview(
@@ -103,9 +108,9 @@ def staff_label(entry: AuditEntry) -> str:
 
 def reduced_categories_on(person: Person, day: date) -> set[str]:
     """The reduced-rate categories (ReducedRateStatus.Category values) a person holds on a day:
-    those of the statuses a clerk verified covering it."""
+    those of the statuses a clerk verified covering it (up to the day a clerk ended one)."""
     return set(
-        ReducedRateStatus.objects.filter(
-            person=person, valid_from__lte=day, valid_until__gte=day
-        ).values_list("category", flat=True)
+        ReducedRateStatus.objects.filter(person=person, valid_from__lte=day, valid_until__gte=day)
+        .exclude(ended_on__lt=day)
+        .values_list("category", flat=True)
     )
