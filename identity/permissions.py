@@ -6,6 +6,8 @@ guardians of. Views, API routers and actions all ask here."""
 
 from enum import StrEnum
 
+from allauth.mfa.models import Authenticator
+
 from .models import Facility, Household, Person, StaffRole, User
 
 Role = StaffRole.Role
@@ -61,6 +63,20 @@ def is_staff_member(user: User) -> bool:
     return bool(active_roles(user))
 
 
+def second_factor_missing(user: User) -> bool:
+    """A staff login (or a superuser) without a TOTP or a passkey may do nothing but set one up,
+    whichever way it comes in: a browser session, the API with that session, or a bearer token
+    of its own. An application account never signs in (it has no password): its token was
+    issued by an administrator, who has a second factor."""
+    if not user.is_authenticated or user.is_application:
+        return False
+    if not (user.is_superuser or is_staff_member(user)):
+        return False
+    return not Authenticator.objects.filter(
+        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    ).exists()
+
+
 def has_capability(user: User, capability: Capability, *, facility: Facility | None = None) -> bool:
     """True when one of the user's active roles grants `capability`.
 
@@ -112,4 +128,4 @@ def can_act_for(user: User, person: Person) -> bool:
         return False
     if own.pk == person.pk:
         return True
-    return person.guardians.filter(guardian=own).exists()
+    return person.guardians.active().filter(guardian=own).exists()
