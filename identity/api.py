@@ -5,7 +5,7 @@ from typing import Literal
 
 from ninja import Field, Router, Schema, Status
 
-from . import queries
+from . import queries, vocabulary
 from .actions import household as household_actions
 from .api_auth import session_or_token
 from .errors import DomainError, NotFound
@@ -90,12 +90,20 @@ class QuotientIn(Schema):
     valid_until: date
 
 
+class ChangeOut(Schema):
+    field: str
+    before: str
+    after: str
+
+
 class AccessOut(Schema):
     at: datetime
     staff: str
-    action: str
+    action: str = Field(description="The action's code")
+    action_label: str = Field(description="The action in words, in the request's language")
     reason: str
     channel: str
+    changes: list[ChangeOut] = Field(description="What a correction changed, in words")
 
 
 def _commune_out(commune: Commune) -> CommuneOut:
@@ -253,13 +261,16 @@ def declare_quotient(request, payload: QuotientIn):
 @router.get("/household/file-accesses", response=list[AccessOut], auth=session_or_token)
 def file_accesses(request):
     entries = queries.staff_accesses_to_household(_own_household(request))[:200]
+    rows = [vocabulary.access_row(entry) for entry in entries]
     return [
         AccessOut(
-            at=e.at,
-            staff=queries.staff_label(e),
-            action=e.action,
-            reason=e.reason_label,
-            channel=e.channel,
+            at=row.entry.at,
+            staff=row.staff,
+            action=row.entry.action,
+            action_label=row.what,
+            reason=row.why,
+            channel=row.entry.channel,
+            changes=[ChangeOut(field=c.field, before=c.before, after=c.after) for c in row.changes],
         )
-        for e in entries
+        for row in rows
     ]

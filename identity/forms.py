@@ -1,10 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from . import vocabulary
 from .actions.household import AddressInput
 from .errors import DomainError
-from .models import AccessReason, Commune, Person
-from .queries import communes_for_selection
+from .models import AccessReason, AuditEntry, Commune, Person
+from .queries import AuditFilters, communes_for_selection
 
 
 class DateInput(forms.DateInput):
@@ -94,3 +95,43 @@ class ReasonForm(forms.Form):
 class ResidentSearchForm(ReasonForm):
     q = forms.CharField(label=_("Name or email"), min_length=2, max_length=100)
     field_order = ["q", "reason"]
+
+
+class AuditFilterForm(forms.Form):
+    """The audit trail's filters (all optional); `filters()` once valid."""
+
+    actor = forms.CharField(
+        label=_("Who (staff member or resident)"),
+        max_length=100,
+        required=False,
+        help_text=_("A name, or an email address."),
+    )
+    resident = forms.CharField(label=_("Whose data"), max_length=100, required=False)
+    action = forms.ChoiceField(label=_("What"), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        everything = [("", _("All"))]
+        self.fields["action"].choices = everything + vocabulary.action_choices()
+        self.fields["channel"].choices = everything + list(AuditEntry.Channel.choices)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end of the period is before its start."))
+        return data
+
+    def filters(self) -> AuditFilters:
+        data = self.cleaned_data
+        return AuditFilters(
+            actor=data["actor"],
+            resident=data["resident"],
+            action=data["action"],
+            channel=data["channel"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        )

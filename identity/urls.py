@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import household, staff
+from .views import audit, household, staff
 
 app_name = "identity"
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("mon-espace/consultations/", household.file_accesses, name="file_accesses"),
     path("agents/usagers/", staff.staff_resident_search, name="staff_search"),
     path("agents/usagers/<str:public_id>/", staff.staff_resident_file, name="staff_file"),
+    path("agents/journal/", audit.audit_trail, name="audit_trail"),
+    path("agents/journal/export/", audit.audit_trail_export, name="audit_trail_export"),
 ]

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import queries
+from .. import queries, vocabulary
 from ..actions import household as household_actions
 from ..errors import DomainError
 from ..forms import (
@@ -159,5 +159,5 @@ def declare_quotient(request):
 @resident_required
 def file_accesses(request):
     entries = queries.staff_accesses_to_household(request.person.household)[:200]
-    rows = [(entry, queries.staff_label(entry)) for entry in entries]
+    rows = [vocabulary.access_row(entry) for entry in entries]
     return render(request, "identity/file_accesses.html", {"rows": rows})

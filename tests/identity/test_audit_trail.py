@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from django.utils import translation
 
-from identity import queries
+from identity import queries, vocabulary
 from identity.actions.audit import record_audit_entry
 from identity.actions.household import AddressInput, change_address, declare_family_quotient
 from identity.actions.staff import open_resident_file, search_residents
@@ -80,7 +80,7 @@ def test_a_clerk_changing_an_address_appears_in_the_residents_access_log():
     assert entry.action == "household.address_changed"
     assert entry.channel == AuditEntry.Channel.COUNTER
     with translation.override("en"):
-        assert queries.staff_label(entry) == f"Town-hall clerk — {clerk.first_name}"
+        assert vocabulary.staff_label(entry) == f"Town-hall clerk — {clerk.first_name}"
 
 
 def test_the_residents_own_changes_are_not_staff_accesses():

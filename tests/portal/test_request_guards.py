@@ -53,7 +53,7 @@ def test_a_nul_character_in_a_json_first_name_is_a_400_naming_the_field(api, res
 
 
 def test_a_nul_character_in_a_json_address_is_a_400_naming_the_field(api, resident):
-    commune = CommuneFactory(insee_code="46042")
+    commune = CommuneFactory()
     response = post_json(
         api,
         "/api/v1/household/address",
