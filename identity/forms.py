@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from . import vocabulary
 from .actions.household import AddressInput
 from .errors import DomainError
-from .models import AccessReason, AuditEntry, Commune, Person
+from .models import AccessReason, AuditEntry, Commune, Facility, Person, StaffRole
 from .queries import AuditFilters, communes_for_selection
 
 
@@ -135,3 +135,31 @@ class AuditFilterForm(forms.Form):
             date_from=data["date_from"],
             date_to=data["date_to"],
         )
+
+
+class ApplicationTokenForm(forms.Form):
+    """A staff application's token: its name and its scope (a role at facilities)."""
+
+    name = forms.CharField(
+        label=_("Application name"),
+        max_length=100,
+        help_text=_("For example: the médiathèque's library system."),
+    )
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[
+            (role.value, role.label) for role in StaffRole.Role if role != StaffRole.Role.ADMIN
+        ],
+        help_text=_("What the application may do, as a staff member of that role."),
+    )
+    facilities = forms.ModelMultipleChoiceField(
+        label=_("Facilities"),
+        queryset=Facility.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: the whole territory (town-hall clerk, finance officer)."),
+    )
+
+    def __init__(self, *args, facilities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facilities"].queryset = facilities

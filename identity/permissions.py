@@ -47,6 +47,18 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
 }
 
 
+# Where each role works: the kinds of facility it may be scoped to, None for town-wide (no
+# facility). A pool agent at a library would scan cards where no pool pass counts.
+ROLE_FACILITY_KINDS: dict[str, frozenset[str | None]] = {
+    Role.POOL_AGENT: frozenset({Facility.Kind.POOL}),
+    Role.LIBRARIAN: frozenset({Facility.Kind.LIBRARY}),
+    Role.CANTEEN_AGENT: frozenset({Facility.Kind.SCHOOL}),
+    Role.CLERK: frozenset({None, Facility.Kind.TOWN_HALL}),
+    Role.FINANCE_OFFICER: frozenset({None, Facility.Kind.TOWN_HALL}),
+    Role.ADMIN: frozenset({None, *Facility.Kind.values}),
+}
+
+
 def active_roles(user: User) -> list[StaffRole]:
     if not user.is_authenticated:
         return []
@@ -86,6 +98,18 @@ def has_capability(user: User, capability: Capability, *, facility: Facility | N
         if capability not in ROLE_CAPABILITIES.get(grant.role, frozenset()):
             continue
         if facility is None or grant.facility_id is None or grant.facility_id == facility.pk:
+            return True
+    return False
+
+
+def manages_staff_at(user: User, facility: Facility | None) -> bool:
+    """Whether `user` manages the staff (and the applications) of `facility`: a town-wide
+    administrator manages every facility, one scoped to a facility manages that one; town-wide
+    scopes (`facility` None) need a town-wide administrator."""
+    for grant in active_roles(user):
+        if Capability.MANAGE_STAFF not in ROLE_CAPABILITIES.get(grant.role, frozenset()):
+            continue
+        if grant.facility_id is None or (facility is not None and grant.facility_id == facility.pk):
             return True
     return False
 

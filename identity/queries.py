@@ -3,19 +3,23 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from .models import (
+    ApiToken,
     AuditEntry,
     Commune,
+    Facility,
     FamilyQuotient,
     Guardianship,
     Household,
     HouseholdAddress,
     Person,
     ReducedRateStatus,
+    StaffRole,
 )
+from .permissions import active_roles, manages_staff_at
 
 
 @dataclass(frozen=True)
@@ -166,3 +170,32 @@ def audit_trail(filters: AuditFilters) -> QuerySet[AuditEntry]:
     if filters.date_to:
         entries = entries.filter(at__lt=_local_midnight(filters.date_to + timedelta(days=1)))
     return entries.order_by("-at", "-pk")
+
+
+# --- Staff applications' tokens (administrators) -------------------------------------------
+
+
+def application_tokens() -> QuerySet[ApiToken]:
+    """Tokens of staff applications, live ones first, with their scope (the account's roles)."""
+    return (
+        ApiToken.objects.filter(user__is_application=True)
+        .select_related("user", "issued_by", "issued_by__person")
+        .prefetch_related(
+            Prefetch(
+                "user__staff_roles",
+                queryset=StaffRole.objects.select_related("facility").order_by("facility__name"),
+            )
+        )
+        .order_by(F("revoked_at").desc(nulls_first=True), "name", "pk")
+    )
+
+
+def facilities_managed_by(user) -> QuerySet[Facility]:
+    """The facilities whose staff `user` manages (permissions.manages_staff_at): all of them
+    for a town-wide administrator."""
+    if manages_staff_at(user, None):
+        return Facility.objects.order_by("name")
+    ids = [
+        grant.facility_id for grant in active_roles(user) if manages_staff_at(user, grant.facility)
+    ]
+    return Facility.objects.filter(pk__in=ids).order_by("name")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import audit, household, staff
+from .views import api_tokens, audit, household, staff
 
 app_name = "identity"
 
@@ -15,4 +15,15 @@ urlpatterns = [
     path("agents/usagers/<str:public_id>/", staff.staff_resident_file, name="staff_file"),
     path("agents/journal/", audit.audit_trail, name="audit_trail"),
     path("agents/journal/export/", audit.audit_trail_export, name="audit_trail_export"),
+    path("agents/applications/", api_tokens.application_tokens, name="application_tokens"),
+    path(
+        "agents/applications/<int:pk>/renouveler/",
+        api_tokens.rotate_application_token,
+        name="rotate_application_token",
+    ),
+    path(
+        "agents/applications/<int:pk>/revoquer/",
+        api_tokens.revoke_application_token,
+        name="revoke_application_token",
+    ),
 ]

@@ -16,7 +16,7 @@ from ..models import (
     StaffRole,
     User,
 )
-from ..permissions import Capability, has_capability
+from ..permissions import ROLE_FACILITY_KINDS, Capability, has_capability, manages_staff_at
 from .audit import record_audit_entry
 
 Channel = AuditEntry.Channel
@@ -81,14 +81,46 @@ def open_resident_file(
 # --- Staff roles ---------------------------------------------------------------------------
 
 
+def check_staff_scope(
+    *, actor: User, role: str, facility: Facility | None, field: str = "facility"
+) -> None:
+    """A role is granted where it works (a pool agent at a pool) and by an administrator who
+    manages that facility (town-wide scopes by a town-wide administrator). `field` names the
+    input a refusal points at."""
+    if role not in StaffRole.Role.values:
+        raise DomainError(_("Unknown role."), field="role")
+    kinds = ROLE_FACILITY_KINDS[role]
+    kind = facility.kind if facility is not None else None
+    if kind not in kinds:
+        role_label = StaffRole.Role(role).label
+        if facility is None:
+            message = _("The role “%(role)s” is held at a facility: choose one.") % {
+                "role": role_label
+            }
+        else:
+            message = _("The role “%(role)s” cannot be held at %(facility)s (%(kind)s).") % {
+                "role": role_label,
+                "facility": facility.name,
+                "kind": facility.get_kind_display(),
+            }
+        raise DomainError(message, field=field)
+    if not manages_staff_at(actor, facility):
+        if facility is None:
+            message = _("Only a town-wide administrator grants a town-wide role.")
+        else:
+            message = _("You do not manage the staff of %(facility)s.") % {
+                "facility": facility.name
+            }
+        raise Forbidden(message, field=field)
+
+
 @transaction.atomic
 def grant_staff_role(
     *, actor: User, user: User, role: str, facility: Facility | None = None
 ) -> StaffRole:
     if not has_capability(actor, Capability.MANAGE_STAFF):
         raise Forbidden(_("Only an administrator grants staff roles."))
-    if role not in StaffRole.Role.values:
-        raise DomainError(_("Unknown role."), field="role")
+    check_staff_scope(actor=actor, role=role, facility=facility)
     grant, _created = StaffRole.objects.get_or_create(
         user=user, role=role, facility=facility, revoked_at=None
     )
@@ -98,8 +130,8 @@ def grant_staff_role(
 
 @transaction.atomic
 def revoke_staff_role(*, actor: User, grant: StaffRole) -> None:
-    if not has_capability(actor, Capability.MANAGE_STAFF):
-        raise Forbidden(_("Only an administrator revokes staff roles."))
+    if not manages_staff_at(actor, grant.facility):
+        raise Forbidden(_("Only an administrator of this facility revokes this role."))
     StaffRole.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     record_audit_entry(
         actor=actor, action="staff.role_revoked", target=f"{grant.role}:{grant.user_id}"

@@ -3,15 +3,15 @@ in: its browser session, the API with that session, or a bearer token of its own
 
 import pytest
 
-from identity.actions.api_tokens import issue_api_token
 from identity.models import AuditEntry, Facility, StaffRole
 from tests.factories import FacilityFactory, ResidentFactory, bearer, staff_user, with_totp
+from tests.identity.factories import api_token_for
 
 pytestmark = pytest.mark.django_db
 
 
 def token_of(user) -> str:
-    return issue_api_token(user=user, name="script")[1]
+    return api_token_for(user, name="script")[1]
 
 
 def test_a_bearer_token_of_a_staff_account_without_second_factor_is_a_403(client):
