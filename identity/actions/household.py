@@ -42,14 +42,14 @@ class AddressInput:
     commune: Commune
 
 
-def _check_address(address: AddressInput) -> None:
+def check_address(address: AddressInput) -> None:
     if not address.line1.strip():
         raise DomainError(_("Enter the street address."), field="line1")
     if not POSTCODE.match(address.postcode):
         raise DomainError(_("A postcode has five digits."), field="postcode")
 
 
-def _check_birth_date(birth_date: date, *, today: date) -> None:
+def check_birth_date(birth_date: date, *, today: date) -> None:
     if birth_date > today:
         raise DomainError(_("The date of birth is in the future."), field="birth_date")
     if birth_date < date(today.year - 120, 1, 1):
@@ -76,12 +76,12 @@ def register_resident(
         raise DomainError(_("Enter your first name."), field="first_name")
     if not last_name.strip():
         raise DomainError(_("Enter your last name."), field="last_name")
-    _check_birth_date(birth_date, today=today)
+    check_birth_date(birth_date, today=today)
     if age_on(birth_date, today) < ADULT_AGE:
         raise DomainError(
             _("An account holder must be an adult; a guardian adds a child."), field="birth_date"
         )
-    _check_address(address)
+    check_address(address)
     if moved_in > today:
         raise DomainError(_("The moving-in date is in the future."), field="moved_in")
     household = Household.objects.create()
@@ -114,7 +114,7 @@ def _require_household_manager(actor: User, household: Household) -> None:
     raise Forbidden(_("You cannot change this household."))
 
 
-def _locked(household: Household) -> Household:
+def locked(household: Household) -> Household:
     """Serialise the changes to one household (address moves, quotient declarations)."""
     return Household.objects.select_for_update().get(pk=household.pk)
 
@@ -132,7 +132,7 @@ def add_household_member(
 ) -> Person:
     """An adult adds a child (and becomes their guardian) or a partner to the household."""
     _require_household_manager(actor, household)
-    household = _locked(household)
+    household = locked(household)
     today = timezone.localdate()
     if role not in Person.Role.values:
         raise DomainError(_("Choose a child or an adult."), field="role")
@@ -140,7 +140,7 @@ def add_household_member(
         raise DomainError(_("Enter the first name."), field="first_name")
     if not last_name.strip():
         raise DomainError(_("Enter the last name."), field="last_name")
-    _check_birth_date(birth_date, today=today)
+    check_birth_date(birth_date, today=today)
     age = age_on(birth_date, today)
     if role == Person.Role.CHILD and age >= ADULT_AGE:
         raise DomainError(_("A child is under 18 on the day they are added."), field="birth_date")
@@ -178,8 +178,8 @@ def change_address(
 ) -> HouseholdAddress:
     """A move: the current address is closed on the moving-in date, a new one opens."""
     _require_household_manager(actor, household)
-    _check_address(address)
-    household = _locked(household)
+    check_address(address)
+    household = locked(household)
     today = timezone.localdate()
     if moved_in > today + timedelta(days=90):
         raise DomainError(_("Declare a move at most three months ahead."), field="moved_in")
@@ -208,6 +208,20 @@ def change_address(
     return new
 
 
+def check_family_quotient(*, amount: int, valid_from: date, valid_until: date) -> None:
+    if amount < 0 or amount > MAX_FAMILY_QUOTIENT:
+        raise DomainError(
+            _("A family quotient is between 0 and %(max)s €.") % {"max": MAX_FAMILY_QUOTIENT},
+            field="amount",
+        )
+    if valid_until < valid_from:
+        raise DomainError(_("The end of the period is before its start."), field="valid_until")
+    if valid_until - valid_from > MAX_QUOTIENT_PERIOD:
+        raise DomainError(
+            _("A family quotient is valid for one year at most."), field="valid_until"
+        )
+
+
 @transaction.atomic
 def declare_family_quotient(
     *,
@@ -220,18 +234,8 @@ def declare_family_quotient(
 ) -> FamilyQuotient:
     """Record a family quotient for a period. A clerk's entry counts as verified."""
     _require_household_manager(actor, household)
-    if amount < 0 or amount > MAX_FAMILY_QUOTIENT:
-        raise DomainError(
-            _("A family quotient is between 0 and %(max)s €.") % {"max": MAX_FAMILY_QUOTIENT},
-            field="amount",
-        )
-    if valid_until < valid_from:
-        raise DomainError(_("The end of the period is before its start."), field="valid_until")
-    if valid_until - valid_from > MAX_QUOTIENT_PERIOD:
-        raise DomainError(
-            _("A family quotient is valid for one year at most."), field="valid_until"
-        )
-    household = _locked(household)
+    check_family_quotient(amount=amount, valid_from=valid_from, valid_until=valid_until)
+    household = locked(household)
     by_staff = not can_manage_household(actor, household)
     quotient = FamilyQuotient.objects.create(
         household=household,

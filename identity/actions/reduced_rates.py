@@ -1,11 +1,12 @@
-"""Reduced-rate statuses (student, job seeker, disability) a clerk records."""
+"""Reduced-rate statuses (student, job seeker, disability) a clerk records and ends."""
 
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..errors import DomainError, Forbidden
+from ..errors import Conflict, DomainError, Forbidden
 from ..models import (
     AuditEntry,
     Person,
@@ -14,6 +15,7 @@ from ..models import (
 )
 from ..permissions import Capability, has_capability
 from .audit import record_audit_entry
+from .corrections import check_correction_reason
 
 Channel = AuditEntry.Channel
 
@@ -56,6 +58,50 @@ def record_reduced_rate_status(
         action="person.reduced_rate_recorded",
         person=person,
         target=category,
+        channel=channel,
+    )
+    return status
+
+
+@transaction.atomic
+def end_reduced_rate_status(
+    *,
+    actor: User,
+    status: ReducedRateStatus,
+    last_day: date,
+    reason: str,
+    channel: str = Channel.COUNTER,
+) -> ReducedRateStatus:
+    """A clerk ends a status early (the student left school, the job seeker found work): it
+    covers no day after `last_day`. The row is kept with who ended it and when, never deleted;
+    sales already made keep their price."""
+    if not has_capability(actor, Capability.EDIT_RESIDENT_FILE):
+        raise Forbidden(_("Only a town-hall clerk ends a reduced-rate status."))
+    reason = check_correction_reason(reason)
+    status = ReducedRateStatus.objects.select_for_update().get(pk=status.pk)
+    if status.ended_on is not None:
+        raise Conflict(_("This reduced-rate status has already ended."))
+    if last_day < status.valid_from - timedelta(days=1):
+        raise DomainError(
+            _("The status starts on %(day)s: it cannot end before.")
+            % {"day": status.valid_from.strftime("%d/%m/%Y")},
+            field="last_day",
+        )
+    if last_day >= status.valid_until:
+        raise DomainError(
+            _("The status already ends on %(day)s.")
+            % {"day": status.valid_until.strftime("%d/%m/%Y")},
+            field="last_day",
+        )
+    status.ended_on, status.ended_at, status.ended_by = last_day, timezone.now(), actor
+    status.save(update_fields=["ended_on", "ended_at", "ended_by"])
+    record_audit_entry(
+        actor=actor,
+        action="person.reduced_rate_ended",
+        person=status.person,
+        target=status.category,
+        reason=reason,
+        changes={"valid_until": [status.valid_until.isoformat(), last_day.isoformat()]},
         channel=channel,
     )
     return status
