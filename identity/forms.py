@@ -4,7 +4,15 @@ from django.utils.translation import gettext_lazy as _
 from . import vocabulary
 from .actions.household import AddressInput
 from .errors import DomainError
-from .models import AccessReason, AuditEntry, Commune, Facility, Person, StaffRole
+from .models import (
+    AccessReason,
+    AuditEntry,
+    Commune,
+    Facility,
+    Person,
+    ReducedRateStatus,
+    StaffRole,
+)
 from .queries import AuditFilters, communes_for_selection
 
 
@@ -21,7 +29,7 @@ def show_domain_error(form: forms.Form, error: DomainError) -> None:
     form.add_error(field, error.message)
 
 
-class AddressFields(forms.Form):
+class AddressLines(forms.Form):
     line1 = forms.CharField(label=_("Street address"), max_length=200)
     line2 = forms.CharField(label=_("Address (continued)"), max_length=200, required=False)
     postcode = forms.RegexField(
@@ -30,7 +38,6 @@ class AddressFields(forms.Form):
         error_messages={"invalid": _("A postcode has five digits.")},
     )
     commune = forms.ModelChoiceField(label=_("Commune"), queryset=Commune.objects.none())
-    moved_in = forms.DateField(label=_("Moving-in date"), widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,6 +51,10 @@ class AddressFields(forms.Form):
             postcode=data["postcode"],
             commune=data["commune"],
         )
+
+
+class AddressFields(AddressLines):
+    moved_in = forms.DateField(label=_("Moving-in date"), widget=DateInput())
 
 
 class ProfileForm(AddressFields):
@@ -163,3 +174,65 @@ class ApplicationTokenForm(forms.Form):
     def __init__(self, *args, facilities, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["facilities"].queryset = facilities
+
+
+# --- A clerk's corrections of a resident's file ------------------------------------------------
+
+
+class CorrectionForm(forms.Form):
+    """Every correction carries the clerk's reason, which the resident reads."""
+
+    reason = forms.CharField(
+        label=_("Reason for the correction"),
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The resident reads it in Who looked at my file."),
+        error_messages={"required": _("Give the reason for this correction.")},
+    )
+
+
+class IdentityCorrectionForm(CorrectionForm):
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput())
+    field_order = ["first_name", "last_name", "birth_date", "reason"]
+
+
+class AddressCorrectionForm(CorrectionForm, AddressLines):
+    valid_from = forms.DateField(label=_("From"), widget=DateInput())
+    valid_until = forms.DateField(
+        label=_("Until"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Empty for the current address. The day of a move belongs to the next one."),
+    )
+    field_order = ["line1", "line2", "postcode", "commune", "valid_from", "valid_until", "reason"]
+
+
+class QuotientCorrectionForm(CorrectionForm, QuotientForm):
+    field_order = ["amount", "valid_from", "valid_until", "reason"]
+
+
+class GuardianForm(CorrectionForm):
+    guardian = forms.ModelChoiceField(label=_("Legal guardian"), queryset=Person.objects.none())
+    field_order = ["guardian", "reason"]
+
+    def __init__(self, *args, adults, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["guardian"].queryset = adults
+        self.fields["guardian"].label_from_instance = lambda person: person.full_name
+
+
+class ReducedRateForm(forms.Form):
+    category = forms.ChoiceField(label=_("Category"), choices=ReducedRateStatus.Category.choices)
+    valid_from = forms.DateField(label=_("Valid from"), widget=DateInput())
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        widget=DateInput(),
+        help_text=_("The last day the proof covers (student card, certificate, disability card)."),
+    )
+
+
+class EndReducedRateForm(CorrectionForm):
+    last_day = forms.DateField(label=_("Last day covered"), widget=DateInput())
+    field_order = ["last_day", "reason"]

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from .models import (
@@ -78,8 +78,53 @@ def household_overview(household: Household, *, on: date | None = None) -> House
         address=current_address(household, on=day),
         address_history=list(household.addresses.select_related("commune")),
         quotient=family_quotient_on(household, day),
-        quotient_history=list(household.quotients.all()),
+        quotient_history=list(
+            # A declaration a clerk corrected is shown as such (`is_corrected`), never hidden.
+            household.quotients.annotate(
+                is_corrected=Exists(FamilyQuotient.objects.filter(correction_of=OuterRef("pk")))
+            )
+        ),
         guardians_by_child=guardians_by_child,
+    )
+
+
+@dataclass(frozen=True)
+class MemberFile:
+    """A member as the clerk's file shows them: their live guardian links (a guardian may live
+    in another household) and every reduced-rate status, ended ones included."""
+
+    person: Person
+    guardianships: list[Guardianship]
+    reduced_rates: list[ReducedRateStatus]
+
+
+@dataclass(frozen=True)
+class ResidentFile:
+    overview: HouseholdOverview
+    members: list[MemberFile]
+    adults: list[Person]
+
+
+def resident_file(household: Household) -> ResidentFile:
+    overview = household_overview(household)
+    links: dict[int, list[Guardianship]] = {}
+    for link in (
+        Guardianship.objects.active()
+        .filter(child__household=household)
+        .select_related("guardian")
+        .order_by("since", "pk")
+    ):
+        links.setdefault(link.child_id, []).append(link)
+    statuses: dict[int, list[ReducedRateStatus]] = {}
+    for status in ReducedRateStatus.objects.filter(person__household=household):
+        statuses.setdefault(status.person_id, []).append(status)
+    return ResidentFile(
+        overview=overview,
+        members=[
+            MemberFile(person, links.get(person.pk, []), statuses.get(person.pk, []))
+            for person in overview.members
+        ],
+        adults=[person for person in overview.members if person.role == Person.Role.ADULT],
     )
 
 

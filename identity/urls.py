@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import api_tokens, audit, household, staff
+from .views import api_tokens, audit, corrections, household, staff
 
 app_name = "identity"
 
@@ -13,6 +13,41 @@ urlpatterns = [
     path("mon-espace/consultations/", household.file_accesses, name="file_accesses"),
     path("agents/usagers/", staff.staff_resident_search, name="staff_search"),
     path("agents/usagers/<str:public_id>/", staff.staff_resident_file, name="staff_file"),
+    path(
+        "agents/usagers/<str:public_id>/personnes/<str:person_id>/identite/",
+        corrections.correct_identity,
+        name="correct_identity",
+    ),
+    path(
+        "agents/usagers/<str:public_id>/personnes/<str:person_id>/representants/",
+        corrections.add_guardian,
+        name="add_guardian",
+    ),
+    path(
+        "agents/usagers/<str:public_id>/personnes/<str:person_id>/tarifs-reduits/",
+        corrections.record_reduced_rate,
+        name="record_reduced_rate",
+    ),
+    path(
+        "agents/usagers/<str:public_id>/adresses/<int:pk>/",
+        corrections.correct_address,
+        name="correct_address",
+    ),
+    path(
+        "agents/usagers/<str:public_id>/quotients/<int:pk>/",
+        corrections.correct_quotient,
+        name="correct_quotient",
+    ),
+    path(
+        "agents/usagers/<str:public_id>/representants/<int:pk>/fin/",
+        corrections.end_guardianship,
+        name="end_guardianship",
+    ),
+    path(
+        "agents/usagers/<str:public_id>/tarifs-reduits/<int:pk>/fin/",
+        corrections.end_reduced_rate,
+        name="end_reduced_rate",
+    ),
     path("agents/journal/", audit.audit_trail, name="audit_trail"),
     path("agents/journal/export/", audit.audit_trail_export, name="audit_trail_export"),
     path("agents/applications/", api_tokens.application_tokens, name="application_tokens"),

@@ -62,7 +62,7 @@ def search_residents(
 
 def open_resident_file(
     *, actor: User, household: Household, reason: str, channel: str = Channel.COUNTER
-) -> queries.HouseholdOverview:
+) -> queries.ResidentFile:
     """A staff member reads a household's file: allowed by role, always audited with a reason."""
     if not has_capability(actor, Capability.VIEW_RESIDENT_FILE):
         raise Forbidden(_("Your role cannot see residents' files."))
@@ -75,7 +75,7 @@ def open_resident_file(
         reason=label,
         channel=channel,
     )
-    return queries.household_overview(household)
+    return queries.resident_file(household)
 
 
 # --- Staff roles ---------------------------------------------------------------------------

@@ -20,13 +20,13 @@ pytestmark = pytest.mark.django_db
 def test_a_clerk_opening_a_file_is_recorded_with_the_reason():
     resident = ResidentFactory()
     clerk = staff_user(StaffRole.Role.CLERK)
-    overview = open_resident_file(
+    opened = open_resident_file(
         actor=clerk,
         household=resident.household,
         reason="phone",
         channel=AuditEntry.Channel.PHONE,
     )
-    assert overview.members == [resident]
+    assert opened.overview.members == [resident]
     entry = AuditEntry.objects.get(action="staff.file_viewed")
     assert entry.actor == clerk
     assert entry.actor_role == StaffRole.Role.CLERK
