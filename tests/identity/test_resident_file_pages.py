@@ -127,7 +127,11 @@ def test_a_clerk_corrects_a_name_and_the_resident_reads_it(client, clerk, camill
     ("changes", "field", "message"),
     [
         ({"reason": ""}, "reason", "Indiquez le motif de cette correction."),
-        ({"birth_date": "2030-01-01"}, "birth_date", "La date de naissance ne peut pas être dans le futur."),
+        (
+            {"birth_date": "2030-01-01"},
+            "birth_date",
+            "La date de naissance ne peut pas être dans le futur.",
+        ),
     ],
 )
 def test_bad_input_is_refused_next_to_its_field(client, clerk, camille, changes, field, message):
