@@ -64,17 +64,26 @@ def _as_text(value) -> str:
     return str(value)
 
 
-def _changes(before: dict, after: dict) -> dict[str, list[str]]:
-    """{field: [before, after]} for the fields whose value changes, as text."""
-    return {
-        field: [_as_text(before[field]), _as_text(after[field])]
-        for field in after
-        if _as_text(before[field]) != _as_text(after[field])
+def _changes(row, after: dict) -> dict[str, list[str]]:
+    """{field: [before, after]} for the fields of `row` whose value `after` changes, as text;
+    refused when there is none."""
+    changes = {
+        field: [_as_text(getattr(row, field)), _as_text(value)]
+        for field, value in after.items()
+        if _as_text(getattr(row, field)) != _as_text(value)
     }
+    if not changes:
+        raise DomainError(_("Nothing was changed: correct at least one field."))
+    return changes
 
 
-def _nothing_changed() -> DomainError:
-    return DomainError(_("Nothing was changed: correct at least one field."))
+def _apply(row, after: dict) -> dict[str, list[str]]:
+    """Write `after` on `row` in place; returns its changes (for the audit entry)."""
+    changes = _changes(row, after)
+    for field, value in after.items():
+        setattr(row, field, value)
+    row.save(update_fields=list(after))
+    return changes
 
 
 @transaction.atomic
@@ -102,15 +111,9 @@ def correct_identity(
     person = Person.objects.get(pk=person.pk)
     if person.role == Person.Role.ADULT and age_on(birth_date, today) < ADULT_AGE:
         raise DomainError(_("An adult is 18 or older."), field="birth_date")
-    fields = ["first_name", "last_name", "birth_date"]
-    before = {field: getattr(person, field) for field in fields}
-    after = {"first_name": first_name, "last_name": last_name, "birth_date": birth_date}
-    changes = _changes(before, after)
-    if not changes:
-        raise _nothing_changed()
-    for field, value in after.items():
-        setattr(person, field, value)
-    person.save(update_fields=fields)
+    changes = _apply(
+        person, {"first_name": first_name, "last_name": last_name, "birth_date": birth_date}
+    )
     record_audit_entry(
         actor=actor,
         action="person.corrected",
@@ -171,22 +174,17 @@ def correct_address_period(
                 },
                 field="valid_from" if starts_inside else "valid_until",
             )
-    fields = ["line1", "line2", "postcode", "commune", "valid_from", "valid_until"]
-    before = {field: getattr(address, field) for field in fields}
-    after = {
-        "line1": lines.line1.strip(),
-        "line2": lines.line2.strip(),
-        "postcode": lines.postcode,
-        "commune": lines.commune,
-        "valid_from": valid_from,
-        "valid_until": valid_until,
-    }
-    changes = _changes(before, after)
-    if not changes:
-        raise _nothing_changed()
-    for field, value in after.items():
-        setattr(address, field, value)
-    address.save(update_fields=fields)
+    changes = _apply(
+        address,
+        {
+            "line1": lines.line1.strip(),
+            "line2": lines.line2.strip(),
+            "postcode": lines.postcode,
+            "commune": lines.commune,
+            "valid_from": valid_from,
+            "valid_until": valid_until,
+        },
+    )
     record_audit_entry(
         actor=actor,
         action="household.address_corrected",
@@ -218,12 +216,9 @@ def correct_family_quotient(
     quotient = FamilyQuotient.objects.get(pk=quotient.pk)
     if FamilyQuotient.objects.filter(correction_of=quotient).exists():
         raise Conflict(_("This declaration is already corrected: correct its correction."))
-    fields = ["amount", "valid_from", "valid_until"]
-    before = {field: getattr(quotient, field) for field in fields}
-    after = {"amount": amount, "valid_from": valid_from, "valid_until": valid_until}
-    changes = _changes(before, after)
-    if not changes:
-        raise _nothing_changed()
+    changes = _changes(
+        quotient, {"amount": amount, "valid_from": valid_from, "valid_until": valid_until}
+    )
     correction = FamilyQuotient.objects.create(
         household=household,
         amount=amount,

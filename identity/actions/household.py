@@ -56,6 +56,21 @@ def check_birth_date(birth_date: date, *, today: date) -> None:
         raise DomainError(_("The date of birth is too far in the past."), field="birth_date")
 
 
+def _open_address(
+    household: Household, address: AddressInput, *, since: date, recorded_by: User
+) -> HouseholdAddress:
+    """The household's current address from `since` (the caller closed the previous one)."""
+    return HouseholdAddress.objects.create(
+        household=household,
+        line1=address.line1.strip(),
+        line2=address.line2.strip(),
+        postcode=address.postcode,
+        commune=address.commune,
+        valid_from=since,
+        recorded_by=recorded_by,
+    )
+
+
 @transaction.atomic
 def register_resident(
     *,
@@ -93,15 +108,7 @@ def register_resident(
         last_name=last_name.strip(),
         birth_date=birth_date,
     )
-    HouseholdAddress.objects.create(
-        household=household,
-        line1=address.line1.strip(),
-        line2=address.line2.strip(),
-        postcode=address.postcode,
-        commune=address.commune,
-        valid_from=moved_in,
-        recorded_by=user,
-    )
+    _open_address(household, address, since=moved_in, recorded_by=user)
     record_audit_entry(actor=user, action="household.created", household=household, person=person)
     return person
 
@@ -193,15 +200,7 @@ def change_address(
             )
         current.valid_until = moved_in
         current.save(update_fields=["valid_until"])
-    new = HouseholdAddress.objects.create(
-        household=household,
-        line1=address.line1.strip(),
-        line2=address.line2.strip(),
-        postcode=address.postcode,
-        commune=address.commune,
-        valid_from=moved_in,
-        recorded_by=actor,
-    )
+    new = _open_address(household, address, since=moved_in, recorded_by=actor)
     record_audit_entry(
         actor=actor, action="household.address_changed", household=household, channel=channel
     )

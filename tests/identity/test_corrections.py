@@ -5,7 +5,6 @@ sense is refused naming the field, with nothing written and nothing audited."""
 from datetime import date
 
 import pytest
-import time_machine
 from django.utils import translation
 
 from identity import queries, vocabulary
@@ -29,15 +28,9 @@ from tests.factories import (
     staff_user,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_25_november_2026")]
 
 REASON = "Acte de naissance présenté au guichet"
-
-
-@pytest.fixture(autouse=True)
-def _frozen_today():
-    with time_machine.travel(date(2026, 11, 25), tick=False):
-        yield
 
 
 @pytest.fixture
@@ -45,9 +38,15 @@ def clerk():
     return staff_user("clerk")
 
 
-@pytest.fixture
-def camille():
-    return ResidentFactory(first_name="Camile", last_name="Martin", birth_date=date(1986, 4, 12))
+def correct_camille(actor, camille, **changes):
+    """Her identity as the proof shows it (Camille, not Camile), with `changes`."""
+    data = {
+        "first_name": "Camille",
+        "last_name": "Martin",
+        "birth_date": date(1986, 4, 12),
+        "reason": REASON,
+    }
+    return correct_identity(actor=actor, person=camille, **(data | changes))
 
 
 def corrections():
@@ -66,14 +65,7 @@ def corrections():
 
 
 def test_a_clerk_corrects_a_name_and_the_resident_reads_before_and_after(clerk, camille):
-    correct_identity(
-        actor=clerk,
-        person=camille,
-        first_name="Camille",
-        last_name="Martin",
-        birth_date=date(1986, 4, 21),
-        reason=REASON,
-    )
+    correct_camille(clerk, camille, birth_date=date(1986, 4, 21))
     camille.refresh_from_db()
     assert (camille.first_name, camille.birth_date) == ("Camille", date(1986, 4, 21))
     entry = AuditEntry.objects.get(action="person.corrected")
@@ -106,15 +98,8 @@ def test_a_clerk_corrects_a_name_and_the_resident_reads_before_and_after(clerk, 
     ids=["no-reason", "reason-too-long", "born-tomorrow", "adult-too-young", "no-first", "no-last"],
 )
 def test_an_identity_correction_that_makes_no_sense_is_refused(clerk, camille, changes, field):
-    data = {
-        "first_name": "Camille",
-        "last_name": "Martin",
-        "birth_date": date(1986, 4, 12),
-        "reason": REASON,
-        **changes,
-    }
     with pytest.raises(DomainError) as refused:
-        correct_identity(actor=clerk, person=camille, **data)
+        correct_camille(clerk, camille, **changes)
     assert refused.value.field == field
     camille.refresh_from_db()
     assert camille.first_name == "Camile"
@@ -123,14 +108,7 @@ def test_an_identity_correction_that_makes_no_sense_is_refused(clerk, camille, c
 
 def test_nothing_to_correct_is_refused(clerk, camille):
     with pytest.raises(DomainError):
-        correct_identity(
-            actor=clerk,
-            person=camille,
-            first_name="Camile",
-            last_name="Martin",
-            birth_date=date(1986, 4, 12),
-            reason=REASON,
-        )
+        correct_camille(clerk, camille, first_name="Camile")
     assert not corrections().exists()
 
 
@@ -138,14 +116,7 @@ def test_nothing_to_correct_is_refused(clerk, camille):
 def test_only_a_clerk_corrects(camille, who):
     actor = camille.user if who == "resident" else staff_user(who)
     with pytest.raises(Forbidden):
-        correct_identity(
-            actor=actor,
-            person=camille,
-            first_name="Camille",
-            last_name="Martin",
-            birth_date=date(1986, 4, 12),
-            reason=REASON,
-        )
+        correct_camille(actor, camille)
     assert not corrections().exists()
 
 

@@ -5,7 +5,6 @@ for the day of a sale."""
 from datetime import date
 
 import pytest
-import time_machine
 
 from identity import queries
 from identity.actions.reduced_rates import end_reduced_rate_status, record_reduced_rate_status
@@ -13,13 +12,7 @@ from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import AuditEntry, ReducedRateStatus, StaffRole
 from tests.factories import PersonFactory, ResidentFactory, staff_user
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _frozen_today():
-    with time_machine.travel(date(2026, 11, 25), tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_25_november_2026")]
 
 
 def record(actor, person, category="student", valid_from=date(2026, 9, 1), **kwargs):

@@ -20,24 +20,12 @@ from identity.models import (
 from tests.factories import (
     FamilyQuotientFactory,
     PersonFactory,
-    ResidentFactory,
     staff_user,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_25_november_2026")]
 
 REASON = "Acte de naissance présenté"
-
-
-@pytest.fixture(autouse=True)
-def _frozen_today():
-    with time_machine.travel(date(2026, 11, 25), tick=True):
-        yield
-
-
-@pytest.fixture
-def camille():
-    return ResidentFactory(first_name="Camile", last_name="Martin", birth_date=date(1986, 4, 12))
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import io
 import json
 
 import pytest
-from django.test import Client, override_settings
+from django.test import override_settings
 
 from identity.models import AuditEntry, HouseholdAddress, Person
 from tests.factories import CommuneFactory, ResidentFactory
@@ -21,8 +21,8 @@ def resident():
 
 
 @pytest.fixture
-def api(resident):
-    client = Client()
+def api(client, resident):
+    """The resident's session, as their browser calls the API with it."""
     client.force_login(resident.user)
     return client
 
