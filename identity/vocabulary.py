@@ -170,14 +170,21 @@ class Change:
     after: str
 
 
+FIELD_ORDER = {field: index for index, field in enumerate(FIELD_LABELS)}
+
+
 def changes_of(entry: AuditEntry) -> list[Change]:
+    """The before/after of an entry in the order of a form (PostgreSQL's jsonb keeps no order)."""
+    changes = sorted(
+        (entry.changes or {}).items(), key=lambda item: FIELD_ORDER.get(item[0], len(FIELD_ORDER))
+    )
     return [
         Change(
             field=str(FIELD_LABELS.get(field, field)),
             before=format_value(field, values[0]),
             after=format_value(field, values[1]),
         )
-        for field, values in (entry.changes or {}).items()
+        for field, values in changes
     ]
 
 
