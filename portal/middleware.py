@@ -6,7 +6,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
@@ -48,8 +48,10 @@ def refusal(request, *, status: int, code: str, message: str, field: str | None 
 
 
 def too_large(request, cap: int) -> HttpResponse:
+    megabytes = cap / MEGABYTE
+    size = formats.number_format(int(megabytes) if megabytes.is_integer() else round(megabytes, 2))
     message = _("The request is too large: %(size)s at most.") % {
-        "size": _("%(megabytes)s MB") % {"megabytes": f"{cap / MEGABYTE:g}"}
+        "size": _("%(megabytes)s MB") % {"megabytes": size}
     }
     return refusal(request, status=413, code="request_too_large", message=message)
 
