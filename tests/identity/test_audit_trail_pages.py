@@ -235,3 +235,19 @@ def test_every_action_code_has_words():
     codes = action_codes_in_the_code_base()
     assert {"payments.open_payment", "card.suspended", "tap.refused.replay"} <= codes  # it scans
     assert codes - set(vocabulary.ACTION_LABELS) == set()
+
+
+def test_a_page_of_the_trail_costs_the_same_queries_for_5_or_50_entries(
+    client, admin, django_assert_max_num_queries
+):
+    def page_queries(count: int) -> int:
+        for _ in range(count):
+            resident = ResidentFactory()
+            record_audit_entry(
+                actor=staff_user("clerk"), action="staff.file_viewed", person=resident
+            )
+        with django_assert_max_num_queries(100) as captured:
+            client.get(TRAIL)
+        return len(captured.captured_queries)
+
+    assert page_queries(5) == page_queries(45)
