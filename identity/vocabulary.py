@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .models import AuditEntry, Person, ReducedRateStatus, StaffRole, User
-from .permissions import person_of
+from .permissions import Capability, person_of
 
 ACTION_LABELS: dict[str, Promise] = {
     # Accounts and households
@@ -102,6 +102,21 @@ FIELD_LABELS: dict[str, Promise] = {
     "guardian": gettext_lazy("Legal guardian"),
     "category": gettext_lazy("Category"),
     "ended_on": gettext_lazy("Ended on"),
+}
+
+# What each capability lets a staff member do, as the staff home lists it.
+CAPABILITY_LABELS: dict[Capability, Promise] = {
+    Capability.SEARCH_RESIDENTS: gettext_lazy("Search residents"),
+    Capability.VIEW_RESIDENT_FILE: gettext_lazy("Open a resident's file"),
+    Capability.EDIT_RESIDENT_FILE: gettext_lazy("Correct a resident's file"),
+    Capability.VIEW_RESIDENT_DOCUMENTS: gettext_lazy("See a resident's documents"),
+    Capability.SCAN_CARDS: gettext_lazy("Check cards"),
+    Capability.VIEW_ATTENDANCE: gettext_lazy("See attendance"),
+    Capability.VIEW_PAYMENTS: gettext_lazy("See payments"),
+    Capability.REFUND_PAYMENTS: gettext_lazy("Refund payments"),
+    Capability.VIEW_AUDIT_TRAIL: gettext_lazy("Read the audit trail"),
+    Capability.MANAGE_STAFF: gettext_lazy("Manage staff and their applications"),
+    Capability.MANAGE_TERRITORY: gettext_lazy("Manage the territory"),
 }
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

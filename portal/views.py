@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
 from card import queries as card_queries
-from identity import queries
+from identity import queries, vocabulary
 from identity.permissions import (
     Capability,
     active_roles,
@@ -71,6 +71,6 @@ def staff_home(request):
             "can_scan": Capability.SCAN_CARDS in granted,
             "can_manage_cards": Capability.EDIT_RESIDENT_FILE in granted,
             "can_follow_attendance": Capability.VIEW_ATTENDANCE in granted,
-            "granted": sorted(granted),
+            "granted": sorted(str(vocabulary.CAPABILITY_LABELS[c]) for c in granted),
         },
     )
