@@ -204,6 +204,15 @@ def changes_of(entry: AuditEntry) -> list[Change]:
 
 
 RESULTS = re.compile(r"^(\d+) results$")
+LIBRARY_EXPORT = re.compile(r"^(\d+) members on (\d{4}-\d{2}-\d{2}) \((\w+)\)$")
+# Other apps store "<kind>:<public id>": the kind in words, the id kept as the reference.
+REFERENCE_KINDS: dict[str, Promise] = {
+    "payment": gettext_lazy("payment"),
+    "document": gettext_lazy("document"),
+    "order": gettext_lazy("order"),
+    "reader": gettext_lazy("reader"),
+    "access_point": gettext_lazy("access point"),
+}
 
 
 def detail(entry: AuditEntry) -> str:
@@ -224,6 +233,15 @@ def detail(entry: AuditEntry) -> str:
     if match := RESULTS.match(target):
         count = int(match.group(1))
         return ngettext("%(count)d result", "%(count)d results", count) % {"count": count}
+    if match := LIBRARY_EXPORT.match(target):
+        count, day = int(match.group(1)), format_value("", match.group(2))
+        return ngettext("%(count)d member on %(day)s", "%(count)d members on %(day)s", count) % {
+            "count": count,
+            "day": day,
+        }
+    kind, _colon, reference = target.partition(":")
+    if kind in REFERENCE_KINDS and reference:
+        return f"{REFERENCE_KINDS[kind]} {reference}"
     return target
 
 

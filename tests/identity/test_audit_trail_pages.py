@@ -251,3 +251,21 @@ def test_a_page_of_the_trail_costs_the_same_queries_for_5_or_50_entries(
         return len(captured.captured_queries)
 
     assert page_queries(5) == page_queries(45)
+
+
+@pytest.mark.parametrize(
+    ("action", "target", "words"),
+    [
+        ("staff.residents_searched", "3 results", "3 résultats"),
+        (
+            "library.members_exported",
+            "120 members on 2026-11-25 (csv)",
+            "120 adhérents au 25/11/2026",
+        ),
+        ("payments.open_payment", "payment:AbC123", "paiement AbC123"),
+        ("staff.role_granted", "librarian:12", "Bibliothécaire"),
+    ],
+)
+def test_references_read_in_words(action, target, words):
+    entry = record_audit_entry(actor=None, action=action, target=target)
+    assert vocabulary.detail(entry) == words
