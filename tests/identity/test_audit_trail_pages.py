@@ -76,7 +76,7 @@ def test_the_trail_shows_words_and_names_never_codes(client, admin, camille, cle
 
     assert response.status_code == 200
     # The entries, not the filter form (whose options carry the codes as their values).
-    page = response.content.decode().split('<ol class="audit-trail"')[1]
+    page = response.content.decode().split('<div role="list" class="audit-trail"')[1]
     for words in [
         "Dossier ouvert",
         "Paul Roux",

@@ -51,8 +51,8 @@ def test_an_administrator_filters_the_audit_trail_on_a_phone(phone, live_server)
     log_in(phone, live_server, admin)
     phone.get(live_server.url + reverse("portal:staff_home"))
     phone.find_element(By.LINK_TEXT, "Journal d’audit").click()
-    wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "ol.audit-trail li"))
-    trail = phone.find_element(By.CSS_SELECTOR, "ol.audit-trail").text
+    wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "div.audit-trail > article"))
+    trail = phone.find_element(By.CSS_SELECTOR, "div.audit-trail").text
     assert "Paiement consulté" in trail
     assert "Sophie Lacombe" in trail
     assert "payments.open_payment" not in trail
@@ -62,7 +62,7 @@ def test_an_administrator_filters_the_audit_trail_on_a_phone(phone, live_server)
     Select(phone.find_element(By.NAME, "channel")).select_by_visible_text("Téléphone")
     phone.find_element(By.CSS_SELECTOR, "details form [type=submit]").click()
     wait.until(lambda b: "channel=phone" in b.current_url)
-    entries = phone.find_elements(By.CSS_SELECTOR, "ol.audit-trail > li")
+    entries = phone.find_elements(By.CSS_SELECTOR, "div.audit-trail > article")
     texts = [entry.text for entry in entries]
     assert any("Dossier ouvert" in text and "Paul Roux" in text for text in texts)
     assert not any("Paiement consulté" in text for text in texts)
