@@ -179,3 +179,12 @@ def test_django_upload_limits_are_set_below_the_cap(settings):
     # A non-file body (forms, JSON) is small; files above the photo limit go to disk.
     assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE <= 2.5 * MB
     assert settings.FILE_UPLOAD_MAX_MEMORY_SIZE == 5 * MB
+
+
+def test_a_form_or_json_body_above_djangos_limit_is_a_413_with_that_limit(client, api):
+    form = client.post("/accounts/login/", {"login": "a" * (3 * MB), "password": "x"})
+    assert form.status_code == 413
+    assert "2 Mo" in form.content.decode()
+    body = post_json(api, "/api/v1/household/members", {"first_name": "a" * (3 * MB)})
+    assert body.status_code == 413
+    assert body.json()["code"] == "request_too_large"
