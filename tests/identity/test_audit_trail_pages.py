@@ -269,3 +269,20 @@ def test_a_page_of_the_trail_costs_the_same_queries_for_5_or_50_entries(
 def test_references_read_in_words(action, target, words):
     entry = record_audit_entry(actor=None, action=action, target=target)
     assert vocabulary.detail(entry) == words
+
+
+def test_the_api_gives_the_resident_the_same_words(client, camille, clerk):
+    record_audit_entry(
+        actor=clerk,
+        action="person.corrected",
+        person=camille,
+        reason="Acte présenté",
+        changes={"last_name": ["Martn", "Martin"]},
+    )
+    client.force_login(camille.user)
+    [access] = client.get("/api/v1/household/file-accesses").json()
+    assert access["action"] == "person.corrected"
+    assert access["action_label"] == "Identité corrigée"
+    assert access["reason"] == "Acte présenté"
+    assert access["changes"] == [{"field": "Nom", "before": "Martn", "after": "Martin"}]
+    assert access["staff"] == "Agent d’accueil de la mairie — Paul"
