@@ -3,8 +3,6 @@ alone is valid, together they would make two periods overlap (no database constr
 so). The household's row lock serialises them, so the second sees the first and is refused.
 Following pretix, the race is first shown with the lock switched off. PostgreSQL only."""
 
-import threading
-import time
 from datetime import date
 
 import pytest
@@ -13,7 +11,7 @@ from identity.actions import corrections
 from identity.actions.household import AddressInput
 from identity.errors import DomainError
 from identity.models import HouseholdAddress
-from tests.concurrency import run_at_once
+from tests.concurrency import line_up, run_at_once
 from tests.factories import ResidentFactory, staff_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -34,20 +32,9 @@ def correct_both_at_once(monkeypatch, *, lock: bool):
         valid_from=date(2025, 5, 1),
     )
     clerks = [staff_user("clerk"), staff_user("clerk")]
-    barrier = threading.Barrier(2)
-    real_locked, real_audit = corrections.locked, corrections.record_audit_entry
-
-    def locked(household):
-        barrier.wait(timeout=10)
-        return real_locked(household) if lock else household
-
-    def slow_audit(**kwargs):
-        entry = real_audit(**kwargs)
-        time.sleep(0.3)  # the transaction stays open while the other clerk reads
-        return entry
-
-    monkeypatch.setattr(corrections, "locked", locked)
-    monkeypatch.setattr(corrections, "record_audit_entry", slow_audit)
+    # The audit entry is each correction's last step: neither commits before the other has
+    # read the history (or waits for the household's lock).
+    line_up(monkeypatch, corrections, "record_audit_entry", lock=lock)
 
     def correct(clerk, address, valid_from, valid_until):
         return lambda: corrections.correct_address_period(
