@@ -50,7 +50,7 @@ def test_an_administrator_filters_the_audit_trail_on_a_phone(phone, live_server)
 
     log_in(phone, live_server, admin)
     phone.get(live_server.url + reverse("portal:staff_home"))
-    phone.find_element(By.LINK_TEXT, "Journal d’audit").click()
+    wait.until(lambda b: b.find_elements(By.LINK_TEXT, "Journal d’audit"))[0].click()
     wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "div.audit-trail > article"))
     trail = phone.find_element(By.CSS_SELECTOR, "div.audit-trail").text
     assert "Paiement consulté" in trail
@@ -81,13 +81,15 @@ def test_a_clerk_corrects_a_name_on_a_phone_and_the_resident_reads_it(phone, liv
     fill(phone, q="Martin")
     Select(phone.find_element(By.NAME, "reason")).select_by_value("counter")
     phone.find_element(By.CSS_SELECTOR, "main form [type=submit]").click()
-    phone.find_element(By.PARTIAL_LINK_TEXT, "Martin Camile").click()
+    wait.until(lambda b: b.find_elements(By.PARTIAL_LINK_TEXT, "Martin Camile"))[0].click()
+    wait.until(lambda b: "Dossier de l’habitant" in b.find_element(By.TAG_NAME, "h1").text)
     Select(phone.find_element(By.NAME, "reason")).select_by_value("counter")
     phone.find_element(By.CSS_SELECTOR, "main form [type=submit]").click()
     wait.until(lambda b: b.find_elements(By.LINK_TEXT, "Corriger l’identité"))
     assert fits_a_phone(phone)
 
     phone.find_element(By.LINK_TEXT, "Corriger l’identité").click()
+    wait.until(lambda b: b.find_elements(By.NAME, "first_name"))
     fill(phone, first_name="Camille")
     phone.find_element(By.CSS_SELECTOR, "main form [type=submit]").click()
     # No reason: refused next to the field, nothing written.
