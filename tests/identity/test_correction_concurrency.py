@@ -13,6 +13,7 @@ from identity.errors import DomainError
 from identity.models import HouseholdAddress
 from tests.concurrency import line_up, run_at_once
 from tests.factories import ResidentFactory, staff_user
+from tests.identity.factories import two_addresses
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -21,16 +22,7 @@ def correct_both_at_once(monkeypatch, *, lock: bool):
     """Old period 2020 → 1 March 2025, a gap, new period from 1 May 2025. One clerk extends the
     old period to 25 April, the other moves the new one's start to 10 April."""
     resident = ResidentFactory(address__valid_from=date(2020, 1, 1))
-    old = resident.household.addresses.get()
-    old.valid_until = date(2025, 3, 1)
-    old.save()
-    new = HouseholdAddress.objects.create(
-        household=resident.household,
-        line1="8 quai Cavaignac",
-        postcode="46000",
-        commune=old.commune,
-        valid_from=date(2025, 5, 1),
-    )
+    old, new = two_addresses(resident, first_until=date(2025, 3, 1), second_from=date(2025, 5, 1))
     clerks = [staff_user("clerk"), staff_user("clerk")]
     # The audit entry is each correction's last step: neither commits before the other has
     # read the history (or waits for the household's lock).

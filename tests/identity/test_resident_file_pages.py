@@ -12,7 +12,6 @@ from identity.models import (
     AuditEntry,
     FamilyQuotient,
     Guardianship,
-    HouseholdAddress,
     Person,
     ReducedRateStatus,
     StaffRole,
@@ -22,6 +21,7 @@ from tests.factories import (
     PersonFactory,
     staff_user,
 )
+from tests.identity.factories import two_addresses
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_25_november_2026")]
 
@@ -136,16 +136,7 @@ def test_bad_input_is_refused_next_to_its_field(client, clerk, camille, changes,
 
 
 def test_overlapping_address_periods_are_refused_naming_the_field(client, clerk, camille):
-    old = camille.household.addresses.get()
-    old.valid_until = date(2025, 5, 1)
-    old.save()
-    new = HouseholdAddress.objects.create(
-        household=camille.household,
-        line1="8 quai Cavaignac",
-        postcode="46000",
-        commune=old.commune,
-        valid_from=date(2025, 5, 1),
-    )
+    old, new = two_addresses(camille, first_until=date(2025, 5, 1), second_from=date(2025, 5, 1))
     open_file(client, camille)
     url = reverse("identity:correct_address", args=[camille.household.public_id, old.pk])
     data = {
