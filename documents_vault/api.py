@@ -125,7 +125,7 @@ def list_documents(request):
     "/vault/documents",
     response={201: DocumentOut, **UPLOAD_ERRORS},
     auth=session_or_token,
-    url_name="vault_upload",
+    url_name="vault_documents",  # one address with the list: ninja names the path once
     summary="Add a document (multipart: file, kind, person_id, optional expires_on)",
 )
 def upload_document(

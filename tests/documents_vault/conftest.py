@@ -17,4 +17,6 @@ def vault_dir(settings, tmp_path):
 
 def stored_objects(location) -> list:
     """Every file under the safe's folder."""
-    return sorted(path for path in location.rglob("*") if path.is_file()) if location.exists() else []
+    return (
+        sorted(path for path in location.rglob("*") if path.is_file()) if location.exists() else []
+    )
