@@ -20,3 +20,24 @@ def stored_objects(location) -> list:
     return (
         sorted(path for path in location.rglob("*") if path.is_file()) if location.exists() else []
     )
+
+
+@pytest.fixture
+def sign_in(browser, client, live_server):
+    """Hand the browser a session of `user` made by Django's test client (the login form and
+    its TOTP step are covered by the account tests)."""
+    from django.conf import settings
+
+    def sign_in_as(user):
+        client.force_login(user)
+        browser.delete_all_cookies()
+        browser.get(live_server.url + "/accounts/login/")  # be on the site to set a cookie
+        browser.add_cookie(
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "path": "/",
+            }
+        )
+
+    return sign_in_as
