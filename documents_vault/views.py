@@ -116,6 +116,7 @@ def _own_document(request, public_id: str):
 
 def _detail_page(request, document, *, replace_form=None, status: int = 200):
     row = queries.rows_for([document])[0]
+    newest = row.pending or row.current
     return render(
         request,
         "documents_vault/detail.html",
@@ -125,13 +126,7 @@ def _detail_page(request, document, *, replace_form=None, status: int = 200):
             "shares": queries.shares_of(document),
             "events": queries.events_of(document),
             "replace_form": replace_form
-            or ReplaceForm(
-                initial={
-                    "replaces": (row.pending or row.current).public_id
-                    if (row.pending or row.current)
-                    else ""
-                }
-            ),
+            or ReplaceForm(initial={"replaces": newest.public_id if newest else ""}),
             "verification_target": queries.VERIFICATION_TARGET,
         },
         status=status,
@@ -144,16 +139,27 @@ def detail(request, public_id: str):
     return _detail_page(request, _own_document(request, public_id))
 
 
-@resident_required
-@require_GET
-def download(request, public_id: str):
+def _send(request, read):
+    """A file out of the safe through `read` (an access action that checks and logs), or the
+    page saying why not."""
+    if not request.user.is_authenticated:
+        raise Http404
     try:
-        decrypted = access.download_own(actor=request.user, public_id=public_id)
+        decrypted = read()
     except NotFound as error:
         raise Http404 from error
     except DocumentUnreadable as error:
         return _unreadable(request, error)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("portal:home")
     return file_response(decrypted)
+
+
+@resident_required
+@require_GET
+def download(request, public_id: str):
+    return _send(request, lambda: access.download_own(actor=request.user, public_id=public_id))
 
 
 @resident_required
@@ -344,15 +350,9 @@ def review(request, version_id: str):
 def shared_file(request, share_id: str):
     """Staff read a document through a file it is shared with (the verification queue, a
     card request, a procedure…)."""
-    if not request.user.is_authenticated:
-        raise Http404
-    try:
-        decrypted = access.read_shared_document(actor=request.user, share_public_id=share_id)
-    except NotFound as error:
-        raise Http404 from error
-    except DocumentUnreadable as error:
-        return _unreadable(request, error)
-    return file_response(decrypted)
+    return _send(
+        request, lambda: access.read_shared_document(actor=request.user, share_public_id=share_id)
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -389,17 +389,9 @@ def household_documents(request, household_id: str):
 
 @require_POST
 def file_with_reason(request, public_id: str):
-    if not request.user.is_authenticated:
-        raise Http404
-    try:
-        decrypted = access.read_document_with_reason(
+    return _send(
+        request,
+        lambda: access.read_document_with_reason(
             actor=request.user, public_id=public_id, reason=request.POST.get("reason", "")
-        )
-    except NotFound as error:
-        raise Http404 from error
-    except DocumentUnreadable as error:
-        return _unreadable(request, error)
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("portal:staff_home")
-    return file_response(decrypted)
+        ),
+    )

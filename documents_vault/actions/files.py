@@ -159,6 +159,16 @@ def _report(version: DocumentVersion, *, actor: User | None, problem: str) -> No
     )
 
 
+def _integrity_failure() -> DocumentUnreadable:
+    return DocumentUnreadable(
+        _(
+            "This document failed its integrity check and was not sent. The town's "
+            "administrators have been alerted."
+        ),
+        code="integrity_check_failed",
+    )
+
+
 def read(version: DocumentVersion, *, actor: User | None) -> DecryptedFile:
     """The version's content, checked; DocumentUnreadable (reported) when it is not exactly
     what was written or no configured master key opens it."""
@@ -170,13 +180,7 @@ def read(version: DocumentVersion, *, actor: User | None) -> DecryptedFile:
         stored = None
     if stored is None or crypto.integrity_hash(stored) != version.ciphertext_sha256:
         _report(version, actor=actor, problem="missing" if stored is None else "hash_mismatch")
-        raise DocumentUnreadable(
-            _(
-                "This document failed its integrity check and was not sent. The town's "
-                "administrators have been alerted."
-            ),
-            code="integrity_check_failed",
-        )
+        raise _integrity_failure()
     try:
         data_key = crypto.unwrap_data_key(
             version.wrapped_key, binding=version.public_id, key_id=version.key_id
@@ -194,13 +198,7 @@ def read(version: DocumentVersion, *, actor: User | None) -> DecryptedFile:
         content = crypto.decrypt_file(stored, data_key=data_key, binding=version.public_id)
     except crypto.TamperedError as error:
         _report(version, actor=actor, problem="tag_mismatch")
-        raise DocumentUnreadable(
-            _(
-                "This document failed its integrity check and was not sent. The town's "
-                "administrators have been alerted."
-            ),
-            code="integrity_check_failed",
-        ) from error
+        raise _integrity_failure() from error
     return DecryptedFile(
         content=content, content_type=version.content_type, filename=version.original_name
     )

@@ -124,6 +124,14 @@ def _accept_replacement(document: Document, version: DocumentVersion, actor: Use
     )
 
 
+def _decide(version: DocumentVersion, actor: User, outcome: str, *, reason: str = "") -> None:
+    version.verification = outcome
+    version.decided_at = timezone.now()
+    version.decided_by = actor
+    version.rejection_reason = reason
+    version.save(update_fields=["verification", "decided_at", "decided_by", "rejection_reason"])
+
+
 def _close_queue_share(document: Document, actor: User) -> None:
     share = queries.open_verification_share(document)
     if share is not None:
@@ -141,11 +149,7 @@ def verify(*, actor: User, version_public_id: str, findings: Findings) -> Docume
     document, version = _locked_waiting(version_public_id)
     _require_verifier(actor, document)
     _apply(actor, document, findings, evidence=f"vault:{document.public_id}")
-    version.verification = Verification.VERIFIED
-    version.decided_at = timezone.now()
-    version.decided_by = actor
-    version.rejection_reason = ""
-    version.save(update_fields=["verification", "decided_at", "decided_by", "rejection_reason"])
+    _decide(version, actor, Verification.VERIFIED)
     _accept_replacement(document, version, actor)
     files.log_event(
         document,
@@ -177,11 +181,7 @@ def reject(*, actor: User, version_public_id: str, reason: str) -> DocumentVersi
         raise DomainError(
             _("Keep the reason under %(max)s characters.") % {"max": MAX_REASON}, field="reason"
         )
-    version.verification = Verification.REJECTED
-    version.decided_at = timezone.now()
-    version.decided_by = actor
-    version.rejection_reason = reason
-    version.save(update_fields=["verification", "decided_at", "decided_by", "rejection_reason"])
+    _decide(version, actor, Verification.REJECTED, reason=reason)
     files.log_event(
         document,
         DocumentEvent.Action.REJECTED,

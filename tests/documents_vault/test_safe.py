@@ -184,7 +184,8 @@ def test_replacing_a_document_destroys_the_old_version(
     assert decrypted.content_type == "image/png"
 
 
-def test_a_verified_version_stays_until_the_clerk_accepts_its_replacement():
+def verified_proof_of_address():
+    """Camille's proof of address, verified by a clerk: (camille, clerk, document, version)."""
     camille = ResidentFactory()
     clerk = staff_user(StaffRole.Role.CLERK)
     document = stored_document(camille, kind="proof_of_address")
@@ -194,6 +195,11 @@ def test_a_verified_version_stays_until_the_clerk_accepts_its_replacement():
         version_public_id=first.public_id,
         findings=verification.Findings(proof_date=date.today() - timedelta(days=3)),
     )
+    return camille, clerk, document, first
+
+
+def test_a_verified_version_stays_until_the_clerk_accepts_its_replacement():
+    camille, clerk, document, first = verified_proof_of_address()
     second = uploads.replace_document(
         actor=camille.user, document=document, file_name="edf.pdf", content=pdf_bytes(pages=2)
     )
@@ -213,15 +219,7 @@ def test_a_verified_version_stays_until_the_clerk_accepts_its_replacement():
 
 
 def test_a_rejected_replacement_is_destroyed_and_the_verified_version_stays():
-    camille = ResidentFactory()
-    clerk = staff_user(StaffRole.Role.CLERK)
-    document = stored_document(camille, kind="proof_of_address")
-    first = document.versions.get()
-    verification.verify(
-        actor=clerk,
-        version_public_id=first.public_id,
-        findings=verification.Findings(proof_date=date.today()),
-    )
+    camille, clerk, document, first = verified_proof_of_address()
     second = uploads.replace_document(
         actor=camille.user, document=document, file_name="x.pdf", content=pdf_bytes(pages=4)
     )
