@@ -231,3 +231,13 @@ def test_a_household_stops_growing_online_at_15_members(client):
         birth_date=date(2020, 1, 1),
     )
     assert extra.verified_by == clerk
+
+
+def test_the_town_sets_its_rules_in_the_admin(client):
+    admin = staff_user(StaffRole.Role.ADMIN)
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    territory = TerritoryFactory()
+    client.force_login(admin)
+    page = client.get(f"/admin/identity/territory/{territory.pk}/change/").content.decode()
+    assert "trust-TOTAL_FORMS" in page
