@@ -39,12 +39,16 @@ def _expiry_field() -> forms.DateField:
 
 class UploadForm(forms.Form):
     file = _file_field()
-    kind = forms.ChoiceField(label=_("Kind of document"), choices=DocumentKind.choices)
+    kind = forms.ChoiceField(
+        label=_("Kind of document"), choices=[("", "—"), *DocumentKind.choices]
+    )
     person = forms.ChoiceField(label=_("Whose document is it?"))
 
-    def __init__(self, *args, members: list[Person], **kwargs):
+    def __init__(self, *args, members: list[Person], me: Person | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.members = {member.public_id: member for member in members}
+        if me is not None:
+            self.fields["person"].initial = me.public_id
         self.fields["person"].choices = [(member.public_id, member.full_name) for member in members]
         self.fields["expires_on"] = _expiry_field()  # built here: its help text is translated
 

@@ -150,6 +150,11 @@ class DocumentVersion(models.Model):
         return self.state != self.State.SHREDDED and self.wrapped_key is not None
 
 
+# The clerks' verification queue, as a file documents are shared with.
+VERIFICATION_TARGET = "vault_verification"
+VERIFICATION_LABEL = _("Verification by the town hall")
+
+
 class Share(models.Model):
     """A document shared on purpose with one file handled by staff (a card request, a
     procedure, a canteen absence, the clerks' verification queue). Staff holding
@@ -198,6 +203,13 @@ class Share(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    @property
+    def label(self) -> str:
+        """What the resident reads: the queue's name in their language, else the file's label."""
+        if self.target_kind == VERIFICATION_TARGET:
+            return str(VERIFICATION_LABEL)
+        return self.target_label
 
 
 class DocumentEvent(AppendOnlyModel):

@@ -6,12 +6,13 @@ from datetime import date, timedelta
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from identity.models import Household, Person, User
+from identity.models import AccessReason, Household, Person, User
 from identity.permissions import can_manage_household, person_of
 from identity.queries import staff_label
 
 from .models import (
     KINDS_VERIFIED_BY_STAFF,
+    VERIFICATION_TARGET,
     Document,
     DocumentEvent,
     DocumentVersion,
@@ -19,7 +20,6 @@ from .models import (
 )
 
 EXPIRY_NOTICE_DAYS = 30  # the reminder and the "expires soon" tag
-VERIFICATION_TARGET = "vault_verification"  # the clerks' queue, as a file documents are shared with
 
 Verification = DocumentVersion.Verification
 State = DocumentVersion.State
@@ -173,6 +173,13 @@ def shares_of(document: Document) -> list[Share]:
 class EventRow:
     event: DocumentEvent
     who: str  # "Town-hall clerk — Paul" for staff, the first name for a member
+
+    @property
+    def why(self) -> str:
+        """The reason a clerk gave (in the reader's language when it is a coded one), or a
+        rejection's reason."""
+        reason = self.event.reason
+        return str(AccessReason(reason).label) if reason in AccessReason.values else reason
 
 
 def events_of(document: Document) -> list[EventRow]:

@@ -69,7 +69,7 @@ def _list_page(request, form: UploadForm, *, status: int = 200):
 @resident_required
 @require_GET
 def my_documents(request):
-    return _list_page(request, UploadForm(members=_members_for(request)))
+    return _list_page(request, UploadForm(members=_members_for(request), me=request.person))
 
 
 @resident_required

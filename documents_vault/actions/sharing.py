@@ -13,17 +13,14 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from identity.errors import DomainError, NotFound
 from identity.models import AuditEntry, Facility, User
 from identity.permissions import Capability
 
 from .. import queries
-from ..models import Document, DocumentEvent, Share
+from ..models import VERIFICATION_LABEL, Document, DocumentEvent, Share
 from . import files
-
-VERIFICATION_LABEL = gettext_lazy("Verification by the town hall")
 
 
 @dataclass(frozen=True)
