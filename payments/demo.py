@@ -8,7 +8,10 @@ from django.utils import timezone
 from identity.demo import RESIDENT_EMAIL
 from identity.models import Person, User
 
-from . import actions
+from .actions.checkout import start_payment
+from .actions.desk import record_desk_payment
+from .actions.provider_events import record_payment_succeeded
+from .actions.wallets import create_topup_order, spend_from_wallet
 from .models import Order, Payment, Regie
 from .providers.demo import produce_daily_payout
 
@@ -57,11 +60,11 @@ def load() -> list[Regie]:
     children = {p.first_name: p for p in Person.objects.filter(guardians__guardian=camille)}
 
     def paid_top_up(person, cents, key=None):
-        order = actions.create_topup_order(
+        order = create_topup_order(
             actor=parent_user, person=person, amount_cents=cents, idempotency_key=key
         )
-        payment, _start = actions.start_payment(order=order, provider="demo", return_url="/")
-        actions.record_payment_succeeded(
+        payment, _start = start_payment(order=order, provider="demo", return_url="/")
+        record_payment_succeeded(
             provider="demo",
             provider_reference=payment.provider_reference,
             amount_cents=cents,
@@ -72,7 +75,7 @@ def load() -> list[Regie]:
     paid_top_up(camille, 3000, FIRST_TOP_UP)
     if "Léa" in children:
         paid_top_up(children["Léa"], 1500)
-    actions.spend_from_wallet(
+    spend_from_wallet(
         person_id=camille.pk,
         amount_cents=350,
         regie=regies["piscines"],
@@ -81,10 +84,10 @@ def load() -> list[Regie]:
     )
     officer = User.objects.filter(staff_roles__role="finance_officer").first()
     if "Tom" in children and officer is not None:
-        order = actions.create_topup_order(
+        order = create_topup_order(
             actor=None, person=children["Tom"], amount_cents=1000, channel="desk"
         )
-        actions.record_desk_payment(
+        record_desk_payment(
             actor=officer,
             order=order,
             method=Payment.Method.CASH,

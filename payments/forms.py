@@ -6,7 +6,7 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .actions import MAX_TOPUP_CENTS
+from .actions.inputs import MAX_TOPUP_CENTS
 from .ledger import format_cents
 from .models import Payment, Refund
 

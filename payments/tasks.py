@@ -6,7 +6,9 @@ from django_tasks import task
 
 # actions imports this module only inside the functions that queue these tasks (the one real
 # cycle), so the tasks import it at the top.
-from . import actions, notifications
+from . import notifications
+from .actions.fulfilment import fulfil_order
+from .actions.sweep import sweep
 
 logger = logging.getLogger(__name__)
 
@@ -14,13 +16,13 @@ logger = logging.getLogger(__name__)
 @task()
 def fulfil_order_task(*, order_id: int) -> int:
     """Fulfil (or undo) the lines of a paid (or refunded) order, each exactly once."""
-    return actions.fulfil_order(order_id)
+    return fulfil_order(order_id)
 
 
 @task()
 def sweep_task() -> list[int]:
     """The recovery path: re-queue orders a crash or a failing handler left unfulfilled."""
-    return actions.sweep()
+    return sweep()
 
 
 @task()

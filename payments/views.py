@@ -21,7 +21,20 @@ from identity.permissions import Capability, can_act_for, has_capability
 from identity.spreadsheets import csv_response
 from identity.views.decorators import capability_required, resident_required
 
-from . import actions, queries
+from . import queries
+from .actions.auditing import audit_payments_listing, open_document, open_payment
+from .actions.basket import remove_from_basket
+from .actions.checkout import PAYMENT_PLACEHOLDER, start_payment
+from .actions.desk import record_desk_payment
+from .actions.inputs import new_idempotency_key
+from .actions.orders import cancel_order
+from .actions.provider_events import (
+    record_payment_cancelled,
+    record_payment_failed,
+    record_payment_succeeded,
+)
+from .actions.refunds import refund_payment
+from .actions.wallets import add_topup_to_basket
 from .forms import DeskPaymentForm, PayForm, PaymentFilterForm, RefundForm, TopUpForm
 from .models import Document, Order, OrderLine, Payment
 from .pdf import document_pdf, reconciliation_pdf
@@ -58,12 +71,10 @@ def _person_i_act_for(request, public_id: str) -> Person:
 def wallet(request, public_id):
     """One wallet: balance, history and the top-up form (self or a ward)."""
     person = _person_i_act_for(request, public_id)
-    form = TopUpForm(
-        request.POST or None, initial={"idempotency_key": actions.new_idempotency_key()}
-    )
+    form = TopUpForm(request.POST or None, initial={"idempotency_key": new_idempotency_key()})
     if request.method == "POST" and form.is_valid():
         try:
-            actions.add_topup_to_basket(
+            add_topup_to_basket(
                 actor=request.user,
                 person=person,
                 amount_cents=form.cleaned_data["amount"],
@@ -111,7 +122,7 @@ def remove_line(request, public_id):
         order__buyer=request.user,
     )
     try:
-        order = actions.remove_from_basket(buyer=request.user, line=line)
+        order = remove_from_basket(buyer=request.user, line=line)
     except NotFound as error:
         raise Http404 from error
     except DomainError as error:
@@ -151,13 +162,13 @@ def checkout(request, public_id):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            payment, start = actions.start_payment(
+            payment, start = start_payment(
                 order=order,
                 provider=provider.code,
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 expected_total_cents=form.cleaned_data.get("total"),
                 return_url=request.build_absolute_uri(
-                    reverse("payments:result", args=[actions.PAYMENT_PLACEHOLDER])
+                    reverse("payments:result", args=[PAYMENT_PLACEHOLDER])
                 ),
             )
         except DomainError as error:
@@ -200,7 +211,7 @@ def _checkout_page(request, order: Order, provider, **context):
 def cancel(request, public_id):
     order = _my_order(request, public_id)
     try:
-        actions.cancel_order(actor=request.user, order=order)
+        cancel_order(actor=request.user, order=order)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("payments:checkout", order.public_id)
@@ -262,7 +273,7 @@ def demo_checkout(request, public_id):
         reference = payment.provider_reference
         try:
             if outcome == "pay":
-                actions.record_payment_succeeded(
+                record_payment_succeeded(
                     provider="demo",
                     provider_reference=reference,
                     amount_cents=payment.amount_cents,
@@ -270,14 +281,14 @@ def demo_checkout(request, public_id):
                     event_id=f"demo_evt_{payment.public_id}_succeeded",
                 )
             elif outcome == "decline":
-                actions.record_payment_failed(
+                record_payment_failed(
                     provider="demo",
                     provider_reference=reference,
                     reason=_("Card declined (demo)"),
                     event_id=f"demo_evt_{payment.public_id}_failed",
                 )
             elif outcome == "abandon":
-                actions.record_payment_cancelled(provider="demo", provider_reference=reference)
+                record_payment_cancelled(provider="demo", provider_reference=reference)
             else:
                 raise Http404
         except DomainError as error:
@@ -312,7 +323,7 @@ def staff_payments(request):
         day_to=filters.get("day_to"),
         search=(filters.get("q") or "").strip(),
     )[:200]
-    actions.audit_payments_listing(actor=request.user, what=request.GET.urlencode()[:100])
+    audit_payments_listing(actor=request.user, what=request.GET.urlencode()[:100])
     return render(
         request,
         "payments/staff_payments.html",
@@ -335,7 +346,7 @@ def staff_payment(request, public_id):
         request.POST or None,
         payment=payment,
         initial={
-            "idempotency_key": actions.new_idempotency_key(),
+            "idempotency_key": new_idempotency_key(),
             "destination": "card" if payment.provider != "desk" else "cash",
         },
     )
@@ -344,7 +355,7 @@ def staff_payment(request, public_id):
             raise PermissionDenied
         if form.is_valid():
             try:
-                actions.refund_payment(
+                refund_payment(
                     actor=request.user,
                     payment=payment,
                     amount_cents=form.cleaned_data["amount"],
@@ -359,7 +370,7 @@ def staff_payment(request, public_id):
                 messages.success(request, _("The refund was recorded."))
                 return redirect("payments:staff_payment", payment.public_id)
     # The page shows the payer (also when a refund form comes back with its errors): audited.
-    actions.open_payment(actor=request.user, payment=payment)
+    open_payment(actor=request.user, payment=payment)
     return render(
         request,
         "payments/staff_payment.html",
@@ -380,7 +391,7 @@ def staff_document(request, public_id):
     doc = get_object_or_404(
         Document.objects.select_related("order", "order__payer"), public_id=public_id
     )
-    actions.open_document(actor=request.user, document=doc)
+    open_document(actor=request.user, document=doc)
     return _pdf_response(document_pdf(doc), f"{doc.reference}.pdf")
 
 
@@ -388,16 +399,14 @@ def staff_document(request, public_id):
 @require_http_methods(["GET", "POST"])
 def staff_desk(request):
     """Cash or a cheque received at the régie's desk for an order awaiting payment."""
-    form = DeskPaymentForm(
-        request.POST or None, initial={"idempotency_key": actions.new_idempotency_key()}
-    )
+    form = DeskPaymentForm(request.POST or None, initial={"idempotency_key": new_idempotency_key()})
     if request.method == "POST" and form.is_valid():
         order = Order.objects.filter(public_id=form.cleaned_data["order"].strip()).first()
         if order is None:
             form.add_error("order", _("No order has this reference."))
         else:
             try:
-                payment = actions.record_desk_payment(
+                payment = record_desk_payment(
                     actor=request.user,
                     order=order,
                     method=form.cleaned_data["method"],

@@ -9,7 +9,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from payments import actions
+from payments.actions.provider_events import record_provider_payout
 from payments.models import Payment, Refund
 
 from .base import Provider, ProviderStart
@@ -67,7 +67,7 @@ def produce_daily_payout(day):
     )
     if paid - refunded <= 0:
         return None
-    return actions.record_provider_payout(
+    return record_provider_payout(
         provider="demo",
         payout_reference=f"demo_po_{day.isoformat()}",
         amount_cents=paid - refunded,

@@ -6,7 +6,8 @@ import pytest
 from django.urls import Resolver404, resolve, reverse
 
 from identity.models import AuditEntry
-from payments import actions
+from payments.actions.checkout import start_payment
+from payments.actions.refunds import refund_payment
 from payments.models import Order, Payment, Refund
 from tests.card.factories import logged_in
 from tests.factories import ResidentFactory
@@ -188,7 +189,7 @@ def test_a_refund_key_of_another_payment_is_refused(in_english):
     resident = ResidentFactory()
     first, second = pay(order_for(resident, 3000)), pay(order_for(resident, 2000))
     officer = regisseur()
-    actions.refund_payment(
+    refund_payment(
         actor=officer,
         payment=first,
         amount_cents=500,
@@ -231,7 +232,7 @@ def test_demo_page_unknown_outcome_is_not_found(outcome):
     Recorder()
     resident = ResidentFactory()
     order = order_for(resident, 1000)
-    payment, _start = actions.start_payment(order=order, provider="demo", return_url="/")
+    payment, _start = start_payment(order=order, provider="demo", return_url="/")
     client = quiet(logged_in(resident.user))
     response = client.post(
         reverse("payments:demo_checkout", args=[payment.public_id]), {"outcome": outcome}

@@ -7,8 +7,9 @@ import threading
 
 import pytest
 
-from payments import actions
-from payments.actions import LineInput
+from payments.actions import basket as basket_actions
+from payments.actions.basket import add_to_basket
+from payments.actions.orders import LineInput
 from payments.models import Order, OrderLine
 from tests.concurrency import at_once
 from tests.factories import ResidentFactory
@@ -30,9 +31,7 @@ def add_at_once(buyer, *amounts) -> list:
     return at_once(
         *(
             lambda n=n, cents=cents: (
-                actions.add_to_basket(
-                    buyer=buyer.user, lines=[line(cents)], idempotency_key=f"tab-{n}"
-                ).pk
+                add_to_basket(buyer=buyer.user, lines=[line(cents)], idempotency_key=f"tab-{n}").pk
             )
             for n, cents in enumerate(amounts)
         )
@@ -46,9 +45,9 @@ def lines_sum(order: Order) -> int:
 def test_without_the_lock_one_addition_is_lost_from_the_total(monkeypatch):
     Recorder()
     buyer = ResidentFactory()
-    basket = actions.add_to_basket(buyer=buyer.user, lines=[line(1000)], idempotency_key="first")
+    basket = add_to_basket(buyer=buyer.user, lines=[line(1000)], idempotency_key="first")
     barrier = threading.Barrier(2)
-    real_new_lines = actions._new_lines
+    real_new_lines = basket_actions._new_lines
 
     def insert_then_wait(order, lines):
         real_new_lines(order, lines)
@@ -57,8 +56,8 @@ def test_without_the_lock_one_addition_is_lost_from_the_total(monkeypatch):
     def unlocked(buyer, *, total_cents):
         return Order.objects.get(buyer=buyer, basket=True), False
 
-    monkeypatch.setattr(actions, "_locked_basket", unlocked)
-    monkeypatch.setattr(actions, "_new_lines", insert_then_wait)
+    monkeypatch.setattr(basket_actions, "_locked_basket", unlocked)
+    monkeypatch.setattr(basket_actions, "_new_lines", insert_then_wait)
     add_at_once(buyer, 200, 30)
     basket.refresh_from_db()
     assert basket.lines.count() == 3
@@ -68,15 +67,15 @@ def test_without_the_lock_one_addition_is_lost_from_the_total(monkeypatch):
 def test_two_additions_at_once_both_land_and_the_total_is_the_sum(monkeypatch):
     Recorder()
     buyer = ResidentFactory()
-    basket = actions.add_to_basket(buyer=buyer.user, lines=[line(1000)], idempotency_key="first")
+    basket = add_to_basket(buyer=buyer.user, lines=[line(1000)], idempotency_key="first")
     barrier = threading.Barrier(2)
-    real_check_lines = actions._check_lines
+    real_check_lines = basket_actions._check_lines
 
     def together(lines):
         barrier.wait(timeout=10)
         return real_check_lines(lines)
 
-    monkeypatch.setattr(actions, "_check_lines", together)
+    monkeypatch.setattr(basket_actions, "_check_lines", together)
     assert add_at_once(buyer, 200, 30) == [basket.pk, basket.pk]
     basket.refresh_from_db()
     assert basket.lines.count() == 3
@@ -88,13 +87,13 @@ def test_two_first_additions_at_once_open_one_basket(monkeypatch):
     RegieFactory(code="piscines")  # created before, not by both threads at once
     buyer = ResidentFactory()
     barrier = threading.Barrier(2)
-    real_check_lines = actions._check_lines
+    real_check_lines = basket_actions._check_lines
 
     def together(lines):
         barrier.wait(timeout=10)
         return real_check_lines(lines)
 
-    monkeypatch.setattr(actions, "_check_lines", together)
+    monkeypatch.setattr(basket_actions, "_check_lines", together)
     first, second = add_at_once(buyer, 200, 30)
     assert first == second
     basket = Order.objects.get(buyer=buyer.user)

@@ -12,7 +12,10 @@ from django.core import mail
 from django.db import transaction
 from pypdf import PdfReader
 
-from payments import actions
+from payments.actions import documents
+from payments.actions.checkout import start_payment
+from payments.actions.orders import LineInput, create_order
+from payments.actions.provider_events import record_payment_succeeded
 from payments.models import Document
 from payments.pdf import document_pdf
 from tests.concurrency import at_once
@@ -52,18 +55,18 @@ def test_a_basket_of_two_regies_gets_a_document_per_regie(django_capture_on_comm
     Recorder()
     resident = ResidentFactory()
     pool, canteen = RegieFactory(code="piscine"), RegieFactory(code="cantine")
-    order = actions.create_order(
+    order = create_order(
         buyer=resident.user,
         payer=resident,
         lines=[
-            actions.LineInput(
+            LineInput(
                 regie=canteen,
                 label="Cantine novembre",
                 handler="test.thing",
                 unit_price_cents=4520,
                 explanation="QF 2",
             ),
-            actions.LineInput(
+            LineInput(
                 regie=pool,
                 label="Carnet 10 entrées piscine",
                 handler="test.thing",
@@ -145,14 +148,14 @@ def test_concurrent_payments_never_skip_or_repeat_a_number(monkeypatch):
     resident = ResidentFactory()
     payments = []
     for n in range(6):
-        payment, _ = actions.start_payment(
+        payment, _ = start_payment(
             order=order_for(resident, 1000 + n, regie=regie), provider="demo", return_url="/"
         )
         payments.append(payment)
     pay_now(payments[0])  # the sequence row exists before the race
     barrier = threading.Barrier(5)
     waited = threading.local()
-    real_next = actions._next_number
+    real_next = documents._next_number
 
     def together(*args):
         if not getattr(waited, "done", False):  # each payment's first number: all at once
@@ -160,7 +163,7 @@ def test_concurrent_payments_never_skip_or_repeat_a_number(monkeypatch):
             barrier.wait(timeout=10)
         return real_next(*args)
 
-    monkeypatch.setattr(actions, "_next_number", together)
+    monkeypatch.setattr(documents, "_next_number", together)
 
     def paying(payment, fail):
         def call():
@@ -185,7 +188,7 @@ def test_concurrent_payments_never_skip_or_repeat_a_number(monkeypatch):
 
 
 def pay_now(payment):
-    actions.record_payment_succeeded(
+    record_payment_succeeded(
         provider="demo",
         provider_reference=payment.provider_reference,
         amount_cents=payment.amount_cents,

@@ -7,7 +7,9 @@ import threading
 
 import pytest
 
-from payments import actions
+from payments.actions import desk, refunds
+from payments.actions.desk import record_desk_payment
+from payments.actions.refunds import refund_payment
 from payments.models import Payment, Refund
 from tests.concurrency import at_once
 from tests.factories import ResidentFactory
@@ -19,13 +21,14 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def both_past_the_first_look_up(monkeypatch):
     """Line both requests up after their permission check, before the key look-up."""
     barrier = threading.Barrier(2)
-    real = actions.has_capability
+    real = refunds.has_capability
 
     def lined_up(*args, **kwargs):
         barrier.wait(timeout=10)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(actions, "has_capability", lined_up)
+    monkeypatch.setattr(refunds, "has_capability", lined_up)
+    monkeypatch.setattr(desk, "has_capability", lined_up)
 
 
 def test_a_refund_double_click_at_once_is_one_refund(monkeypatch):
@@ -35,7 +38,7 @@ def test_a_refund_double_click_at_once_is_one_refund(monkeypatch):
     both_past_the_first_look_up(monkeypatch)
 
     def refund():
-        return actions.refund_payment(
+        return refund_payment(
             actor=officer,
             payment=payment,
             amount_cents=1000,
@@ -58,7 +61,7 @@ def test_a_desk_payment_double_click_at_once_is_one_payment(monkeypatch):
     both_past_the_first_look_up(monkeypatch)
 
     def record():
-        return actions.record_desk_payment(
+        return record_desk_payment(
             actor=officer, order=order, method="cash", amount_cents=1200, idempotency_key="same"
         ).pk
 

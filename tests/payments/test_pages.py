@@ -12,7 +12,10 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from identity.models import AuditEntry, StaffRole
-from payments import actions, queries
+from payments import queries
+from payments.actions.checkout import start_payment
+from payments.actions.desk import record_desk_payment
+from payments.actions.refunds import refund_payment
 from payments.models import Document, Order, Payment
 from payments.providers.demo import produce_daily_payout
 from tests.card.factories import logged_in
@@ -216,10 +219,10 @@ def test_reconciliation_csv_and_pdf_with_a_matched_demo_payout(in_english):
     kiosk = pay(order_for(resident, 1000, channel="kiosk"))
     desk_order = order_for(resident, 700, channel="desk")
     officer = regisseur()
-    actions.record_desk_payment(
+    record_desk_payment(
         actor=officer, order=desk_order, method="cash", amount_cents=700, idempotency_key="c"
     )
-    actions.refund_payment(
+    refund_payment(
         actor=officer,
         payment=online,
         amount_cents=500,
@@ -251,9 +254,7 @@ def test_reconciliation_csv_and_pdf_with_a_matched_demo_payout(in_english):
 def test_the_demo_page_is_gone_once_stripe_is_configured(settings):
     Recorder()
     resident = ResidentFactory()
-    payment, _ = actions.start_payment(
-        order=order_for(resident, 1000), provider="demo", return_url="/"
-    )
+    payment, _ = start_payment(order=order_for(resident, 1000), provider="demo", return_url="/")
     settings.STRIPE_SECRET_KEY = "sk_test_x"
     client = logged_in(resident.user)
     url = reverse("payments:demo_checkout", args=[payment.public_id])

@@ -6,7 +6,12 @@ import threading
 import pytest
 
 from identity.errors import DomainError
-from payments import actions, queries
+from payments import queries
+from payments.actions import fulfilment, refunds, settlement
+from payments.actions.checkout import start_payment
+from payments.actions.fulfilment import fulfil_order
+from payments.actions.provider_events import record_payment_succeeded
+from payments.actions.refunds import refund_payment
 from payments.models import LedgerTransaction, ProviderEvent, Refund
 from tests.concurrency import at_once
 from tests.factories import ResidentFactory
@@ -18,13 +23,13 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def test_two_deliveries_of_a_success_at_once_credit_once():
     recorder = Recorder()
     order = order_for(ResidentFactory(), 2500)
-    payment, _ = actions.start_payment(order=order, provider="demo", return_url="/")
+    payment, _ = start_payment(order=order, provider="demo", return_url="/")
     barrier = threading.Barrier(2)
 
     def deliver(event_id):
         def call():
             barrier.wait(timeout=10)
-            return actions.record_payment_succeeded(
+            return record_payment_succeeded(
                 provider="demo",
                 provider_reference=payment.provider_reference,
                 amount_cents=2500,
@@ -51,7 +56,7 @@ def test_two_regisseurs_refunding_at_once_never_exceed_the_payment():
         def call():
             barrier.wait(timeout=10)
             try:
-                return actions.refund_payment(
+                return refund_payment(
                     actor=officers[n],
                     payment=payment,
                     amount_cents=2000,
@@ -89,14 +94,15 @@ def test_an_undeliverable_line_fulfilled_twice_at_once_is_refunded_once(monkeypa
 
     register_fulfilment_handler("test.gone", fulfil=fulfil, undo=lambda line: None)
     order = order_for(ResidentFactory(), 2500, handler="test.gone")
-    monkeypatch.setattr(actions, "enqueue_fulfilment", lambda order_id: None)
-    monkeypatch.setattr(actions, "enqueue_undeliverable_email", lambda line_id: None)
+    monkeypatch.setattr(settlement, "enqueue_fulfilment", lambda order_id: None)
+    monkeypatch.setattr(refunds, "enqueue_fulfilment", lambda order_id: None)
+    monkeypatch.setattr(fulfilment, "enqueue_undeliverable_email", lambda line_id: None)
     payment = pay(order)
     barrier = threading.Barrier(2)
 
     def fulfil_now():
         barrier.wait(timeout=10)
-        return actions.fulfil_order(order.pk)
+        return fulfil_order(order.pk)
 
     answers = at_once(fulfil_now, fulfil_now)
     assert sorted(answers) == [0, 1]

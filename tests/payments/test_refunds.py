@@ -5,7 +5,15 @@ import pytest
 
 from identity.errors import DomainError, Forbidden
 from identity.models import AuditEntry, StaffRole
-from payments import actions, queries
+from payments import queries
+from payments.actions.desk import record_desk_payment
+from payments.actions.refunds import (
+    record_provider_refund,
+    record_refund_failed,
+    refund_payment,
+    retry_pending_refunds,
+)
+from payments.actions.wallets import spend_from_wallet
 from payments.models import Document, Order, Payment, Refund
 from payments.providers import ProviderError, register_provider, unregister_provider
 from payments.providers.demo import DemoProvider
@@ -23,7 +31,7 @@ def paid():
 
 
 def refund(payment, amount, destination="card", **kwargs):
-    return actions.refund_payment(
+    return refund_payment(
         actor=kwargs.pop("actor", None) or regisseur(),
         payment=payment,
         amount_cents=amount,
@@ -84,7 +92,7 @@ def test_refund_to_the_wallet_credits_the_payer(paid):
 def test_a_top_up_refund_takes_the_money_back_from_the_wallet():
     resident = ResidentFactory()
     payment = topped_up(resident, 2000)
-    actions.spend_from_wallet(
+    spend_from_wallet(
         person_id=resident.pk,
         amount_cents=1500,
         regie=payment.order.lines.get().regie,
@@ -152,7 +160,7 @@ def test_an_unreachable_provider_leaves_the_refund_pending_then_it_is_retried(pa
     pending = Refund.objects.get()
     assert pending.status == Refund.Status.PENDING
     # the provider's echo of it arrives (a webhook) before the sweeper: completed once
-    actions.record_provider_refund(
+    record_provider_refund(
         provider="demo",
         provider_reference=payment.provider_reference,
         refund_reference="demo_re_x",
@@ -162,7 +170,7 @@ def test_an_unreachable_provider_leaves_the_refund_pending_then_it_is_retried(pa
     pending.refresh_from_db()
     assert pending.status == Refund.Status.SUCCEEDED
     assert pending.provider_reference == "demo_re_x"
-    assert actions.retry_pending_refunds(older_than=__import__("datetime").timedelta(0)) == 0
+    assert retry_pending_refunds(older_than=__import__("datetime").timedelta(0)) == 0
     payment.refresh_from_db()
     assert payment.refunded_cents == 1000
     assert Refund.objects.count() == 1
@@ -171,7 +179,7 @@ def test_an_unreachable_provider_leaves_the_refund_pending_then_it_is_retried(pa
 def test_a_refund_failing_later_is_reversed(paid):
     _resident, payment = paid
     done = refund(payment, 1000)
-    actions.record_refund_failed(
+    record_refund_failed(
         provider="demo",
         refund_reference=done.provider_reference,
         reason="card closed",
@@ -190,14 +198,14 @@ def test_desk_payment_in_cash_and_its_refund(in_english):
     order = order_for(resident, 1200, channel="desk")
     officer = regisseur()
     with pytest.raises(DomainError) as refused:
-        actions.record_desk_payment(
+        record_desk_payment(
             actor=officer, order=order, method="cash", amount_cents=1000, idempotency_key=key()
         )
     assert refused.value.field == "amount_cents"
-    payment = actions.record_desk_payment(
+    payment = record_desk_payment(
         actor=officer, order=order, method="cash", amount_cents=1200, idempotency_key="d1"
     )
-    again = actions.record_desk_payment(
+    again = record_desk_payment(
         actor=officer, order=order, method="cash", amount_cents=1200, idempotency_key="d1"
     )
     assert payment.pk == again.pk

@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from identity.errors import DomainError
-from payments import actions, ledger, queries
+from payments import ledger, queries
+from payments.actions.wallets import spend_from_wallet
 from payments.models import LedgerAccount
 from tests.concurrency import at_once
 from tests.factories import ResidentFactory
@@ -29,7 +30,7 @@ def wallet_of_ten_euros():
 def two_gates(resident, regie) -> list:
     def spend(n):
         try:
-            return actions.spend_from_wallet(
+            return spend_from_wallet(
                 person_id=resident.pk,
                 amount_cents=800,
                 regie=regie,

@@ -3,7 +3,7 @@ dashboard), disputes and payouts, each reported by a signed webhook and looked u
 
 import pytest
 
-from payments.actions import refund_payment
+from payments.actions.refunds import refund_payment
 from payments.errors import RefundTooLarge
 from payments.models import LedgerTransaction, Order, Payment, ProviderPayout, Refund
 
