@@ -22,7 +22,7 @@ def _require_payments_view(actor: User) -> None:
         raise Forbidden(_("You may not see payments."))
 
 
-def _audit_refund(actor: User, payment: Payment, refund: Refund) -> None:
+def audit_refund(actor: User, payment: Payment, refund: Refund) -> None:
     _audit_payer_data(
         actor=actor,
         action="payments.refund",

@@ -12,8 +12,8 @@ from identity.permissions import person_of
 from payments import ledger
 from payments.models import BasketAddition, Channel, Order, OrderLine
 
-from .inputs import MAX_ORDER_CENTS, _check_key, check_amount
-from .orders import LineInput, _check_lines, _new_lines, _release_cancelled_line
+from .inputs import MAX_ORDER_CENTS, check_amount, check_key
+from .orders import LineInput, check_lines, new_lines, release_cancelled_line
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +53,10 @@ def add_to_basket(*, buyer: User, lines: list[LineInput], idempotency_key: str |
     lines. The same `idempotency_key` (a form submitted twice) adds once and returns the order
     its lines went to. A basket that would exceed MAX_ORDER_CENTS is refused (`total_cents`,
     code `basket_too_large`) and nothing is written."""
-    _check_key(idempotency_key)
+    check_key(idempotency_key)
     if buyer is None or not buyer.is_authenticated:
         raise Forbidden(_("Log in to fill a basket."))
-    added = _check_lines(lines)
+    added = check_lines(lines)
     check_amount(added, field="total_cents")
     if idempotency_key:
         done = BasketAddition.objects.filter(buyer=buyer, idempotency_key=idempotency_key)
@@ -87,7 +87,7 @@ def add_to_basket(*, buyer: User, lines: list[LineInput], idempotency_key: str |
                 field="total_cents",
                 code="basket_too_large",
             )
-        _new_lines(basket, lines)
+        new_lines(basket, lines)
         basket.total_cents = _lines_total(basket)
         basket.save(update_fields=["total_cents"])
         if idempotency_key:
@@ -115,7 +115,7 @@ def remove_from_basket(*, buyer: User, line: OrderLine) -> Order:
         line = order.lines.filter(pk=line.pk).first()
         if line is None:
             return order  # already removed (a second click)
-        _release_cancelled_line(line)
+        release_cancelled_line(line)
         line.delete()
         order.total_cents = _lines_total(order)
         fields = ["total_cents"]

@@ -10,7 +10,7 @@ from payments import ledger
 from payments.models import Order, Payment
 from payments.providers import ProviderStart, get_provider, online_provider
 
-from .inputs import _check_key, new_idempotency_key
+from .inputs import check_key, new_idempotency_key
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def start_payment(
     by its first attempt (its lines no longer change; later purchases open a new basket);
     `expected_total_cents`, the total the resident saw, refuses to start when the basket
     changed meanwhile (code `basket_changed`)."""
-    _check_key(idempotency_key)
+    check_key(idempotency_key)
     chosen = get_provider(provider) if provider else online_provider()
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)

@@ -13,8 +13,8 @@ from payments import ledger
 from payments.errors import AmountMismatch
 from payments.models import Order, Payment
 
-from .inputs import _check_key
-from .settlement import _after_payment, _settle
+from .inputs import check_key
+from .settlement import after_payment, settle
 
 
 def record_desk_payment(
@@ -34,7 +34,7 @@ def record_desk_payment(
         raise DomainError(_("Cash or cheque."), field="method")
     if method == Payment.Method.CHEQUE and not cheque_number.strip():
         raise DomainError(_("Enter the cheque number."), field="cheque_number")
-    _check_key(idempotency_key)
+    check_key(idempotency_key)
     existing = _desk_payment_replayed(idempotency_key, order)
     if existing is not None:
         return existing
@@ -63,7 +63,7 @@ def record_desk_payment(
             idempotency_key=idempotency_key,
             recorded_by=actor,
         )
-        _settle(payment, source=None, by_regie_kind=method)
+        settle(payment, source=None, by_regie_kind=method)
         record_audit_entry(
             actor=actor,
             action="payments.desk_payment",
@@ -72,7 +72,7 @@ def record_desk_payment(
             reason=AccessReason.PAYMENT,
             channel=AuditEntry.Channel.COUNTER,
         )
-    _after_payment(payment)
+    after_payment(payment)
     return payment
 
 

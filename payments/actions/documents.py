@@ -89,7 +89,7 @@ def _payment_block(payment: Payment) -> dict:
     }
 
 
-def _issue_payment_documents(order: Order, payment: Payment, lines: list[OrderLine]) -> None:
+def issue_payment_documents(order: Order, payment: Payment, lines: list[OrderLine]) -> None:
     """One invoice (paid) and one receipt per régie of the order, in the payment's
     transaction."""
     by_regie: dict[Regie, list[OrderLine]] = defaultdict(list)
@@ -123,7 +123,7 @@ def _issue_payment_documents(order: Order, payment: Payment, lines: list[OrderLi
         )
 
 
-def _issue_credit_note(refund: Refund, payment: Payment, allocation: list[tuple]) -> None:
+def issue_credit_note(refund: Refund, payment: Payment, allocation: list[tuple]) -> None:
     by_regie: dict[Regie, list] = defaultdict(list)
     for line, share in allocation:
         by_regie[line.regie].append((line, share))

@@ -15,7 +15,7 @@ from identity.models import AccessReason, AuditEntry
 from payments import fulfilment
 from payments.models import Order, OrderLine, Payment, Refund
 
-from .refunds import _book_refund, _finish_refund, _refund_through_provider
+from .refunds import book_refund, finish_refund, refund_through_provider
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def _mark_undeliverable(line_id: int, error: fulfilment.CannotFulfil) -> int | N
         )
     if refund is not None and refund.status == Refund.Status.PENDING:
         try:
-            _refund_through_provider(refund)
+            refund_through_provider(refund)
         except DomainError as refused:
             logger.warning(
                 "refund=%s of line=%s not done yet: %s", refund.pk, line_id, refused.code
@@ -150,9 +150,9 @@ def _refund_undeliverable_line(payment: Payment, line: OrderLine) -> Refund | No
     )
     payment.refunded_cents += amount
     payment.save(update_fields=["refunded_cents"])
-    _book_refund(refund, payment, [line.pk])
+    book_refund(refund, payment, [line.pk])
     if destination != Refund.Destination.CARD:
-        _finish_refund(refund, payment)
+        finish_refund(refund, payment)
     return refund
 
 

@@ -42,7 +42,7 @@ def check_currency(currency: str, *, field: str = "currency") -> None:
         )
 
 
-def _check_key(key: str | None, *, field: str = "idempotency_key") -> None:
+def check_key(key: str | None, *, field: str = "idempotency_key") -> None:
     # No control characters: PostgreSQL refuses a NUL in a string (a 500, not a refusal).
     if key is not None and (
         not isinstance(key, str)

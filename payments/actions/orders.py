@@ -11,7 +11,7 @@ from identity.models import Person, User
 from payments import fulfilment
 from payments.models import Channel, Order, OrderLine, Payment, Regie
 
-from .inputs import _check_key, check_amount
+from .inputs import check_amount, check_key
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class LineInput:
     beneficiary: Person | None = None
 
 
-def _check_lines(lines: list[LineInput]) -> int:
+def check_lines(lines: list[LineInput]) -> int:
     """Refuse lines nothing can deliver or badly priced; their total in cents."""
     if not lines:
         raise DomainError(_("An order needs at least one line."), field="lines")
@@ -47,7 +47,7 @@ def _check_lines(lines: list[LineInput]) -> int:
     return total
 
 
-def _new_lines(order: Order, lines: list[LineInput]) -> None:
+def new_lines(order: Order, lines: list[LineInput]) -> None:
     OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
@@ -76,10 +76,10 @@ def create_order(
     web channel gathers purchases with `add_to_basket`). The same `idempotency_key` returns the
     first order (a retried kiosk or API request); the services price their lines, payments only
     checks them."""
-    _check_key(idempotency_key)
+    check_key(idempotency_key)
     if channel not in Channel.values:
         raise DomainError(_("Unknown channel."), field="channel")
-    total = _check_lines(lines)
+    total = check_lines(lines)
     check_amount(total, field="total_cents")
     if idempotency_key:
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
@@ -94,7 +94,7 @@ def create_order(
                 total_cents=total,
                 idempotency_key=idempotency_key,
             )
-            _new_lines(order, lines)
+            new_lines(order, lines)
     except IntegrityError:
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
@@ -131,12 +131,12 @@ def cancel_order(*, actor: User | None, order: Order) -> Order:
             status=Payment.Status.CANCELLED
         )
         for line in order.lines.filter(fulfilled_at__isnull=True).order_by("pk"):
-            _release_cancelled_line(line)
+            release_cancelled_line(line)
     logger.info("order cancelled order=%s", order.pk)
     return order
 
 
-def _release_cancelled_line(line: OrderLine) -> None:
+def release_cancelled_line(line: OrderLine) -> None:
     """Call the line's `on_cancel` hook in a savepoint of its own: a failing service is logged
     and does not stop the cancellation (what the line held then expires by itself)."""
     if not fulfilment.is_registered(line.handler):

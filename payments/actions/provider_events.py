@@ -22,7 +22,7 @@ from payments.models import (
 )
 
 from .inputs import MAX_KEY, check_amount, check_currency
-from .settlement import _after_payment, _settle
+from .settlement import after_payment, settle
 
 logger = logging.getLogger(__name__)
 Kind = LedgerAccount.Kind
@@ -37,7 +37,7 @@ def already_processed(provider: str, event_id: str | None) -> bool:
     )
 
 
-def _claim_event(provider: str, event_id: str | None, kind: str, payment=None) -> bool:
+def claim_event(provider: str, event_id: str | None, kind: str, payment=None) -> bool:
     """Record the event inside the current transaction; False when it was already there (the
     caller returns without effect). A concurrent delivery of the same event waits on the unique
     index and then fails, rolling its savepoint back."""
@@ -53,7 +53,7 @@ def _claim_event(provider: str, event_id: str | None, kind: str, payment=None) -
     return True
 
 
-def _locked_payment(provider: str, provider_reference: str) -> Payment:
+def locked_payment(provider: str, provider_reference: str) -> Payment:
     payment = (
         Payment.objects.select_for_update()
         .filter(provider=provider, provider_reference=provider_reference)
@@ -82,17 +82,17 @@ def record_payment_succeeded(
     after commit, fulfilment and the receipt email are queued (and the sweeper catches them
     up if the process dies in between)."""
     with transaction.atomic():
-        payment = _locked_payment(provider, provider_reference)
+        payment = locked_payment(provider, provider_reference)
         if (currency or "").upper() != payment.currency:
             raise AmountMismatch(_("The currency does not match the payment."), field="currency")
         if amount_cents != payment.amount_cents:
             raise AmountMismatch(_("The amount does not match the payment."), field="amount_cents")
-        if not _claim_event(provider, event_id, "payment_succeeded", payment):
+        if not claim_event(provider, event_id, "payment_succeeded", payment):
             return payment
         if payment.status == Payment.Status.SUCCEEDED:
             return payment
-        _settle(payment, source=ledger.provider_account(Kind.CLEARING, provider))
-    _after_payment(payment)
+        settle(payment, source=ledger.provider_account(Kind.CLEARING, provider))
+    after_payment(payment)
     return payment
 
 
@@ -102,8 +102,8 @@ def record_payment_failed(
     """The provider declined or the resident gave up. A failure arriving after a success (out
     of order) changes nothing."""
     with transaction.atomic():
-        payment = _locked_payment(provider, provider_reference)
-        if not _claim_event(provider, event_id, "payment_failed", payment):
+        payment = locked_payment(provider, provider_reference)
+        if not claim_event(provider, event_id, "payment_failed", payment):
             return payment
         if payment.status in (Payment.Status.CREATED, Payment.Status.PENDING):
             payment.status = Payment.Status.FAILED
@@ -117,8 +117,8 @@ def record_payment_cancelled(
 ) -> Payment:
     """The resident abandoned the payment page."""
     with transaction.atomic():
-        payment = _locked_payment(provider, provider_reference)
-        if not _claim_event(provider, event_id, "payment_cancelled", payment):
+        payment = locked_payment(provider, provider_reference)
+        if not claim_event(provider, event_id, "payment_cancelled", payment):
             return payment
         if payment.status in (Payment.Status.CREATED, Payment.Status.PENDING):
             payment.status = Payment.Status.CANCELLED
@@ -133,8 +133,8 @@ def record_dispute(
     clearing account (into the disputes account the régisseur follows up)."""
     check_amount(amount_cents)
     with transaction.atomic():
-        payment = _locked_payment(provider, provider_reference)
-        if not _claim_event(provider, event_id, "dispute", payment):
+        payment = locked_payment(provider, provider_reference)
+        if not claim_event(provider, event_id, "dispute", payment):
             return payment
         if amount_cents > payment.amount_cents - payment.disputed_cents:
             raise RefundTooLarge(  # the event's row rolls back with the transaction
@@ -173,8 +173,8 @@ def record_dispute_closed(
     check_amount(amount_cents)
     key = f"{provider}:dispute-won:{dispute_reference}"[:MAX_KEY] if dispute_reference else None
     with transaction.atomic():
-        payment = _locked_payment(provider, provider_reference)
-        if not _claim_event(provider, event_id, "dispute_won" if won else "dispute_lost", payment):
+        payment = locked_payment(provider, provider_reference)
+        if not claim_event(provider, event_id, "dispute_won" if won else "dispute_lost", payment):
             return payment
         if not won:
             logger.warning("payment=%s dispute lost (%s cents)", payment.pk, amount_cents)
@@ -226,7 +226,7 @@ def record_provider_payout(
         ).first()
         if existing is not None:
             return existing
-        if not _claim_event(provider, event_id, "payout"):
+        if not claim_event(provider, event_id, "payout"):
             return ProviderPayout.objects.get(
                 provider=provider, provider_reference=payout_reference
             )

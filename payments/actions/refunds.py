@@ -16,10 +16,10 @@ from payments.errors import RefundTooLarge
 from payments.models import LedgerAccount, LedgerTransaction, Order, OrderLine, Payment, Refund
 from payments.providers import ProviderError, get_provider
 
-from .auditing import _audit_refund
-from .documents import _issue_credit_note
-from .inputs import MAX_KEY, _check_key, check_amount
-from .provider_events import _claim_event, _locked_payment
+from .auditing import audit_refund
+from .documents import issue_credit_note
+from .inputs import MAX_KEY, check_amount, check_key
+from .provider_events import claim_event, locked_payment
 from .settlement import enqueue_fulfilment
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def _refund_ledger(refund: Refund, payment: Payment, allocation: list[tuple]) ->
     )
 
 
-def _book_refund(refund: Refund, payment: Payment, line_ids: list[int] | None) -> None:
+def book_refund(refund: Refund, payment: Payment, line_ids: list[int] | None) -> None:
     """In the caller's transaction, the payment locked: the ledger, the lines' and the order's
     refunded amounts. Raises (and the caller's transaction rolls back) when a topped-up wallet
     has already been spent: checked before the provider is ever asked."""
@@ -112,7 +112,7 @@ def _refund_status(order: Order) -> str:
     return Order.Status.PARTIALLY_REFUNDED
 
 
-def _finish_refund(refund: Refund, payment: Payment) -> None:
+def finish_refund(refund: Refund, payment: Payment) -> None:
     """The money is on its way back: the refund succeeded, fully refunded lines are to be
     undone (after commit), the credit note is numbered."""
     now = timezone.now()
@@ -130,7 +130,7 @@ def _finish_refund(refund: Refund, payment: Payment) -> None:
                 fields.append("undone_at")
             line.save(update_fields=fields)
     allocation.sort(key=lambda pair: pair[0].pk)
-    _issue_credit_note(refund, payment, allocation)
+    issue_credit_note(refund, payment, allocation)
     order_id = payment.order_id
     transaction.on_commit(lambda: enqueue_fulfilment(order_id))
 
@@ -178,7 +178,7 @@ def refund_payment(
     refused with a clear message; the same key twice returns the first refund."""
     if not has_capability(actor, Capability.REFUND_PAYMENTS):
         raise Forbidden(_("You may not refund payments."))
-    _check_key(idempotency_key)
+    check_key(idempotency_key)
     if destination not in Refund.Destination.values:
         raise DomainError(_("Choose where the money goes back."), field="destination")
     if not isinstance(amount_cents, int) or amount_cents <= 0:
@@ -222,12 +222,12 @@ def refund_payment(
         # Reserve the amount now: two régisseurs refunding at once cannot exceed the payment.
         payment.refunded_cents += amount_cents
         payment.save(update_fields=["refunded_cents"])
-        _audit_refund(actor, payment, refund)
-        _book_refund(refund, payment, line_ids)
+        audit_refund(actor, payment, refund)
+        book_refund(refund, payment, line_ids)
         if destination != Refund.Destination.CARD:
-            _finish_refund(refund, payment)
+            finish_refund(refund, payment)
             return refund
-    return _refund_through_provider(refund)
+    return refund_through_provider(refund)
 
 
 def _refund_replayed(idempotency_key: str, payment: Payment) -> Refund | None:
@@ -238,7 +238,7 @@ def _refund_replayed(idempotency_key: str, payment: Payment) -> Refund | None:
     return existing
 
 
-def _refund_through_provider(refund: Refund) -> Refund:
+def refund_through_provider(refund: Refund) -> Refund:
     """Ask the provider (outside any transaction) for a refund already booked."""
     try:
         reference = get_provider(refund.payment.provider).refund(refund=refund)
@@ -263,7 +263,7 @@ def _refund_through_provider(refund: Refund) -> Refund:
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         if refund.status == Refund.Status.PENDING:
             refund.provider_reference = reference
-            _finish_refund(refund, payment)
+            finish_refund(refund, payment)
     return refund
 
 
@@ -278,7 +278,7 @@ def retry_pending_refunds(*, older_than: timedelta = timedelta(minutes=5)) -> in
     )
     for refund in stale:
         try:
-            _refund_through_provider(refund)
+            refund_through_provider(refund)
             done += 1
         except DomainError:
             logger.warning("refund=%s still pending", refund.pk)
@@ -299,10 +299,10 @@ def record_provider_refund(
     refund: `RefundTooLarge`, nothing written."""
     check_amount(amount_cents)
     with transaction.atomic():
-        payment = _locked_payment(provider, provider_reference)
+        payment = locked_payment(provider, provider_reference)
         known = Refund.objects.filter(payment=payment, provider_reference=refund_reference).first()
         if known is not None:
-            _claim_event(provider, event_id, "refund", payment)
+            claim_event(provider, event_id, "refund", payment)
             return known
         pending = (
             Refund.objects.select_for_update()
@@ -316,11 +316,11 @@ def record_provider_refund(
             .order_by("pk")
             .first()
         )
-        if not _claim_event(provider, event_id, "refund", payment):
+        if not claim_event(provider, event_id, "refund", payment):
             return pending or payment.refunds.order_by("-pk").first()
         if pending is not None:
             pending.provider_reference = refund_reference
-            _finish_refund(pending, payment)
+            finish_refund(pending, payment)
             return pending
         if payment.status != Payment.Status.SUCCEEDED:
             raise Conflict(_("Only a succeeded payment can be refunded."), field="payment")
@@ -338,8 +338,8 @@ def record_provider_refund(
         )
         payment.refunded_cents += amount_cents
         payment.save(update_fields=["refunded_cents"])
-        _book_refund(refund, payment, None)
-        _finish_refund(refund, payment)
+        book_refund(refund, payment, None)
+        finish_refund(refund, payment)
     return refund
 
 
@@ -357,7 +357,7 @@ def record_refund_failed(
         if refund is None:
             raise NotFound(_("Unknown refund."), code="unknown_refund")
         payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
-        if not _claim_event(provider, event_id, "refund_failed", payment):
+        if not claim_event(provider, event_id, "refund_failed", payment):
             return refund
         if refund.status != Refund.Status.FAILED:
             _unbook_refund(refund, payment, reason)

@@ -10,14 +10,14 @@ from django.utils import timezone
 from payments import fulfilment, ledger
 from payments.models import LedgerAccount, LedgerTransaction, Order, OrderLine, Payment
 
-from .documents import _issue_payment_documents
+from .documents import issue_payment_documents
 
 logger = logging.getLogger(__name__)
 Kind = LedgerAccount.Kind
 TxnKind = LedgerTransaction.Kind
 
 
-def _settle(payment: Payment, *, source: LedgerAccount | None, by_regie_kind: str = "") -> None:
+def settle(payment: Payment, *, source: LedgerAccount | None, by_regie_kind: str = "") -> None:
     """Mark `payment` (locked) succeeded and post it; the order becomes paid, or, when another
     payment paid it first, the money waits in suspense for a refund."""
     now = timezone.now()
@@ -65,7 +65,7 @@ def _settle(payment: Payment, *, source: LedgerAccount | None, by_regie_kind: st
         description=f"order {order.public_id}",
         reference=payment.provider_reference or "",
     )
-    _issue_payment_documents(order, payment, lines)
+    issue_payment_documents(order, payment, lines)
 
 
 def _line_account(line: OrderLine, order: Order) -> LedgerAccount:
@@ -74,7 +74,7 @@ def _line_account(line: OrderLine, order: Order) -> LedgerAccount:
     return ledger.regie_account(Kind.REVENUE, line.regie)
 
 
-def _after_payment(payment: Payment) -> None:
+def after_payment(payment: Payment) -> None:
     """Queued after commit: fulfil the lines, mail the receipts."""
     order_id = payment.order_id
     payment_id = payment.pk

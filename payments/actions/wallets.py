@@ -13,7 +13,7 @@ from payments.errors import InsufficientFunds
 from payments.models import Channel, LedgerAccount, LedgerTransaction, Order, Regie
 
 from .basket import add_to_basket
-from .inputs import MAX_TOPUP_CENTS, _check_key, check_amount
+from .inputs import MAX_TOPUP_CENTS, check_amount, check_key
 from .orders import LineInput, create_order
 
 Kind = LedgerAccount.Kind
@@ -88,7 +88,7 @@ def spend_from_wallet(
     the wallet row; `InsufficientFunds` (code "insufficient_balance") when the balance is short,
     even with concurrent spending; the same `idempotency_key` returns the first transaction."""
     check_amount(amount_cents, maximum=MAX_TOPUP_CENTS)
-    _check_key(idempotency_key)
+    check_key(idempotency_key)
     # No look-up of the key first (the gate's hot path): a replay fails inside the savepoint
     # (unique key, or a balance its first spending used up), which rolls it back.
     wallet = ledger.wallet_account(person_id)

@@ -47,7 +47,7 @@ def test_without_the_lock_one_addition_is_lost_from_the_total(monkeypatch):
     buyer = ResidentFactory()
     basket = add_to_basket(buyer=buyer.user, lines=[line(1000)], idempotency_key="first")
     barrier = threading.Barrier(2)
-    real_new_lines = basket_actions._new_lines
+    real_new_lines = basket_actions.new_lines
 
     def insert_then_wait(order, lines):
         real_new_lines(order, lines)
@@ -57,7 +57,7 @@ def test_without_the_lock_one_addition_is_lost_from_the_total(monkeypatch):
         return Order.objects.get(buyer=buyer, basket=True), False
 
     monkeypatch.setattr(basket_actions, "_locked_basket", unlocked)
-    monkeypatch.setattr(basket_actions, "_new_lines", insert_then_wait)
+    monkeypatch.setattr(basket_actions, "new_lines", insert_then_wait)
     add_at_once(buyer, 200, 30)
     basket.refresh_from_db()
     assert basket.lines.count() == 3
@@ -69,13 +69,13 @@ def test_two_additions_at_once_both_land_and_the_total_is_the_sum(monkeypatch):
     buyer = ResidentFactory()
     basket = add_to_basket(buyer=buyer.user, lines=[line(1000)], idempotency_key="first")
     barrier = threading.Barrier(2)
-    real_check_lines = basket_actions._check_lines
+    real_check_lines = basket_actions.check_lines
 
     def together(lines):
         barrier.wait(timeout=10)
         return real_check_lines(lines)
 
-    monkeypatch.setattr(basket_actions, "_check_lines", together)
+    monkeypatch.setattr(basket_actions, "check_lines", together)
     assert add_at_once(buyer, 200, 30) == [basket.pk, basket.pk]
     basket.refresh_from_db()
     assert basket.lines.count() == 3
@@ -87,13 +87,13 @@ def test_two_first_additions_at_once_open_one_basket(monkeypatch):
     RegieFactory(code="piscines")  # created before, not by both threads at once
     buyer = ResidentFactory()
     barrier = threading.Barrier(2)
-    real_check_lines = basket_actions._check_lines
+    real_check_lines = basket_actions.check_lines
 
     def together(lines):
         barrier.wait(timeout=10)
         return real_check_lines(lines)
 
-    monkeypatch.setattr(basket_actions, "_check_lines", together)
+    monkeypatch.setattr(basket_actions, "check_lines", together)
     first, second = add_at_once(buyer, 200, 30)
     assert first == second
     basket = Order.objects.get(buyer=buyer.user)
