@@ -10,5 +10,7 @@ The flow of a payment and the actions providers and webhooks call are told in
 - `queries.py` — balances, histories, what a resident or the régisseur sees, reconciliation;
 - `fulfilment.py` — the registry of handlers services register by name;
 - `providers/` — the interface, the registry and the demo provider (Stripe beside it);
-- `tasks.py` — fulfilment, receipt email and sweeper tasks; `pdf.py` — the documents.
+- `tasks.py` — fulfilment, receipt email and sweeper tasks, queued when the actions announce
+  them (`signals.py`: the tasks import the actions, never the reverse); `pdf.py` — the
+  documents.
 """

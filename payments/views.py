@@ -302,7 +302,9 @@ def demo_checkout(request, public_id):
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):
-    """The Stripe webhook (`payments/stripe_webhooks.py`, verified there), imported on use."""
+    """The Stripe webhook (`payments/stripe_webhooks.py`, verified there)."""
+    # Imported on use: the Stripe SDK takes about a second to import, which every process
+    # without Stripe configured (the demo, the tests, the task worker) would pay at start.
     from .stripe_webhooks import webhook
 
     return webhook(request)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from identity.actions.audit import record_audit_entry
 from identity.errors import DomainError
 from identity.models import AccessReason, AuditEntry
-from payments import fulfilment
+from payments import fulfilment, signals
 from payments.models import Order, OrderLine, Payment, Refund
 
 from .refunds import book_refund, finish_refund, refund_through_provider
@@ -120,7 +120,9 @@ def _mark_undeliverable(line_id: int, error: fulfilment.CannotFulfil) -> int | N
             )
     # Once the provider answered, so that the credit note goes with the email (at once outside
     # a transaction, after commit inside one).
-    transaction.on_commit(lambda: enqueue_undeliverable_email(line_id))
+    transaction.on_commit(
+        lambda: signals.undeliverable_notice_due.send(sender=OrderLine, line_id=line_id)
+    )
     return 1
 
 
@@ -154,15 +156,6 @@ def _refund_undeliverable_line(payment: Payment, line: OrderLine) -> Refund | No
     if destination != Refund.Destination.CARD:
         finish_refund(refund, payment)
     return refund
-
-
-def enqueue_undeliverable_email(line_id: int) -> None:
-    from payments.tasks import send_undeliverable_email_task
-
-    try:
-        send_undeliverable_email_task.enqueue(line_id=line_id)
-    except Exception:
-        logger.exception("could not queue the undeliverable email of line=%s", line_id)
 
 
 def _apply_line(line_id: int) -> int:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from identity.errors import Conflict, DomainError, Forbidden, NotFound
 from identity.models import User
 from identity.permissions import Capability, has_capability
-from payments import fulfilment, ledger
+from payments import fulfilment, ledger, signals
 from payments.errors import RefundTooLarge
 from payments.models import LedgerAccount, LedgerTransaction, Order, OrderLine, Payment, Refund
 from payments.providers import ProviderError, get_provider
@@ -20,7 +20,6 @@ from .auditing import audit_refund
 from .documents import issue_credit_note
 from .inputs import MAX_KEY, check_amount, check_key
 from .provider_events import claim_event, locked_payment
-from .settlement import enqueue_fulfilment
 
 logger = logging.getLogger(__name__)
 Kind = LedgerAccount.Kind
@@ -132,7 +131,7 @@ def finish_refund(refund: Refund, payment: Payment) -> None:
     allocation.sort(key=lambda pair: pair[0].pk)
     issue_credit_note(refund, payment, allocation)
     order_id = payment.order_id
-    transaction.on_commit(lambda: enqueue_fulfilment(order_id))
+    transaction.on_commit(lambda: signals.fulfilment_due.send(sender=Order, order_id=order_id))
 
 
 def _unbook_refund(refund: Refund, payment: Payment, reason: str) -> None:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 
-from payments import fulfilment, ledger
+from payments import fulfilment, ledger, signals
 from payments.models import LedgerAccount, LedgerTransaction, Order, OrderLine, Payment
 
 from .documents import issue_payment_documents
@@ -75,26 +75,9 @@ def _line_account(line: OrderLine, order: Order) -> LedgerAccount:
 
 
 def after_payment(payment: Payment) -> None:
-    """Queued after commit: fulfil the lines, mail the receipts."""
+    """Once the payment commits, its lines are to be fulfilled and its receipts mailed (queued
+    by `payments.tasks`)."""
     order_id = payment.order_id
     payment_id = payment.pk
-    transaction.on_commit(lambda: enqueue_fulfilment(order_id))
-    transaction.on_commit(lambda: enqueue_receipt_email(payment_id))
-
-
-def enqueue_fulfilment(order_id: int) -> None:
-    from payments.tasks import fulfil_order_task  # tasks imports this module: a real cycle
-
-    try:
-        fulfil_order_task.enqueue(order_id=order_id)
-    except Exception:  # the sweeper catches it up
-        logger.exception("could not queue the fulfilment of order=%s", order_id)
-
-
-def enqueue_receipt_email(payment_id: int) -> None:
-    from payments.tasks import send_receipt_email_task
-
-    try:
-        send_receipt_email_task.enqueue(payment_id=payment_id)
-    except Exception:
-        logger.exception("could not queue the receipt email of payment=%s", payment_id)
+    transaction.on_commit(lambda: signals.fulfilment_due.send(sender=Order, order_id=order_id))
+    transaction.on_commit(lambda: signals.receipts_due.send(sender=Payment, payment_id=payment_id))

@@ -6,10 +6,10 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from payments import signals
 from payments.models import Order, OrderLine
 
 from .refunds import retry_pending_refunds
-from .settlement import enqueue_fulfilment
 
 
 def orders_to_sweep(*, older_than: timedelta = timedelta(minutes=1)) -> list[int]:
@@ -37,6 +37,6 @@ def sweep(*, older_than: timedelta = timedelta(minutes=1)) -> list[int]:
     order a crash or a failing handler left behind, and retry stale card refunds."""
     orders = orders_to_sweep(older_than=older_than)
     for order_id in orders:
-        enqueue_fulfilment(order_id)
+        signals.fulfilment_due.send(sender=Order, order_id=order_id)
     retry_pending_refunds()
     return orders

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from identity.errors import DomainError
 from identity.models import AuditEntry
-from payments.actions import settlement
+from payments import signals
 from payments.actions.desk import record_desk_payment
 from payments.actions.fulfilment import fulfil_order
 from payments.actions.orders import LineInput, cancel_order, create_order
@@ -65,7 +65,7 @@ def test_killed_after_the_payment_before_the_fulfilment_the_sweeper_recovers(
     """The payment commits; the process dies before the fulfilment task is queued (nothing
     runs after commit). The sweeper, a minute later, fulfils each line once."""
     order = order_for(ResidentFactory(), 1000, 2000)
-    monkeypatch.setattr(settlement, "enqueue_fulfilment", lambda order_id: None)  # the crash
+    monkeypatch.setattr(signals.fulfilment_due, "send", lambda **kwargs: [])  # the crash
     with django_capture_on_commit_callbacks(execute=True):
         payment = pay(order)
     assert payment.status == "succeeded"

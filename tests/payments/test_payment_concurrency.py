@@ -6,8 +6,7 @@ import threading
 import pytest
 
 from identity.errors import DomainError
-from payments import queries
-from payments.actions import fulfilment, refunds, settlement
+from payments import queries, signals
 from payments.actions.checkout import start_payment
 from payments.actions.fulfilment import fulfil_order
 from payments.actions.provider_events import record_payment_succeeded
@@ -94,9 +93,8 @@ def test_an_undeliverable_line_fulfilled_twice_at_once_is_refunded_once(monkeypa
 
     register_fulfilment_handler("test.gone", fulfil=fulfil, undo=lambda line: None)
     order = order_for(ResidentFactory(), 2500, handler="test.gone")
-    monkeypatch.setattr(settlement, "enqueue_fulfilment", lambda order_id: None)
-    monkeypatch.setattr(refunds, "enqueue_fulfilment", lambda order_id: None)
-    monkeypatch.setattr(fulfilment, "enqueue_undeliverable_email", lambda line_id: None)
+    monkeypatch.setattr(signals.fulfilment_due, "send", lambda **kwargs: [])
+    monkeypatch.setattr(signals.undeliverable_notice_due, "send", lambda **kwargs: [])
     payment = pay(order)
     barrier = threading.Barrier(2)
 
