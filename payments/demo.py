@@ -3,6 +3,9 @@
 Camille's paid top-ups (hers and Léa's, through the demo provider), a cash top-up of Tom's
 wallet at the régie's desk, a pool entry paid from her wallet, and the day's demo payout."""
 
+from datetime import datetime, time, timedelta
+
+from django.db.models import Sum
 from django.utils import timezone
 
 from identity.demo import RESIDENT_EMAIL
@@ -10,10 +13,9 @@ from identity.models import Person, User
 
 from .actions.checkout import start_payment
 from .actions.desk import record_desk_payment
-from .actions.provider_events import record_payment_succeeded
+from .actions.provider_events import record_payment_succeeded, record_provider_payout
 from .actions.wallets import create_topup_order, spend_from_wallet
-from .models import Order, Payment, Regie
-from .providers.demo import produce_daily_payout
+from .models import Order, Payment, Refund, Regie
 
 REGIES = [
     ("porte-monnaie", "Régie du porte-monnaie Sésame", True),
@@ -96,3 +98,33 @@ def load() -> list[Regie]:
         )
     produce_daily_payout(timezone.localdate())
     return list(regies.values())
+
+
+def produce_daily_payout(day):
+    """What a real provider does each day, for the demo: pay the day's card payments, minus
+    their refunds, into the bank as one payout (idempotent per day)."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    settled = Payment.objects.filter(
+        provider="demo",
+        status=Payment.Status.SUCCEEDED,
+        succeeded_at__gte=start,
+        succeeded_at__lt=start + timedelta(days=1),
+        payout__isnull=True,
+    )
+    references = list(settled.values_list("provider_reference", flat=True))
+    paid = settled.aggregate(total=Sum("amount_cents"))["total"] or 0
+    refunded = (
+        Refund.objects.filter(payment__in=settled, status=Refund.Status.SUCCEEDED).aggregate(
+            total=Sum("amount_cents")
+        )["total"]
+        or 0
+    )
+    if paid - refunded <= 0:
+        return None
+    return record_provider_payout(
+        provider="demo",
+        payout_reference=f"demo_po_{day.isoformat()}",
+        amount_cents=paid - refunded,
+        arrival_date=day,
+        payment_references=references,
+    )

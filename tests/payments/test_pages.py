@@ -16,8 +16,8 @@ from payments import queries
 from payments.actions.checkout import start_payment
 from payments.actions.desk import record_desk_payment
 from payments.actions.refunds import refund_payment
+from payments.demo import produce_daily_payout
 from payments.models import Document, Order, Payment
-from payments.providers.demo import produce_daily_payout
 from tests.card.factories import logged_in
 from tests.factories import ResidentFactory, staff_user
 from tests.payments.factories import (
