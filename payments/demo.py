@@ -13,6 +13,7 @@ from identity.models import Person, User
 
 from .actions.checkout import start_payment
 from .actions.desk import record_desk_payment
+from .actions.inputs import account_key
 from .actions.provider_events import record_payment_succeeded, record_provider_payout
 from .actions.wallets import create_topup_order, spend_from_wallet
 from .models import Order, Payment, Refund, Regie
@@ -53,10 +54,11 @@ def _regies() -> dict[str, Regie]:
 
 def load() -> list[Regie]:
     regies = _regies()
-    if Order.objects.filter(idempotency_key=FIRST_TOP_UP).exists():
-        return list(regies.values())
     parent_user = User.objects.filter(email=RESIDENT_EMAIL).first()
     if parent_user is None:
+        return list(regies.values())
+    first_top_up = account_key(FIRST_TOP_UP, account=parent_user, use="order")
+    if Order.objects.filter(idempotency_key=first_top_up).exists():
         return list(regies.values())
     camille = parent_user.person
     children = {p.first_name: p for p in Person.objects.filter(guardians__guardian=camille)}

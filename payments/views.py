@@ -24,7 +24,7 @@ from identity.views.decorators import capability_required, resident_required
 from . import queries
 from .actions.auditing import audit_payments_listing, open_document, open_payment
 from .actions.basket import remove_from_basket
-from .actions.checkout import PAYMENT_PLACEHOLDER, start_payment
+from .actions.checkout import PAYMENT_PLACEHOLDER, checkout_key, start_payment
 from .actions.desk import record_desk_payment
 from .actions.inputs import new_idempotency_key
 from .actions.orders import cancel_order
@@ -146,26 +146,25 @@ def _my_order(request, public_id: str) -> Order:
 @resident_required
 @require_http_methods(["GET", "POST"])
 def checkout(request, public_id):
-    """The basket: lines, how each was priced, the total, and the pay button. The form's key
+    """The basket: lines, how each was priced, the total, and the pay button. The payment's key,
+    made by the server from the account, the order and the attempt the page was drawn for,
     makes a double click one payment."""
     order = _my_order(request, public_id)
     provider = online_provider()
-    # One key per attempt: a double click sends the same one (one payment); after a refusal
-    # the page is drawn again with the next one.
-    attempt = order.payments.count()
+    # One attempt number per drawing of the page: a double click sends the same one (one
+    # payment); after a refusal the page is drawn again with the next one.
     form = PayForm(
         request.POST or None,
-        initial={
-            "idempotency_key": f"pay-{order.public_id}-{attempt}",
-            "total": order.total_cents,
-        },
+        initial={"attempt": order.payments.count(), "total": order.total_cents},
     )
     if request.method == "POST" and form.is_valid():
         try:
             payment, start = start_payment(
                 order=order,
                 provider=provider.code,
-                idempotency_key=form.cleaned_data["idempotency_key"],
+                idempotency_key=checkout_key(
+                    payer=request.user, order=order, attempt=form.cleaned_data["attempt"]
+                ),
                 expected_total_cents=form.cleaned_data.get("total"),
                 return_url=request.build_absolute_uri(
                     reverse("payments:result", args=[PAYMENT_PLACEHOLDER])

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from identity.errors import Conflict
+from identity.models import User
 from payments import ledger
 from payments.models import Order, Payment
 from payments.providers import ProviderStart, get_provider, online_provider
@@ -15,6 +16,15 @@ from .inputs import check_key, new_idempotency_key
 logger = logging.getLogger(__name__)
 
 PAYMENT_PLACEHOLDER = "__payment__"  # in a return_url: replaced by the payment's public id
+MAX_ATTEMPT = 10_000  # attempts at paying one order: far more than anyone makes
+
+
+def checkout_key(*, payer: User, order: Order, attempt: int) -> str:
+    """The idempotency key of a payment attempt started from the basket's page: made here, from
+    the account paying, the order and the attempt's number the page was drawn with (a double
+    click sends the same number: one payment; after a refusal the page is drawn with the
+    next). Never chosen by the page: another account can neither take nor replay it."""
+    return f"web:{payer.pk}:{order.public_id}:{attempt}"
 
 
 def start_payment(

@@ -13,7 +13,7 @@ from payments import ledger
 from payments.errors import AmountMismatch
 from payments.models import Order, Payment
 
-from .inputs import check_key
+from .inputs import account_key
 from .settlement import after_payment, settle
 
 
@@ -27,21 +27,22 @@ def record_desk_payment(
     cheque_number: str = "",
 ) -> Payment:
     """Cash or a cheque handed to the régisseur for an order awaiting payment: the payment
-    succeeds at once (cash/cheque accounts of the lines' régies) and gets its receipt."""
+    succeeds at once (cash/cheque accounts of the lines' régies) and gets its receipt. The same
+    key twice from the same régisseur returns the first payment (the key is scoped to them)."""
     if not has_capability(actor, Capability.REFUND_PAYMENTS):
         raise Forbidden(_("You may not record desk payments."))
     if method not in (Payment.Method.CASH, Payment.Method.CHEQUE):
         raise DomainError(_("Cash or cheque."), field="method")
     if method == Payment.Method.CHEQUE and not cheque_number.strip():
         raise DomainError(_("Enter the cheque number."), field="cheque_number")
-    check_key(idempotency_key)
-    existing = _desk_payment_replayed(idempotency_key, order)
+    key = account_key(idempotency_key, account=actor, use="desk", required=True)
+    existing = _desk_payment_replayed(key, order)
     if existing is not None:
         return existing
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         # Again under the lock: a double click's second request waited for the first one.
-        existing = _desk_payment_replayed(idempotency_key, order)
+        existing = _desk_payment_replayed(key, order)
         if existing is not None:
             return existing
         if locked.status != Order.Status.PENDING:
@@ -60,7 +61,7 @@ def record_desk_payment(
             if method == Payment.Method.CASH
             else f"cheque-{cheque_number.strip()[:40]}-{secrets.token_hex(4)}",
             amount_cents=amount_cents,
-            idempotency_key=idempotency_key,
+            idempotency_key=key,
             recorded_by=actor,
         )
         settle(payment, source=None, by_regie_kind=method)
@@ -76,10 +77,10 @@ def record_desk_payment(
     return payment
 
 
-def _desk_payment_replayed(idempotency_key: str, order: Order) -> Payment | None:
-    """The payment this key already recorded, or None; a key used for another order (or by a
-    payment that is not a desk payment) is refused rather than passed off as this one."""
-    existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+def _desk_payment_replayed(key: str, order: Order) -> Payment | None:
+    """The payment this (scoped) key already recorded, or None; a key used for another order is
+    refused rather than passed off as this one."""
+    existing = Payment.objects.filter(idempotency_key=key).first()
     if existing is not None and (existing.order_id != order.pk or existing.provider != "desk"):
         raise Conflict(_("This request was already used."), field="idempotency_key")
     return existing

@@ -1,11 +1,13 @@
 """What every use case checks of what it is given: amounts in cents within their limits, the
-currency, idempotency keys."""
+currency, idempotency keys (and how a client's key is scoped to its account)."""
 
+import hashlib
 import secrets
 
 from django.utils.translation import gettext as _
 
 from identity.errors import DomainError
+from identity.models import User
 from payments import ledger
 from payments.models import CURRENCY
 
@@ -50,3 +52,21 @@ def check_key(key: str | None, *, field: str = "idempotency_key") -> None:
         or any(ord(c) < 32 or ord(c) == 127 for c in key)
     ):
         raise DomainError(_("Invalid idempotency key."), field=field)
+
+
+def account_key(
+    key: str | None, *, account: User | None, use: str, required: bool = False
+) -> str | None:
+    """A key a client sent (a form, the API, a kiosk request), as it is stored: scoped to the
+    account that sent it (None: a kiosk's own request) and to what it protects (`use`: "order",
+    "refund", "desk"), so that the same key sent by another account is another request — it
+    never replays that account's answer nor blocks its own requests. The client's key is
+    hashed: whatever its length up to MAX_KEY, the stored key fits its column. No key: None,
+    or a refusal naming the field when the use case needs one."""
+    check_key(key)
+    if not key:
+        if required:
+            raise DomainError(_("Invalid idempotency key."), field="idempotency_key")
+        return None
+    digest = hashlib.sha256(key.encode()).hexdigest()[:40]
+    return f"{use}:{account.pk if account is not None else '-'}:{digest}"

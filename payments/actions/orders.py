@@ -11,7 +11,7 @@ from identity.models import Person, User
 from payments import fulfilment
 from payments.models import Channel, Order, OrderLine, Payment, Regie
 
-from .inputs import check_amount, check_key
+from .inputs import account_key, check_amount
 
 logger = logging.getLogger(__name__)
 
@@ -74,17 +74,18 @@ def create_order(
 ) -> Order:
     """An order awaiting payment, paid at once (a kiosk, a desk, the API): never a basket (the
     web channel gathers purchases with `add_to_basket`). The same `idempotency_key` returns the
-    first order (a retried kiosk or API request); the services price their lines, payments only
-    checks them."""
-    check_key(idempotency_key)
+    first order (a retried kiosk or API request) — from the same buyer only: the key is scoped
+    to the buyer (`account_key`), another buyer's identical key is another order. The services
+    price their lines, payments only checks them."""
+    key = account_key(idempotency_key, account=buyer, use="order")
     if channel not in Channel.values:
         raise DomainError(_("Unknown channel."), field="channel")
     total = check_lines(lines)
     check_amount(total, field="total_cents")
-    if idempotency_key:
-        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+    if key:
+        existing = Order.objects.filter(idempotency_key=key).first()
         if existing is not None:
-            return _same_order(existing, buyer, total)
+            return _same_order(existing, total)
     try:
         with transaction.atomic():
             order = Order.objects.create(
@@ -92,24 +93,22 @@ def create_order(
                 payer=payer,
                 channel=channel,
                 total_cents=total,
-                idempotency_key=idempotency_key,
+                idempotency_key=key,
             )
             new_lines(order, lines)
     except IntegrityError:
-        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+        existing = Order.objects.filter(idempotency_key=key).first() if key else None
         if existing is None:
             raise
-        return _same_order(existing, buyer, total)
+        return _same_order(existing, total)
     logger.info("order created order=%s channel=%s total=%s", order.pk, channel, total)
     return order
 
 
-def _same_order(order: Order, buyer: User | None, total: int | None = None) -> Order:
-    """The order a replayed key created: refused when the key comes back from another buyer or
-    for another amount (a reused key must not pass for the purchase it did not make)."""
-    if order.buyer_id != (buyer.pk if buyer else None) or (
-        total is not None and order.total_cents != total
-    ):
+def _same_order(order: Order, total: int) -> Order:
+    """The order a replayed key of the same buyer created: refused when the key comes back for
+    another amount (a reused key must not pass for the purchase it did not make)."""
+    if order.total_cents != total:
         raise Conflict(_("This request was already used."), field="idempotency_key")
     return order
 

@@ -18,7 +18,7 @@ from payments.providers import ProviderError, get_provider
 
 from .auditing import audit_refund
 from .documents import issue_credit_note
-from .inputs import MAX_KEY, check_amount, check_key
+from .inputs import MAX_KEY, account_key, check_amount
 from .provider_events import claim_event, locked_payment
 
 logger = logging.getLogger(__name__)
@@ -174,21 +174,22 @@ def refund_payment(
 ) -> Refund:
     """A régisseur gives back all or part of a payment, to the card (through the provider), to
     the payer's wallet, or in cash for a desk payment. More than what is left to refund is
-    refused with a clear message; the same key twice returns the first refund."""
+    refused with a clear message; the same key twice from the same régisseur returns the first
+    refund (the key is scoped to them: another's identical key is another request)."""
     if not has_capability(actor, Capability.REFUND_PAYMENTS):
         raise Forbidden(_("You may not refund payments."))
-    check_key(idempotency_key)
+    key = account_key(idempotency_key, account=actor, use="refund", required=True)
     if destination not in Refund.Destination.values:
         raise DomainError(_("Choose where the money goes back."), field="destination")
     if not isinstance(amount_cents, int) or amount_cents <= 0:
         raise DomainError(_("The amount must be greater than zero."), field="amount_cents")
-    existing = _refund_replayed(idempotency_key, payment)
+    existing = _refund_replayed(key, payment)
     if existing is not None:
         return existing
     with transaction.atomic():
         payment = Payment.objects.select_for_update().select_related("order").get(pk=payment.pk)
         # Again under the lock: a double click's second request waited for the first one.
-        existing = _refund_replayed(idempotency_key, payment)
+        existing = _refund_replayed(key, payment)
         if existing is not None:
             return existing
         if payment.status != Payment.Status.SUCCEEDED:
@@ -214,7 +215,7 @@ def refund_payment(
             payment=payment,
             amount_cents=amount_cents,
             destination=destination,
-            idempotency_key=idempotency_key,
+            idempotency_key=key,
             reason=(reason or "")[:300],
             requested_by=actor,
         )
@@ -229,9 +230,10 @@ def refund_payment(
     return refund_through_provider(refund)
 
 
-def _refund_replayed(idempotency_key: str, payment: Payment) -> Refund | None:
-    """The refund this key already made, or None; a key used for another payment is refused."""
-    existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
+def _refund_replayed(key: str, payment: Payment) -> Refund | None:
+    """The refund this (scoped) key already made, or None; a key used for another payment is
+    refused."""
+    existing = Refund.objects.filter(idempotency_key=key).first()
     if existing is not None and existing.payment_id != payment.pk:
         raise Conflict(_("This request was already used."), field="idempotency_key")
     return existing

@@ -225,14 +225,12 @@ def test_paying_a_basket_that_changed_in_another_tab_is_refused(recorder):
     form = client.get(checkout).context["form"]
     add_to_basket(buyer=resident.user, lines=[line(700)], idempotency_key="b")
     response = client.post(
-        checkout, {"idempotency_key": form.initial["idempotency_key"], "total": 1500}, follow=True
+        checkout, {"attempt": form.initial["attempt"], "total": 1500}, follow=True
     )
     assert "Your basket changed" in response.content.decode()
     assert not Payment.objects.exists()
     form = response.context["form"]
-    response = client.post(
-        checkout, {"idempotency_key": form.initial["idempotency_key"], "total": 2200}
-    )
+    response = client.post(checkout, {"attempt": form.initial["attempt"], "total": 2200})
     assert Payment.objects.get().amount_cents == 2200
     basket.refresh_from_db()
     assert not basket.basket
