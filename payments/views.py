@@ -36,7 +36,8 @@ from .actions.provider_events import (
 from .actions.refunds import refund_payment
 from .actions.wallets import add_topup_to_basket
 from .forms import DeskPaymentForm, PayForm, PaymentFilterForm, RefundForm, TopUpForm
-from .models import Document, Order, OrderLine, Payment
+from .ledger import format_cents
+from .models import Document, Order, OrderLine, Payment, Refund
 from .pdf import document_pdf, reconciliation_pdf
 from .providers import ProviderError, online_provider, stripe_configured
 
@@ -339,10 +340,9 @@ def _can_refund(request) -> bool:
 @capability_required(Capability.VIEW_PAYMENTS)
 @require_http_methods(["GET", "POST"])
 def staff_payment(request, public_id):
-    """A payment, its order and refunds (opening it is audited); the refund form."""
-    payment = get_object_or_404(
-        Payment.objects.select_related("order", "order__payer"), public_id=public_id
-    )
+    """A payment, its order and refunds (opening it is audited); the refund form. Every answer
+    to a refund says what happened: the refund made, still at the provider, or why not."""
+    payment = _staff_payment(public_id)
     form = RefundForm(
         request.POST or None,
         payment=payment,
@@ -356,7 +356,7 @@ def staff_payment(request, public_id):
             raise PermissionDenied
         if form.is_valid():
             try:
-                refund_payment(
+                refund = refund_payment(
                     actor=request.user,
                     payment=payment,
                     amount_cents=form.cleaned_data["amount"],
@@ -367,9 +367,17 @@ def staff_payment(request, public_id):
                 )
             except DomainError as error:
                 show_domain_error(form, error)
+                # Drawn from the payment as it is now (a refund made meanwhile may have left
+                # nothing to refund).
+                payment = _staff_payment(public_id)
             else:
-                messages.success(request, _("The refund was recorded."))
+                _tell_refund(request, refund)
                 return redirect("payments:staff_payment", payment.public_id)
+        if not _refund_form_shown(request, payment):
+            # No form to show its errors beside (nothing is left to refund): above the page.
+            for errors in form.errors.values():
+                for text in errors:
+                    messages.error(request, text)
     # The page shows the payer (also when a refund form comes back with its errors): audited.
     open_payment(actor=request.user, payment=payment)
     return render(
@@ -382,9 +390,46 @@ def staff_payment(request, public_id):
             "refunds": payment.refunds.all(),
             "documents": payment.documents.all(),
             "form": form,
-            "can_refund": _can_refund(request),
+            "refund_form_shown": _refund_form_shown(request, payment),
         },
     )
+
+
+def _staff_payment(public_id: str) -> Payment:
+    return get_object_or_404(
+        Payment.objects.select_related("order", "order__payer"), public_id=public_id
+    )
+
+
+def _refund_form_shown(request, payment: Payment) -> bool:
+    return (
+        _can_refund(request)
+        and payment.status == Payment.Status.SUCCEEDED
+        and payment.refundable_cents > 0
+    )
+
+
+def _tell_refund(request, refund: Refund) -> None:
+    """What became of a refund (the one just asked for, or the first one of a request sent
+    again with the same key)."""
+    amount = {"amount": format_cents(refund.amount_cents)}
+    if refund.status == Refund.Status.SUCCEEDED:
+        messages.success(request, _("The refund of %(amount)s was recorded.") % amount)
+    elif refund.status == Refund.Status.PENDING:
+        messages.info(
+            request,
+            _(
+                "The refund of %(amount)s is in progress: the payment provider has not "
+                "confirmed it yet."
+            )
+            % amount,
+        )
+    else:
+        messages.error(
+            request,
+            _("The payment provider refused the refund of %(amount)s: %(reason)s")
+            % {**amount, "reason": refund.failure_reason},
+        )
 
 
 @capability_required(Capability.VIEW_PAYMENTS)

@@ -3,8 +3,10 @@
 
 import logging
 from datetime import timedelta
+from typing import NoReturn
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -12,7 +14,7 @@ from identity.errors import Conflict, DomainError, Forbidden, NotFound
 from identity.models import User
 from identity.permissions import Capability, has_capability
 from payments import fulfilment, ledger, signals
-from payments.errors import RefundTooLarge
+from payments.errors import RefundInProgress, RefundTooLarge
 from payments.models import LedgerAccount, LedgerTransaction, Order, OrderLine, Payment, Refund
 from payments.providers import ProviderError, get_provider
 
@@ -174,7 +176,8 @@ def refund_payment(
 ) -> Refund:
     """A régisseur gives back all or part of a payment, to the card (through the provider), to
     the payer's wallet, or in cash for a desk payment. More than what is left to refund is
-    refused with a clear message; the same key twice from the same régisseur returns the first
+    refused with a clear message (`RefundInProgress` when a refund still waiting for the
+    provider holds it); the same key twice from the same régisseur returns the first
     refund (the key is scoped to them: another's identical key is another request)."""
     if not has_capability(actor, Capability.REFUND_PAYMENTS):
         raise Forbidden(_("You may not refund payments."))
@@ -195,18 +198,7 @@ def refund_payment(
         if payment.status != Payment.Status.SUCCEEDED:
             raise Conflict(_("Only a succeeded payment can be refunded."), field="payment")
         if amount_cents > payment.refundable_cents:
-            raise RefundTooLarge(
-                _(
-                    "You cannot refund %(asked)s: %(left)s is left to refund on this payment "
-                    "of %(paid)s."
-                )
-                % {
-                    "asked": ledger.format_cents(amount_cents),
-                    "left": ledger.format_cents(payment.refundable_cents),
-                    "paid": ledger.format_cents(payment.amount_cents),
-                },
-                field="amount_cents",
-            )
+            _refuse_too_large(payment, amount_cents)
         if destination == Refund.Destination.CASH and payment.provider != "desk":
             raise DomainError(_("Only a desk payment is refunded in cash."), field="destination")
         if destination == Refund.Destination.CARD and payment.provider == "desk":
@@ -228,6 +220,38 @@ def refund_payment(
             finish_refund(refund, payment)
             return refund
     return refund_through_provider(refund)
+
+
+def _refuse_too_large(payment: Payment, asked: int) -> NoReturn:
+    """Why `asked` cannot be refunded on `payment` (locked), in words: a refund still waiting
+    for the provider holds the amount (`RefundInProgress`), nothing is left, or less is."""
+    amounts = {
+        "asked": ledger.format_cents(asked),
+        "left": ledger.format_cents(payment.refundable_cents),
+        "paid": ledger.format_cents(payment.amount_cents),
+    }
+    pending = payment.refunds.filter(status=Refund.Status.PENDING).aggregate(
+        total=Sum("amount_cents")
+    )["total"]
+    if pending:
+        raise RefundInProgress(
+            _(
+                "A refund of %(pending)s of this payment is already in progress with the "
+                "payment provider: %(left)s is left to refund."
+            )
+            % {**amounts, "pending": ledger.format_cents(pending)},
+            field="amount_cents",
+        )
+    if payment.refundable_cents == 0:
+        raise RefundTooLarge(
+            _("Nothing is left to refund on this payment of %(paid)s.") % amounts,
+            field="amount_cents",
+        )
+    raise RefundTooLarge(
+        _("You cannot refund %(asked)s: %(left)s is left to refund on this payment of %(paid)s.")
+        % amounts,
+        field="amount_cents",
+    )
 
 
 def _refund_replayed(key: str, payment: Payment) -> Refund | None:

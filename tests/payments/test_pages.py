@@ -174,6 +174,33 @@ def test_the_regisseur_lists_opens_and_refunds(in_english):
 
 
 @pytest.mark.parametrize(
+    ("amount", "said"),
+    [("10", "Nothing is left to refund on this payment"), ("abc", "Enter an amount in euros")],
+)
+def test_a_refund_form_sent_once_nothing_is_left_to_refund_is_answered(amount, said, in_english):
+    """The page was drawn before another régisseur refunded everything: there is no refund
+    form any more to show the refusal beside, so it shows above the page."""
+    Recorder()
+    payment = pay(order_for(ResidentFactory(), 3000))
+    refund_payment(
+        actor=regisseur(),
+        payment=payment,
+        amount_cents=3000,
+        destination="card",
+        reason="x",
+        idempotency_key="all",
+    )
+    client = logged_in(regisseur())
+    page = client.post(
+        reverse("payments:staff_payment", args=[payment.public_id]),
+        {"amount": amount, "destination": "card", "reason": "x", "idempotency_key": "late"},
+    )
+    assert page.status_code == 200
+    assert said in page.content.decode()
+    assert 'name="amount"' not in page.content.decode()
+
+
+@pytest.mark.parametrize(
     "role", [StaffRole.Role.CLERK, StaffRole.Role.POOL_AGENT, StaffRole.Role.ADMIN]
 )
 def test_other_staff_see_no_payment(role):

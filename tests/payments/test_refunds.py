@@ -1,6 +1,8 @@
 """Refunds by the régisseur: all or part, to the card or to the wallet, never more than what
 was paid; dashboard refunds and their echoes; a provider that fails."""
 
+from contextlib import contextmanager
+
 import pytest
 
 from identity.errors import DomainError, Forbidden
@@ -14,6 +16,7 @@ from payments.actions.refunds import (
     retry_pending_refunds,
 )
 from payments.actions.wallets import spend_from_wallet
+from payments.ledger import format_cents
 from payments.models import Document, Order, Payment, Refund
 from payments.providers import ProviderError, register_provider, unregister_provider
 from payments.providers.demo import DemoProvider
@@ -40,6 +43,21 @@ def refund(payment, amount, destination="card", **kwargs):
         idempotency_key=kwargs.pop("k", key()),
         **kwargs,
     )
+
+
+@contextmanager
+def unreachable_provider():
+    """The card provider cannot be reached (a timeout): a refund asked meanwhile waits."""
+
+    class Down(DemoProvider):
+        def refund(self, *, refund):
+            raise ProviderError("timeout")
+
+    register_provider("demo", Down)
+    try:
+        yield
+    finally:
+        unregister_provider("demo")
 
 
 def test_partial_then_full_refund_to_the_card(paid):
@@ -70,6 +88,34 @@ def test_a_refund_larger_than_what_was_paid_is_refused_with_a_clear_message(paid
     payment.refresh_from_db()
     assert payment.refunded_cents == 4500
     assert Refund.objects.count() == 1
+
+
+def test_nothing_left_to_refund_is_said_so(paid, in_english):
+    _resident, payment = paid
+    refund(payment, 5000)
+    with pytest.raises(DomainError) as refused:
+        refund(payment, 100)
+    assert refused.value.code == "refund_exceeds_paid"
+    assert refused.value.message == (
+        f"Nothing is left to refund on this payment of {format_cents(5000)}."
+    )
+
+
+def test_a_refund_still_at_the_provider_is_named_in_the_refusal(paid, in_english):
+    """The card provider could not be reached: the refund waits, its amount held. Another
+    refund that does not fit in what is left says a refund is in progress."""
+    _resident, payment = paid
+    with unreachable_provider(), pytest.raises(DomainError):
+        refund(payment, 4000)
+    with pytest.raises(DomainError) as refused:
+        refund(payment, 2000)
+    assert refused.value.code == "refund_in_progress"
+    assert refused.value.field == "amount_cents"
+    assert refused.value.message == (
+        f"A refund of {format_cents(4000)} of this payment is already in progress with the "
+        f"payment provider: {format_cents(1000)} is left to refund."
+    )
+    assert refund(payment, 1000).status == Refund.Status.SUCCEEDED  # what is left still goes
 
 
 def test_the_same_refund_request_twice_refunds_once(paid):
@@ -145,17 +191,8 @@ def test_a_refused_provider_refund_gives_the_amount_back(paid):
 
 def test_an_unreachable_provider_leaves_the_refund_pending_then_it_is_retried(paid):
     _resident, payment = paid
-
-    class Down(DemoProvider):
-        def refund(self, *, refund):
-            raise ProviderError("timeout")
-
-    register_provider("demo", Down)
-    try:
-        with pytest.raises(DomainError) as refused:
-            refund(payment, 1000)
-    finally:
-        unregister_provider("demo")
+    with unreachable_provider(), pytest.raises(DomainError) as refused:
+        refund(payment, 1000)
     assert refused.value.code == "provider_unavailable"
     pending = Refund.objects.get()
     assert pending.status == Refund.Status.PENDING
