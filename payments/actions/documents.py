@@ -11,11 +11,15 @@ from payments.models import Document, DocumentSequence, Order, OrderLine, Paymen
 def _next_number(regie: Regie, kind: str, year: int) -> int:
     """The next number of the sequence, the sequence row locked until the caller commits: two
     documents never get the same number and a rolled-back one gives its number back."""
-    DocumentSequence.objects.get_or_create(regie=regie, kind=kind, year=year)  # race-safe
-    sequence = DocumentSequence.objects.select_for_update().get(regie=regie, kind=kind, year=year)
+    sequence = _locked_sequence(regie, kind, year)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
     return sequence.last_number
+
+
+def _locked_sequence(regie: Regie, kind: str, year: int) -> DocumentSequence:
+    DocumentSequence.objects.get_or_create(regie=regie, kind=kind, year=year)  # race-safe
+    return DocumentSequence.objects.select_for_update().get(regie=regie, kind=kind, year=year)
 
 
 def issue_document(

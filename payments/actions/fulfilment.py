@@ -81,7 +81,7 @@ def _mark_undeliverable(line_id: int, error: fulfilment.CannotFulfil) -> int | N
             .order_by("pk")
             .first()
         )
-        line = OrderLine.objects.select_for_update().select_related("order").get(pk=line_id)
+        line = _locked_line(line_id)
         if line.undeliverable_at is not None:
             return 0
         if line.fulfilled_at is not None or line.undo_requested_at is not None:
@@ -158,8 +158,12 @@ def _refund_undeliverable_line(payment: Payment, line: OrderLine) -> Refund | No
     return refund
 
 
+def _locked_line(line_id: int) -> OrderLine:
+    return OrderLine.objects.select_for_update().select_related("order").get(pk=line_id)
+
+
 def _apply_line(line_id: int) -> int:
-    line = OrderLine.objects.select_for_update().select_related("order").get(pk=line_id)
+    line = _locked_line(line_id)
     now = timezone.now()
     paid = line.order.status in (
         Order.Status.PAID,
