@@ -73,7 +73,8 @@ def add_to_basket(*, buyer: User, lines: list[LineInput], idempotency_key: str |
                 if created:
                     transaction.set_rollback(True)  # the empty basket just created goes away
                 return done.order
-        total = added if created else _lines_total(basket) + added
+        # The basket's total is the sum of its lines (kept so under its lock).
+        total = added if created else basket.total_cents + added
         if total > MAX_ORDER_CENTS:
             raise DomainError(
                 _(
