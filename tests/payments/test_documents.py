@@ -2,14 +2,13 @@
 public invoice in the PDF, mailed to the buyer."""
 
 import io
-import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from pypdf import PdfReader
 
 from payments.actions import documents
@@ -18,7 +17,7 @@ from payments.actions.orders import LineInput, create_order
 from payments.actions.provider_events import record_payment_succeeded
 from payments.models import Document
 from payments.pdf import document_pdf
-from tests.concurrency import at_once
+from tests.concurrency import line_up, run_at_once
 from tests.factories import ResidentFactory
 from tests.payments.factories import Recorder, RegieFactory, order_for, pay
 
@@ -138,11 +137,10 @@ def test_documents_are_frozen():
         receipt.save()
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_payments_never_skip_or_repeat_a_number(monkeypatch):
-    """Five payments of one régie at once, one of them rolled back after taking its numbers:
-    the receipts are numbered 1 to 5 (the first one paid before), each once, no gap."""
+@pytest.fixture
+def five_payments_of_one_regie():
+    """Five payments of one régie about to succeed (a sixth paid before: the sequence rows
+    exist before the race)."""
     Recorder()
     regie = RegieFactory(code="piscine")
     resident = ResidentFactory()
@@ -152,18 +150,31 @@ def test_concurrent_payments_never_skip_or_repeat_a_number(monkeypatch):
             order=order_for(resident, 1000 + n, regie=regie), provider="demo", return_url="/"
         )
         payments.append(payment)
-    pay_now(payments[0])  # the sequence row exists before the race
-    barrier = threading.Barrier(5)
-    waited = threading.local()
-    real_next = documents._next_number
+    pay_now(payments[0])
+    return regie, payments[1:]
 
-    def together(*args):
-        if not getattr(waited, "done", False):  # each payment's first number: all at once
-            waited.done = True
-            barrier.wait(timeout=10)
-        return real_next(*args)
 
-    monkeypatch.setattr(documents, "_next_number", together)
+class InvoiceSequence:
+    """Where each payment takes its invoice's number (its receipt's comes after, not lined up:
+    each payment meets the others once)."""
+
+    locked = staticmethod(documents._locked_sequence)
+
+
+def invoice_numbers_lined_up(monkeypatch, *, lock: bool) -> None:
+    """The five payments lined up once they have read the last invoice number."""
+    line_up(monkeypatch, InvoiceSequence, "locked", lock=lock, parties=5)
+    receipts = documents._locked_sequence
+
+    def locked_sequence(regie, kind, year):
+        sequence = InvoiceSequence.locked if kind == Document.Kind.INVOICE else receipts
+        return sequence(regie, kind, year)
+
+    monkeypatch.setattr(documents, "_locked_sequence", locked_sequence)
+
+
+def pay_at_once(payments):
+    """All five succeed at once, the third rolled back after taking its numbers."""
 
     def paying(payment, fail):
         def call():
@@ -178,8 +189,36 @@ def test_concurrent_payments_never_skip_or_repeat_a_number(monkeypatch):
 
         return call
 
-    answers = at_once(*(paying(p, fail=(i == 2)) for i, p in enumerate(payments[1:])))
-    assert sorted(answers) == ["ok", "ok", "ok", "ok", "rolled back"]
+    return run_at_once(*(paying(p, fail=(i == 2)) for i, p in enumerate(payments)))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_without_the_lock_concurrent_payments_take_the_same_number(
+    five_payments_of_one_regie, monkeypatch
+):
+    """Each payment has read the last invoice number before any takes the next: they all
+    take the same one, number 2, which the documents' unique reference refuses to all but one
+    (failed payments)."""
+    _regie, payments = five_payments_of_one_regie
+    invoice_numbers_lined_up(monkeypatch, lock=False)
+    outcome = pay_at_once(payments)
+    assert outcome.errors  # the race
+    for error in outcome.errors:
+        assert isinstance(error, IntegrityError)
+        assert "F000002) already exists" in str(error)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_payments_never_skip_or_repeat_a_number(five_payments_of_one_regie, monkeypatch):
+    """Five payments of one régie at once, one of them rolled back after taking its numbers:
+    the receipts are numbered 1 to 5 (the first one paid before), each once, no gap."""
+    regie, payments = five_payments_of_one_regie
+    invoice_numbers_lined_up(monkeypatch, lock=True)
+    outcome = pay_at_once(payments)
+    assert outcome.errors == []
+    assert sorted(outcome.answers) == ["ok", "ok", "ok", "ok", "rolled back"]
     for kind in ("receipt", "invoice"):
         numbers = sorted(
             Document.objects.filter(regie=regie, kind=kind).values_list("number", flat=True)

@@ -3,7 +3,8 @@ PostgreSQL: one refund, and every one of the ten pages says what happened — th
 still at the provider, or why not (nothing left to refund, a refund already in progress).
 Before, the requests arriving while the first refund waited for the card provider's answer got
 a page saying nothing: the refund form, and the refusal attached to it, are not drawn once
-nothing is left to refund."""
+nothing is left to refund. (The race the payment's row lock prevents is shown, with the lock
+switched off, in test_payment_concurrency.py.)"""
 
 import re
 import threading
