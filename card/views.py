@@ -33,7 +33,9 @@ from services.catalog import queries as catalog_queries
 from services.catalog.models import AccessPoint
 from services.catalog.registry import desk_action, desk_actions_at
 
-from . import actions, charts, credentials, forms, pdf, queries
+from . import charts, credentials, forms, pdf, queries
+from .actions import desk as desk_actions
+from .actions import lifecycle, numbers, personalisation
 from .models import Card, Tap
 
 
@@ -265,7 +267,9 @@ def desk_check(request, public_id: str):
     point = _desk_point(request, public_id)
     credential = request.POST.get("credential", "")
     try:
-        answer = actions.staff_check(actor=request.user, access_point=point, credential=credential)
+        answer = desk_actions.staff_check(
+            actor=request.user, access_point=point, credential=credential
+        )
     except Forbidden as error:
         raise PermissionDenied from error
     except DomainError as error:
@@ -283,7 +287,7 @@ def desk_manual_entry(request, public_id: str):
         "card_number": request.POST.get("card_number", ""),
     }
     try:
-        answer = actions.record_manual_entry(actor=request.user, access_point=point, **values)
+        answer = desk_actions.record_manual_entry(actor=request.user, access_point=point, **values)
     except Forbidden as error:
         raise PermissionDenied from error
     except DomainError as error:
@@ -378,7 +382,7 @@ def request_card(request, person_id: str):
         form = forms.PhotoForm()
     if form.is_bound and form.is_valid():
         try:
-            actions.request_card(
+            lifecycle.request_card(
                 actor=request.user, holder=holder, photo=form.cleaned_data["photo"]
             )
         except DomainError as error:
@@ -398,7 +402,7 @@ def request_card(request, person_id: str):
 def issue_phone_pass(request, person_id: str):
     holder = _person_for(request, person_id)
     try:
-        card = actions.issue_phone_pass(actor=request.user, holder=holder)
+        card = lifecycle.issue_phone_pass(actor=request.user, holder=holder)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("card:my_cards")
@@ -417,7 +421,9 @@ def suspend(request, public_id: str):
     form = forms.ReportLossForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.suspend_card(actor=request.user, card=card, reason=form.cleaned_data["reason"])
+            lifecycle.suspend_card(
+                actor=request.user, card=card, reason=form.cleaned_data["reason"]
+            )
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -433,7 +439,7 @@ def suspend(request, public_id: str):
 def reactivate(request, public_id: str):
     card = _card_for(request, public_id)
     try:
-        actions.reactivate_card(actor=request.user, card=card)
+        lifecycle.reactivate_card(actor=request.user, card=card)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -447,7 +453,7 @@ def replace(request, public_id: str):
     card = _card_for(request, public_id)
     if request.method == "POST":
         try:
-            actions.replace_card(actor=request.user, card=card)
+            lifecycle.replace_card(actor=request.user, card=card)
         except DomainError as error:
             messages.error(request, error.message)
         else:
@@ -538,7 +544,7 @@ def tapped(request):
     the counter the gates rely on, and turn an anonymous GET into a write. A replayed URL only
     shows again what its first viewer saw (a first name and an initial). A phone read still
     raises the chip's counter, so the next gate tap sees a small jump: only jumps beyond
-    actions.COUNTER_JUMP_THRESHOLD are flagged to staff."""
+    card.actions.taps.COUNTER_JUMP_THRESHOLD are flagged to staff."""
     raw = request.META.get("QUERY_STRING", "")
     # The MAC covers the raw characters the chip wrote: the query string is read undecoded.
     try:
@@ -584,7 +590,7 @@ def clerk_home(request):
     form = forms.CardNumberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            card = actions.look_up_card(actor=request.user, number=form.cleaned_data["number"])
+            card = numbers.look_up_card(actor=request.user, number=form.cleaned_data["number"])
         except Forbidden as error:
             raise PermissionDenied from error
         except DomainError as error:
@@ -662,7 +668,7 @@ class ClerkStep:
 CLERK_STEPS = {
     "review": ClerkStep(
         "examen",
-        lambda actor, card, data: actions.review_card_request(
+        lambda actor, card, data: lifecycle.review_card_request(
             actor=actor, card=card, approve=data["decision"] == "approve", reason=data["reason"]
         ),
         gettext_lazy("The request is reviewed."),
@@ -672,20 +678,20 @@ CLERK_STEPS = {
     ),
     "produce": ClerkStep(
         "fabrication",
-        lambda actor, card, data: actions.produce_card(actor=actor, card=card, uid=data["uid"]),
+        lambda actor, card, data: lifecycle.produce_card(actor=actor, card=card, uid=data["uid"]),
         gettext_lazy("The chip is recorded: print the card and encode the chip."),
         form_class=forms.UidForm,
         form_name="uid_form",
     ),
     "activate": ClerkStep(
         "remise",
-        lambda actor, card, data: actions.activate_card(actor=actor, card=card),
+        lambda actor, card, data: lifecycle.activate_card(actor=actor, card=card),
         gettext_lazy("The card is handed over: it works from now on."),
         then="queue",
     ),
     "suspend": ClerkStep(
         "suspension",
-        lambda actor, card, data: actions.suspend_card(
+        lambda actor, card, data: lifecycle.suspend_card(
             actor=actor, card=card, reason=data["reason"]
         ),
         gettext_lazy("The card is suspended."),
@@ -694,17 +700,17 @@ CLERK_STEPS = {
     ),
     "reactivate": ClerkStep(
         "reactivation",
-        lambda actor, card, data: actions.reactivate_card(actor=actor, card=card),
+        lambda actor, card, data: lifecycle.reactivate_card(actor=actor, card=card),
         gettext_lazy("The card works again."),
     ),
     "replace": ClerkStep(
         "remplacement",
-        lambda actor, card, data: actions.replace_card(actor=actor, card=card),
+        lambda actor, card, data: lifecycle.replace_card(actor=actor, card=card),
         gettext_lazy("The previous card no longer works; here is its replacement."),
     ),
     "revoke": ClerkStep(
         "retrait",
-        lambda actor, card, data: actions.revoke_card(
+        lambda actor, card, data: lifecycle.revoke_card(
             actor=actor, card=card, reason=data["reason"]
         ),
         gettext_lazy("The card is revoked."),
@@ -750,7 +756,7 @@ def clerk_personalisation(request, public_id: str):
     forged link can trigger an export; each one is audited by the action."""
     card = _staff_card(public_id)
     try:
-        data = actions.export_personalisation(actor=request.user, card=card)
+        data = personalisation.export_personalisation(actor=request.user, card=card)
     except Forbidden as error:
         raise PermissionDenied from error
     except DomainError as error:

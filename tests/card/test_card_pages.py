@@ -14,7 +14,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from card import actions, credentials
+from card import credentials
+from card.actions.lifecycle import suspend_card
 from card.models import Card
 from identity.models import AuditEntry, Person
 from tests.card.factories import child_of, clerk, logged_in, photo_upload, pool_agent, visitor
@@ -520,7 +521,7 @@ def test_the_qr_is_refreshed_by_polling_and_a_screenshot_soon_stops_working(cami
 def test_a_pass_blocked_meanwhile_stops_the_polling(camille):
     card = PhonePassFactory(holder=camille)
     client = logged_in(camille.user)
-    actions.suspend_card(actor=camille.user, card=card, reason="lost")
+    suspend_card(actor=camille.user, card=card, reason="lost")
     response = client.get(reverse("card:phone_pass_code", args=[card.public_id]))
     assert response.status_code == 286  # htmx: stop polling
     assert "hx-get" not in _text(response)

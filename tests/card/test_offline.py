@@ -17,7 +17,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from card import actions, credentials, keys, snapshot
+from card import credentials, keys, snapshot
+from card.actions.offline import MAX_OFFLINE_BATCH, QueuedTap, replay_offline_taps
+from card.actions.readers import revoke_reader
+from card.actions.taps import MAX_READER_CLOCK_AHEAD, process_tap
 from card.models import Card, Reader, Tap
 from identity.errors import DomainError
 from identity.models import AuditEntry, Facility, StaffRole
@@ -264,7 +267,7 @@ def test_the_version_grows_and_changes_with_the_content(client, time_machine):
     same = get_snapshot(client, token)["payload"]
     assert same["version"] > first["version"]
     assert same["version"].split(".")[-1] == first["version"].split(".")[-1]  # nothing changed
-    actions.process_tap(
+    process_tap(
         reader=_reader, credential=sun_url(card, 1), client_tap_id="t1", reader_time=timezone.now()
     )
     time_machine.shift(timedelta(seconds=5))
@@ -293,7 +296,7 @@ def test_the_snapshot_needs_a_live_reader_token(client):
     assert client.get(SNAPSHOT_URL).status_code == 401
     assert client.get(SNAPSHOT_URL, headers=bearer(token + "x")).status_code == 401
     assert client.get(SNAPSHOT_URL, headers=bearer(token)).status_code == 200
-    actions.revoke_reader(actor=staff_user(StaffRole.Role.ADMIN), reader=reader)
+    revoke_reader(actor=staff_user(StaffRole.Role.ADMIN), reader=reader)
     assert client.get(SNAPSHOT_URL, headers=bearer(token)).status_code == 401
     assert upload(client, token, [queued("x", minutes_ago=1)]).status_code == 401
 
@@ -328,7 +331,7 @@ def test_an_entry_used_meanwhile_at_another_gate_is_not_honoured_and_shown_to_st
     card = CardFactory()
     book = EntitlementFactory(holder=card.holder, entries=1)
     # The last entry goes at the online gate; the offline gate's snapshot still showed one.
-    actions.process_tap(
+    process_tap(
         reader=online,
         credential=sun_url(card, 1),
         client_tap_id="online-1",
@@ -406,7 +409,7 @@ def test_a_tap_from_the_future_is_refused_alone(client):
     reader, token = reader_with_token()
     card = CardFactory()
     book = EntitlementFactory(holder=card.holder, entries=10)
-    ahead = actions.MAX_READER_CLOCK_AHEAD + timedelta(minutes=1)
+    ahead = MAX_READER_CLOCK_AHEAD + timedelta(minutes=1)
     taps = [
         queued(sun_url(card, 1), minutes_ago=5),
         queued(sun_url(card, 2), minutes_ago=-ahead.total_seconds() / 60),
@@ -442,7 +445,7 @@ def test_a_tap_the_gate_refused_consumes_nothing(client):
     assert result["honoured"] is True
     assert entries_left(book) == 10
     # The message is spent all the same: presented again, it is a replay.
-    again = actions.process_tap(
+    again = process_tap(
         reader=reader, credential=url, client_tap_id="again", reader_time=timezone.now()
     )
     assert again["reason"] == "replay"
@@ -498,14 +501,14 @@ def test_a_malformed_batch_is_refused_whole_naming_the_field(client, change, fie
 
 def test_the_batch_limit_is_500(client):
     _reader, token = reader_with_token()
-    taps = [queued("not a card", minutes_ago=1) for _ in range(actions.MAX_OFFLINE_BATCH)]
+    taps = [queued("not a card", minutes_ago=1) for _ in range(MAX_OFFLINE_BATCH)]
     response = upload(client, token, taps)
     assert response.status_code == 200
     assert len(response.json()["results"]) == 500
     with pytest.raises(DomainError, match="500") as error:
-        actions.replay_offline_taps(
+        replay_offline_taps(
             reader=_reader,
-            taps=[actions.QueuedTap("t", "x", timezone.now(), True)] * 501,
+            taps=[QueuedTap("t", "x", timezone.now(), True)] * 501,
         )
     assert error.value.field == "taps"
 
@@ -575,12 +578,12 @@ def test_the_same_batch_uploaded_twice_at_once_spends_each_entry_once():
     phone_book = EntitlementFactory(holder=phone.holder, entries=10)
     now = timezone.now()
     taps = [
-        actions.QueuedTap(f"a{i}-{n}", sun_url(card, n), now - timedelta(minutes=30 - n), True)
+        QueuedTap(f"a{i}-{n}", sun_url(card, n), now - timedelta(minutes=30 - n), True)
         for i, card in enumerate(cards)
         for n in (1, 2)
     ]
     taps.append(
-        actions.QueuedTap(
+        QueuedTap(
             "p1",
             credentials.phone_pass_payload(phone.number, now - timedelta(minutes=1)),
             now - timedelta(minutes=1),
@@ -595,7 +598,7 @@ def test_the_same_batch_uploaded_twice_at_once_spends_each_entry_once():
     def send(slot: int):
         try:
             start.wait(timeout=10)
-            results[slot] = actions.replay_offline_taps(reader=reader, taps=taps)
+            results[slot] = replay_offline_taps(reader=reader, taps=taps)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:

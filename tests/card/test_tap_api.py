@@ -9,7 +9,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from card import actions
+from card.actions import readers
 from card.models import Tap
 from identity.models import AuditEntry
 from tests.factories import (
@@ -66,11 +66,11 @@ def test_a_revoked_or_rotated_token_stops_working_at_once(client):
     card = CardFactory()
     EntitlementFactory(holder=card.holder)
     assert post_tap(client, token, credential=sun_url(card, 1)).status_code == 200
-    new_token = actions.rotate_reader_token(actor=admin, reader=reader)
+    new_token = readers.rotate_reader_token(actor=admin, reader=reader)
     assert post_tap(client, token, credential=sun_url(card, 2)).status_code == 401
     assert post_tap(client, new_token, credential=sun_url(card, 3)).status_code == 200
     reader.refresh_from_db()
-    actions.revoke_reader(actor=admin, reader=reader)
+    readers.revoke_reader(actor=admin, reader=reader)
     assert post_tap(client, new_token, credential=sun_url(card, 4)).status_code == 401
 
 
@@ -173,7 +173,7 @@ def test_no_credential_makes_the_endpoint_fail(reader_and_token, credential):
 
 
 def test_a_reader_reports_when_it_was_last_seen(client, reader_and_token, monkeypatch):
-    monkeypatch.setattr(actions, "_heartbeats", {})
+    monkeypatch.setattr(readers, "_heartbeats", {})
     reader, token = reader_and_token
     assert reader.last_seen_at is None
     post_tap(client, token, credential="anything")

@@ -13,7 +13,7 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from card import actions
+from card.actions import taps
 from card.credentials import phone_pass_payload
 from card.models import Card, Tap
 from tests.factories import (
@@ -78,7 +78,7 @@ def naive_claim(barrier: threading.Barrier):
         if counter <= card.last_counter:
             return None
         Card.objects.filter(pk=card.pk).update(last_counter=counter)
-        return actions.ClaimedCard(
+        return taps.ClaimedCard(
             card.pk,
             card.public_id,
             card.number,
@@ -93,7 +93,7 @@ def naive_claim(barrier: threading.Barrier):
 
 
 def test_without_the_claim_the_same_message_is_spent_twice(live_server, two_gates, monkeypatch):
-    monkeypatch.setattr(actions, "_claim_counter", naive_claim(threading.Barrier(2)))
+    monkeypatch.setattr(taps, "_claim_counter", naive_claim(threading.Barrier(2)))
     card = CardFactory()
     book = EntitlementFactory(holder=card.holder)
     message = sun_url(card, 1)
