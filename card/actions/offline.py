@@ -13,6 +13,7 @@ from identity.errors import DomainError, Forbidden
 from identity.models import AuditEntry
 
 from ..models import Reader, Tap
+from ..snapshot import build_snapshot
 from .taps import TAP_ID, process_tap
 
 MAX_OFFLINE_BATCH = 500
@@ -32,8 +33,6 @@ def issue_offline_snapshot(*, reader: Reader, now: datetime | None = None) -> di
     """The signed snapshot for this reader. Which version each reader received is audited: after
     a theft, staff know what the device held. It holds card keys, so only devices that decide
     entries get one: gates and staff desks, not self-service kiosks in public halls."""
-    from ..snapshot import build_snapshot
-
     if reader.kind not in {Reader.Kind.GATE, Reader.Kind.DESK}:
         raise Forbidden(_("Only gates and staff desks decide offline."))
 

@@ -10,7 +10,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from identity.models import Facility
 from identity.permissions import Capability, has_capability
 
 from .. import charts, forms, queries
@@ -25,13 +24,7 @@ def attendance(request):
     staff who see attendance, at the facilities where they do (a pool agent: their pool)."""
     if not has_capability(request.user, Capability.VIEW_ATTENDANCE):
         raise PermissionDenied
-    facilities = [
-        facility
-        for facility in Facility.objects.filter(access_points__isnull=False)
-        .distinct()
-        .order_by("name")
-        if has_capability(request.user, Capability.VIEW_ATTENDANCE, facility=facility)
-    ]
+    facilities = queries.attendance_facilities(request.user)
     wanted = request.GET.get("facility", "")
     chosen = facilities[0] if facilities else None
     if wanted:

@@ -3,15 +3,13 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from identity.models import Facility
 from identity.permissions import Capability, has_capability
 
-from ..models import Tap
+from .. import queries
 from .desk import DESK_LABELS
 
 OFFLINE_TAPS_PER_PAGE = 50
@@ -31,27 +29,14 @@ def offline_taps(request):
     do (a pool agent: their pool's)."""
     if not has_capability(request.user, Capability.VIEW_ATTENDANCE):
         raise PermissionDenied
-    facilities = [
-        facility
-        for facility in Facility.objects.filter(access_points__isnull=False)
-        .distinct()
-        .order_by("name")
-        if has_capability(request.user, Capability.VIEW_ATTENDANCE, facility=facility)
-    ]
+    facilities = queries.attendance_facilities(request.user)
     chosen = None
     wanted = request.GET.get("facility", "")
     if wanted:
         chosen = next((facility for facility in facilities if facility.public_id == wanted), None)
         if chosen is None:
             raise PermissionDenied
-    taps = (
-        Tap.objects.filter(
-            Q(not_honoured=True) | Q(counter_jump=True),
-            access_point__facility__in=[chosen] if chosen else facilities,
-        )
-        .select_related("access_point__facility", "card", "holder")
-        .order_by("-received_at", "-pk")
-    )
+    taps = queries.taps_to_review([chosen] if chosen else facilities)
     page = Paginator(taps, OFFLINE_TAPS_PER_PAGE).get_page(request.GET.get("page"))
     rows = [
         {
