@@ -13,13 +13,12 @@ from identity.actions.audit import record_audit_entry
 from identity.errors import DomainError, Forbidden
 from identity.models import AuditEntry, User
 from identity.permissions import Capability, has_capability
-from services.catalog.actions import decide
 from services.catalog.models import AccessPoint
 
 from .. import credentials
 from ..models import Card, Tap
 from .numbers import is_valid_card_number
-from .taps import audit_refusal, card_refusal, log_tap, run_tap
+from .taps import TapOutcome, TapRequest, card_refusal, judge, record
 
 MIN_MANUAL_REASON_LENGTH = 5
 MAX_MANUAL_REASON_LENGTH = 200  # Tap.staff_reason and AuditEntry.reason
@@ -55,74 +54,31 @@ def staff_check(
         raise DomainError(_("Scan a pass or type a card number."), field="credential")
     digits = _typed_digits(text)
     if digits is not None:
-        return _staff_check_number(actor=actor, access_point=access_point, number=digits, at=now)
-    if not text.startswith((credentials.PHONE_PASS_PREFIX + ".", "https://", "http://")):
+        if not is_valid_card_number(digits):
+            raise DomainError(
+                _("This card number is not valid: check its 16 digits."),
+                field="credential",
+                code="invalid_card_number",
+            )
+    elif not text.startswith((credentials.PHONE_PASS_PREFIX + ".", "https://", "http://")):
         raise DomainError(
             _("This is neither a card number nor a pass code."),
             field="credential",
             code="invalid_card_number",
         )
     # A scanned code is a credential like a reader's: the same pipeline authenticates it,
-    # claims its counter (so the same QR twice within its step is a replay) and decides.
+    # claims its counter (so the same QR twice within its step is a replay) and decides. A
+    # typed number goes through it too, but proves nothing (taps.authenticate).
+    request = TapRequest.at_staff_desk(
+        staff=actor,
+        access_point=access_point,
+        credential=digits or text,
+        client_tap_id=uuid.uuid4().hex,
+        now=now,
+        typed_number=digits is not None,
+    )
     with transaction.atomic():
-        return run_tap(
-            reader=None,
-            credential=text,
-            client_tap_id=uuid.uuid4().hex,
-            reader_time=now,
-            at=now,
-            access_point=access_point,
-            offline_granted=None,
-            staff=actor,
-        )
-
-
-def _staff_check_number(*, actor: User, access_point: AccessPoint, number: str, at) -> dict:
-    # A typed number is much weaker than a credential: it is printed on the card and proves
-    # nothing cryptographically (no key, no counter, so no replay protection). The tap says so
-    # (credential "number") and the desk shows the photo so that the agent checks the face.
-    if not is_valid_card_number(number):
-        raise DomainError(
-            _("This card number is not valid: check its 16 digits."),
-            field="credential",
-            code="invalid_card_number",
-        )
-    client_tap_id = uuid.uuid4().hex
-    with transaction.atomic():
-        card = _desk_card(number)
-        refusal = (
-            "unknown_card"
-            if card is None
-            else card_refusal(
-                status=card.status, expires_on=card.expires_on, day=timezone.localdate(at)
-            )
-        )
-        decision = None
-        if refusal is None:
-            decision = decide(holder_id=card.holder_id, access_point=access_point, at=at)
-        response = log_tap(
-            reader=None,
-            client_tap_id=client_tap_id,
-            access_point=access_point,
-            at=at,
-            reader_time=at,
-            credential=Tap.Credential.NUMBER,
-            granted=decision.granted if decision else False,
-            reason=decision.reason if decision else refusal,
-            card=card,
-            first_name=card.holder.first_name if card else None,
-            decision=decision,
-            staff=actor,
-        )
-        if refusal is not None:
-            audit_refusal(
-                refusal,
-                holder_id=card.holder_id if card else None,
-                reader=None,
-                access_point=access_point,
-                staff=actor,
-            )
-    return response
+        return record(judge(request))
 
 
 @transaction.atomic
@@ -170,20 +126,24 @@ def record_manual_entry(
         )
         if unusable is not None:
             flags.append(unusable)
-    response = log_tap(
-        reader=None,
-        client_tap_id=uuid.uuid4().hex,
-        access_point=access_point,
-        at=now,
-        reader_time=now,
-        credential=Tap.Credential.MANUAL,
-        granted=True,
-        reason="manual_entry",
-        card=card,
-        first_name=card.holder.first_name if card else None,
-        flags=flags,
+    request = TapRequest.at_staff_desk(
         staff=actor,
-        staff_reason=reason,
+        access_point=access_point,
+        credential="",
+        client_tap_id=uuid.uuid4().hex,
+        now=now,
+    )
+    response = record(
+        TapOutcome(
+            request,
+            granted=True,
+            reason="manual_entry",
+            credential=Tap.Credential.MANUAL,
+            card=card,
+            first_name=card.holder.first_name if card else None,
+            flags=tuple(flags),
+            staff_reason=reason,
+        )
     )
     record_audit_entry(
         actor=actor,

@@ -14,7 +14,7 @@ from identity.models import AuditEntry
 
 from ..models import Reader, Tap
 from ..snapshot import build_snapshot
-from .taps import TAP_ID, process_tap
+from .taps import check_tap_id_and_time, process_tap
 
 MAX_OFFLINE_BATCH = 500
 
@@ -67,18 +67,7 @@ def replay_offline_taps(
             code="batch_too_large",
         )
     for tap in taps:
-        if not TAP_ID.match(tap.client_tap_id or ""):
-            raise DomainError(
-                _("A tap id is 1 to 64 letters, digits, '-' or '_'."),
-                field="tap_id",
-                code="invalid_tap_id",
-            )
-        if timezone.is_naive(tap.reader_time):
-            raise DomainError(
-                _("The reader time needs a time zone."),
-                field="reader_time",
-                code="invalid_reader_time",
-            )
+        check_tap_id_and_time(client_tap_id=tap.client_tap_id, reader_time=tap.reader_time)
     now = now or timezone.now()
     # A batch sent again (the reader missed the answer) costs one query: the first answers.
     known = dict(

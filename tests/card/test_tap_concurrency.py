@@ -93,7 +93,7 @@ def naive_claim(barrier: threading.Barrier):
 
 
 def test_without_the_claim_the_same_message_is_spent_twice(live_server, two_gates, monkeypatch):
-    monkeypatch.setattr(taps, "_claim_counter", naive_claim(threading.Barrier(2)))
+    monkeypatch.setattr(taps, "_claim_card_counter", naive_claim(threading.Barrier(2)))
     card = CardFactory()
     book = EntitlementFactory(holder=card.holder)
     message = sun_url(card, 1)
