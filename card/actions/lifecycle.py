@@ -4,13 +4,14 @@ handed over, suspended and reactivated, replaced, revoked, expired."""
 import re
 from datetime import date
 
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from identity.errors import Conflict, DomainError, Forbidden
+from identity.images import ImageRules, checked_image
 from identity.models import Person, User
 from identity.permissions import Capability
 
@@ -27,22 +28,16 @@ from .numbers import new_card_number
 Status = Card.Status
 
 CARD_VALIDITY_YEARS = 6
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
 
 
-def check_photo(photo: UploadedFile) -> None:
-    """An identity photo: a real JPEG or PNG image, at most 5 MB."""
-    if photo.size > MAX_PHOTO_BYTES:
-        raise DomainError(_("The photo is larger than 5 MB."), field="photo")
-    try:
-        with Image.open(photo) as image:
-            image.verify()
-            if image.format not in {"JPEG", "PNG"}:
-                raise DomainError(_("The photo must be a JPEG or PNG image."), field="photo")
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise DomainError(_("This file is not an image."), field="photo") from error
-    finally:
-        photo.seek(0)
+PHOTO_RULES = ImageRules(max_bytes=5 * 1024 * 1024)
+
+
+def check_photo(photo: UploadedFile) -> ContentFile:
+    """An identity photo: a real JPEG or PNG image of at most 5 MB and 6000 × 6000 pixels
+    (judged from its header, before decoding), kept as a JPEG of at most 1200 pixels without
+    the camera's metadata (identity.images)."""
+    return checked_image(photo, field="photo", rules=PHOTO_RULES)
 
 
 def _live_card_exists(holder: Person, kind: str) -> bool:
@@ -53,10 +48,10 @@ def _live_card_exists(holder: Person, kind: str) -> bool:
 def request_card(*, actor: User, holder: Person, photo: UploadedFile) -> Card:
     """A resident asks for a physical card, for themself or a child; a clerk validates it."""
     by_staff = require_holder_or_staff(actor, holder)
+    kept = check_photo(photo)  # decoded before the holder's row is locked
     Person.objects.select_for_update().filter(pk=holder.pk).first()
     if _live_card_exists(holder, Card.Kind.NFC):
         raise Conflict(_("%(name)s already has a card.") % {"name": holder.first_name})
-    check_photo(photo)
     card = Card(
         number=new_card_number(),
         holder=holder,
@@ -64,17 +59,10 @@ def request_card(*, actor: User, holder: Person, photo: UploadedFile) -> Card:
         status=Status.REQUESTED,
         requested_by=actor,
     )
-    card.photo.save(f"{card.public_id}.{_photo_extension(photo)}", photo, save=False)
+    card.photo.save(f"{card.public_id}.jpg", kept, save=False)
     card.save()
     audit_card(actor, card, "requested", by_staff=by_staff)
     return card
-
-
-def _photo_extension(photo: UploadedFile) -> str:
-    with Image.open(photo) as image:
-        extension = "png" if image.format == "PNG" else "jpg"
-    photo.seek(0)
-    return extension
 
 
 @transaction.atomic
