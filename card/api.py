@@ -6,7 +6,8 @@ from datetime import datetime
 from django.http import HttpResponse
 from ninja import Field, Router, Schema
 from ninja.security import HttpBearer
-from pydantic import AwareDatetime
+
+from identity.api_types import AwareInstant
 
 from . import snapshot as offline_snapshot
 from .actions.offline import (
@@ -47,7 +48,7 @@ class TapIn(Schema):
     credential: str = Field(
         min_length=1, max_length=1024, description="The card's SUN URL or a phone pass code"
     )
-    reader_time: AwareDatetime = Field(description="The reader's clock, with its offset")
+    reader_time: AwareInstant = Field(description="The reader's clock, with its offset")
 
 
 class HolderOut(Schema):
@@ -123,7 +124,7 @@ class QueuedTapIn(Schema):
     credential: str = Field(
         min_length=1, max_length=1024, description="The card's SUN URL or a phone pass code"
     )
-    reader_time: AwareDatetime = Field(description="When the tap happened, reader's clock")
+    reader_time: AwareInstant = Field(description="When the tap happened, reader's clock")
     offline_granted: bool = Field(description="What the gate decided alone")
 
 

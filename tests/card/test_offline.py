@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -497,6 +498,17 @@ def test_a_malformed_batch_is_refused_whole_naming_the_field(client, change, fie
     assert field in _loc_names(response)
     assert Tap.objects.count() == 0
     assert entries_left(book) == 10
+
+
+@pytest.mark.parametrize("reader_time", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"])
+def test_a_queued_tap_time_out_of_range_is_a_422_naming_the_field(reader_time):
+    _reader, token = reader_with_token()
+    card = CardFactory()
+    tap = {**queued(sun_url(card, 1), minutes_ago=1), "reader_time": reader_time}
+    response = upload(Client(raise_request_exception=False), token, [tap])
+    assert response.status_code == 422
+    assert "reader_time" in [error["loc"][-1] for error in response.json()["detail"]]
+    assert not Tap.objects.exists()
 
 
 def test_the_batch_limit_is_500(client):

@@ -104,6 +104,27 @@ def test_bad_input_is_a_422_naming_the_field(client, reader_and_token, body, fie
     assert not Tap.objects.exists()
 
 
+# Past the years every clock, database and date computation handles (1900–9998): a year-1 time
+# east of UTC is not even a datetime once moved to UTC.
+OUT_OF_RANGE_TIMES = [
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-12:00",
+    "1899-12-31T23:59:59+00:00",
+    "9999-01-01T00:00:00+00:00",
+]
+
+
+@pytest.mark.parametrize("reader_time", OUT_OF_RANGE_TIMES)
+def test_a_reader_time_out_of_range_is_a_422_naming_the_field(reader_and_token, reader_time):
+    _reader, token = reader_and_token
+    card = CardFactory()
+    quiet = Client(raise_request_exception=False)
+    response = post_tap(quiet, token, credential=sun_url(card, 1), reader_time=reader_time)
+    assert response.status_code == 422
+    assert "reader_time" in [error["loc"][-1] for error in response.json()["detail"]]
+    assert not Tap.objects.exists()
+
+
 def test_a_tap_id_with_odd_characters_is_a_400(client, reader_and_token):
     _reader, token = reader_and_token
     response = post_tap(client, token, credential="x", tap_id="../../etc")
