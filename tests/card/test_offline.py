@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from card import credentials, keys, snapshot
+from card.actions import taps as taps_module
 from card.actions.offline import MAX_OFFLINE_BATCH, QueuedTap, replay_offline_taps
 from card.actions.readers import revoke_reader
 from card.actions.taps import MAX_READER_CLOCK_AHEAD, process_tap
@@ -27,6 +28,7 @@ from identity.errors import DomainError
 from identity.models import AuditEntry, Facility, StaffRole
 from ntag424 import sun
 from services.catalog.models import AccessPoint, Entitlement
+from tests.card.concurrency import count_decisions, lined_up_claim, naive_claim
 from tests.factories import (
     CardFactory,
     EntitlementFactory,
@@ -580,14 +582,14 @@ def test_others_do_not_see_the_page(client, who):
 # --- Concurrency (PostgreSQL) ------------------------------------------------------------------
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_the_same_batch_uploaded_twice_at_once_spends_each_entry_once():
+def a_batch_with_its_books() -> tuple[Reader, list[QueuedTap], list[Entitlement]]:
+    """Two taps of each of three cards, a phone pass tap, and the first tap id again, each
+    card and pass with a book of 10 entries (the phone pass's last)."""
     reader, _token = reader_with_token()
     cards = [CardFactory() for _ in range(3)]
     books = [EntitlementFactory(holder=card.holder, entries=10) for card in cards]
     phone = PhonePassFactory()
-    phone_book = EntitlementFactory(holder=phone.holder, entries=10)
+    books.append(EntitlementFactory(holder=phone.holder, entries=10))
     now = timezone.now()
     taps = [
         QueuedTap(f"a{i}-{n}", sun_url(card, n), now - timedelta(minutes=30 - n), True)
@@ -603,6 +605,13 @@ def test_the_same_batch_uploaded_twice_at_once_spends_each_entry_once():
         )
     )
     taps.append(taps[0])  # a tap id twice in the same batch
+    return reader, taps, books
+
+
+def upload_twice_at_once(reader: Reader, taps: list[QueuedTap]) -> list:
+    """The same batch from the same reader twice at once (it missed the first answer), each
+    upload in its own thread and connection; a batch commits tap by tap, as in production
+    (tests.concurrency.run_at_once would wrap each upload in one transaction)."""
     start = threading.Barrier(2)
     results: list = [None, None]
     errors: list = []
@@ -621,11 +630,36 @@ def test_the_same_batch_uploaded_twice_at_once_spends_each_entry_once():
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert not errors
-    assert results[0] == results[1]
-    assert all(result["granted"] for result in results[0]), results[0]
-    assert [entries_left(book) for book in books] == [8, 8, 8]
-    assert entries_left(phone_book) == 9
+    assert not errors, errors
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_without_the_claim_a_batch_uploaded_twice_at_once_is_judged_twice(monkeypatch):
+    """Each tap of both uploads gets past a naive claim and is decided: the second upload
+    spends an entry for each tap too, given back only because its tap rows then collide with
+    the first's (the unique tap id is the last line of defence)."""
+    monkeypatch.setattr(taps_module, "_claim_card_counter", naive_claim(threading.Barrier(2)))
+    decisions = count_decisions(monkeypatch)
+    reader, taps, books = a_batch_with_its_books()
+    first, second = upload_twice_at_once(reader, taps)
+    assert len(decisions) == 2 * 7  # the race: every tap decided by both uploads
+    assert first == second
+    assert [entries_left(book) for book in books] == [8, 8, 8, 9]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_batch_uploaded_twice_at_once_spends_each_entry_once(monkeypatch):
+    monkeypatch.setattr(taps_module, "_claim_card_counter", lined_up_claim(threading.Barrier(2)))
+    decisions = count_decisions(monkeypatch)
+    reader, taps, books = a_batch_with_its_books()
+    first, second = upload_twice_at_once(reader, taps)
+    assert len(decisions) == 7  # each tap decided once: the other upload waited, then replayed
+    assert first == second
+    assert all(result["granted"] for result in first), first
+    assert [entries_left(book) for book in books] == [8, 8, 8, 9]
     assert Tap.objects.count() == 7
     assert Tap.objects.filter(not_honoured=True).count() == 0
 
