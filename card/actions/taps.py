@@ -179,8 +179,8 @@ class ClaimedCard:
     first_name: str
 
     @classmethod
-    def of(cls, card: Card) -> "ClaimedCard":
-        """A card read without claiming its counter (its holder selected with it)."""
+    def of(cls, card: Card, *, previous_counter: int = -1) -> "ClaimedCard":
+        """A card read as a row (its holder selected with it), by default without a claim."""
         return cls(
             card.pk,
             card.public_id,
@@ -188,7 +188,7 @@ class ClaimedCard:
             card.status,
             card.holder_id,
             card.expires_on,
-            -1,
+            previous_counter,
             card.holder.first_name,
         )
 
@@ -337,24 +337,14 @@ def process_tap(
     nothing is consumed. A queued tap dated in the future is refused (`clock_skew`) without
     trusting anything in it."""
     now = now or timezone.now()
+    sent = {"reader": reader, "credential": credential, "client_tap_id": client_tap_id}
     if offline_granted is None:
         check_tap_id_and_time(client_tap_id=client_tap_id, reader_time=reader_time)
         _check_online_clock(reader=reader, reader_time=reader_time, now=now)
-        request = TapRequest.online(
-            reader=reader,
-            credential=credential,
-            client_tap_id=client_tap_id,
-            reader_time=reader_time,
-            now=now,
-        )
+        request = TapRequest.online(**sent, reader_time=reader_time, now=now)
     else:
         request = TapRequest.offline(
-            reader=reader,
-            credential=credential,
-            client_tap_id=client_tap_id,
-            reader_time=reader_time,
-            offline_granted=offline_granted,
-            now=now,
+            **sent, reader_time=reader_time, offline_granted=offline_granted, now=now
         )
     try:
         with transaction.atomic():

@@ -2,6 +2,7 @@
 PostgreSQL concurrency tests of tests/card (tests/concurrency.py runs the calls)."""
 
 import threading
+from collections.abc import Callable
 
 from card.actions import taps
 from card.models import Card
@@ -18,29 +19,27 @@ def naive_claim(barrier: threading.Barrier):
         if counter <= card.last_counter:
             return None
         Card.objects.filter(pk=card.pk).update(last_counter=counter)
-        return taps.ClaimedCard(
-            card.pk,
-            card.public_id,
-            card.number,
-            card.status,
-            card.holder_id,
-            card.expires_on,
-            card.last_counter,
-            card.holder.first_name,
-        )
+        return taps.ClaimedCard.of(card, previous_counter=card.last_counter)
 
     return claim
+
+
+def lined_up(function: Callable, barrier: threading.Barrier) -> Callable:
+    """`function`, each caller first waiting at `barrier`: the requests reach it together.
+    (tests.concurrency.line_up lines up the calls of its run_at_once, each one transaction;
+    here they are HTTP requests served by the live server's threads, or offline uploads that
+    commit tap by tap.)"""
+
+    def together(*args, **kwargs):
+        barrier.wait(timeout=10)
+        return function(*args, **kwargs)
+
+    return together
 
 
 def lined_up_claim(barrier: threading.Barrier):
     """The real claim, the requests reaching it at the same instant."""
-    real_claim = taps._claim_card_counter
-
-    def claim(**kwargs):
-        barrier.wait(timeout=10)
-        return real_claim(**kwargs)
-
-    return claim
+    return lined_up(taps._claim_card_counter, barrier)
 
 
 def count_decisions(monkeypatch) -> list[int]:

@@ -23,7 +23,8 @@ from card.actions import taps
 from card.credentials import phone_pass_payload
 from card.models import Card, Tap
 from services.catalog import actions as catalog_actions
-from tests.card.concurrency import count_decisions, lined_up_claim, naive_claim
+from services.catalog.models import Entitlement
+from tests.card.concurrency import count_decisions, lined_up, lined_up_claim, naive_claim
 from tests.factories import (
     CardFactory,
     EntitlementFactory,
@@ -120,6 +121,19 @@ def test_the_same_message_at_two_gates_at_once_is_spent_once(live_server, two_ga
     assert Tap.objects.filter(granted=True).count() == 5
 
 
+def one_tap_sent_twice_at_once(base_url: str) -> tuple[list[dict], Card, Entitlement]:
+    """A reader sends the same tap (same id, same message) twice at once: it retried."""
+    _reader, token = reader_with_token()
+    card = CardFactory()
+    book = EntitlementFactory(holder=card.holder)
+    message = sun_url(card, 1)
+    answers = at_once(
+        *(lambda: post_tap(base_url, token, message, tap_id="retry") for _ in range(2))
+    )
+    book.refresh_from_db()
+    return answers, card, book
+
+
 def test_without_the_claim_a_tap_id_sent_twice_is_decided_twice(
     live_server, monkeypatch, decisions
 ):
@@ -127,16 +141,9 @@ def test_without_the_claim_a_tap_id_sent_twice_is_decided_twice(
     given back only because its tap row then collides with the first's (the unique tap id is
     the last line of defence, not the one the pipeline relies on)."""
     monkeypatch.setattr(taps, "_claim_card_counter", naive_claim(threading.Barrier(2)))
-    _reader, token = reader_with_token()
-    card = CardFactory()
-    book = EntitlementFactory(holder=card.holder)
-    message = sun_url(card, 1)
-    answers = at_once(
-        *(lambda: post_tap(live_server.url, token, message, tap_id="retry") for _ in range(2))
-    )
+    answers, card, book = one_tap_sent_twice_at_once(live_server.url)
     assert decisions == [card.holder_id, card.holder_id]  # the race: decided twice
     assert answers[0] == answers[1]
-    book.refresh_from_db()
     assert book.entries_left == 9
 
 
@@ -144,22 +151,30 @@ def test_the_same_tap_id_twice_at_once_gives_one_answer_and_one_entry(
     live_server, monkeypatch, decisions
 ):
     monkeypatch.setattr(taps, "_claim_card_counter", lined_up_claim(threading.Barrier(2)))
-    _reader, token = reader_with_token()
-    card = CardFactory()
-    book = EntitlementFactory(holder=card.holder)
-    message = sun_url(card, 1)
-    answers = at_once(
-        *(lambda: post_tap(live_server.url, token, message, tap_id="retry") for _ in range(2))
-    )
+    answers, card, book = one_tap_sent_twice_at_once(live_server.url)
     assert decisions == [card.holder_id]  # the second copy waited for the first, then replayed
     assert answers[0] == answers[1]
     assert answers[0]["granted"] is True
-    book.refresh_from_db()
     assert book.entries_left == 9
     assert Tap.objects.count() == 1
 
 
 # --- The entitlement's row lock -------------------------------------------------------------
+
+
+def card_and_phone_pass_at_once(base_url: str, two_gates) -> tuple[list[dict], Entitlement]:
+    """One person's card at the first gate and their phone pass at the second, at once, with
+    one entry left in their book."""
+    card = CardFactory()
+    phone = PhonePassFactory(holder=card.holder)
+    book = EntitlementFactory(holder=card.holder, entries_left=1)
+    first_token, second_token = two_gates
+    answers = at_once(
+        lambda: post_tap(base_url, first_token, sun_url(card, 1)),
+        lambda: post_tap(base_url, second_token, phone_pass_payload(phone.number, timezone.now())),
+    )
+    book.refresh_from_db()
+    return answers, book
 
 
 def test_without_the_entitlement_lock_a_card_and_a_phone_pass_both_take_the_last_entry(
@@ -168,56 +183,31 @@ def test_without_the_entitlement_lock_a_card_and_a_phone_pass_both_take_the_last
     """Different credentials claim different card rows: only the catalogue's lock on the entry
     book serialises them. Without it both read "one left" and both grant; the second
     decrement then breaks the entries' CHECK, and that request fails."""
+    # Every SELECT … FOR UPDATE becomes a plain read (as tests.concurrency.line_up does it).
+    monkeypatch.setattr(type(connection.features), "has_select_for_update", False)
     barrier = threading.Barrier(2)
     real_choose = catalog_actions._choose_entitlement
     seen = []
 
     def choose_without_lock(**kwargs):
-        monkeypatch.setattr(connection.features, "has_select_for_update", False)
         candidate = real_choose(**kwargs)
         seen.append(candidate.entries_left)
         barrier.wait(timeout=10)  # both taps have read "one left"
         return candidate
 
     monkeypatch.setattr(catalog_actions, "_choose_entitlement", choose_without_lock)
-    card = CardFactory()
-    phone = PhonePassFactory(holder=card.holder)
-    book = EntitlementFactory(holder=card.holder, entries_left=1)
-    first_token, second_token = two_gates
-    answers = at_once(
-        lambda: post_tap(live_server.url, first_token, sun_url(card, 1)),
-        lambda: post_tap(
-            live_server.url, second_token, phone_pass_payload(phone.number, timezone.now())
-        ),
-    )
+    answers, book = card_and_phone_pass_at_once(live_server.url, two_gates)
     assert seen == [1, 1]  # the race: both chose the same last entry
     assert SERVER_ERROR in answers
     assert [a.get("reason") for a in answers if a != SERVER_ERROR] == ["granted"]
-    book.refresh_from_db()
     assert book.entries_left == 0
 
 
 def test_a_card_and_a_phone_pass_of_one_person_share_the_last_entry_once(
     live_server, two_gates, monkeypatch
 ):
-    barrier = threading.Barrier(2)
-    real_choose = catalog_actions._choose_entitlement
-
-    def together(**kwargs):
-        barrier.wait(timeout=10)
-        return real_choose(**kwargs)
-
+    together = lined_up(catalog_actions._choose_entitlement, threading.Barrier(2))
     monkeypatch.setattr(catalog_actions, "_choose_entitlement", together)
-    card = CardFactory()
-    phone = PhonePassFactory(holder=card.holder)
-    book = EntitlementFactory(holder=card.holder, entries_left=1)
-    first_token, second_token = two_gates
-    answers = at_once(
-        lambda: post_tap(live_server.url, first_token, sun_url(card, 1)),
-        lambda: post_tap(
-            live_server.url, second_token, phone_pass_payload(phone.number, timezone.now())
-        ),
-    )
+    answers, book = card_and_phone_pass_at_once(live_server.url, two_gates)
     assert sorted(a["reason"] for a in answers) == ["granted", "no_entitlement"]
-    book.refresh_from_db()
     assert book.entries_left == 0
