@@ -93,7 +93,13 @@ class TapRequest:
 
     @classmethod
     def online(
-        cls, *, reader: Reader, credential: str, client_tap_id: str, reader_time: datetime, now
+        cls,
+        *,
+        reader: Reader,
+        credential: str,
+        client_tap_id: str,
+        reader_time: datetime,
+        now: datetime,
     ) -> "TapRequest":
         # Online, the server's clock decides.
         return cls(
@@ -225,6 +231,11 @@ class TapOutcome:
     flags: tuple[str, ...] = ()  # beyond counter_jump and not_honoured, derived here
     staff_reason: str = ""  # a manual entry: why the agent let the person in
 
+    @classmethod
+    def refusal(cls, request: TapRequest, reason: str, **details) -> "TapOutcome":
+        """A step refuses the tap: nothing decided, nothing consumed."""
+        return cls(request, granted=False, reason=reason, **details)
+
     @property
     def refused_before_deciding(self) -> bool:
         """Refused by a step before the catalogue's decision: nothing was consumed."""
@@ -260,28 +271,6 @@ class TapOutcome:
             "entitlement": decision.as_dict() if decision and decision.entitlement_id else None,
             "flags": flags,
         }
-
-
-def _refusal(
-    request: TapRequest,
-    reason: str,
-    *,
-    credential: str,
-    card: ClaimedCard | Card | None = None,
-    first_name: str | None = None,
-    counter: int | None = None,
-    counter_jump: bool = False,
-) -> TapOutcome:
-    return TapOutcome(
-        request,
-        granted=False,
-        reason=reason,
-        credential=credential,
-        card=card,
-        first_name=first_name,
-        counter=counter,
-        counter_jump=counter_jump,
-    )
 
 
 # --- Entry points ------------------------------------------------------------------------------
@@ -386,7 +375,7 @@ def authenticate(request: TapRequest) -> PresentedCredential | TapOutcome:
     try:
         return credentials.read(request.credential, at=request.credential_time)
     except credentials.InvalidCredential as error:
-        return _refusal(
+        return TapOutcome.refusal(
             request,
             "clock_skew" if request.clock_skew else error.reason,
             credential=_credential_kind(request.credential),
@@ -400,12 +389,12 @@ def claim_counter(request: TapRequest, presented: PresentedCredential) -> Claime
     if presented.kind == Tap.Credential.NUMBER:
         card = Card.objects.select_related("holder").filter(**lookup).first()
         if card is None:
-            return _refusal(request, "unknown_card", credential=presented.kind)
+            return TapOutcome.refusal(request, "unknown_card", credential=presented.kind)
         return Claimed(presented, ClaimedCard.of(card))
     if request.clock_skew:
         # Name the card for staff, but claim nothing: its time cannot be trusted.
         card = Card.objects.select_related("holder").filter(**lookup).first()
-        return _refusal(
+        return TapOutcome.refusal(
             request,
             "clock_skew",
             credential=presented.kind,
@@ -424,7 +413,7 @@ def claim_counter(request: TapRequest, presented: PresentedCredential) -> Claime
             return Claimed(presented, card)
     else:
         card = Card.objects.filter(**lookup).first()
-    return _refusal(
+    return TapOutcome.refusal(
         request,
         "unknown_card" if card is None else "replay",
         credential=presented.kind,
@@ -444,7 +433,7 @@ def check_card_status(request: TapRequest, claimed: Claimed) -> Claimed | TapOut
         unusable = "refused_offline"
     if unusable is None:
         return claimed
-    return _refusal(
+    return TapOutcome.refusal(
         request,
         unusable,
         credential=claimed.presented.kind,
