@@ -92,6 +92,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "pools.lesson_held": gettext_lazy("Swimming lesson place held"),
     "pools.lesson_confirmed": gettext_lazy("Swimming lesson booked"),
     "pools.lesson_released": gettext_lazy("Swimming lesson place released"),
+    "payments.regie_saved": gettext_lazy("Régie set up"),
     "payments.list": gettext_lazy("Payments listed"),
     "payments.open_payment": gettext_lazy("Payment opened"),
     "payments.open_document": gettext_lazy("Invoice or receipt opened"),

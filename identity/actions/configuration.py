@@ -35,24 +35,29 @@ def _value(instance: models.Model, name: str) -> str:
     return field.value_to_string(instance)
 
 
+def lock_changes(instance: models.Model, changed_fields: Iterable[str]) -> dict[str, list]:
+    """Before an update, lock the row (two administrators editing it are serialised) and return
+    the changed fields' before and after values, as the trail keeps them. Within a
+    transaction."""
+    if instance._state.adding:
+        return {}
+    before = type(instance).objects.select_for_update().filter(pk=instance.pk).first()
+    if before is None:
+        return {}
+    return {
+        name: [_value(before, name), _value(instance, name)]
+        for name in changed_fields
+        if _value(before, name) != _value(instance, name)
+    }
+
+
 @transaction.atomic
 def save_configuration(
     *, actor: User, instance: models.Model, changed_fields: Iterable[str] = ()
 ) -> models.Model:
-    """Create or update one configuration row. An update locks the row first (two
-    administrators editing it are serialised) and the trail keeps the changed fields' before
-    and after values."""
+    """Create or update one configuration row, audited with what changed (`lock_changes`)."""
     _require_administrator(actor)
-    model = type(instance)
-    changes: dict[str, list] = {}
-    if not instance._state.adding:
-        before = model.objects.select_for_update().filter(pk=instance.pk).first()
-        if before is not None:
-            changes = {
-                name: [_value(before, name), _value(instance, name)]
-                for name in changed_fields
-                if _value(before, name) != _value(instance, name)
-            }
+    changes = lock_changes(instance, changed_fields)
     instance.save()
     record_audit_entry(
         actor=actor, action="configuration.saved", target=_target(instance), changes=changes

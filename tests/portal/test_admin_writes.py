@@ -14,6 +14,7 @@ from django.test import RequestFactory
 
 from identity.admin import ActionModelAdmin
 from identity.models import ApiToken, AuditEntry, Commune, Facility, StaffRole, TrustPolicy
+from payments.models import Regie
 from services.catalog import admin as catalog_admin
 from services.catalog.models import TariffGrid
 from services.catalog.tariffs import LineInput, publish_tariff_grid
@@ -298,3 +299,53 @@ def test_an_overlapping_grid_is_refused_on_its_field_and_nothing_is_written(admi
     assert "in force from 01/01/2027" in response.context["adminform"].form.errors["valid_from"][0]
     assert TariffGrid.objects.filter(product=product).count() == 1
     assert AuditEntry.objects.count() == before
+
+
+# --- Régies -----------------------------------------------------------------------------------
+
+
+def regie_form(**fields) -> dict:
+    return {
+        "code": "piscines",
+        "name": "Régie des piscines",
+        "collectivite": "Grand Cahors",
+        "address_line1": "72 rue Wilson",
+        "address_line2": "",
+        "postcode": "46000",
+        "city": "Cahors",
+        "siret": "20001234500017",
+        "email": "",
+        "regisseur_name": "",
+        "vat_mention": "TVA non applicable, article 293 B du CGI",
+        "legal_mentions": "",
+        **fields,
+    }
+
+
+def test_a_regie_saved_in_the_admin_is_audited(admin_client, administrator):
+    assert admin_client.post("/admin/payments/regie/add/", regie_form()).status_code == 302
+    regie = Regie.objects.get(code="piscines")
+    changed = admin_client.post(
+        f"/admin/payments/regie/{regie.pk}/change/", regie_form(city="Pradines")
+    )
+    assert changed.status_code == 302
+    entries = AuditEntry.objects.filter(action="payments.regie_saved").order_by("pk")
+    assert [(e.actor, e.target) for e in entries] == [(administrator, "regie:piscines")] * 2
+    assert entries[1].changes == {"city": ["Cahors", "Pradines"]}
+    assert admin_client.post(f"/admin/payments/regie/{regie.pk}/delete/").status_code == 403
+
+
+def test_a_second_wallet_holder_is_refused_on_its_field(admin_client):
+    assert (
+        admin_client.post("/admin/payments/regie/add/", regie_form(holds_wallets="on")).status_code
+        == 302
+    )
+    response = admin_client.post(
+        "/admin/payments/regie/add/", regie_form(code="ecoles", holds_wallets="on")
+    )
+    assert response.status_code == 200
+    assert (
+        "holds the wallets already" in response.context["adminform"].form.errors["holds_wallets"][0]
+    )
+    assert not Regie.objects.filter(code="ecoles").exists()
+    assert AuditEntry.objects.filter(action="payments.regie_saved").count() == 1
