@@ -1,8 +1,8 @@
 """Two administrators publishing a grid for the same product at the same instant: each
 publication alone is valid (it closes the grid in force the day before), together they would
 leave two grids without an end in force on the same days. The product's row lock serialises
-them: the second sees the first (and closes it, or is refused). Following pretix, the race is first shown
-with the lock switched off. PostgreSQL only."""
+them: the second sees the first (and closes it, or is refused). Following pretix, the race is
+first shown with the lock switched off. PostgreSQL only."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
