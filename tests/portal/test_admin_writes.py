@@ -12,6 +12,7 @@ import time_machine
 from django.contrib import admin
 from django.test import RequestFactory
 
+from card.models import Reader
 from identity.admin import ActionModelAdmin
 from identity.models import ApiToken, AuditEntry, Commune, Facility, StaffRole, TrustPolicy
 from payments.models import Regie
@@ -19,6 +20,7 @@ from services.catalog import admin as catalog_admin
 from services.catalog.models import TariffGrid
 from services.catalog.tariffs import LineInput, publish_tariff_grid
 from tests.factories import (
+    AccessPointFactory,
     CommuneFactory,
     FacilityFactory,
     ProductFactory,
@@ -349,3 +351,31 @@ def test_a_second_wallet_holder_is_refused_on_its_field(admin_client):
     )
     assert not Regie.objects.filter(code="ecoles").exists()
     assert AuditEntry.objects.filter(action="payments.regie_saved").count() == 1
+
+
+# --- Readers ----------------------------------------------------------------------------------
+
+
+def test_a_reader_is_registered_and_revoked_in_the_admin_never_edited_nor_deleted(
+    admin_client, administrator
+):
+    entrance = AccessPointFactory()
+    response = admin_client.post(
+        "/admin/card/reader/add/",
+        {"name": "Tourniquet nord", "kind": "gate", "access_point": entrance.pk},
+    )
+    assert response.status_code == 302
+    reader = Reader.objects.get(name="Tourniquet nord")
+    assert reader.token_hash  # issued by register_reader: hashed, shown once
+    registered = AuditEntry.objects.get(action="reader.registered")
+    assert (registered.actor, registered.target) == (administrator, reader.public_id)
+    url = f"/admin/card/reader/{reader.pk}/"
+    assert admin_client.post(url + "change/", {"name": "Renamed"}).status_code == 403
+    assert admin_client.post(url + "delete/", {"post": "yes"}).status_code == 403
+    revoking = admin_client.post(
+        "/admin/card/reader/", {"action": "revoke", "_selected_action": [reader.pk]}
+    )
+    assert revoking.status_code == 302
+    reader.refresh_from_db()
+    assert reader.revoked_at is not None
+    assert AuditEntry.objects.filter(action="reader.revoked", actor=administrator).exists()
