@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from identity.admin import ActionModelAdmin
 
-from . import actions
+from .actions import readers as actions
 from .models import Reader
 
 
