@@ -1,17 +1,19 @@
-"""Readers in the Django admin (administrators only). Tokens are issued, rotated and revoked
-through card.actions so they are hashed, audited and dropped from the reader cache at once."""
+"""Readers in the Django admin (administrators only). Readers are registered, their tokens
+rotated and they are revoked through card's reader actions so that tokens are hashed, audited
+and dropped from the reader cache at once. A reader is never edited nor deleted (its taps name
+it): a reader moved elsewhere is revoked and a new one registered."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from identity.errors import DomainError
+from identity.admin import ActionModelAdmin
 
 from .actions import readers as actions
 from .models import Reader
 
 
 @admin.register(Reader)
-class ReaderAdmin(admin.ModelAdmin):
+class ReaderAdmin(ActionModelAdmin):
     list_display = [
         "name",
         "kind",
@@ -32,17 +34,16 @@ class ReaderAdmin(admin.ModelAdmin):
     exclude = ["token_hash"]
     actions = ["rotate_token", "revoke"]
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
     def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        try:
-            reader, token = actions.register_reader(
-                actor=request.user, name=obj.name, kind=obj.kind, access_point=obj.access_point
-            )
-        except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return
+        reader, token = actions.register_reader(
+            actor=request.user, name=obj.name, kind=obj.kind, access_point=obj.access_point
+        )
         obj.pk = reader.pk
         self.message_user(
             request,
@@ -50,6 +51,16 @@ class ReaderAdmin(admin.ModelAdmin):
             % {"token": token},
             messages.WARNING,
         )
+
+    def save_related(self, request, form, formsets, change):
+        """A reader has no inline rows."""
+
+    def delete_model(self, request, obj):
+        actions.revoke_reader(actor=request.user, reader=obj)
+
+    def delete_queryset(self, request, queryset):
+        for reader in queryset:
+            actions.revoke_reader(actor=request.user, reader=reader)
 
     @admin.action(description=_("Rotate the token (the old one stops working at once)"))
     def rotate_token(self, request, queryset):
@@ -59,6 +70,5 @@ class ReaderAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke (the reader is refused from now on)"))
     def revoke(self, request, queryset):
-        for reader in queryset:
-            actions.revoke_reader(actor=request.user, reader=reader)
+        self.delete_queryset(request, queryset)
         self.message_user(request, _("Revoked."), messages.SUCCESS)

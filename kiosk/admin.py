@@ -4,7 +4,7 @@ and each kiosk's settings (its card terminal), which administrators edit here.""
 
 from django.contrib import admin
 
-from identity.admin import ReadOnlyAdmin
+from identity.admin import ActionModelAdmin, ReadOnlyAdmin
 
 from .models import DeviceStatus, KioskSession, KioskSettings, PrintJob, ScreenPairing
 
@@ -32,7 +32,7 @@ class ScreenPairingAdmin(ReadOnlyAdmin):
 
 
 @admin.register(KioskSettings)
-class KioskSettingsAdmin(admin.ModelAdmin):
+class KioskSettingsAdmin(ActionModelAdmin):
     list_display = ["reader", "payment_terminal_id"]
     list_select_related = ["reader"]
     raw_id_fields = ["reader"]

@@ -1,15 +1,31 @@
-"""Administrators set up the régies; money itself is never edited here (read-only views)."""
+"""Administrators set up the régies (through actions.regies, audited; a régie is never deleted:
+its documents are numbered in its name); money itself is never edited here (read-only views)."""
 
 from django.contrib import admin
 
-from identity.admin import ReadOnlyAdmin
+from identity.admin import ActionModelAdmin, ReadOnlyAdmin
 
+from .actions.regies import save_regie
 from .models import Document, LedgerTransaction, ProviderPayout, Regie
 
 
 @admin.register(Regie)
-class RegieAdmin(admin.ModelAdmin):
+class RegieAdmin(ActionModelAdmin):
     list_display = ["code", "name", "siret", "holds_wallets"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        save_regie(actor=request.user, regie=obj, changed_fields=form.changed_data)
+
+    def save_related(self, request, form, formsets, change):
+        """A régie has no inline rows."""
+
+    def delete_model(self, request, obj):
+        raise NotImplementedError("a régie is never deleted")  # has_delete_permission
+
+    delete_queryset = delete_model
 
 
 @admin.register(LedgerTransaction)

@@ -15,7 +15,8 @@
 - `auditing` — staff access to what names a payer, audited against them;
 - `documents` — invoices, receipts and credit notes, numbered without gaps;
 - `fulfilment` — paid lines fulfilled and refunded ones undone through the services' handlers;
-- `sweep` — the recovery path of `manage.py payments_sweep`.
+- `sweep` — the recovery path of `manage.py payments_sweep`;
+- `regies` — the régies set up by administrators (the admin calls it).
 
 Idempotency: an order, a payment, a refund and a wallet spending each carry a unique key;
 a provider event id is recorded once (`ProviderEvent`) in the transaction of its effect; the

@@ -6,19 +6,16 @@ Saving or deleting any of them drops the rules cached by this process at once
 (queries.facility_rules); the other application processes follow within
 queries.RULES_CACHE_SECONDS. Today's occupancy is decide's live state: shown read-only, never
 edited by hand. Presences (who is inside) are left out, like people: personal data is read
-through audited actions only."""
+through audited actions only.
 
-from datetime import timedelta
+Every write goes through an action (identity.admin.ActionModelAdmin): the configuration rows
+through identity.actions.configuration, the tariff grids through tariffs.publish_tariff_grid
+and tariffs.withdraw_tariff_grid (with the product's lock)."""
 
-from django import forms
 from django.contrib import admin
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.db import transaction
 from django.utils import timezone
 
-from identity.actions.audit import record_audit_entry
-from identity.admin import ReadOnlyAdmin
-from identity.errors import DomainError
+from identity.admin import ActionInline, ActionModelAdmin, ReadOnlyAdmin
 
 from .models import (
     AccessPoint,
@@ -32,11 +29,11 @@ from .models import (
     TariffGrid,
     TariffLine,
 )
-from .tariffs import check_grid_period
+from .tariffs import LineInput, publish_tariff_grid, withdraw_tariff_grid
 
 
 @admin.register(AccessPoint)
-class AccessPointAdmin(admin.ModelAdmin):
+class AccessPointAdmin(ActionModelAdmin):
     """Listed with their public id: what a reader is registered at, and `make tap ACCESS_POINT=`."""
 
     list_display = ["name", "kind", "facility", "public_id"]
@@ -45,13 +42,13 @@ class AccessPointAdmin(admin.ModelAdmin):
 
 
 @admin.register(FacilityAccessRules)
-class FacilityAccessRulesAdmin(admin.ModelAdmin):
+class FacilityAccessRulesAdmin(ActionModelAdmin):
     list_display = ["facility", "max_occupancy", "anti_passback_minutes", "pay_per_entry_product"]
     list_filter = ["facility__kind"]
 
 
 @admin.register(OpeningHours)
-class OpeningHoursAdmin(admin.ModelAdmin):
+class OpeningHoursAdmin(ActionModelAdmin):
     list_display = ["facility", "schedule", "weekday", "opens", "closes"]
     list_filter = ["facility", "schedule", "weekday"]
     list_editable = ["opens", "closes"]
@@ -59,14 +56,14 @@ class OpeningHoursAdmin(admin.ModelAdmin):
 
 
 @admin.register(FacilityClosure)
-class FacilityClosureAdmin(admin.ModelAdmin):
+class FacilityClosureAdmin(ActionModelAdmin):
     list_display = ["facility", "starts_at", "ends_at", "reason"]
     list_filter = ["facility"]
     date_hierarchy = "starts_at"
 
 
 @admin.register(SchoolHolidayPeriod)
-class SchoolHolidayPeriodAdmin(admin.ModelAdmin):
+class SchoolHolidayPeriodAdmin(ActionModelAdmin):
     list_display = ["name", "starts_on", "classes_resume_on"]
 
 
@@ -82,23 +79,23 @@ class FacilityOccupancyAdmin(LiveStateAdmin):
 # --- Products and tariffs (services/catalog/tariffs.py) --------------------------------------
 # A grid whose first day has come is shown read-only with its lines: sales may have used it. A
 # change is a new grid from a future day; saving it closes the grid in force the day before,
-# with the same checks as tariffs.publish_tariff_grid.
+# through tariffs.publish_tariff_grid, under the product's lock.
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ActionModelAdmin):
     list_display = ["name", "code", "kind", "facility_kind", "regie_code", "active"]
     list_filter = ["kind", "facility_kind", "active"]
     readonly_fields = ["public_id"]
 
 
 @admin.register(QuotientBracket)
-class QuotientBracketAdmin(admin.ModelAdmin):
+class QuotientBracketAdmin(ActionModelAdmin):
     list_display = ["label", "number", "max_amount", "valid_from"]
     list_filter = ["valid_from"]
 
 
-class TariffLineInline(admin.TabularInline):
+class TariffLineInline(ActionInline):
     model = TariffLine
     extra = 3
 
@@ -115,32 +112,28 @@ class TariffLineInline(admin.TabularInline):
         return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
-class TariffGridForm(forms.ModelForm):
-    class Meta:
-        model = TariffGrid
-        fields = ["product", "valid_from", "valid_until"]
-
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
-        try:
-            self.to_close = check_grid_period(
-                product=data["product"],
-                valid_from=data["valid_from"],
-                valid_until=data.get("valid_until"),
-                today=timezone.localdate(),
-                grid=self.instance if self.instance.pk else None,
-            )
-        except DomainError as error:
-            field = error.field if error.field in self.fields else NON_FIELD_ERRORS
-            raise forms.ValidationError({field: error.message}) from error
-        return data
+def _line_inputs(formsets) -> list[LineInput]:
+    """The grid's lines as the inline forms leave them (unchanged, changed and new)."""
+    return [
+        LineInput(
+            price_cents=line["price_cents"],
+            residency=line["residency"],
+            age_bracket=line["age_bracket"],
+            qf_bracket=line.get("qf_bracket"),
+            reduced_category=line["reduced_category"],
+        )
+        for formset in formsets
+        for line in (form.cleaned_data for form in formset.forms)
+        if line and not line.get("DELETE")
+    ]
 
 
 @admin.register(TariffGrid)
-class TariffGridAdmin(admin.ModelAdmin):
-    form = TariffGridForm
+class TariffGridAdmin(ActionModelAdmin):
+    """Published (or, before its first day, revised) with its lines in one call to
+    publish_tariff_grid; withdrawn, before its first day, by withdraw_tariff_grid."""
+
+    fields = ["product", "valid_from", "valid_until"]
     inlines = [TariffLineInline]
     list_display = ["product", "valid_from", "valid_until", "published_at"]
     list_filter = ["product"]
@@ -155,15 +148,25 @@ class TariffGridAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return self._editable(obj) and super().has_delete_permission(request, obj)
 
-    @transaction.atomic
     def save_model(self, request, obj, form, change):
-        to_close = getattr(form, "to_close", None)
-        if to_close is not None:
-            to_close.valid_until = obj.valid_from - timedelta(days=1)
-            to_close.save(update_fields=["valid_until"])
-        super().save_model(request, obj, form, change)
-        record_audit_entry(
+        """Written with its lines by save_related: the action takes the grid whole."""
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            formset.save(commit=False)  # what changed, for the admin's history: writes none
+        grid = publish_tariff_grid(
             actor=request.user,
-            action="tariff.grid_published",
-            target=f"{obj.product.code}@{obj.valid_from.isoformat()}",
+            product=form.instance.product,
+            valid_from=form.instance.valid_from,
+            valid_until=form.instance.valid_until,
+            lines=_line_inputs(formsets),
+            grid=form.instance if change else None,
         )
+        form.instance.pk = grid.pk
+
+    def delete_model(self, request, obj):
+        withdraw_tariff_grid(actor=request.user, grid=obj)
+
+    def delete_queryset(self, request, queryset):
+        for grid in queryset:
+            withdraw_tariff_grid(actor=request.user, grid=grid)

@@ -1,6 +1,6 @@
 """The one tariff engine of the territory: every price shown or charged comes from `quote`, with
 an explanation the resident can read ("Tarif résident, enfant, QF 2"), and every price change
-goes through `publish_tariff_grid` (or the admin, which applies the same rules).
+goes through `publish_tariff_grid` (the admin calls it too, and `withdraw_tariff_grid`).
 
 How a price is chosen (`quote`), for a product, a person and a day:
 
@@ -320,30 +320,44 @@ def publish_tariff_grid(
     lines: list[LineInput],
     valid_until: date | None = None,
     historical: bool = False,
+    grid: TariffGrid | None = None,
 ) -> TariffGrid:
     """Publish the prices of a product from a day: an administrator, or the system (`actor`
     None: the demo, an import). `historical` records a grid that was already in force before
     Sésame knew it (system only); otherwise a grid starts today at the earliest. The grid in
-    force without an end is closed the day before; any other overlap is refused."""
+    force without an end is closed the day before; any other overlap is refused.
+
+    `grid`: a published grid whose first day has not come yet, revised (its period and lines
+    replaced); a grid whose first day has come is never changed."""
     if actor is not None and not has_capability(actor, Capability.MANAGE_TERRITORY):
         raise Forbidden(_("Only an administrator publishes prices."))
     if historical and actor is not None:
         raise Forbidden(_("Only the system records past prices."))
     check_lines(lines)
     product = Product.objects.select_for_update().get(pk=product.pk)  # one publication at a time
+    today = timezone.localdate()
+    if grid is not None:
+        grid = _future_grid(product, grid, today)
     to_close = check_grid_period(
         product=product,
         valid_from=valid_from,
         valid_until=valid_until,
-        today=timezone.localdate(),
+        today=today,
         historical=historical,
+        grid=grid,
     )
     if to_close is not None:
         to_close.valid_until = valid_from - timedelta(days=1)
         to_close.save(update_fields=["valid_until"])
-    grid = TariffGrid.objects.create(
-        product=product, valid_from=valid_from, valid_until=valid_until
-    )
+    if grid is None:
+        grid = TariffGrid.objects.create(
+            product=product, valid_from=valid_from, valid_until=valid_until
+        )
+    else:
+        grid.valid_from, grid.valid_until = valid_from, valid_until
+        grid.published_at = timezone.now()
+        grid.save(update_fields=["valid_from", "valid_until", "published_at"])
+        grid.lines.all().delete()
     TariffLine.objects.bulk_create(
         TariffLine(
             grid=grid,
@@ -362,3 +376,30 @@ def publish_tariff_grid(
         channel="system" if actor is None else "web",
     )
     return grid
+
+
+def _future_grid(product: Product, grid: TariffGrid, today: date) -> TariffGrid:
+    """The grid of `product` read again under the product's lock, refused once started."""
+    grid = product.grids.filter(pk=grid.pk).first()
+    if grid is None:
+        raise DomainError(_("This tariff grid is not one of the product's."), field="product")
+    if grid.has_started(today):
+        raise DomainError(
+            _("This grid is in force since %(start)s: a price change is a new grid.")
+            % {"start": grid.valid_from.strftime("%d/%m/%Y")},
+            field="valid_from",
+        )
+    return grid
+
+
+@transaction.atomic
+def withdraw_tariff_grid(*, actor: User, grid: TariffGrid) -> None:
+    """An administrator withdraws a grid whose first day has not come yet (a grid in force is
+    kept: sales may have used it). The grid it closed keeps its end: publish its successor."""
+    if not has_capability(actor, Capability.MANAGE_TERRITORY):
+        raise Forbidden(_("Only an administrator publishes prices."))
+    product = Product.objects.select_for_update().get(pk=grid.product_id)
+    grid = _future_grid(product, grid, timezone.localdate())
+    target = f"{product.code}@{grid.valid_from.isoformat()}"
+    grid.delete()
+    record_audit_entry(actor=actor, action="tariff.grid_withdrawn", target=target)

@@ -3,18 +3,18 @@ and released by actions.py only (the lock that prevents overbooking lives there)
 
 from django.contrib import admin
 
-from identity.admin import ReadOnlyAdmin
+from identity.admin import ActionInline, ActionModelAdmin, ReadOnlyAdmin
 
 from .models import LessonBooking, LessonCourse, LessonSession
 
 
-class LessonSessionInline(admin.TabularInline):
+class LessonSessionInline(ActionInline):
     model = LessonSession
     extra = 1
 
 
 @admin.register(LessonCourse)
-class LessonCourseAdmin(admin.ModelAdmin):
+class LessonCourseAdmin(ActionModelAdmin):
     list_display = ["name", "facility", "product", "places", "on_sale"]
     list_filter = ["facility", "on_sale"]
     readonly_fields = ["public_id"]

@@ -3,13 +3,13 @@ and written by actions.hand_out_bags only."""
 
 from django.contrib import admin
 
-from identity.admin import ReadOnlyAdmin
+from identity.admin import ActionModelAdmin, ReadOnlyAdmin
 
 from .models import BagDistribution, BagQuota
 
 
 @admin.register(BagQuota)
-class BagQuotaAdmin(admin.ModelAdmin):
+class BagQuotaAdmin(ActionModelAdmin):
     list_display = ["year", "min_members", "rolls"]
     list_filter = ["year"]
     ordering = ["-year", "min_members"]
