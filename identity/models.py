@@ -65,7 +65,17 @@ class User(AbstractUser):
     objects = UserManager()
 
     def __str__(self) -> str:
-        return f"user#{self.pk}"
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """How every page, mail, message and the admin name a login: its person's name, else
+        the names given at sign-up or on a staff account, else its email address. (Logs name
+        logins by id only, never through this.)"""
+        person = getattr(self, "person", None)
+        if person is not None:
+            return person.full_name
+        return self.get_full_name() or self.email
 
 
 # --- The territory -------------------------------------------------------------------------
@@ -177,7 +187,7 @@ class Person(models.Model):
         verbose_name_plural = _("people")
 
     def __str__(self) -> str:
-        return f"person#{self.pk}"
+        return self.full_name
 
     @property
     def full_name(self) -> str:
