@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from card.models import Reader
 from identity.permissions import Capability
 
+from ..admin_site import field_name
+
 register = template.Library()
 
 NBSP = "\u00a0"
@@ -39,15 +41,56 @@ _GLUED = re.compile(r"(?<=[^\W\d_])(?=[!?](?:\s|$))")
 
 # "à Piscine de Cahors" → "à la Piscine de Cahors": the article a facility's name takes after
 # "à" and "de", from its first word (the names staff give facilities start with what they are).
-_FEMININE = (
-    "Piscine Médiathèque Bibliothèque Ludothèque Mairie Cantine Salle Maison Patinoire Halle "
-    "Crèche Base Plaine Déchetterie Régie Cité Ferme"
-).split()
-_ELIDED = "École Espace Hôtel Aire Auditorium Office Atelier Accueil Annexe".split()
-_MASCULINE = (
-    "Gymnase Stade Centre Conservatoire Musée Théâtre Cinéma Complexe Parc Camping Boulodrome "
-    "Dojo Pôle Point Relais Service Guichet Bureau"
-).split()
+_FEMININE = [
+    "Piscine",
+    "Médiathèque",
+    "Bibliothèque",
+    "Ludothèque",
+    "Mairie",
+    "Cantine",
+    "Salle",
+    "Maison",
+    "Patinoire",
+    "Halle",
+    "Crèche",
+    "Base",
+    "Plaine",
+    "Déchetterie",
+    "Régie",
+    "Cité",
+    "Ferme",
+]
+_ELIDED = [
+    "École",
+    "Espace",
+    "Hôtel",
+    "Aire",
+    "Auditorium",
+    "Office",
+    "Atelier",
+    "Accueil",
+    "Annexe",
+]
+_MASCULINE = [
+    "Gymnase",
+    "Stade",
+    "Centre",
+    "Conservatoire",
+    "Musée",
+    "Théâtre",
+    "Cinéma",
+    "Complexe",
+    "Parc",
+    "Camping",
+    "Boulodrome",
+    "Dojo",
+    "Pôle",
+    "Point",
+    "Relais",
+    "Service",
+    "Guichet",
+    "Bureau",
+]
 _ARTICLES = {
     **{(prep, noun): f"{prep} la {noun}" for prep in ("à", "de") for noun in _FEMININE},
     **{(prep, noun): f"{prep} l’{noun}" for prep in ("à", "de") for noun in _ELIDED},
@@ -138,15 +181,15 @@ def capability(value) -> str:
 
 
 PROVIDER_LABELS = {
-    "demo": _("Demo provider (no real payment)"),
-    "stripe": _("Stripe (bank card)"),
+    "demo": _("Demo, no real payment"),
+    "stripe": "Stripe",
     "desk": _("Régie desk"),
 }
 
 
 @register.filter
 def provider(value) -> str:
-    """A payment provider's code in words ("stripe" → "Stripe (carte bancaire)")."""
+    """A payment provider's code in words ("desk" → "Guichet de la régie")."""
     label = PROVIDER_LABELS.get(value)
     return str(label) if label is not None else str(value).capitalize()
 
@@ -258,3 +301,9 @@ def reader_kind(value) -> str:
         return str(Reader.Kind(value).label)
     except ValueError:
         return str(value)
+
+
+@register.filter
+def admin_field(text) -> str:
+    """An admin column's or filter's title in the page's language (portal/admin_site.py)."""
+    return field_name(text)
