@@ -141,9 +141,9 @@ def typography(html):
 
 @register.filter
 def day(value, style: str = "long") -> str:
-    """A day in the words of the page's language: "31 décembre 2026" (`long`, the default) or
-    "31/12/2026" (`short`). Takes a date, a datetime (its local day) or ISO text ("2026-12-31",
-    as stored in a JSON answer); anything else is shown as it is, never as an ISO date."""
+    """A day in the words of the page's language: "31 décembre 2026", "1er janvier 2027"
+    (`long`, the default) or "31/12/2026" (`short`). Takes a date, a datetime (its local day)
+    or ISO text ("2026-12-31", as stored in a JSON answer); anything else is shown as it is."""
     if isinstance(value, str):
         try:
             value = date.fromisoformat(value[:10])
@@ -153,7 +153,12 @@ def day(value, style: str = "long") -> str:
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     if not isinstance(value, date):
         return "" if value is None else value
-    return date_format(value, "SHORT_DATE_FORMAT" if style == "short" else "DATE_FORMAT")
+    if style == "short":
+        return date_format(value, "SHORT_DATE_FORMAT")
+    text = date_format(value, "DATE_FORMAT")
+    if value.day == 1 and (get_language() or "").startswith("fr"):
+        text = text.replace("1", "1er", 1)  # "1er janvier 2027"
+    return text
 
 
 # --- Codes in words ---------------------------------------------------------------------------

@@ -19,7 +19,12 @@
     }
     var texts = [];
     Array.prototype.forEach.call(head.cells, function (cell) {
-      var text = cell.textContent.replace(/\s+/g, " ").trim();
+      // A column titled only for screen readers (buttons, actions) gets no label on a phone.
+      var visible = cell.cloneNode(true);
+      Array.prototype.forEach.call(visible.querySelectorAll(".visually-hidden"), function (hidden) {
+        hidden.remove();
+      });
+      var text = visible.textContent.replace(/\s+/g, " ").trim();
       for (var i = 0; i < (cell.colSpan || 1); i += 1) {
         texts.push(text);
       }
