@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from identity import tokens
-from identity.actions import record_audit_entry
+from identity.actions.audit import record_audit_entry
 from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import AuditEntry, Person, User
 from identity.permissions import Capability, can_act_for, has_capability

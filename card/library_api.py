@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from identity.actions import record_audit_entry
+from identity.actions.audit import record_audit_entry
 from identity.api_auth import ApiTokenAuth
 from identity.errors import Forbidden
 from identity.models import AuditEntry

@@ -113,7 +113,9 @@ def desk_taps(access_point: AccessPoint, *, limit: int = DESK_HISTORY_LENGTH) ->
 def people_acted_for(person: Person) -> list[Person]:
     """The resident and the children they are a guardian of: whose cards they manage
     (identity.permissions.can_act_for decides the same way)."""
-    wards = Person.objects.filter(guardians__guardian=person).order_by("birth_date", "pk")
+    wards = Person.objects.filter(
+        guardians__guardian=person, guardians__ended_on__isnull=True
+    ).order_by("birth_date", "pk")
     return [person, *wards]
 
 

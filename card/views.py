@@ -23,12 +23,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from identity.actions import record_audit_entry
+from identity.actions.audit import record_audit_entry
 from identity.errors import DomainError, Forbidden
 from identity.forms import show_domain_error
 from identity.models import AuditEntry, Facility, Person
 from identity.permissions import Capability, can_act_for, has_capability
-from identity.views import capability_required, resident_required
+from identity.views.decorators import capability_required, resident_required
 from services.catalog import queries as catalog_queries
 from services.catalog.models import AccessPoint
 from services.catalog.registry import desk_action, desk_actions_at

@@ -5,7 +5,8 @@ from typing import Literal
 
 from ninja import Field, Router, Schema, Status
 
-from . import actions, queries
+from . import queries, vocabulary
+from .actions import household as household_actions
 from .api_auth import session_or_token
 from .errors import DomainError, NotFound
 from .models import AuditEntry, Commune, Household
@@ -84,17 +85,25 @@ class AddressIn(Schema):
 
 
 class QuotientIn(Schema):
-    amount: int = Field(ge=0, le=actions.MAX_FAMILY_QUOTIENT)
+    amount: int = Field(ge=0, le=household_actions.MAX_FAMILY_QUOTIENT)
     valid_from: date
     valid_until: date
+
+
+class ChangeOut(Schema):
+    field: str
+    before: str
+    after: str
 
 
 class AccessOut(Schema):
     at: datetime
     staff: str
-    action: str
+    action: str = Field(description="The action's code")
+    action_label: str = Field(description="The action in words, in the request's language")
     reason: str
     channel: str
+    changes: list[ChangeOut] = Field(description="What a correction changed, in words")
 
 
 def _commune_out(commune: Commune) -> CommuneOut:
@@ -182,7 +191,7 @@ def get_household(request):
     auth=session_or_token,
 )
 def add_member(request, payload: MemberIn):
-    person = actions.add_household_member(
+    person = household_actions.add_household_member(
         actor=request.auth,
         household=_own_household(request),
         role=payload.role,
@@ -212,10 +221,10 @@ def change_address(request, payload: AddressIn):
     commune = Commune.objects.filter(insee_code=payload.commune_insee).first()
     if commune is None:
         raise DomainError("Unknown commune.", field="commune_insee")
-    address = actions.change_address(
+    address = household_actions.change_address(
         actor=request.auth,
         household=_own_household(request),
-        address=actions.AddressInput(
+        address=household_actions.AddressInput(
             line1=payload.line1, line2=payload.line2, postcode=payload.postcode, commune=commune
         ),
         moved_in=payload.moved_in,
@@ -230,7 +239,7 @@ def change_address(request, payload: AddressIn):
     auth=session_or_token,
 )
 def declare_quotient(request, payload: QuotientIn):
-    quotient = actions.declare_family_quotient(
+    quotient = household_actions.declare_family_quotient(
         actor=request.auth,
         household=_own_household(request),
         amount=payload.amount,
@@ -252,13 +261,16 @@ def declare_quotient(request, payload: QuotientIn):
 @router.get("/household/file-accesses", response=list[AccessOut], auth=session_or_token)
 def file_accesses(request):
     entries = queries.staff_accesses_to_household(_own_household(request))[:200]
+    rows = [vocabulary.access_row(entry) for entry in entries]
     return [
         AccessOut(
-            at=e.at,
-            staff=queries.staff_label(e),
-            action=e.action,
-            reason=e.reason_label,
-            channel=e.channel,
+            at=row.entry.at,
+            staff=row.staff,
+            action=row.entry.action,
+            action_label=row.what,
+            reason=row.why,
+            channel=row.entry.channel,
+            changes=[ChangeOut(field=c.field, before=c.before, after=c.after) for c in row.changes],
         )
-        for e in entries
+        for row in rows
     ]

@@ -13,7 +13,13 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 from django.utils import timezone
 
-from . import actions
+from .actions.household import (
+    AddressInput,
+    add_household_member,
+    declare_family_quotient,
+    register_resident,
+)
+from .actions.staff import grant_staff_role
 from .models import Commune, Facility, Person, StaffRole, Territory, User
 
 DEMO_PASSWORD = "sesame-demo-2026"  # noqa: S105 - printed on purpose, demo only
@@ -109,7 +115,7 @@ def load() -> list[DemoAccount]:
     StaffRole.objects.create(user=admin, role=admin_role)
     for email, first_name, _label, role, facility_name in STAFF[:-1]:
         user = _login(email, first_name)
-        actions.grant_staff_role(
+        grant_staff_role(
             actor=admin,
             user=user,
             role=role,
@@ -123,12 +129,12 @@ def load() -> list[DemoAccount]:
     # A resident family in Cahors: two adults, two children, a family quotient.
     parent = _login(RESIDENT_EMAIL, "Camille")
     today = timezone.localdate()
-    person = actions.register_resident(
+    person = register_resident(
         user=parent,
         first_name="Camille",
         last_name="Martin",
         birth_date=date(1986, 4, 12),
-        address=actions.AddressInput(
+        address=AddressInput(
             line1="12 rue du Château du Roi", line2="", postcode="46000", commune=cahors
         ),
         moved_in=date(2019, 9, 1),
@@ -139,7 +145,7 @@ def load() -> list[DemoAccount]:
         (Person.Role.CHILD, "Léa", date(2015, 6, 21)),
         (Person.Role.CHILD, "Tom", date(2019, 2, 8)),
     ]:
-        actions.add_household_member(
+        add_household_member(
             actor=parent,
             household=household,
             role=role,
@@ -147,7 +153,7 @@ def load() -> list[DemoAccount]:
             last_name="Martin",
             birth_date=birth,
         )
-    actions.declare_family_quotient(
+    declare_family_quotient(
         actor=parent,
         household=household,
         amount=850,

@@ -1,10 +1,19 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .actions import AddressInput
+from . import vocabulary
+from .actions.household import AddressInput
 from .errors import DomainError
-from .models import AccessReason, Commune, Person
-from .queries import communes_for_selection
+from .models import (
+    AccessReason,
+    AuditEntry,
+    Commune,
+    Facility,
+    Person,
+    ReducedRateStatus,
+    StaffRole,
+)
+from .queries import AuditFilters, communes_for_selection
 
 
 class DateInput(forms.DateInput):
@@ -20,7 +29,7 @@ def show_domain_error(form: forms.Form, error: DomainError) -> None:
     form.add_error(field, error.message)
 
 
-class AddressFields(forms.Form):
+class AddressLines(forms.Form):
     line1 = forms.CharField(label=_("Street address"), max_length=200)
     line2 = forms.CharField(label=_("Address (continued)"), max_length=200, required=False)
     postcode = forms.RegexField(
@@ -29,7 +38,6 @@ class AddressFields(forms.Form):
         error_messages={"invalid": _("A postcode has five digits.")},
     )
     commune = forms.ModelChoiceField(label=_("Commune"), queryset=Commune.objects.none())
-    moved_in = forms.DateField(label=_("Moving-in date"), widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -43,6 +51,10 @@ class AddressFields(forms.Form):
             postcode=data["postcode"],
             commune=data["commune"],
         )
+
+
+class AddressFields(AddressLines):
+    moved_in = forms.DateField(label=_("Moving-in date"), widget=DateInput())
 
 
 class ProfileForm(AddressFields):
@@ -115,3 +127,133 @@ class SignupNamesForm(forms.Form):
 
     def signup(self, request, user) -> None:
         """allauth's hook after the login is saved: nothing more to do, the names are on it."""
+
+
+class AuditFilterForm(forms.Form):
+    """The audit trail's filters (all optional); `filters()` once valid."""
+
+    actor = forms.CharField(
+        label=_("Who (staff member or resident)"),
+        max_length=100,
+        required=False,
+        help_text=_("A name, or an email address."),
+    )
+    resident = forms.CharField(label=_("Whose data"), max_length=100, required=False)
+    action = forms.ChoiceField(label=_("What"), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        everything = [("", _("All"))]
+        self.fields["action"].choices = everything + vocabulary.action_choices()
+        self.fields["channel"].choices = everything + list(AuditEntry.Channel.choices)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end of the period is before its start."))
+        return data
+
+    def filters(self) -> AuditFilters:
+        data = self.cleaned_data
+        return AuditFilters(
+            actor=data["actor"],
+            resident=data["resident"],
+            action=data["action"],
+            channel=data["channel"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        )
+
+
+class ApplicationTokenForm(forms.Form):
+    """A staff application's token: its name and its scope (a role at facilities)."""
+
+    name = forms.CharField(
+        label=_("Application name"),
+        max_length=100,
+        help_text=_("For example: the médiathèque's library system."),
+    )
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[
+            (role.value, role.label) for role in StaffRole.Role if role != StaffRole.Role.ADMIN
+        ],
+        help_text=_("What the application may do, as a staff member of that role."),
+    )
+    facilities = forms.ModelMultipleChoiceField(
+        label=_("Facilities"),
+        queryset=Facility.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: the whole territory (town-hall clerk, finance officer)."),
+    )
+
+    def __init__(self, *args, facilities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facilities"].queryset = facilities
+
+
+# --- A clerk's corrections of a resident's file ------------------------------------------------
+
+
+class CorrectionForm(forms.Form):
+    """Every correction carries the clerk's reason, which the resident reads."""
+
+    reason = forms.CharField(
+        label=_("Reason for the correction"),
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The resident reads it in Who looked at my file."),
+        error_messages={"required": _("Give the reason for this correction.")},
+    )
+
+
+class IdentityCorrectionForm(CorrectionForm):
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput())
+    field_order = ["first_name", "last_name", "birth_date", "reason"]
+
+
+class AddressCorrectionForm(CorrectionForm, AddressLines):
+    valid_from = forms.DateField(label=_("From"), widget=DateInput())
+    valid_until = forms.DateField(
+        label=_("Until"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Empty for the current address. The day of a move belongs to the next one."),
+    )
+    field_order = ["line1", "line2", "postcode", "commune", "valid_from", "valid_until", "reason"]
+
+
+class QuotientCorrectionForm(CorrectionForm, QuotientForm):
+    field_order = ["amount", "valid_from", "valid_until", "reason"]
+
+
+class GuardianForm(CorrectionForm):
+    guardian = forms.ModelChoiceField(label=_("Legal guardian"), queryset=Person.objects.none())
+    field_order = ["guardian", "reason"]
+
+    def __init__(self, *args, adults, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["guardian"].queryset = adults
+        self.fields["guardian"].label_from_instance = lambda person: person.full_name
+
+
+class ReducedRateForm(forms.Form):
+    category = forms.ChoiceField(label=_("Category"), choices=ReducedRateStatus.Category.choices)
+    valid_from = forms.DateField(label=_("Valid from"), widget=DateInput())
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        widget=DateInput(),
+        help_text=_("The last day the proof covers (student card, certificate, disability card)."),
+    )
+
+
+class EndReducedRateForm(CorrectionForm):
+    last_day = forms.DateField(label=_("Last day covered"), widget=DateInput())
+    field_order = ["last_day", "reason"]

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -59,6 +60,9 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(_("email address"), unique=True)
+    # A staff application (the library's ILS, a partner), not a person: it never signs in (no
+    # password), acts only through its bearer token, and its staff roles are the token's scope.
+    is_application = models.BooleanField(default=False, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -69,9 +73,11 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        """How every page, mail, message and the admin name a login: its person's name, else
-        the names given at sign-up or on a staff account, else its email address. (Logs name
-        logins by id only, never through this.)"""
+        """How every page, mail, message, the audit trail and the admin name a login: its
+        person's name, else the names given at sign-up or on a staff account (an application's
+        name), else its email address. Logs name logins by id only, never through this."""
+        if self.is_application:
+            return gettext("Application “%(name)s”") % {"name": self.first_name}
         person = getattr(self, "person", None)
         if person is not None:
             return person.full_name
@@ -197,16 +203,31 @@ class Person(models.Model):
         return age_on(self.birth_date, day)
 
 
+class GuardianshipQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(ended_on__isnull=True)
+
+
 class Guardianship(models.Model):
-    """A guardian acts for a child: books, pays and manages the child's card."""
+    """A guardian acts for a child: books, pays and manages the child's card.
+
+    A link a clerk ends keeps its row with the day it ended (`ended_on`): only links without one
+    count (`GuardianshipQuerySet.active`)."""
 
     guardian = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="wards")
     child = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="guardians")
     since = models.DateField(default=timezone.localdate)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+
+    objects = GuardianshipQuerySet.as_manager()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["guardian", "child"], name="unique_guardianship"),
+            models.UniqueConstraint(
+                fields=["guardian", "child"],
+                condition=Q(ended_on__isnull=True),
+                name="one_active_guardianship",
+            ),
             models.CheckConstraint(
                 condition=~Q(guardian=models.F("child")), name="guardian_is_not_child"
             ),
@@ -253,7 +274,9 @@ class HouseholdAddress(models.Model):
 class FamilyQuotient(models.Model):
     """A declared family quotient (quotient familial, in euros) for a period.
 
-    Declarations are never edited: a later declaration covering the same days wins."""
+    Declarations are never edited: a later declaration covering the same days wins. A clerk's
+    correction is a new row pointing at the one it corrects (`correction_of`), which then no
+    longer counts but stays in the history."""
 
     class Source(models.TextChoices):
         DECLARED = "declared", _("Declared by the resident")
@@ -267,6 +290,9 @@ class FamilyQuotient(models.Model):
     declared_at = models.DateTimeField(default=timezone.now, editable=False)
     declared_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    correction_of = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="correction"
     )
 
     class Meta:
@@ -320,13 +346,20 @@ class StaffRole(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token for staff applications and scripts. Only its hash is stored."""
+    """A bearer token for staff applications and scripts. Only its hash is stored.
+
+    It acts as its `user`: for a staff application, an account of its own whose staff roles are
+    the token's scope (identity.actions.api_tokens)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100)
+    name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(max_length=12, unique=True)
     key_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    issued_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rotated_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -385,6 +418,8 @@ class AuditEntry(AppendOnlyModel):
     target = models.CharField(max_length=120, blank=True)
     reason = models.CharField(max_length=200, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    # What a correction changed: {field: [before, after]}, values as text (dates in ISO).
+    changes = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -410,7 +445,8 @@ class ReducedRateStatus(models.Model):
     """A reduced-rate category a clerk verified for a person over a period (a student card, a
     France Travail certificate, a disability card), read by the tariff engine on the day of a
     sale. Personal data: recorded through an audited action, never through the admin. Rows are
-    not edited: a renewal is a new row; `valid_until` is the last day covered (inclusive)."""
+    not edited: a renewal is a new row; `valid_until` is the last day covered (inclusive). A
+    status a clerk ends early keeps its row: `ended_on` is then its last day covered."""
 
     class Category(models.TextChoices):
         STUDENT = "student", _("Student")
@@ -423,6 +459,11 @@ class ReducedRateStatus(models.Model):
     valid_until = models.DateField(_("valid until"))
     verified_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     verified_at = models.DateTimeField(default=timezone.now, editable=False)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-valid_from", "-pk"]
@@ -438,3 +479,8 @@ class ReducedRateStatus(models.Model):
 
     def __str__(self) -> str:
         return f"reduced_rate#{self.pk}"
+
+    @property
+    def last_day(self) -> date:
+        """The last day it covers: its end, or the day a clerk ended it."""
+        return self.ended_on if self.ended_on is not None else self.valid_until

@@ -6,6 +6,8 @@ guardians of. Views, API routers and actions all ask here."""
 
 from enum import StrEnum
 
+from allauth.mfa.models import Authenticator
+
 from .models import Facility, Household, Person, StaffRole, User
 
 Role = StaffRole.Role
@@ -45,6 +47,18 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
 }
 
 
+# Where each role works: the kinds of facility it may be scoped to, None for town-wide (no
+# facility). A pool agent at a library would scan cards where no pool pass counts.
+ROLE_FACILITY_KINDS: dict[str, frozenset[str | None]] = {
+    Role.POOL_AGENT: frozenset({Facility.Kind.POOL}),
+    Role.LIBRARIAN: frozenset({Facility.Kind.LIBRARY}),
+    Role.CANTEEN_AGENT: frozenset({Facility.Kind.SCHOOL}),
+    Role.CLERK: frozenset({None, Facility.Kind.TOWN_HALL}),
+    Role.FINANCE_OFFICER: frozenset({None, Facility.Kind.TOWN_HALL}),
+    Role.ADMIN: frozenset({None, *Facility.Kind.values}),
+}
+
+
 def active_roles(user: User) -> list[StaffRole]:
     if not user.is_authenticated:
         return []
@@ -61,6 +75,20 @@ def is_staff_member(user: User) -> bool:
     return bool(active_roles(user))
 
 
+def second_factor_missing(user: User) -> bool:
+    """A staff login (or a superuser) without a TOTP or a passkey may do nothing but set one up,
+    whichever way it comes in: a browser session, the API with that session, or a bearer token
+    of its own. An application account never signs in (it has no password): its token was
+    issued by an administrator, who has a second factor."""
+    if not user.is_authenticated or user.is_application:
+        return False
+    if not (user.is_superuser or is_staff_member(user)):
+        return False
+    return not Authenticator.objects.filter(
+        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    ).exists()
+
+
 def has_capability(user: User, capability: Capability, *, facility: Facility | None = None) -> bool:
     """True when one of the user's active roles grants `capability`.
 
@@ -70,6 +98,18 @@ def has_capability(user: User, capability: Capability, *, facility: Facility | N
         if capability not in ROLE_CAPABILITIES.get(grant.role, frozenset()):
             continue
         if facility is None or grant.facility_id is None or grant.facility_id == facility.pk:
+            return True
+    return False
+
+
+def manages_staff_at(user: User, facility: Facility | None) -> bool:
+    """Whether `user` manages the staff (and the applications) of `facility`: a town-wide
+    administrator manages every facility, one scoped to a facility manages that one; town-wide
+    scopes (`facility` None) need a town-wide administrator."""
+    for grant in active_roles(user):
+        if Capability.MANAGE_STAFF not in ROLE_CAPABILITIES.get(grant.role, frozenset()):
+            continue
+        if grant.facility_id is None or (facility is not None and grant.facility_id == facility.pk):
             return True
     return False
 
@@ -112,4 +152,4 @@ def can_act_for(user: User, person: Person) -> bool:
         return False
     if own.pk == person.pk:
         return True
-    return person.guardians.filter(guardian=own).exists()
+    return person.guardians.active().filter(guardian=own).exists()

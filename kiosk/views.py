@@ -20,7 +20,7 @@ from card.models import Reader
 from identity.errors import DomainError
 from identity.models import Facility
 from identity.permissions import Capability
-from identity.views import capability_required
+from identity.views.decorators import capability_required
 
 from . import actions, queries
 

@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from identity.actions import record_audit_entry
+from identity.actions.audit import record_audit_entry
 from identity.errors import Conflict, DomainError, Forbidden, NotFound
 from identity.models import AccessReason, AuditEntry, Person, User
 from identity.permissions import Capability, can_act_for, has_capability, person_of

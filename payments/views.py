@@ -19,7 +19,7 @@ from identity.forms import show_domain_error
 from identity.models import Person
 from identity.permissions import Capability, can_act_for, has_capability
 from identity.spreadsheets import csv_response
-from identity.views import capability_required, resident_required
+from identity.views.decorators import capability_required, resident_required
 
 from . import actions, queries
 from .forms import DeskPaymentForm, PayForm, PaymentFilterForm, RefundForm, TopUpForm

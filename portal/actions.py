@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from identity.actions import record_audit_entry
+from identity.actions.audit import record_audit_entry
 from identity.errors import Forbidden
 from identity.models import User
 from identity.permissions import Capability, has_capability

@@ -74,13 +74,24 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # After the session, user and messages: its refusals are full pages.
+    # After the session, user and messages (their refusals are full pages in the visitor's
+    # language), before anything reads the body: the size cap first, then NUL characters.
+    "portal.middleware.RequestSizeLimitMiddleware",
     "portal.middleware.RejectNulCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "identity.middleware.StaffSecondFactorMiddleware",
 ]
+
+# Request bodies: one cap for every request, refused (413) before the body is read
+# (portal.middleware.RequestSizeLimitMiddleware); sized for the largest legitimate upload.
+SESAME_MAX_REQUEST_BYTES = int(os.environ.get("SESAME_MAX_REQUEST_BYTES", 12 * 1024 * 1024))
+# A form or JSON body without its files: 2 MB is far above any (500 queued taps: about 150 kB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Files up to the photo limit stay in memory, so an identity photo never lands in the temporary
+# directory; larger ones are spooled to disk.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"

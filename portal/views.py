@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from card import queries as card_queries
-from identity import queries
+from identity import queries, vocabulary
 from identity.models import Facility, Territory
 from identity.permissions import (
     Capability,
@@ -77,7 +77,7 @@ def staff_home(request):
             "can_scan": Capability.SCAN_CARDS in granted,
             "can_manage_cards": Capability.EDIT_RESIDENT_FILE in granted,
             "can_follow_attendance": Capability.VIEW_ATTENDANCE in granted,
-            "granted": sorted(granted),
+            "granted": sorted(str(vocabulary.CAPABILITY_LABELS[c]) for c in granted),
         },
     )
 

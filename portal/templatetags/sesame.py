@@ -2,7 +2,7 @@
 
 - `typography`: French typography on a rendered page (base.html applies it to the whole body).
 - `day`: a date in French words, also from the ISO text a stored JSON answer holds.
-- `capability`, `provider`: a staff capability or a payment provider in words.
+- `provider`: a payment provider in words.
 - `tone`: the colour of a status badge (`<span class="badge badge-{{ x.status|tone }}">`).
 """
 
@@ -18,7 +18,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from card.models import Reader
-from identity.permissions import Capability
 
 from ..admin_site import field_name
 
@@ -162,28 +161,6 @@ def day(value, style: str = "long") -> str:
 
 
 # --- Codes in words ---------------------------------------------------------------------------
-
-CAPABILITY_LABELS = {
-    Capability.SEARCH_RESIDENTS: _("Search for residents"),
-    Capability.VIEW_RESIDENT_FILE: _("Open a resident's file"),
-    Capability.EDIT_RESIDENT_FILE: _("Correct a resident's file and manage their cards"),
-    Capability.VIEW_RESIDENT_DOCUMENTS: _("See a resident's documents"),
-    Capability.SCAN_CARDS: _("Check cards at the desk"),
-    Capability.VIEW_ATTENDANCE: _("Follow attendance"),
-    Capability.VIEW_PAYMENTS: _("See payments"),
-    Capability.REFUND_PAYMENTS: _("Refund payments and record desk payments"),
-    Capability.VIEW_AUDIT_TRAIL: _("Read the audit trail"),
-    Capability.MANAGE_STAFF: _("Manage staff accounts"),
-    Capability.MANAGE_TERRITORY: _("Manage the territory, readers and kiosks"),
-}
-
-
-@register.filter
-def capability(value) -> str:
-    """What a staff capability lets its holder do, in words."""
-    label = CAPABILITY_LABELS.get(value)
-    return str(label) if label is not None else str(value).replace("_", " ").capitalize()
-
 
 PROVIDER_LABELS = {
     "demo": _("Demo, no real payment"),

@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from identity.actions import record_audit_entry
+from identity.actions.audit import record_audit_entry
 from identity.errors import DomainError, Forbidden
 from identity.models import Facility, Person, User
 from identity.permissions import can_act_for, person_of

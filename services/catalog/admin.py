@@ -16,7 +16,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
 from django.utils import timezone
 
-from identity.actions import record_audit_entry
+from identity.actions.audit import record_audit_entry
 from identity.admin import ReadOnlyAdmin
 from identity.errors import DomainError
 

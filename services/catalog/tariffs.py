@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from identity import queries as identity_queries
-from identity.actions import record_audit_entry
+from identity.actions.audit import record_audit_entry
 from identity.errors import DomainError, Forbidden
 from identity.models import Person, ReducedRateStatus, User
 from identity.permissions import Capability, has_capability

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from identity.actions import record_audit_entry
+from identity.actions.audit import record_audit_entry
 from identity.errors import Conflict, DomainError, Forbidden, NotFound
 from identity.models import Facility, Person, User
 from identity.permissions import can_act_for

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from identity.actions import record_audit_entry
+from identity.actions.audit import record_audit_entry
 from identity.errors import DomainError, Forbidden
 from identity.models import AuditEntry, Facility, Household, Person, User
 from identity.permissions import Capability, has_capability

@@ -288,7 +288,7 @@ def test_a_clerk_viewing_a_photo_is_recorded_and_the_resident_sees_it(camille):
         AuditEntry.Channel.COUNTER,
     )
     accesses = _text(logged_in(camille.user).get(reverse("identity:file_accesses")))
-    assert "staff.card_photo_viewed" in accesses
+    assert "Card photo viewed" in accesses
 
 
 # --- The clerk's desk: refusals ----------------------------------------------------------

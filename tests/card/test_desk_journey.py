@@ -14,6 +14,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from card.actions import process_tap
 from card.models import Tap
 from identity.models import Facility, StaffRole
+from tests.browser import log_in
 from tests.factories import (
     AccessPointFactory,
     CardFactory,
@@ -29,21 +30,7 @@ from tests.factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def log_in(browser, client, live_server, user):
-    """A staff session made by Django's test client, handed to the browser as its cookie (the
-    login form and its TOTP step are covered by the account tests)."""
-    client.force_login(user)
-    browser.get(live_server.url + reverse("account_login"))  # be on the site to set a cookie
-    browser.add_cookie(
-        {
-            "name": settings.SESSION_COOKIE_NAME,
-            "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "path": "/",
-        }
-    )
-
-
-def test_an_agent_types_a_card_number_and_sees_granted_in_large_type(browser, client, live_server):
+def test_an_agent_types_a_card_number_and_sees_granted_in_large_type(browser, live_server):
     pool = FacilityFactory(name="Piscine de Cahors", kind=Facility.Kind.POOL)
     entrance = AccessPointFactory(facility=pool)
     agent = staff_user(StaffRole.Role.POOL_AGENT, facility=pool)
@@ -55,7 +42,7 @@ def test_an_agent_types_a_card_number_and_sees_granted_in_large_type(browser, cl
         granted_label = gettext("Granted")
         refused_label = gettext("Refused")
 
-    log_in(browser, client, live_server, agent)
+    log_in(browser, live_server, agent)
     browser.get(live_server.url + reverse("card:desk", args=[entrance.public_id]))
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
     wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from card.models import Card
-from identity.actions import issue_api_token, revoke_api_token
+from identity.actions.api_tokens import revoke_api_token
 from identity.models import AuditEntry, Facility, StaffRole
 from tests.factories import (
     CardFactory,
@@ -21,6 +21,7 @@ from tests.factories import (
     reader_with_token,
     staff_user,
 )
+from tests.identity.factories import api_token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def library():
 @pytest.fixture
 def librarian_token(library):
     user = staff_user(StaffRole.Role.LIBRARIAN, facility=library)
-    return issue_api_token(user=user, name="SIGB")[1]
+    return api_token_for(user, name="SIGB")[1]
 
 
 def membership(holder, **kwargs):
@@ -149,7 +150,7 @@ def test_the_least_data_and_nothing_more(client, librarian_token):
 def test_a_town_wide_scanning_role_may_export(client, library):
     card = member_card()
     clerk = staff_user(StaffRole.Role.CLERK)
-    token = issue_api_token(user=clerk, name="script")[1]
+    token = api_token_for(clerk, name="script")[1]
     assert numbers(export(client, token)) == [card.number]
 
 
@@ -160,7 +161,7 @@ def test_other_staff_tokens_are_403(client, library, role):
     member_card()
     pool = FacilityFactory(kind=Facility.Kind.POOL)
     user = staff_user(role, facility=pool if role == StaffRole.Role.POOL_AGENT else None)
-    token = issue_api_token(user=user, name="script")[1]
+    token = api_token_for(user, name="script")[1]
 
     response = export(client, token)
 
@@ -173,7 +174,7 @@ def test_a_librarian_role_at_a_pool_is_not_a_library_role(client):
     """No library facility at all: nobody scans cards at one."""
     pool = FacilityFactory(kind=Facility.Kind.POOL)
     user = staff_user(StaffRole.Role.LIBRARIAN, facility=pool)
-    token = issue_api_token(user=user, name="SIGB")[1]
+    token = api_token_for(user, name="SIGB")[1]
     assert export(client, token).status_code == 403
 
 
@@ -185,7 +186,7 @@ def test_no_or_unknown_token_is_401(client, header):
 
 def test_a_revoked_token_is_401(client, library):
     user = staff_user(StaffRole.Role.LIBRARIAN, facility=library)
-    token, raw = issue_api_token(user=user, name="SIGB")
+    token, raw = api_token_for(user, name="SIGB")
     assert export(client, raw).status_code == 200
     revoke_api_token(actor=user, token=token)
     assert export(client, raw).status_code == 401
@@ -272,7 +273,7 @@ def test_pages_follow_each_other_by_card_number(client, librarian_token):
 
 def test_one_audit_entry_per_export(client, library):
     user = staff_user(StaffRole.Role.LIBRARIAN, facility=library)
-    token = issue_api_token(user=user, name="SIGB")[1]
+    token = api_token_for(user, name="SIGB")[1]
     member_card()
     member_card()
     before = AuditEntry.objects.count()

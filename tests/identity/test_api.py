@@ -3,9 +3,10 @@
 import pytest
 from django.test import Client
 
-from identity import actions
+from identity.actions.api_tokens import revoke_api_token
 from identity.models import AuditEntry, Person
 from tests.factories import CommuneFactory, ResidentFactory
+from tests.identity.factories import api_token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -154,13 +155,13 @@ def test_session_writes_need_the_csrf_token(resident):
 
 
 def test_bearer_tokens_work_and_stop_working_once_revoked(client, resident):
-    token, raw = actions.issue_api_token(user=resident.user, name="script")
+    token, raw = api_token_for(resident.user, name="script")
     assert raw not in token.key_hash
     headers = {"Authorization": f"Bearer {raw}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 200
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}x"}).status_code == 401
     assert client.get("/api/v1/me", headers={"Authorization": "Bearer nonsense"}).status_code == 401
-    actions.revoke_api_token(actor=resident.user, token=token)
+    revoke_api_token(actor=resident.user, token=token)
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 

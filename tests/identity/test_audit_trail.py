@@ -6,7 +6,10 @@ from datetime import date
 import pytest
 from django.utils import translation
 
-from identity import actions, queries
+from identity import queries, vocabulary
+from identity.actions.audit import record_audit_entry
+from identity.actions.household import AddressInput, change_address, declare_family_quotient
+from identity.actions.staff import open_resident_file, search_residents
 from identity.errors import DomainError, Forbidden
 from identity.models import AuditEntry, StaffRole
 from tests.factories import CommuneFactory, ResidentFactory, staff_user
@@ -17,13 +20,13 @@ pytestmark = pytest.mark.django_db
 def test_a_clerk_opening_a_file_is_recorded_with_the_reason():
     resident = ResidentFactory()
     clerk = staff_user(StaffRole.Role.CLERK)
-    overview = actions.open_resident_file(
+    opened = open_resident_file(
         actor=clerk,
         household=resident.household,
         reason="phone",
         channel=AuditEntry.Channel.PHONE,
     )
-    assert overview.members == [resident]
+    assert opened.overview.members == [resident]
     entry = AuditEntry.objects.get(action="staff.file_viewed")
     assert entry.actor == clerk
     assert entry.actor_role == StaffRole.Role.CLERK
@@ -39,7 +42,7 @@ def test_no_reason_no_file():
     resident = ResidentFactory()
     clerk = staff_user(StaffRole.Role.CLERK)
     with pytest.raises(DomainError) as refused:
-        actions.open_resident_file(actor=clerk, household=resident.household, reason="curious")
+        open_resident_file(actor=clerk, household=resident.household, reason="curious")
     assert refused.value.field == "reason"
     assert not AuditEntry.objects.filter(action="staff.file_viewed").exists()
 
@@ -48,15 +51,15 @@ def test_a_pool_agent_cannot_open_a_file_or_search():
     resident = ResidentFactory()
     agent = staff_user(StaffRole.Role.POOL_AGENT)
     with pytest.raises(Forbidden):
-        actions.open_resident_file(actor=agent, household=resident.household, reason="counter")
+        open_resident_file(actor=agent, household=resident.household, reason="counter")
     with pytest.raises(Forbidden):
-        actions.search_residents(actor=agent, query=resident.last_name, reason="counter")
+        search_residents(actor=agent, query=resident.last_name, reason="counter")
 
 
 def test_searches_are_audited_too():
     resident = ResidentFactory(last_name="Delmas")
     clerk = staff_user(StaffRole.Role.CLERK)
-    found = actions.search_residents(actor=clerk, query="delm", reason="counter")
+    found = search_residents(actor=clerk, query="delm", reason="counter")
     assert found == [resident]
     assert AuditEntry.objects.filter(action="staff.residents_searched", actor=clerk).exists()
 
@@ -64,10 +67,10 @@ def test_searches_are_audited_too():
 def test_a_clerk_changing_an_address_appears_in_the_residents_access_log():
     resident = ResidentFactory(address__valid_from=date(2020, 1, 1))
     clerk = staff_user(StaffRole.Role.CLERK)
-    actions.change_address(
+    change_address(
         actor=clerk,
         household=resident.household,
-        address=actions.AddressInput(
+        address=AddressInput(
             line1="8 quai Cavaignac", line2="", postcode="46000", commune=CommuneFactory()
         ),
         moved_in=date(2025, 5, 1),
@@ -77,12 +80,12 @@ def test_a_clerk_changing_an_address_appears_in_the_residents_access_log():
     assert entry.action == "household.address_changed"
     assert entry.channel == AuditEntry.Channel.COUNTER
     with translation.override("en"):
-        assert queries.staff_label(entry) == f"Town-hall clerk — {clerk.first_name}"
+        assert vocabulary.staff_label(entry) == f"Town-hall clerk — {clerk.first_name}"
 
 
 def test_the_residents_own_changes_are_not_staff_accesses():
     resident = ResidentFactory()
-    actions.declare_family_quotient(
+    declare_family_quotient(
         actor=resident.user,
         household=resident.household,
         amount=500,
@@ -95,9 +98,7 @@ def test_the_residents_own_changes_are_not_staff_accesses():
 
 def test_audit_entries_cannot_be_rewritten_or_deleted():
     resident = ResidentFactory()
-    entry = actions.record_audit_entry(
-        actor=resident.user, action="test", household=resident.household
-    )
+    entry = record_audit_entry(actor=resident.user, action="test", household=resident.household)
     entry.reason = "changed"
     with pytest.raises(ValueError, match="append-only"):
         entry.save()

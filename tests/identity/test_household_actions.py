@@ -6,7 +6,14 @@ from datetime import date
 import pytest
 import time_machine
 
-from identity import actions, queries
+from identity import queries
+from identity.actions.household import (
+    AddressInput,
+    add_household_member,
+    change_address,
+    declare_family_quotient,
+    register_resident,
+)
 from identity.errors import DomainError, Forbidden
 from identity.models import AuditEntry, FamilyQuotient, Guardianship, HouseholdAddress, Person
 from tests.factories import CommuneFactory, ResidentFactory, UserFactory
@@ -23,14 +30,14 @@ def _frozen_today():
 
 
 def address(commune, line1="3 boulevard Gambetta"):
-    return actions.AddressInput(line1=line1, line2="", postcode="46000", commune=commune)
+    return AddressInput(line1=line1, line2="", postcode="46000", commune=commune)
 
 
 class TestRegisterResident:
     def test_a_new_account_becomes_the_first_adult_of_a_new_household(self):
         user = UserFactory()
         commune = CommuneFactory()
-        person = actions.register_resident(
+        person = register_resident(
             user=user,
             first_name="Camille",
             last_name="Martin",
@@ -48,7 +55,7 @@ class TestRegisterResident:
     def test_a_minor_cannot_hold_an_account_and_nothing_is_written(self):
         user = UserFactory()
         with pytest.raises(DomainError) as refused:
-            actions.register_resident(
+            register_resident(
                 user=user,
                 first_name="Léa",
                 last_name="Martin",
@@ -63,7 +70,7 @@ class TestRegisterResident:
     def test_a_profile_is_completed_once(self):
         resident = ResidentFactory()
         with pytest.raises(DomainError):
-            actions.register_resident(
+            register_resident(
                 user=resident.user,
                 first_name="A",
                 last_name="B",
@@ -77,7 +84,7 @@ class TestRegisterResident:
 class TestMembers:
     def test_a_parent_adds_a_child_and_becomes_their_guardian(self):
         parent = ResidentFactory()
-        child = actions.add_household_member(
+        child = add_household_member(
             actor=parent.user,
             household=parent.household,
             role=Person.Role.CHILD,
@@ -94,7 +101,7 @@ class TestMembers:
 
     def test_a_partner_is_an_adult_of_the_same_household(self):
         parent = ResidentFactory()
-        partner = actions.add_household_member(
+        partner = add_household_member(
             actor=parent.user,
             household=parent.household,
             role=Person.Role.ADULT,
@@ -118,7 +125,7 @@ class TestMembers:
     def test_impossible_members_are_refused_with_the_field_named(self, role, birth_date, field):
         parent = ResidentFactory()
         with pytest.raises(DomainError) as refused:
-            actions.add_household_member(
+            add_household_member(
                 actor=parent.user,
                 household=parent.household,
                 role=role,
@@ -132,7 +139,7 @@ class TestMembers:
     def test_a_resident_cannot_add_to_another_household(self):
         parent, stranger = ResidentFactory(), ResidentFactory()
         with pytest.raises(Forbidden):
-            actions.add_household_member(
+            add_household_member(
                 actor=stranger.user,
                 household=parent.household,
                 role=Person.Role.CHILD,
@@ -144,7 +151,7 @@ class TestMembers:
 
     def test_a_child_of_the_household_cannot_manage_it(self):
         parent = ResidentFactory()
-        teenager = actions.add_household_member(
+        teenager = add_household_member(
             actor=parent.user,
             household=parent.household,
             role=Person.Role.CHILD,
@@ -155,7 +162,7 @@ class TestMembers:
         teenager.user = UserFactory()
         teenager.save()
         with pytest.raises(Forbidden):
-            actions.add_household_member(
+            add_household_member(
                 actor=teenager.user,
                 household=parent.household,
                 role=Person.Role.CHILD,
@@ -170,7 +177,7 @@ class TestMoves:
         resident = ResidentFactory(address__valid_from=date(2019, 9, 1))
         old = queries.current_address(resident.household)
         outside = CommuneFactory(territory=None, name="Figeac")
-        actions.change_address(
+        change_address(
             actor=resident.user,
             household=resident.household,
             address=address(outside, "5 place Champollion"),
@@ -187,7 +194,7 @@ class TestMoves:
     def test_residency_follows_the_commune(self):
         resident = ResidentFactory()
         assert queries.household_overview(resident.household).is_resident
-        actions.change_address(
+        change_address(
             actor=resident.user,
             household=resident.household,
             address=address(CommuneFactory(territory=None)),
@@ -198,7 +205,7 @@ class TestMoves:
     def test_a_move_dated_before_the_current_address_is_refused_and_nothing_changes(self):
         resident = ResidentFactory(address__valid_from=date(2024, 1, 1))
         with pytest.raises(DomainError) as refused:
-            actions.change_address(
+            change_address(
                 actor=resident.user,
                 household=resident.household,
                 address=address(CommuneFactory()),
@@ -211,7 +218,7 @@ class TestMoves:
     def test_a_move_far_in_the_future_is_refused(self):
         resident = ResidentFactory()
         with pytest.raises(DomainError) as refused:
-            actions.change_address(
+            change_address(
                 actor=resident.user,
                 household=resident.household,
                 address=address(CommuneFactory()),
@@ -230,10 +237,10 @@ class TestMoves:
     def test_bad_addresses_name_their_field(self, line1, postcode, field):
         resident = ResidentFactory()
         with pytest.raises(DomainError) as refused:
-            actions.change_address(
+            change_address(
                 actor=resident.user,
                 household=resident.household,
-                address=actions.AddressInput(
+                address=AddressInput(
                     line1=line1, line2="", postcode=postcode, commune=CommuneFactory()
                 ),
                 moved_in=date(2026, 11, 1),
@@ -245,14 +252,14 @@ class TestMoves:
 class TestFamilyQuotient:
     def test_the_latest_declaration_covering_a_day_wins_and_the_first_is_kept(self):
         resident = ResidentFactory()
-        first = actions.declare_family_quotient(
+        first = declare_family_quotient(
             actor=resident.user,
             household=resident.household,
             amount=900,
             valid_from=date(2026, 1, 1),
             valid_until=date(2026, 12, 31),
         )
-        second = actions.declare_family_quotient(
+        second = declare_family_quotient(
             actor=resident.user,
             household=resident.household,
             amount=620,
@@ -277,7 +284,7 @@ class TestFamilyQuotient:
     def test_bad_declarations_are_refused(self, amount, valid_from, valid_until, field):
         resident = ResidentFactory()
         with pytest.raises(DomainError) as refused:
-            actions.declare_family_quotient(
+            declare_family_quotient(
                 actor=resident.user,
                 household=resident.household,
                 amount=amount,

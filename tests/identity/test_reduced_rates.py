@@ -5,24 +5,18 @@ for the day of a sale."""
 from datetime import date
 
 import pytest
-import time_machine
 
-from identity import actions, queries
-from identity.errors import DomainError, Forbidden
+from identity import queries
+from identity.actions.reduced_rates import end_reduced_rate_status, record_reduced_rate_status
+from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import AuditEntry, ReducedRateStatus, StaffRole
 from tests.factories import PersonFactory, ResidentFactory, staff_user
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _frozen_today():
-    with time_machine.travel(date(2026, 11, 25), tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_25_november_2026")]
 
 
 def record(actor, person, category="student", valid_from=date(2026, 9, 1), **kwargs):
-    return actions.record_reduced_rate_status(
+    return record_reduced_rate_status(
         actor=actor,
         person=person,
         category=category,
@@ -88,3 +82,60 @@ def test_the_categories_held_on_a_day_are_those_of_the_statuses_covering_it():
     assert queries.reduced_categories_on(person, date(2026, 8, 31)) == {"student", "disability"}
     assert queries.reduced_categories_on(person, date(2026, 9, 1)) == {"disability"}
     assert queries.reduced_categories_on(person, date(2025, 8, 31)) == set()
+
+
+# --- Ending a status early: dated, never a delete --------------------------------------------
+
+
+def test_a_clerk_ends_a_status_early_and_it_stops_counting_after_that_day():
+    clerk = staff_user(StaffRole.Role.CLERK)
+    person = PersonFactory()
+    status = record(clerk, person, category="job_seeker", valid_from=date(2026, 1, 1))
+
+    end_reduced_rate_status(
+        actor=clerk, status=status, last_day=date(2026, 11, 20), reason="Reprise d'emploi"
+    )
+
+    status.refresh_from_db()
+    assert (status.ended_on, status.ended_by) == (date(2026, 11, 20), clerk)
+    assert status.valid_until == date(2027, 8, 31)  # the verified period stays as it was
+    assert ReducedRateStatus.objects.count() == 1
+    assert queries.reduced_categories_on(person, date(2026, 11, 20)) == {"job_seeker"}
+    assert queries.reduced_categories_on(person, date(2026, 11, 21)) == set()
+    entry = AuditEntry.objects.get(action="person.reduced_rate_ended")
+    assert (entry.actor, entry.person, entry.target) == (clerk, person, "job_seeker")
+    assert entry.reason == "Reprise d'emploi"
+    assert entry.changes == {"valid_until": ["2027-08-31", "2026-11-20"]}
+    assert entry in queries.staff_accesses_to_household(person.household)
+
+
+@pytest.mark.parametrize(
+    ("last_day", "reason", "field"),
+    [
+        (date(2026, 11, 20), "", "reason"),
+        (date(2026, 8, 30), "Erreur", "last_day"),  # before it even started
+        (date(2027, 8, 31), "Erreur", "last_day"),  # that is no earlier end
+    ],
+)
+def test_an_end_that_makes_no_sense_is_refused(last_day, reason, field):
+    clerk = staff_user(StaffRole.Role.CLERK)
+    status = record(clerk, PersonFactory())
+    with pytest.raises(DomainError) as refused:
+        end_reduced_rate_status(actor=clerk, status=status, last_day=last_day, reason=reason)
+    assert refused.value.field == field
+    status.refresh_from_db()
+    assert status.ended_on is None
+    assert not AuditEntry.objects.filter(action="person.reduced_rate_ended").exists()
+
+
+def test_a_status_ends_once_and_only_a_clerk_ends_it():
+    clerk = staff_user(StaffRole.Role.CLERK)
+    status = record(clerk, PersonFactory())
+    with pytest.raises(Forbidden):
+        end_reduced_rate_status(
+            actor=staff_user("admin"), status=status, last_day=date(2026, 11, 25), reason="x"
+        )
+    end_reduced_rate_status(actor=clerk, status=status, last_day=date(2026, 11, 25), reason="x")
+    with pytest.raises(Conflict):
+        end_reduced_rate_status(actor=clerk, status=status, last_day=date(2026, 11, 24), reason="x")
+    assert AuditEntry.objects.filter(action="person.reduced_rate_ended").count() == 1

@@ -132,13 +132,13 @@ def test_an_event_time_out_of_range_is_a_422_naming_the_field(at):
     assert not ReaderEvent.objects.filter(reader=reader).exists()
 
 
-def test_nul_characters_in_a_heartbeat_are_dropped_not_a_500():
-    """PostgreSQL refuses NUL in text: a printer's stderr with one must not fail the beat."""
+def test_nul_characters_in_a_heartbeat_are_a_400_naming_the_field_not_a_500():
+    """PostgreSQL refuses NUL in text: the one guard of every input refuses them first."""
     reader, token = kiosk_reader_with_token()
-    response = beat(token, agent_version="1\x00.0", last_error="lp:\x00 paper out")
-    assert response.status_code == 200
-    status = DeviceStatus.objects.get(reader=reader)
-    assert (status.agent_version, status.last_error) == ("1.0", "lp: paper out")
+    response = beat(token, agent_version="1.0", last_error="lp:\x00 paper out")
+    assert response.status_code == 400
+    assert response.json()["field"] == "last_error"
+    assert not DeviceStatus.objects.filter(reader=reader).exists()
 
 
 def test_a_print_job_id_that_cannot_be_one_is_not_found():

@@ -78,7 +78,7 @@ def test_api_a_nul_in_a_path_id_is_not_found(path):
 @pytest.mark.parametrize(
     ("change", "status", "field"),
     [
-        ({"person_id": "ab\x00cd"}, 404, "person_id"),
+        ({"person_id": "ab\x00cd"}, 400, "person_id"),
         ({"idempotency_key": "k\x00"}, 400, "idempotency_key"),
         ({"idempotency_key": "k\n"}, 400, "idempotency_key"),
         ({"amount_cents": 10.5}, 422, "amount_cents"),

@@ -9,8 +9,7 @@ from django.template import Context, Template
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
-from identity.permissions import Capability
-from portal.templatetags.sesame import capability, day, prose, provider, tone, typography
+from portal.templatetags.sesame import day, prose, provider, tone, typography
 
 NBSP = "\u00a0"
 
@@ -93,9 +92,6 @@ def test_a_day_in_a_template(in_french):
 
 
 def test_codes_in_words(in_french):
-    assert capability(Capability.SCAN_CARDS) == "Contrôler les cartes à l’accueil"
-    assert capability("view_attendance") == "Suivre la fréquentation"
-    assert capability("a_new_capability") == "A new capability"
     assert provider("desk") == "Guichet de la régie"
     assert provider("demo") == "Démo, aucun paiement réel"
     assert provider("stripe") == "Stripe"

@@ -8,24 +8,12 @@ from django.core import mail
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.browser import fill
 from tests.factories import CommuneFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def fill(browser, **fields):
-    for name, value in fields.items():
-        element = browser.find_element(By.NAME, name)
-        if element.tag_name == "select":
-            Select(element).select_by_visible_text(value)
-        elif element.get_attribute("type") == "date":
-            # Date inputs take keyboard input in the browser's locale; set the ISO value.
-            browser.execute_script("arguments[0].value = arguments[1]", element, value)
-        else:
-            element.clear()
-            element.send_keys(value)
 
 
 def test_a_parent_signs_up_completes_the_profile_and_adds_a_child(browser, live_server):

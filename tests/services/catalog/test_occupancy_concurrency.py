@@ -1,9 +1,8 @@
 """Two entrances of the same pool with one place left never both let someone in, on
 PostgreSQL. As in pretix, the first test shows the race does happen when taking a place is a
-naive read-then-write; the second, that the real one (a conditional upsert holding the
-counter's row lock until commit) prevents it."""
+naive read-then-write; the second, with the gates lined up the same way, that the real one (a
+conditional upsert holding the counter's row lock until commit) prevents it."""
 
-import threading
 from datetime import date
 
 import pytest
@@ -12,7 +11,7 @@ from django.utils import timezone
 
 from services.catalog import actions
 from services.catalog.models import AccessPoint, FacilityOccupancy
-from tests.concurrency import at_once
+from tests.concurrency import at_once, line_up
 from tests.factories import AccessPointFactory, FacilityAccessRulesFactory, PassFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -33,29 +32,13 @@ def two_entrances_one_place_left():
     return (first, second), swimmers
 
 
-def naive_take_a_place(barrier: threading.Barrier):
+def naive_take_a_place(*, facility_id: int, day: date, limit: int) -> bool:
     """The bug the conditional upsert avoids: read the count, compare in Python, then write."""
-
-    def take(*, facility_id: int, day: date, limit: int) -> bool:
-        inside = FacilityOccupancy.objects.get(facility_id=facility_id).inside
-        barrier.wait(timeout=10)  # both entrances have read the same count
-        if inside >= limit:
-            return False
-        FacilityOccupancy.objects.filter(facility_id=facility_id).update(inside=inside + 1)
-        return True
-
-    return take
-
-
-def together(barrier: threading.Barrier):
-    """The real place-taking, entered by both gates at the same instant."""
-    real = actions._take_a_place
-
-    def take(**kwargs) -> bool:
-        barrier.wait(timeout=10)
-        return real(**kwargs)
-
-    return take
+    inside = FacilityOccupancy.objects.get(facility_id=facility_id).inside
+    if inside >= limit:
+        return False
+    FacilityOccupancy.objects.filter(facility_id=facility_id).update(inside=inside + 1)
+    return True
 
 
 def both_gates(gates, swimmers) -> list:
@@ -73,7 +56,9 @@ def test_without_the_lock_two_gates_give_away_the_last_place(
     two_entrances_one_place_left, monkeypatch
 ):
     gates, swimmers = two_entrances_one_place_left
-    monkeypatch.setattr(actions, "_take_a_place", naive_take_a_place(threading.Barrier(2)))
+    # Neither gate commits before the other has read the count: the second writes over the
+    # first's place with what it read.
+    line_up(monkeypatch, actions, "_take_a_place", lock=False, unlocked=naive_take_a_place)
     answers = both_gates(gates, swimmers)
     assert [a.granted for a in answers] == [True, True]  # the race: PLACES + 1 people inside
     assert FacilityOccupancy.objects.get().inside == PLACES  # and the count lost one of them
@@ -81,7 +66,7 @@ def test_without_the_lock_two_gates_give_away_the_last_place(
 
 def test_the_last_place_goes_to_one_gate_only(two_entrances_one_place_left, monkeypatch):
     gates, swimmers = two_entrances_one_place_left
-    monkeypatch.setattr(actions, "_take_a_place", together(threading.Barrier(2)))
+    line_up(monkeypatch, actions, "_take_a_place", lock=True)
     for _round in range(5):
         answers = both_gates(gates, swimmers)
         assert sorted(a.reason for a in answers) == ["capacity_reached", "granted"]

@@ -1,15 +1,14 @@
 """Two residents buying the last place of a swimming course at the same instant: only one gets
-it, on PostgreSQL. As in pretix (and test_occupancy_concurrency), the first test shows the race
-does happen with the course's lock switched off; the second, that the lock prevents it."""
-
-import threading
+it, on PostgreSQL. As in pretix, each pair of tests first shows the race does happen with the
+course's row lock switched off (every buyer has counted the places before any takes one), then
+that the lock prevents it, the buyers lined up the same way (tests/concurrency.py)."""
 
 import pytest
 
 from identity.errors import DomainError
 from services.pools import actions, queries
-from services.pools.models import LessonBooking, LessonCourse
-from tests.concurrency import at_once
+from services.pools.models import LessonBooking
+from tests.concurrency import at_once, line_up
 from tests.factories import LessonCourseFactory, ResidentFactory
 
 pytestmark = [
@@ -40,16 +39,7 @@ def buy_at_once(course, buyers) -> list:
 
 def test_without_the_lock_two_buyers_get_the_last_place(one_place_left, monkeypatch):
     course, buyers = one_place_left
-    barrier = threading.Barrier(2)
-    real_places_taken = queries.places_taken
-
-    def count_then_wait(course, **kwargs):
-        taken = real_places_taken(course, **kwargs)
-        barrier.wait(timeout=10)  # both buyers have read "one place left"
-        return taken
-
-    monkeypatch.setattr(actions, "_lock_course", lambda pk: LessonCourse.objects.get(pk=pk))
-    monkeypatch.setattr(queries, "places_taken", count_then_wait)
+    line_up(monkeypatch, queries, "places_taken", lock=False)  # both read "one place left"
     answers = buy_at_once(course, buyers)
     assert all(isinstance(a, LessonBooking) for a in answers)  # the race: overbooked
     assert LessonBooking.objects.filter(course=course).count() == 3
@@ -57,14 +47,7 @@ def test_without_the_lock_two_buyers_get_the_last_place(one_place_left, monkeypa
 
 def test_the_last_place_goes_to_one_buyer_only(one_place_left, monkeypatch):
     course, buyers = one_place_left
-    barrier = threading.Barrier(2)
-    real_lock = actions._lock_course
-
-    def together(pk):
-        barrier.wait(timeout=10)  # both buyers reach the lock at the same instant
-        return real_lock(pk)
-
-    monkeypatch.setattr(actions, "_lock_course", together)
+    line_up(monkeypatch, queries, "places_taken", lock=True)
     answers = buy_at_once(course, buyers)
     held = [a for a in answers if isinstance(a, LessonBooking)]
     refused = [a for a in answers if isinstance(a, DomainError)]
@@ -75,9 +58,24 @@ def test_the_last_place_goes_to_one_buyer_only(one_place_left, monkeypatch):
     assert queries.places_left(course) == 0
 
 
-def test_many_buyers_at_once_never_overbook(monkeypatch):
-    course = LessonCourseFactory(places=3)
-    buyers = [ResidentFactory() for _ in range(8)]
+@pytest.fixture
+def three_places_eight_buyers():
+    return LessonCourseFactory(places=3), [ResidentFactory() for _ in range(8)]
+
+
+def test_without_the_lock_eight_buyers_at_once_overbook_three_places(
+    three_places_eight_buyers, monkeypatch
+):
+    course, buyers = three_places_eight_buyers
+    line_up(monkeypatch, queries, "places_taken", lock=False, parties=8)  # all read "3 left"
+    answers = buy_at_once(course, buyers)
+    assert all(isinstance(a, LessonBooking) for a in answers)  # the race
+    assert LessonBooking.objects.filter(course=course).count() == 8
+
+
+def test_many_buyers_at_once_never_overbook(three_places_eight_buyers, monkeypatch):
+    course, buyers = three_places_eight_buyers
+    line_up(monkeypatch, queries, "places_taken", lock=True, parties=8)
     answers = buy_at_once(course, buyers)
     assert sum(isinstance(a, LessonBooking) for a in answers) == 3
     assert all(a.code == "full" for a in answers if isinstance(a, DomainError))

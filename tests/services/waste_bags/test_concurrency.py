@@ -1,9 +1,7 @@
 """Two town-hall desks serving the same household at once, one roll left: only one hands it
-out, on PostgreSQL. As in pretix (and test_occupancy_concurrency), the first test shows the
-race does happen with the household's lock switched off; the second, that the lock prevents
-it."""
-
-import threading
+out, on PostgreSQL. As in pretix, the first test shows the race does happen with the
+household's row lock switched off (both desks have read what was handed out before either
+hands out); the second, with the desks lined up the same way, that the lock prevents it."""
 
 import pytest
 from django.utils import timezone
@@ -12,7 +10,7 @@ from identity.errors import DomainError
 from services.catalog.models import AccessPoint
 from services.waste_bags import actions, queries
 from services.waste_bags.models import BagDistribution
-from tests.concurrency import at_once
+from tests.concurrency import at_once, line_up
 from tests.factories import AccessPointFactory
 from tests.services.waste_bags.factories import clerk_at, household_of, quota_table, town_hall_desk
 
@@ -50,30 +48,14 @@ def both_desks(desks) -> list:
 
 
 def test_without_the_lock_two_desks_hand_out_the_last_roll(two_desks_one_roll_left, monkeypatch):
-    barrier = threading.Barrier(2)
-    real_handed_out = queries.handed_out
-
-    def read_then_wait(household, year):
-        total = real_handed_out(household, year)
-        barrier.wait(timeout=10)  # both desks have read "2 handed out, 1 left"
-        return total
-
-    monkeypatch.setattr(actions, "_lock_household", lambda household_id: None)
-    monkeypatch.setattr(queries, "handed_out", read_then_wait)
+    line_up(monkeypatch, queries, "handed_out", lock=False)  # both read "2 handed out, 1 left"
     answers = both_desks(two_desks_one_roll_left)
     assert all(isinstance(answer, str) for answer in answers)  # the race: both handed it out
     assert sum(BagDistribution.objects.values_list("quantity", flat=True)) == 4  # quota: 3
 
 
 def test_the_last_roll_goes_to_one_desk_only(two_desks_one_roll_left, monkeypatch):
-    barrier = threading.Barrier(2)
-    real_lock = actions._lock_household
-
-    def together(household_id):
-        barrier.wait(timeout=10)  # both desks ask for the lock at the same instant
-        real_lock(household_id)
-
-    monkeypatch.setattr(actions, "_lock_household", together)
+    line_up(monkeypatch, queries, "handed_out", lock=True)
     answers = both_desks(two_desks_one_roll_left)
     handed = [answer for answer in answers if isinstance(answer, str)]
     refused = [answer for answer in answers if isinstance(answer, DomainError)]

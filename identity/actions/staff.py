@@ -1,0 +1,138 @@
+"""Staff reads of residents' data (each one audited) and staff roles."""
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import queries
+from ..errors import DomainError, Forbidden
+from ..models import (
+    AccessReason,
+    AuditEntry,
+    Facility,
+    Household,
+    Person,
+    StaffRole,
+    User,
+)
+from ..permissions import ROLE_FACILITY_KINDS, Capability, has_capability, manages_staff_at
+from .audit import record_audit_entry
+
+Channel = AuditEntry.Channel
+
+
+# --- Staff reads of personal data ----------------------------------------------------------
+
+
+def _check_reason(reason: str) -> str:
+    if reason not in AccessReason.values:
+        raise DomainError(_("Say why you open this file."), field="reason")
+    return reason
+
+
+def search_residents(
+    *, actor: User, query: str, reason: str, channel: str = Channel.COUNTER
+) -> list[Person]:
+    """A clerk looks a resident up by name or email; the search itself is audited."""
+    if not has_capability(actor, Capability.SEARCH_RESIDENTS):
+        raise Forbidden(_("Your role cannot search residents."))
+    label = _check_reason(reason)
+    terms = query.strip()
+    if len(terms) < 2:
+        raise DomainError(_("Type at least two letters."), field="q")
+    matches = list(
+        Person.objects.filter(
+            Q(last_name__icontains=terms)
+            | Q(first_name__icontains=terms)
+            | Q(user__email__iexact=terms)
+        )
+        .select_related("household")
+        .order_by("last_name", "first_name")[:50]
+    )
+    record_audit_entry(
+        actor=actor,
+        action="staff.residents_searched",
+        target=f"{len(matches)} results",
+        reason=label,
+        channel=channel,
+    )
+    return matches
+
+
+def open_resident_file(
+    *, actor: User, household: Household, reason: str, channel: str = Channel.COUNTER
+) -> queries.ResidentFile:
+    """A staff member reads a household's file: allowed by role, always audited with a reason."""
+    if not has_capability(actor, Capability.VIEW_RESIDENT_FILE):
+        raise Forbidden(_("Your role cannot see residents' files."))
+    label = _check_reason(reason)
+    record_audit_entry(
+        actor=actor,
+        action="staff.file_viewed",
+        household=household,
+        target="household",
+        reason=label,
+        channel=channel,
+    )
+    return queries.resident_file(household)
+
+
+# --- Staff roles ---------------------------------------------------------------------------
+
+
+def check_staff_scope(
+    *, actor: User, role: str, facility: Facility | None, field: str = "facility"
+) -> None:
+    """A role is granted where it works (a pool agent at a pool) and by an administrator who
+    manages that facility (town-wide scopes by a town-wide administrator). `field` names the
+    input a refusal points at."""
+    if role not in StaffRole.Role.values:
+        raise DomainError(_("Unknown role."), field="role")
+    kinds = ROLE_FACILITY_KINDS[role]
+    kind = facility.kind if facility is not None else None
+    if kind not in kinds:
+        role_label = StaffRole.Role(role).label
+        if facility is None:
+            message = _("The role “%(role)s” is held at a facility: choose one.") % {
+                "role": role_label
+            }
+        else:
+            message = _("The role “%(role)s” cannot be held at %(facility)s (%(kind)s).") % {
+                "role": role_label,
+                "facility": facility.name,
+                "kind": facility.get_kind_display(),
+            }
+        raise DomainError(message, field=field)
+    if not manages_staff_at(actor, facility):
+        if facility is None:
+            message = _("Only a town-wide administrator grants a town-wide role.")
+        else:
+            message = _("You do not manage the staff of %(facility)s.") % {
+                "facility": facility.name
+            }
+        raise Forbidden(message, field=field)
+
+
+@transaction.atomic
+def grant_staff_role(
+    *, actor: User, user: User, role: str, facility: Facility | None = None
+) -> StaffRole:
+    if not has_capability(actor, Capability.MANAGE_STAFF):
+        raise Forbidden(_("Only an administrator grants staff roles."))
+    check_staff_scope(actor=actor, role=role, facility=facility)
+    grant, _created = StaffRole.objects.get_or_create(
+        user=user, role=role, facility=facility, revoked_at=None
+    )
+    record_audit_entry(actor=actor, action="staff.role_granted", target=f"{role}:{user.pk}")
+    return grant
+
+
+@transaction.atomic
+def revoke_staff_role(*, actor: User, grant: StaffRole) -> None:
+    if not manages_staff_at(actor, grant.facility):
+        raise Forbidden(_("Only an administrator of this facility revokes this role."))
+    StaffRole.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    record_audit_entry(
+        actor=actor, action="staff.role_revoked", target=f"{grant.role}:{grant.user_id}"
+    )

@@ -1,0 +1,299 @@
+"""How the audit trail reads to people: one vocabulary for the administrators' trail and the
+resident's *Who looked at my file*.
+
+An entry stores codes (`payments.open_payment`, `person.corrected`, `{"last_name": [..]}`); pages
+and exports show the words below, in the reader's language, and people by name. Every action
+code written anywhere in Sésame has its words here (a test reads the code base to check it)."""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils import formats
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from .models import AuditEntry, Person, ReducedRateStatus, StaffRole, User
+from .permissions import Capability
+
+ACTION_LABELS: dict[str, Promise] = {
+    # Accounts and households
+    "household.created": gettext_lazy("Household created"),
+    "household.member_added": gettext_lazy("Member added to the household"),
+    "household.address_changed": gettext_lazy("Move declared"),
+    "household.quotient_declared": gettext_lazy("Family quotient declared"),
+    "household.address_corrected": gettext_lazy("Address corrected"),
+    "household.quotient_corrected": gettext_lazy("Family quotient corrected"),
+    "person.corrected": gettext_lazy("Identity corrected"),
+    "person.guardian_added": gettext_lazy("Legal guardian added"),
+    "person.guardian_ended": gettext_lazy("Legal guardianship ended"),
+    "person.reduced_rate_recorded": gettext_lazy("Reduced rate recorded"),
+    "person.reduced_rate_ended": gettext_lazy("Reduced rate ended"),
+    # Staff reads and staff management
+    "staff.residents_searched": gettext_lazy("Residents searched"),
+    "staff.file_viewed": gettext_lazy("File opened"),
+    "staff.card_looked_up": gettext_lazy("Card looked up"),
+    "staff.card_photo_viewed": gettext_lazy("Card photo viewed"),
+    "staff.role_granted": gettext_lazy("Staff role granted"),
+    "staff.role_revoked": gettext_lazy("Staff role revoked"),
+    "audit.trail_viewed": gettext_lazy("Audit trail read"),
+    "audit.trail_exported": gettext_lazy("Audit trail exported"),
+    "api_token.issued": gettext_lazy("Application token issued"),
+    "api_token.rotated": gettext_lazy("Application token renewed"),
+    "api_token.revoked": gettext_lazy("Application token revoked"),
+    # Cards
+    "card.requested": gettext_lazy("Card requested"),
+    "card.phone_pass_issued": gettext_lazy("Phone pass issued"),
+    "card.validated": gettext_lazy("Card request validated"),
+    "card.rejected": gettext_lazy("Card request rejected"),
+    "card.produced": gettext_lazy("Card produced"),
+    "card.activated": gettext_lazy("Card handed over"),
+    "card.suspended": gettext_lazy("Card suspended"),
+    "card.reactivated": gettext_lazy("Card reactivated"),
+    "card.replaced": gettext_lazy("Card replaced"),
+    "card.revoked": gettext_lazy("Card revoked"),
+    "card.expired": gettext_lazy("Card expired"),
+    "card.personalisation_exported": gettext_lazy("Card personalisation data exported"),
+    # Gates, readers and kiosks
+    "tap.manual_entry": gettext_lazy("Entry recorded by hand"),
+    "tap.refused.clock_skew": gettext_lazy("Tap refused: reader's clock is wrong"),
+    "tap.refused.invalid_credential": gettext_lazy("Tap refused: forged or unreadable card"),
+    "tap.refused.replay": gettext_lazy("Tap refused: card message replayed"),
+    "tap.refused.card_suspended": gettext_lazy("Tap refused: card suspended"),
+    "tap.refused.card_revoked": gettext_lazy("Tap refused: card revoked"),
+    "tap.refused.card_replaced": gettext_lazy("Tap refused: card replaced"),
+    "reader.registered": gettext_lazy("Reader registered"),
+    "reader.token_rotated": gettext_lazy("Reader token renewed"),
+    "reader.revoked": gettext_lazy("Reader revoked"),
+    "reader.snapshot_issued": gettext_lazy("Offline list sent to a reader"),
+    "kiosk.pairing_created": gettext_lazy("Kiosk screen pairing link created"),
+    "kiosk.screen_paired": gettext_lazy("Kiosk screen paired"),
+    "kiosk.pairings_revoked": gettext_lazy("Kiosk screen pairings revoked"),
+    "library.members_exported": gettext_lazy("Library members exported"),
+    # Services and payments
+    "entitlement.granted": gettext_lazy("Pass or ticket granted"),
+    "entitlement.revoked": gettext_lazy("Pass or ticket withdrawn"),
+    "tariff.grid_published": gettext_lazy("Price grid published"),
+    "waste_bags.handed_out": gettext_lazy("Waste bags handed out"),
+    "pools.lesson_held": gettext_lazy("Swimming lesson place held"),
+    "pools.lesson_confirmed": gettext_lazy("Swimming lesson booked"),
+    "pools.lesson_released": gettext_lazy("Swimming lesson place released"),
+    "payments.list": gettext_lazy("Payments listed"),
+    "payments.open_payment": gettext_lazy("Payment opened"),
+    "payments.open_document": gettext_lazy("Invoice or receipt opened"),
+    "payments.refund": gettext_lazy("Refund"),
+    "payments.desk_payment": gettext_lazy("Payment taken at the desk"),
+    "payments.line_undeliverable": gettext_lazy("Purchase that could not be delivered"),
+    # The site's own pages
+    "portal.legal_page_updated": gettext_lazy("Legal page rewritten"),
+}
+
+# The fields a correction names, as the pages call them.
+FIELD_LABELS: dict[str, Promise] = {
+    "first_name": gettext_lazy("First name"),
+    "last_name": gettext_lazy("Last name"),
+    "birth_date": gettext_lazy("Date of birth"),
+    "line1": gettext_lazy("Street address"),
+    "line2": gettext_lazy("Address (continued)"),
+    "postcode": gettext_lazy("Postcode"),
+    "commune": gettext_lazy("Commune"),
+    "valid_from": gettext_lazy("From"),
+    "valid_until": gettext_lazy("Until"),
+    "amount": gettext_lazy("Family quotient (€)"),
+    "guardian": gettext_lazy("Legal guardian"),
+    "category": gettext_lazy("Category"),
+    "ended_on": gettext_lazy("Ended on"),
+}
+
+# What each capability lets a staff member do, as the staff home lists it.
+CAPABILITY_LABELS: dict[Capability, Promise] = {
+    Capability.SEARCH_RESIDENTS: gettext_lazy("Search residents"),
+    Capability.VIEW_RESIDENT_FILE: gettext_lazy("Open a resident's file"),
+    Capability.EDIT_RESIDENT_FILE: gettext_lazy("Correct a resident's file"),
+    Capability.VIEW_RESIDENT_DOCUMENTS: gettext_lazy("See a resident's documents"),
+    Capability.SCAN_CARDS: gettext_lazy("Check cards"),
+    Capability.VIEW_ATTENDANCE: gettext_lazy("See attendance"),
+    Capability.VIEW_PAYMENTS: gettext_lazy("See payments"),
+    Capability.REFUND_PAYMENTS: gettext_lazy("Refund payments"),
+    Capability.VIEW_AUDIT_TRAIL: gettext_lazy("Read the audit trail"),
+    Capability.MANAGE_STAFF: gettext_lazy("Manage staff and their applications"),
+    Capability.MANAGE_TERRITORY: gettext_lazy("Manage the territory"),
+}
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def action_label(code: str) -> str:
+    """The words for an action code; never the code itself."""
+    label = ACTION_LABELS.get(code)
+    return str(label) if label is not None else _("Other operation")
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """Every labelled action, by its words (the audit trail's filter)."""
+    return sorted(((code, str(label)) for code, label in ACTION_LABELS.items()), key=lambda c: c[1])
+
+
+def display_name(user: User | None) -> str:
+    """Who did it, for the people who read the trail: the login's name (User.display_name), or
+    the system itself."""
+    if user is None:
+        return _("System")
+    return user.display_name
+
+
+def household_label(household) -> str:
+    """A household by the name of its eldest member (members are ordered by birth date)."""
+    members = list(household.members.all())
+    if not members:
+        return _("Household without members")
+    return _("Household of %(name)s") % {"name": members[0].full_name}
+
+
+def whose_data(entry: AuditEntry) -> str:
+    if entry.person is not None:
+        return entry.person.full_name
+    if entry.household is not None:
+        return household_label(entry.household)
+    return ""
+
+
+def role_label(code: str) -> str:
+    return str(StaffRole.Role(code).label) if code in StaffRole.Role.values else ""
+
+
+def format_value(field: str, value) -> str:
+    """A before/after value as a page shows it: French dates, words for codes."""
+    if value in (None, ""):
+        return "—"
+    text = str(value)
+    if ISO_DATE.match(text):
+        return formats.date_format(date.fromisoformat(text), "SHORT_DATE_FORMAT")
+    if field == "category" and text in ReducedRateStatus.Category.values:
+        return str(ReducedRateStatus.Category(text).label)
+    return text
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: str
+    after: str
+
+
+FIELD_ORDER = {field: index for index, field in enumerate(FIELD_LABELS)}
+
+
+def changes_of(entry: AuditEntry) -> list[Change]:
+    """The before/after of an entry in the order of a form (PostgreSQL's jsonb keeps no order)."""
+    changes = sorted(
+        (entry.changes or {}).items(), key=lambda item: FIELD_ORDER.get(item[0], len(FIELD_ORDER))
+    )
+    return [
+        Change(
+            field=str(FIELD_LABELS.get(field, field)),
+            before=format_value(field, values[0]),
+            after=format_value(field, values[1]),
+        )
+        for field, values in changes
+    ]
+
+
+RESULTS = re.compile(r"^(\d+) results$")
+LIBRARY_EXPORT = re.compile(r"^(\d+) members on (\d{4}-\d{2}-\d{2}) \((\w+)\)$")
+# Other apps store "<kind>:<public id>": the kind in words, the id kept as the reference.
+REFERENCE_KINDS: dict[str, Promise] = {
+    "payment": gettext_lazy("payment"),
+    "document": gettext_lazy("document"),
+    "order": gettext_lazy("order"),
+    "reader": gettext_lazy("reader"),
+    "access_point": gettext_lazy("access point"),
+}
+
+
+def detail(entry: AuditEntry) -> str:
+    """What the entry was about, in a line: the before/after of a correction, else its
+    reference in words where identity knows it (other apps store public references)."""
+    changes = changes_of(entry)
+    if changes:
+        return " ; ".join(f"{c.field} : {c.before} → {c.after}" for c in changes)
+    target = entry.target
+    if entry.action in ("person.reduced_rate_recorded", "person.reduced_rate_ended"):
+        return format_value("category", target)
+    if entry.action == "household.member_added" and target in Person.Role.values:
+        return str(Person.Role(target).label)
+    if entry.action in ("staff.file_viewed",) and target == "household":
+        return ""
+    if entry.action in ("staff.role_granted", "staff.role_revoked"):
+        return role_label(target.split(":", 1)[0])
+    if match := RESULTS.match(target):
+        count = int(match.group(1))
+        return ngettext("%(count)d result", "%(count)d results", count) % {"count": count}
+    if match := LIBRARY_EXPORT.match(target):
+        count, day = int(match.group(1)), format_value("", match.group(2))
+        return ngettext("%(count)d member on %(day)s", "%(count)d members on %(day)s", count) % {
+            "count": count,
+            "day": day,
+        }
+    kind, _colon, reference = target.partition(":")
+    if kind in REFERENCE_KINDS and reference:
+        return f"{REFERENCE_KINDS[kind]} {reference}"
+    return target
+
+
+def staff_label(entry: AuditEntry) -> str:
+    """How a resident sees the staff member in their access log: role and first name only."""
+    role = role_label(entry.actor_role)
+    first_name = entry.actor.first_name if entry.actor else ""
+    return f"{role} — {first_name}".strip(" —")
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    """One line of the resident's *Who looked at my file*."""
+
+    entry: AuditEntry
+    staff: str
+    what: str
+    why: str
+    channel: str
+    changes: list[Change]
+
+
+def access_row(entry: AuditEntry) -> AccessRow:
+    return AccessRow(
+        entry=entry,
+        staff=staff_label(entry),
+        what=action_label(entry.action),
+        why=entry.reason_label,
+        channel=str(entry.get_channel_display()),
+        changes=changes_of(entry),
+    )
+
+
+@dataclass(frozen=True)
+class TrailRow:
+    """One entry of the trail as administrators read it (page and spreadsheet alike)."""
+
+    entry: AuditEntry
+    who: str
+    role: str
+    what: str
+    whose: str
+    why: str
+    channel: str
+    detail: str
+
+
+def trail_row(entry: AuditEntry) -> TrailRow:
+    return TrailRow(
+        entry=entry,
+        who=display_name(entry.actor),
+        role=role_label(entry.actor_role),
+        what=action_label(entry.action),
+        whose=whose_data(entry),
+        why=entry.reason_label,
+        channel=str(entry.get_channel_display()),
+        detail=detail(entry),
+    )
