@@ -106,7 +106,8 @@ def log_in(browser, live_server, account: demo.DemoAccount) -> None:
     browser.find_element(By.CSS_SELECTOR, "main form [type=submit]").click()
     if account.totp_secret:
         WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.NAME, "code"))
-        browser.find_element(By.NAME, "code").send_keys(current_code(account.totp_secret))
+        code = current_code(account.totp_secret, margin=10)
+        browser.find_element(By.NAME, "code").send_keys(code)
         browser.find_element(By.CSS_SELECTOR, "main form [type=submit]").click()
     WebDriverWait(browser, 10).until(lambda b: "/accounts/" not in b.current_url)
 

@@ -157,10 +157,10 @@ ENGLISH = {
 # Pages whose words another part of Sésame is changing: {url pattern: (role, what they show)}.
 # Each has its own test, expected to fail until the page is fixed; the others stay checked.
 KNOWN: dict[str, tuple[str, str]] = {
-    r"^/mon-espace/consultations/$": (
-        "resident",
-        "Qui a consulté mon dossier shows each entry's action code (payments.desk_payment), "
-        "not words: its wording comes with the audit-trail pages",
+    r"^/agents/journal/$": (
+        "admin",
+        "the audit trail's Détail of a price grid published shows its stored reference "
+        "(piscine-pass-annuel@2025-09-01: a product code and an ISO date)",
     ),
     r"^/admin/payments/ledgertransaction/$": (
         "admin",
