@@ -2,8 +2,12 @@
 
 - `typography`: French typography on a rendered page (base.html applies it to the whole body).
 - `day`: a date in French words, also from the ISO text a stored JSON answer holds.
-- `provider`: a payment provider in words.
+- `provider`, `reader_kind`, `admin_field`: a payment provider, a reader's mode, an admin
+  column in words (`provider_options` lists the providers for a filter).
 - `tone`: the colour of a status badge (`<span class="badge badge-{{ x.status|tone }}">`).
+- `date_picker`: a date field drawn as the browser's date picker.
+- `prose`: an administrator's text (the legal pages) as HTML, none of it taken as markup.
+- `prefill`: start an unbound form from known values; `startswith`, for the header's links.
 """
 
 import re
