@@ -3,7 +3,7 @@ purpose: every staff read of personal data goes through an audited action."""
 
 from django.contrib import admin
 
-from .models import Commune, Facility, StaffRole, Territory
+from .models import Commune, Facility, StaffRole, Territory, TrustPolicy
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -19,9 +19,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class TrustPolicyInline(admin.TabularInline):
+    """How far the territory takes residents' word for what lowers a price or raises a quota
+    (identity.trust): one line per criterion, `immediate` where there is none."""
+
+    model = TrustPolicy
+    extra = 0
+    max_num = len(TrustPolicy.Criterion)
+
+
 @admin.register(Territory)
 class TerritoryAdmin(admin.ModelAdmin):
     list_display = ["name", "siren"]
+    inlines = [TrustPolicyInline]
 
 
 @admin.register(Commune)

@@ -186,6 +186,12 @@ class Person(models.Model):
     last_name = models.CharField(_("last name"), max_length=100)
     birth_date = models.DateField(_("date of birth"))
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # A clerk confirmed this member belongs to the household (family record book, identity
+    # document, at the counter): the household-size trust rule counts them at once.
+    verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verified_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["birth_date", "pk"]
@@ -252,6 +258,14 @@ class HouseholdAddress(models.Model):
     recorded_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A clerk saw a proof of this address dated `verified_from`: the household is resident
+    # from that day whatever the residency trust rule (identity.trust).
+    verified_from = models.DateField(_("resident from (verified proof)"), null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verified_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    evidence = models.CharField(max_length=60, blank=True, editable=False)
 
     class Meta:
         ordering = ["-valid_from", "-pk"]
@@ -294,6 +308,8 @@ class FamilyQuotient(models.Model):
     correction_of = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="correction"
     )
+    # What a clerk saw to verify it ("vault:<document id>" for a CAF certificate in the safe).
+    evidence = models.CharField(max_length=60, blank=True, editable=False)
 
     class Meta:
         ordering = ["-valid_from", "-declared_at"]
@@ -484,3 +500,50 @@ class ReducedRateStatus(models.Model):
     def last_day(self) -> date:
         """The last day it covers: its end, or the day a clerk ended it."""
         return self.ended_on if self.ended_on is not None else self.valid_until
+
+
+# --- Trust in residents' declarations --------------------------------------------------------
+
+
+class TrustPolicy(models.Model):
+    """How far the territory takes a resident's word for what lowers a price or raises a
+    quota, per criterion (identity.trust applies it):
+
+    - `immediate`: an unverified declaration applies at once;
+    - `until_date`: it applies for `grace_days` after it was made, then waits for a clerk;
+    - `await_verification`: only what a clerk verified applies.
+
+    Whatever the mode, a verified value is never overridden by a newer unverified one, and a
+    declaration that raises a price (a move out of the territory) applies at once. A criterion
+    without a row is `immediate`."""
+
+    class Criterion(models.TextChoices):
+        FAMILY_QUOTIENT = "family_quotient", _("Family quotient")
+        HOUSEHOLD_SIZE = "household_size", _("Household size")
+        RESIDENCY = "residency", _("Residency")
+
+    class Mode(models.TextChoices):
+        IMMEDIATE = "immediate", _("Applies at once")
+        UNTIL_DATE = "until_date", _("Applies for a grace period, then waits for a clerk")
+        AWAIT_VERIFICATION = "await_verification", _("Waits for a clerk")
+
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="trust")
+    criterion = models.CharField(_("criterion"), max_length=20, choices=Criterion.choices)
+    mode = models.CharField(_("unverified declarations"), max_length=20, choices=Mode.choices)
+    grace_days = models.PositiveSmallIntegerField(
+        _("grace period (days)"),
+        default=30,
+        help_text=_("For “applies for a grace period”: days after the declaration."),
+    )
+
+    class Meta:
+        verbose_name = _("trust rule")
+        verbose_name_plural = _("trust rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["territory", "criterion"], name="one_trust_rule_per_criterion"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_criterion_display()}: {self.get_mode_display()}"

@@ -153,3 +153,29 @@ def can_act_for(user: User, person: Person) -> bool:
     if own.pk == person.pk:
         return True
     return person.guardians.active().filter(guardian=own).exists()
+
+
+# --- Residents' documents (documents_vault) ------------------------------------------------
+# VIEW_RESIDENT_DOCUMENTS never opens the whole safe: a clerk reads a document through a file
+# the resident shared it with, or after giving a reason (audited like opening a file).
+
+
+def can_read_shared_document(user: User, *, capability: str, facility_id: int | None) -> bool:
+    """Staff read a document shared with a file they handle: the share names the capability
+    that handles the file (and its facility, when the file belongs to one)."""
+    if capability not in set(Capability):
+        return False
+    facility = Facility(pk=facility_id) if facility_id is not None else None
+    return has_capability(user, Capability(capability), facility=facility)
+
+
+def can_read_documents_with_reason(user: User) -> bool:
+    """A clerk may open a resident's documents outside any shared file, giving a reason."""
+    return has_capability(user, Capability.VIEW_RESIDENT_DOCUMENTS)
+
+
+def can_verify_documents(user: User) -> bool:
+    """Verifying a proof changes the resident's file (residency, family quotient, members)."""
+    return has_capability(user, Capability.VIEW_RESIDENT_DOCUMENTS) and has_capability(
+        user, Capability.EDIT_RESIDENT_FILE
+    )

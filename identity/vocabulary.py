@@ -30,6 +30,16 @@ ACTION_LABELS: dict[str, Promise] = {
     "person.guardian_ended": gettext_lazy("Legal guardianship ended"),
     "person.reduced_rate_recorded": gettext_lazy("Reduced rate recorded"),
     "person.reduced_rate_ended": gettext_lazy("Reduced rate ended"),
+    "household.members_confirmed": gettext_lazy("Household members confirmed"),
+    "household.residency_verified": gettext_lazy("Residency verified"),
+    # The document safe
+    "staff.documents_listed": gettext_lazy("Documents listed"),
+    "staff.document_read": gettext_lazy("Document read"),
+    "staff.document_verified": gettext_lazy("Document verified"),
+    "staff.document_rejected": gettext_lazy("Document rejected"),
+    "vault.access_refused": gettext_lazy("Access to a document refused"),
+    "vault.integrity_failure": gettext_lazy("Damaged document detected"),
+    "vault.master_key_rotated": gettext_lazy("Document safe key renewed"),
     # Staff reads and staff management
     "staff.residents_searched": gettext_lazy("Residents searched"),
     "staff.file_viewed": gettext_lazy("File opened"),

@@ -249,7 +249,8 @@ def pay(
     the kiosk's card terminal collect it. One purchase per session: the order and the payment
     carry idempotency keys bound to the session, so a double press or a retried request finds
     them again and never charges twice."""
-    from payments import actions as payments
+    from payments.actions.checkout import start_payment
+    from payments.actions.wallets import create_topup_order
     from payments.models import Channel
     from payments.providers import ProviderError, online_provider
     from services.catalog.actions import buy_product
@@ -294,7 +295,7 @@ def pay(
         else:
             if amount_cents not in queries.TOPUP_AMOUNTS:
                 raise DomainError(_("Choose one of the amounts shown."), code="invalid_amount")
-            order = payments.create_topup_order(
+            order = create_topup_order(
                 actor=None,
                 person=session.holder,
                 amount_cents=amount_cents,
@@ -311,7 +312,7 @@ def pay(
         session.save()
     # The provider is called outside any transaction (it may be slow); it is idempotent.
     try:
-        payment, _started = payments.start_payment(
+        payment, _started = start_payment(
             order=order,
             return_url="",
             provider=provider.code,
@@ -331,7 +332,7 @@ def pay(
 def _fail(session: KioskSession, *, outcome: str, now: datetime | None = None) -> None:
     """The payment did not happen: its order is cancelled (nothing will be credited), the
     screen says why for a few seconds, then goes home."""
-    from payments import actions as payments
+    from payments.actions.orders import cancel_order
     from payments.models import Order
 
     with transaction.atomic():
@@ -345,7 +346,7 @@ def _fail(session: KioskSession, *, outcome: str, now: datetime | None = None) -
         order = locked.order
     if order is not None and order.status == Order.Status.PENDING:
         try:
-            payments.cancel_order(actor=None, order=order)
+            cancel_order(actor=None, order=order)
         except DomainError:  # paid meanwhile (a late success): the ledger has it
             logger.info("kiosk order=%s not cancelled: no longer pending", order.pk)
 
@@ -353,7 +354,7 @@ def _fail(session: KioskSession, *, outcome: str, now: datetime | None = None) -
 def demo_terminal(*, session: KioskSession, approve: bool) -> KioskSession:
     """The demo's simulated card terminal: the resident's "approve" or "decline" stands in for
     a card presented to a real reader; it is recorded exactly as a provider's webhook would."""
-    from payments import actions as payments
+    from payments.actions.provider_events import record_payment_failed, record_payment_succeeded
     from payments.providers import online_provider
 
     session = KioskSession.objects.select_related("payment").get(pk=session.pk)
@@ -367,7 +368,7 @@ def demo_terminal(*, session: KioskSession, approve: bool) -> KioskSession:
     ):
         raise DomainError(_("There is no simulated payment to answer."), code="not_simulated")
     if approve:
-        payments.record_payment_succeeded(
+        record_payment_succeeded(
             provider="demo",
             provider_reference=payment.provider_reference,
             amount_cents=payment.amount_cents,
@@ -375,7 +376,7 @@ def demo_terminal(*, session: KioskSession, approve: bool) -> KioskSession:
             event_id=f"demo_evt_{payment.public_id}_succeeded",
         )
     else:
-        payments.record_payment_failed(
+        record_payment_failed(
             provider="demo",
             provider_reference=payment.provider_reference,
             reason=_("Card declined (demo)"),
@@ -389,7 +390,7 @@ def cancel_payment(*, session: KioskSession, now: datetime | None = None) -> Kio
     is stopped, the payment recorded as abandoned, the order cancelled; nothing is credited.
     (A card the terminal had already charged still comes back through the webhook and is
     credited: money taken is never lost.)"""
-    from payments import actions as payments
+    from payments.actions.provider_events import record_payment_cancelled
     from payments.models import Payment
     from payments.providers import ProviderError, get_provider
 
@@ -403,7 +404,7 @@ def cancel_payment(*, session: KioskSession, now: datetime | None = None) -> Kio
         except ProviderError as error:
             logger.warning("terminal not cancelled session=%s: %s", session.pk, error)
         if payment.provider_reference:
-            payments.record_payment_cancelled(
+            record_payment_cancelled(
                 provider=payment.provider, provider_reference=payment.provider_reference
             )
         if Payment.objects.get(pk=payment.pk).status == Payment.Status.SUCCEEDED:

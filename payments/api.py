@@ -16,8 +16,9 @@ from identity.errors import NotFound
 from identity.models import Person
 from identity.permissions import can_act_for
 
-from . import actions, queries
-from .actions import MAX_TOPUP_CENTS
+from . import queries
+from .actions.inputs import MAX_TOPUP_CENTS, check_currency
+from .actions.wallets import create_topup_order
 from .models import CURRENCY, Order
 
 router = Router(tags=["payments"])
@@ -168,9 +169,9 @@ def wallet(request, person_id: str):
 def top_up(request, payload: TopUpIn):
     """An order topping up a wallet; pay it at `checkout_url`. The same idempotency key
     returns the same order."""
-    actions.check_currency(payload.currency)
+    check_currency(payload.currency)
     person = _person(request, payload.person_id)
-    order = actions.create_topup_order(
+    order = create_topup_order(
         actor=request.auth,
         person=person,
         amount_cents=payload.amount_cents,

@@ -14,6 +14,9 @@ class PaymentsConfig(AppConfig):
     def ready(self):
         register_builtin_handlers()
         checks.register(demo_provider_in_production, checks.Tags.compatibility)
+        # The tasks queue what the actions announce (payments.signals); importing them connects
+        # their receivers. Here and not at the top: they import the actions, hence the models.
+        from . import tasks  # noqa: F401
 
 
 def demo_provider_in_production(app_configs, **kwargs):

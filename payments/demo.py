@@ -3,14 +3,20 @@
 Camille's paid top-ups (hers and Léa's, through the demo provider), a cash top-up of Tom's
 wallet at the régie's desk, a pool entry paid from her wallet, and the day's demo payout."""
 
+from datetime import datetime, time, timedelta
+
+from django.db.models import Sum
 from django.utils import timezone
 
 from identity.demo import RESIDENT_EMAIL
 from identity.models import Person, User
 
-from . import actions
-from .models import Order, Payment, Regie
-from .providers.demo import produce_daily_payout
+from .actions.checkout import start_payment
+from .actions.desk import record_desk_payment
+from .actions.inputs import account_key
+from .actions.provider_events import record_payment_succeeded, record_provider_payout
+from .actions.wallets import create_topup_order, spend_from_wallet
+from .models import Order, Payment, Refund, Regie
 
 REGIES = [
     ("porte-monnaie", "Régie du porte-monnaie Sésame", True),
@@ -48,20 +54,21 @@ def _regies() -> dict[str, Regie]:
 
 def load() -> list[Regie]:
     regies = _regies()
-    if Order.objects.filter(idempotency_key=FIRST_TOP_UP).exists():
-        return list(regies.values())
     parent_user = User.objects.filter(email=RESIDENT_EMAIL).first()
     if parent_user is None:
+        return list(regies.values())
+    first_top_up = account_key(FIRST_TOP_UP, account=parent_user, use="order")
+    if Order.objects.filter(idempotency_key=first_top_up).exists():
         return list(regies.values())
     camille = parent_user.person
     children = {p.first_name: p for p in Person.objects.filter(guardians__guardian=camille)}
 
     def paid_top_up(person, cents, key=None):
-        order = actions.create_topup_order(
+        order = create_topup_order(
             actor=parent_user, person=person, amount_cents=cents, idempotency_key=key
         )
-        payment, _start = actions.start_payment(order=order, provider="demo", return_url="/")
-        actions.record_payment_succeeded(
+        payment, _start = start_payment(order=order, provider="demo", return_url="/")
+        record_payment_succeeded(
             provider="demo",
             provider_reference=payment.provider_reference,
             amount_cents=cents,
@@ -72,7 +79,7 @@ def load() -> list[Regie]:
     paid_top_up(camille, 3000, FIRST_TOP_UP)
     if "Léa" in children:
         paid_top_up(children["Léa"], 1500)
-    actions.spend_from_wallet(
+    spend_from_wallet(
         person_id=camille.pk,
         amount_cents=350,
         regie=regies["piscines"],
@@ -81,10 +88,10 @@ def load() -> list[Regie]:
     )
     officer = User.objects.filter(staff_roles__role="finance_officer").first()
     if "Tom" in children and officer is not None:
-        order = actions.create_topup_order(
+        order = create_topup_order(
             actor=None, person=children["Tom"], amount_cents=1000, channel="desk"
         )
-        actions.record_desk_payment(
+        record_desk_payment(
             actor=officer,
             order=order,
             method=Payment.Method.CASH,
@@ -93,3 +100,33 @@ def load() -> list[Regie]:
         )
     produce_daily_payout(timezone.localdate())
     return list(regies.values())
+
+
+def produce_daily_payout(day):
+    """What a real provider does each day, for the demo: pay the day's card payments, minus
+    their refunds, into the bank as one payout (idempotent per day)."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    settled = Payment.objects.filter(
+        provider="demo",
+        status=Payment.Status.SUCCEEDED,
+        succeeded_at__gte=start,
+        succeeded_at__lt=start + timedelta(days=1),
+        payout__isnull=True,
+    )
+    references = list(settled.values_list("provider_reference", flat=True))
+    paid = settled.aggregate(total=Sum("amount_cents"))["total"] or 0
+    refunded = (
+        Refund.objects.filter(payment__in=settled, status=Refund.Status.SUCCEEDED).aggregate(
+            total=Sum("amount_cents")
+        )["total"]
+        or 0
+    )
+    if paid - refunded <= 0:
+        return None
+    return record_provider_payout(
+        provider="demo",
+        payout_reference=f"demo_po_{day.isoformat()}",
+        amount_cents=paid - refunded,
+        arrival_date=day,
+        payment_references=references,
+    )

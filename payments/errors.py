@@ -11,6 +11,12 @@ class RefundTooLarge(DomainError):
     code = "refund_exceeds_paid"
 
 
+class RefundInProgress(Conflict):
+    """What a refund asks for is held by another refund still waiting for the provider."""
+
+    code = "refund_in_progress"
+
+
 class AmountMismatch(Conflict):
     code = "amount_mismatch"
 

@@ -6,7 +6,8 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .actions import MAX_TOPUP_CENTS
+from .actions.checkout import MAX_ATTEMPT
+from .actions.inputs import MAX_TOPUP_CENTS
 from .ledger import format_cents
 from .models import Payment, Refund
 
@@ -60,7 +61,9 @@ class TopUpForm(forms.Form):
 
 
 class PayForm(forms.Form):
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+    # The attempt the page was drawn for; the payment's key is made from it by the server
+    # (payments.actions.checkout.checkout_key), bound to the account and the order.
+    attempt = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=MAX_ATTEMPT)
     # The total the resident saw: a basket changed meanwhile (another tab) is not charged.
     total = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 

@@ -24,10 +24,10 @@ to the payer's wallet; exactly once, with a credit note) and the payer is told b
 other exception means "not now": the line is retried.
 
 `on_cancel(line)` (optional) is called for each line of an order cancelled before it was paid
-(`payments.actions.cancel_order`), inside the cancellation's transaction (in a savepoint of its
-own: a failing hook is logged and does not stop the cancellation): release at once what the
-line held (a place) rather than waiting for the hold to expire. It is also called when the
-resident removes the line from their basket (`payments.actions.remove_from_basket`).
+(`payments.actions.orders.cancel_order`), inside the cancellation's transaction (in a savepoint
+of its own: a failing hook is logged and does not stop the cancellation): release at once what
+the line held (a place) rather than waiting for the hold to expire. It is also called when the
+resident removes the line from their basket (`payments.actions.basket.remove_from_basket`).
 
 `check(line)` (optional) reads, never writes: called while the line waits in an unpaid order,
 it returns a short message for the resident when the line can no longer be delivered as it

@@ -207,7 +207,7 @@ class Order(models.Model):
 
     Online, a resident's purchases gather in their basket (`basket` true: a web order awaiting
     payment on which no payment attempt has started; at most one per buyer): lines are added
-    (`payments.actions.add_to_basket`) and removed (`remove_from_basket`) until the first
+    (`payments.actions.basket.add_to_basket`) and removed (`remove_from_basket`) until the first
     payment attempt closes it (`start_payment`); later purchases open a new basket. Kiosks and
     desks pay at once: their orders are never baskets. An emptied basket is cancelled with a
     total of zero."""

@@ -7,11 +7,11 @@
    the API, and what Sésame records follows the object as it is *now*. A `payment_failed`
    arriving after the payment succeeded finds a succeeded intent and records nothing new; an
    event claiming success for an intent that is not paid records nothing.
-3. Each event id is acted upon once: `payments.actions` writes a `ProviderEvent` in the
-   transaction of its effect and ignores an event id it has seen; the records themselves are
-   idempotent too (a payment succeeds once, a refund reference is recorded once — also the
-   echo of a refund Sésame asked for, even one arriving before its answer was stored), so two
-   different events about the same fact credit once.
+3. Each event id is acted upon once: `payments.actions.provider_events` writes a `ProviderEvent` in
+   the transaction of its effect and ignores an event id it has seen; the records themselves are
+   idempotent too (a payment succeeds once, a refund reference is recorded once — also the echo of a
+   refund Sésame asked for, even one arriving before its answer was stored), so two different events
+   about the same fact credit once.
 
 Answers: 200 once handled, also for an event about a payment Sésame does not know (logged, ids
 only) or one it refuses (an amount that does not match: logged as an error); 503 when Stripe
@@ -32,7 +32,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from identity.errors import DomainError, NotFound
-from payments import actions
+from payments.actions.provider_events import (
+    already_processed,
+    record_dispute,
+    record_dispute_closed,
+    record_payment_cancelled,
+    record_payment_failed,
+    record_payment_succeeded,
+    record_provider_payout,
+)
+from payments.actions.refunds import record_provider_refund, record_refund_failed
 from payments.providers.base import ProviderError
 from payments.providers.stripe import CODE, client, field, object_id
 
@@ -68,7 +77,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
 
 def handle_event(event: stripe.Event, api: stripe.StripeClient) -> None:
     """Act on one verified event (also usable to replay an event fetched from the API)."""
-    if actions.already_processed(CODE, event.id):
+    if already_processed(CODE, event.id):
         logger.info("stripe event %s (%s) already processed", event.id, event.type)
         return
     handler = HANDLERS.get(event.type)
@@ -123,7 +132,7 @@ def settle_intent(api: stripe.StripeClient, intent_id: str, event_id: str) -> No
     status = intent.status
     if status == "succeeded":
         received = field(intent, "amount_received")
-        actions.record_payment_succeeded(
+        record_payment_succeeded(
             provider=CODE,
             provider_reference=intent.id,
             amount_cents=received if received else intent.amount,
@@ -131,12 +140,10 @@ def settle_intent(api: stripe.StripeClient, intent_id: str, event_id: str) -> No
             event_id=event_id,
         )
     elif status == "canceled":
-        actions.record_payment_cancelled(
-            provider=CODE, provider_reference=intent.id, event_id=event_id
-        )
+        record_payment_cancelled(provider=CODE, provider_reference=intent.id, event_id=event_id)
     elif status == "requires_payment_method" and field(intent, "last_payment_error"):
         error = field(intent, "last_payment_error")
-        actions.record_payment_failed(
+        record_payment_failed(
             provider=CODE,
             provider_reference=intent.id,
             reason=str(field(error, "decline_code") or field(error, "code") or "failed"),
@@ -171,7 +178,7 @@ def _record_refund(api: stripe.StripeClient, refund, event_id: str) -> None:
         )
         intent_id = object_id(field(charge, "payment_intent"))
     if refund.status == "succeeded":
-        actions.record_provider_refund(
+        record_provider_refund(
             provider=CODE,
             provider_reference=intent_id,
             refund_reference=refund.id,
@@ -179,7 +186,7 @@ def _record_refund(api: stripe.StripeClient, refund, event_id: str) -> None:
             event_id=event_id,
         )
     elif refund.status in ("failed", "canceled"):
-        actions.record_refund_failed(
+        record_refund_failed(
             provider=CODE,
             refund_reference=refund.id,
             reason=str(field(refund, "failure_reason") or refund.status),
@@ -234,7 +241,7 @@ def _dispute_and_intent(event: stripe.Event, api: stripe.StripeClient):
 
 def on_dispute(event: stripe.Event, api: stripe.StripeClient) -> None:
     dispute, intent_id = _dispute_and_intent(event, api)
-    actions.record_dispute(
+    record_dispute(
         provider=CODE,
         provider_reference=intent_id,
         amount_cents=dispute.amount,
@@ -250,7 +257,7 @@ def on_dispute_closed(event: stripe.Event, api: stripe.StripeClient) -> None:
     if status not in DISPUTE_WON | DISPUTE_LOST:
         logger.info("stripe dispute %s is %s: not closed, nothing recorded", dispute.id, status)
         return
-    actions.record_dispute_closed(
+    record_dispute_closed(
         provider=CODE,
         provider_reference=intent_id,
         amount_cents=dispute.amount,
@@ -286,7 +293,7 @@ def on_payout_paid(event: stripe.Event, api: stripe.StripeClient) -> None:
             if intent_id:
                 references.append(intent_id)
     arrival = datetime.fromtimestamp(payout.arrival_date, tz=UTC)
-    actions.record_provider_payout(
+    record_provider_payout(
         provider=CODE,
         payout_reference=payout.id,
         amount_cents=payout.amount,

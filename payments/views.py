@@ -21,9 +21,23 @@ from identity.permissions import Capability, can_act_for, has_capability
 from identity.spreadsheets import csv_response
 from identity.views.decorators import capability_required, resident_required
 
-from . import actions, queries
+from . import queries
+from .actions.auditing import audit_payments_listing, open_document, open_payment
+from .actions.basket import remove_from_basket
+from .actions.checkout import PAYMENT_PLACEHOLDER, checkout_key, start_payment
+from .actions.desk import record_desk_payment
+from .actions.inputs import new_idempotency_key
+from .actions.orders import cancel_order
+from .actions.provider_events import (
+    record_payment_cancelled,
+    record_payment_failed,
+    record_payment_succeeded,
+)
+from .actions.refunds import refund_payment
+from .actions.wallets import add_topup_to_basket
 from .forms import DeskPaymentForm, PayForm, PaymentFilterForm, RefundForm, TopUpForm
-from .models import Document, Order, OrderLine, Payment
+from .ledger import format_cents
+from .models import Document, Order, OrderLine, Payment, Refund
 from .pdf import document_pdf, reconciliation_pdf
 from .providers import ProviderError, online_provider, stripe_configured
 
@@ -58,12 +72,10 @@ def _person_i_act_for(request, public_id: str) -> Person:
 def wallet(request, public_id):
     """One wallet: balance, history and the top-up form (self or a ward)."""
     person = _person_i_act_for(request, public_id)
-    form = TopUpForm(
-        request.POST or None, initial={"idempotency_key": actions.new_idempotency_key()}
-    )
+    form = TopUpForm(request.POST or None, initial={"idempotency_key": new_idempotency_key()})
     if request.method == "POST" and form.is_valid():
         try:
-            actions.add_topup_to_basket(
+            add_topup_to_basket(
                 actor=request.user,
                 person=person,
                 amount_cents=form.cleaned_data["amount"],
@@ -111,7 +123,7 @@ def remove_line(request, public_id):
         order__buyer=request.user,
     )
     try:
-        order = actions.remove_from_basket(buyer=request.user, line=line)
+        order = remove_from_basket(buyer=request.user, line=line)
     except NotFound as error:
         raise Http404 from error
     except DomainError as error:
@@ -135,29 +147,28 @@ def _my_order(request, public_id: str) -> Order:
 @resident_required
 @require_http_methods(["GET", "POST"])
 def checkout(request, public_id):
-    """The basket: lines, how each was priced, the total, and the pay button. The form's key
+    """The basket: lines, how each was priced, the total, and the pay button. The payment's key,
+    made by the server from the account, the order and the attempt the page was drawn for,
     makes a double click one payment."""
     order = _my_order(request, public_id)
     provider = online_provider()
-    # One key per attempt: a double click sends the same one (one payment); after a refusal
-    # the page is drawn again with the next one.
-    attempt = order.payments.count()
+    # One attempt number per drawing of the page: a double click sends the same one (one
+    # payment); after a refusal the page is drawn again with the next one.
     form = PayForm(
         request.POST or None,
-        initial={
-            "idempotency_key": f"pay-{order.public_id}-{attempt}",
-            "total": order.total_cents,
-        },
+        initial={"attempt": order.payments.count(), "total": order.total_cents},
     )
     if request.method == "POST" and form.is_valid():
         try:
-            payment, start = actions.start_payment(
+            payment, start = start_payment(
                 order=order,
                 provider=provider.code,
-                idempotency_key=form.cleaned_data["idempotency_key"],
+                idempotency_key=checkout_key(
+                    payer=request.user, order=order, attempt=form.cleaned_data["attempt"]
+                ),
                 expected_total_cents=form.cleaned_data.get("total"),
                 return_url=request.build_absolute_uri(
-                    reverse("payments:result", args=[actions.PAYMENT_PLACEHOLDER])
+                    reverse("payments:result", args=[PAYMENT_PLACEHOLDER])
                 ),
             )
         except DomainError as error:
@@ -200,7 +211,7 @@ def _checkout_page(request, order: Order, provider, **context):
 def cancel(request, public_id):
     order = _my_order(request, public_id)
     try:
-        actions.cancel_order(actor=request.user, order=order)
+        cancel_order(actor=request.user, order=order)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("payments:checkout", order.public_id)
@@ -262,7 +273,7 @@ def demo_checkout(request, public_id):
         reference = payment.provider_reference
         try:
             if outcome == "pay":
-                actions.record_payment_succeeded(
+                record_payment_succeeded(
                     provider="demo",
                     provider_reference=reference,
                     amount_cents=payment.amount_cents,
@@ -270,14 +281,14 @@ def demo_checkout(request, public_id):
                     event_id=f"demo_evt_{payment.public_id}_succeeded",
                 )
             elif outcome == "decline":
-                actions.record_payment_failed(
+                record_payment_failed(
                     provider="demo",
                     provider_reference=reference,
                     reason=_("Card declined (demo)"),
                     event_id=f"demo_evt_{payment.public_id}_failed",
                 )
             elif outcome == "abandon":
-                actions.record_payment_cancelled(provider="demo", provider_reference=reference)
+                record_payment_cancelled(provider="demo", provider_reference=reference)
             else:
                 raise Http404
         except DomainError as error:
@@ -291,7 +302,9 @@ def demo_checkout(request, public_id):
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):
-    """The Stripe webhook (`payments/stripe_webhooks.py`, verified there), imported on use."""
+    """The Stripe webhook (`payments/stripe_webhooks.py`, verified there)."""
+    # Imported on use: the Stripe SDK takes about a second to import, which every process
+    # without Stripe configured (the demo, the tests, the task worker) would pay at start.
     from .stripe_webhooks import webhook
 
     return webhook(request)
@@ -312,7 +325,7 @@ def staff_payments(request):
         day_to=filters.get("day_to"),
         search=(filters.get("q") or "").strip(),
     )[:200]
-    actions.audit_payments_listing(actor=request.user, what=request.GET.urlencode()[:100])
+    audit_payments_listing(actor=request.user, what=request.GET.urlencode()[:100])
     return render(
         request,
         "payments/staff_payments.html",
@@ -327,15 +340,14 @@ def _can_refund(request) -> bool:
 @capability_required(Capability.VIEW_PAYMENTS)
 @require_http_methods(["GET", "POST"])
 def staff_payment(request, public_id):
-    """A payment, its order and refunds (opening it is audited); the refund form."""
-    payment = get_object_or_404(
-        Payment.objects.select_related("order", "order__payer"), public_id=public_id
-    )
+    """A payment, its order and refunds (opening it is audited); the refund form. Every answer
+    to a refund says what happened: the refund made, still at the provider, or why not."""
+    payment = _staff_payment(public_id)
     form = RefundForm(
         request.POST or None,
         payment=payment,
         initial={
-            "idempotency_key": actions.new_idempotency_key(),
+            "idempotency_key": new_idempotency_key(),
             "destination": "card" if payment.provider != "desk" else "cash",
         },
     )
@@ -344,7 +356,7 @@ def staff_payment(request, public_id):
             raise PermissionDenied
         if form.is_valid():
             try:
-                actions.refund_payment(
+                refund = refund_payment(
                     actor=request.user,
                     payment=payment,
                     amount_cents=form.cleaned_data["amount"],
@@ -355,11 +367,19 @@ def staff_payment(request, public_id):
                 )
             except DomainError as error:
                 show_domain_error(form, error)
+                # Drawn from the payment as it is now (a refund made meanwhile may have left
+                # nothing to refund).
+                payment = _staff_payment(public_id)
             else:
-                messages.success(request, _("The refund was recorded."))
+                _tell_refund(request, refund)
                 return redirect("payments:staff_payment", payment.public_id)
+        if not _refund_form_shown(request, payment):
+            # No form to show its errors beside (nothing is left to refund): above the page.
+            for errors in form.errors.values():
+                for text in errors:
+                    messages.error(request, text)
     # The page shows the payer (also when a refund form comes back with its errors): audited.
-    actions.open_payment(actor=request.user, payment=payment)
+    open_payment(actor=request.user, payment=payment)
     return render(
         request,
         "payments/staff_payment.html",
@@ -370,9 +390,46 @@ def staff_payment(request, public_id):
             "refunds": payment.refunds.all(),
             "documents": payment.documents.all(),
             "form": form,
-            "can_refund": _can_refund(request),
+            "refund_form_shown": _refund_form_shown(request, payment),
         },
     )
+
+
+def _staff_payment(public_id: str) -> Payment:
+    return get_object_or_404(
+        Payment.objects.select_related("order", "order__payer"), public_id=public_id
+    )
+
+
+def _refund_form_shown(request, payment: Payment) -> bool:
+    return (
+        _can_refund(request)
+        and payment.status == Payment.Status.SUCCEEDED
+        and payment.refundable_cents > 0
+    )
+
+
+def _tell_refund(request, refund: Refund) -> None:
+    """What became of a refund (the one just asked for, or the first one of a request sent
+    again with the same key)."""
+    amount = {"amount": format_cents(refund.amount_cents)}
+    if refund.status == Refund.Status.SUCCEEDED:
+        messages.success(request, _("The refund of %(amount)s was recorded.") % amount)
+    elif refund.status == Refund.Status.PENDING:
+        messages.info(
+            request,
+            _(
+                "The refund of %(amount)s is in progress: the payment provider has not "
+                "confirmed it yet."
+            )
+            % amount,
+        )
+    else:
+        messages.error(
+            request,
+            _("The payment provider refused the refund of %(amount)s: %(reason)s")
+            % {**amount, "reason": refund.failure_reason},
+        )
 
 
 @capability_required(Capability.VIEW_PAYMENTS)
@@ -380,7 +437,7 @@ def staff_document(request, public_id):
     doc = get_object_or_404(
         Document.objects.select_related("order", "order__payer"), public_id=public_id
     )
-    actions.open_document(actor=request.user, document=doc)
+    open_document(actor=request.user, document=doc)
     return _pdf_response(document_pdf(doc), f"{doc.reference}.pdf")
 
 
@@ -388,16 +445,14 @@ def staff_document(request, public_id):
 @require_http_methods(["GET", "POST"])
 def staff_desk(request):
     """Cash or a cheque received at the régie's desk for an order awaiting payment."""
-    form = DeskPaymentForm(
-        request.POST or None, initial={"idempotency_key": actions.new_idempotency_key()}
-    )
+    form = DeskPaymentForm(request.POST or None, initial={"idempotency_key": new_idempotency_key()})
     if request.method == "POST" and form.is_valid():
         order = Order.objects.filter(public_id=form.cleaned_data["order"].strip()).first()
         if order is None:
             form.add_error("order", _("No order has this reference."))
         else:
             try:
-                payment = actions.record_desk_payment(
+                payment = record_desk_payment(
                     actor=request.user,
                     order=order,
                     method=form.cleaned_data["method"],

@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 
 from card.api import router as card_router
 from card.library_api import router as library_router
+from documents_vault.api import router as vault_router
 from identity.api import router as identity_router
 from identity.errors import DomainError
 from kiosk.api import router as kiosk_router
@@ -42,6 +43,7 @@ api.add_router("/", card_router)
 api.add_router("/", library_router)  # the library ILS export
 api.add_router("/", payments_router)  # wallets, top-ups, orders and receipts
 api.add_router("/", kiosk_router)  # the kiosk agents' heartbeats and events
+api.add_router("/", vault_router)  # the residents' documents
 
 if settings.SESAME_BENCH_ENDPOINTS:
     # `make bench-taps`' reference endpoints (bench/README.md); off unless that env var is set.

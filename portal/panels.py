@@ -19,6 +19,6 @@ PANELS = [
     Panel("services", _("My services"), _("You are not registered with any service yet.")),
     Panel("bookings", _("My bookings"), _("You have no booking.")),
     Panel("procedures", _("My procedures"), _("You have no procedure in progress.")),
-    Panel("documents", _("My documents"), _("Your document safe is empty.")),
+    Panel("documents", _("My documents"), _("You have no document yet.")),
     Panel("payments", _("My payments"), _("You have no payment or invoice.")),
 ]

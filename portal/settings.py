@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before anything reads a multipart body: the document safe's upload limits (its docstring).
+    "documents_vault.intake.VaultUploadMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -210,6 +212,12 @@ STORAGES = {
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
+    # The document safe's encrypted objects (documents_vault): no public URL, ever; see the
+    # "Document safe" section below for object storage.
+    "vault": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VAR_DIR / "vault", "base_url": None},
+    },
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
@@ -289,3 +297,39 @@ if STRIPE_PUBLISHABLE_KEY:
     ]
     _csp["connect-src"] = [*_csp["connect-src"], "https://api.stripe.com"]
     del _csp
+
+# --- Document safe (documents_vault, docs/vault.md) ---------------------------------------------
+# Each file version is encrypted (AES-256-GCM) with a data key of its own; data keys are wrapped
+# by this master key (64 hex digits). The demo key is public and refused like the others. After
+# a rotation (`manage.py rotate_vault_key`), the old keys stay readable from
+# SESAME_VAULT_PREVIOUS_MASTER_KEYS (comma-separated) until every data key is re-wrapped.
+DEMO_VAULT_MASTER_KEY = (  # noqa: S105 - public on purpose ("SESAME-VAULT-DEMO-KEY-not-secret")
+    "534553414d452d5641554c542d44454d4f2d4b45592d6e6f742d736563726574"
+)
+SESAME_VAULT_MASTER_KEY = os.environ.get("SESAME_VAULT_MASTER_KEY", DEMO_VAULT_MASTER_KEY)
+if not DEBUG and SESAME_VAULT_MASTER_KEY == DEMO_VAULT_MASTER_KEY:
+    raise ImproperlyConfigured(
+        "SESAME_VAULT_MASTER_KEY is the public demo key while DEBUG is off: set it in the "
+        "environment (64 hexadecimal digits, kept in the town's key safe)."
+    )
+SESAME_VAULT_PREVIOUS_MASTER_KEYS = env_list("SESAME_VAULT_PREVIOUS_MASTER_KEYS")
+SESAME_VAULT_MAX_UPLOAD_BYTES = int(
+    os.environ.get("SESAME_VAULT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+)
+# Object storage for the safe in production (S3-compatible, through django-storages): the
+# credentials come from the environment as boto3 reads them (AWS_ACCESS_KEY_ID, …).
+SESAME_VAULT_S3_BUCKET = os.environ.get("SESAME_VAULT_S3_BUCKET", "")
+if SESAME_VAULT_S3_BUCKET:
+    STORAGES["vault"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": SESAME_VAULT_S3_BUCKET,
+            "endpoint_url": os.environ.get("SESAME_VAULT_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("SESAME_VAULT_S3_REGION") or None,
+            "default_acl": None,  # the bucket's own (private) policy; never public-read
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+# clamd's socket (a path, or host:port) for an antivirus scan of every upload; unset, no scan.
+CLAMD_SOCKET = os.environ.get("CLAMD_SOCKET", "")

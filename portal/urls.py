@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("kiosk.urls")),
     path("", include("services.urls")),
     path("", include("payments.urls")),
+    path("", include("documents_vault.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

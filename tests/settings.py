@@ -1,10 +1,15 @@
 """Test settings: the production settings with a test key, fast hashing and tasks run inline."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "sesame-test-key-only-for-the-test-suite")
 # A card master key of the test suite's own, not the demo one.
 os.environ.setdefault("SESAME_CARD_MASTER_KEY", "00112233445566778899aabbccddeeff")
+# And a document-safe master key of its own (AES-256).
+os.environ.setdefault("SESAME_VAULT_MASTER_KEY", "7e57" * 16)
 
 from portal.settings import *  # noqa: E402
 
@@ -12,6 +17,14 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+# The document safe's objects go to a folder of this run, never under var/ (the safe's own
+# tests give each test a folder of its own: tests/documents_vault/conftest.py).
+_vault_dir = tempfile.mkdtemp(prefix="sesame-vault-tests-")
+atexit.register(shutil.rmtree, _vault_dir, ignore_errors=True)
+STORAGES["vault"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": _vault_dir, "base_url": None},
+}
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 WHITENOISE_AUTOREFRESH = True  # no collectstatic before tests

@@ -29,6 +29,9 @@ Channel = AuditEntry.Channel
 MAX_FAMILY_QUOTIENT = 20_000  # euros; well above any real quotient, rejects typing slips
 MAX_QUOTIENT_PERIOD = timedelta(days=366)
 ADULT_AGE = 18
+# Larger households exist, but rarely: a clerk adds members past it after seeing the family
+# record book. Stops a household "growing" to dozens of members (and the quotas with it).
+MAX_HOUSEHOLD_MEMBERS = 15
 POSTCODE = re.compile(r"^\d{5}$")
 
 # --- Residents -----------------------------------------------------------------------------
@@ -153,12 +156,25 @@ def add_household_member(
         raise DomainError(_("A child is under 18 on the day they are added."), field="birth_date")
     if role == Person.Role.ADULT and age < ADULT_AGE:
         raise DomainError(_("An adult is 18 or older."), field="birth_date")
+    by_staff = not can_manage_household(actor, household)
+    if not by_staff and household.members.count() >= MAX_HOUSEHOLD_MEMBERS:
+        raise Conflict(
+            _(
+                "A household has at most %(max)s members online: the town hall adds more "
+                "after seeing your family record book."
+            )
+            % {"max": MAX_HOUSEHOLD_MEMBERS},
+            code="household_full",
+        )
     person = Person.objects.create(
         household=household,
         role=role,
         first_name=first_name.strip(),
         last_name=last_name.strip(),
         birth_date=birth_date,
+        # Added by a clerk at the counter: they saw who the member is.
+        verified_at=timezone.now() if by_staff else None,
+        verified_by=actor if by_staff else None,
     )
     if role == Person.Role.CHILD:
         guardian = person_of(actor)

@@ -3,18 +3,19 @@
 The flow of a payment
 ---------------------
 
-1. Something builds an `Order` (`payments.actions.create_order`: lines, each naming the
+1. Something builds an `Order` (`payments.actions.orders.create_order`: lines, each naming the
    fulfilment handler its service registered, a régie, a price in cents).
-2. `payments.actions.start_payment(order=..., provider=..., idempotency_key=..., return_url=...)`
-   creates (or, for the same key or an open attempt, finds again) a `Payment` with a unique
-   `idempotency_key`, commits it, then calls `provider.start(payment=..., return_url=...)`.
-   The provider talks to its service (passing `payment.idempotency_key` as the idempotency key
-   of any money-moving call) and answers a `ProviderStart`: the `provider_reference` of the
-   payment on its side (Stripe: the PaymentIntent id) and what the page or kiosk does next
-   (redirect to a URL, mount the Payment Element with a client secret, or wait for a terminal).
-   `start_payment` stores the reference; the Payment is then `pending`.
+2. `payments.actions.checkout.start_payment(order=..., provider=..., idempotency_key=...,
+   return_url=...)` creates (or, for the same key or an open attempt, finds again) a `Payment` with
+   a unique `idempotency_key`, commits it, then calls `provider.start(payment=..., return_url=...)`.
+   The provider talks to its service (passing `payment.idempotency_key` as the idempotency key of
+   any money-moving call) and answers a `ProviderStart`: the `provider_reference` of the payment on
+   its side (Stripe: the PaymentIntent id) and what the page or kiosk does next (redirect to a URL,
+   mount the Payment Element with a client secret, or wait for a terminal). `start_payment` stores
+   the reference; the Payment is then `pending`.
 3. The provider confirms asynchronously (a verified webhook, or the demo page). Its code calls
-   ONE of the actions of `payments.actions`, keyword-only:
+   ONE of the actions of `payments.actions.provider_events` (or, for refunds,
+   `payments.actions.refunds`), keyword-only:
 
    - `record_payment_succeeded(provider=, provider_reference=, amount_cents=, currency=,
      event_id=None) -> Payment`: idempotent (Payment row locked; `ProviderEvent(provider,
@@ -42,7 +43,7 @@ The flow of a payment
    registered (`payments.fulfilment`), exactly once; the sweeper (`manage.py payments_sweep`)
    finishes what a crash left undone. A handler that can never deliver raises
    `payments.fulfilment.CannotFulfil`: the line is marked undeliverable and refunded once.
-5. A refund asked by a régisseur (`payments.actions.refund_payment`) to the card calls
+5. A refund asked by a régisseur (`payments.actions.refunds.refund_payment`) to the card calls
    `provider.refund(refund=...)` with `refund.idempotency_key` and records the returned
    provider reference.
 

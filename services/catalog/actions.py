@@ -13,8 +13,9 @@ from identity.actions.audit import record_audit_entry
 from identity.errors import DomainError, Forbidden
 from identity.models import Facility, Person, User
 from identity.permissions import can_act_for, person_of
-from payments import actions as payments
-from payments.actions import spend_from_wallet
+from payments.actions.basket import add_to_basket
+from payments.actions.orders import LineInput, create_order
+from payments.actions.wallets import spend_from_wallet
 from payments.errors import InsufficientFunds
 from payments.models import Channel, Regie
 
@@ -543,7 +544,7 @@ def buy_product(
             sale_ref=f"free:{product.code}:{person.public_id}:{day.isoformat()}",
         )
         return Sale(order=None, entitlements=(granted,), price=price)
-    line = payments.LineInput(
+    line = LineInput(
         regie=regie_of(product),
         label=product.name,  # payments shows the beneficiary beside it
         handler=SALE_HANDLER,
@@ -559,9 +560,9 @@ def buy_product(
         beneficiary=person,
     )
     if channel == Channel.WEB:  # online, purchases gather in the buyer's basket
-        order = payments.add_to_basket(buyer=actor, lines=[line], idempotency_key=idempotency_key)
+        order = add_to_basket(buyer=actor, lines=[line], idempotency_key=idempotency_key)
     else:  # a kiosk or a desk pays at once: an order of its own
-        order = payments.create_order(
+        order = create_order(
             buyer=actor,
             payer=person_of(actor),
             lines=[line],

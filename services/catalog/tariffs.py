@@ -5,14 +5,18 @@ goes through `publish_tariff_grid` (or the admin, which applies the same rules).
 How a price is chosen (`quote`), for a product, a person and a day:
 
 1. The grid in force that day (at most one per product, see below); none → DomainError.
-2. The person's facts on that day:
-   - residency: the household's address in force that day (identity.queries.current_address)
-     is in a member commune of the territory; no address known → non-resident;
+2. The person's facts on that day, as the territory's trust rules take them (identity.trust:
+   what lowers a price is applied as the town chose, and what a clerk verified always wins):
+   - residency: the household's address in force that day is in a member commune of the
+     territory and is trusted (identity.trust.is_resident_on); no address known →
+     non-resident;
    - age bracket, on that day: child under CHILD_UNTIL (18), senior from SENIOR_FROM (65),
      adult in between;
-   - family-quotient bracket: the household's quotient in force that day
-     (identity.queries.family_quotient_on) placed in the territory's QuotientBracket table in
-     force that day; no quotient declared → no bracket: only lines for any bracket apply;
+   - family-quotient bracket: the household's trusted quotient that day
+     (identity.trust.family_quotient_on: the verified one, else a declaration the rule lets
+     apply) placed in the territory's QuotientBracket table in force that day; none → no
+     bracket: only lines for any bracket apply. The explanation says "QF verified" (or "QF
+     declared") beside a line naming a bracket;
    - reduced-rate categories verified by a clerk and valid that day
      (identity.queries.reduced_categories_on).
 3. A line matches when each of its four criteria is `any` or equals the person's fact. Its
@@ -42,6 +46,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from identity import queries as identity_queries
+from identity import trust
 from identity.actions.audit import record_audit_entry
 from identity.errors import DomainError, Forbidden
 from identity.models import Person, ReducedRateStatus, User
@@ -70,6 +75,7 @@ class TariffFacts:
     age_bracket: str
     qf_bracket: int | None
     reduced_categories: frozenset[str] = field(default_factory=frozenset)
+    qf_verified: bool = False  # the quotient placed in the bracket was verified by a clerk
 
 
 def age_bracket_on(person: Person, day: date) -> str:
@@ -101,18 +107,16 @@ def quotient_bracket_on(amount: int, day: date) -> QuotientBracket | None:
 
 def facts_on(person: Person, day: date) -> TariffFacts:
     household = person.household
-    address = identity_queries.current_address(household, on=day)
-    quotient = identity_queries.family_quotient_on(household, day)
+    quotient = trust.family_quotient_on(household, day)
     bracket = quotient_bracket_on(quotient.amount, day) if quotient is not None else None
     return TariffFacts(
         residency=(
-            Residency.RESIDENT
-            if address is not None and address.commune.is_member
-            else Residency.NON_RESIDENT
+            Residency.RESIDENT if trust.is_resident_on(household, day) else Residency.NON_RESIDENT
         ),
         age_bracket=age_bracket_on(person, day),
         qf_bracket=bracket.number if bracket is not None else None,
         reduced_categories=frozenset(identity_queries.reduced_categories_on(person, day)),
+        qf_verified=quotient is not None and quotient.verified,
     )
 
 
@@ -171,8 +175,9 @@ def choose_line(lines: list[TariffLine], facts: TariffFacts) -> TariffLine | Non
     return min(winners, key=lambda line: line.price_cents, default=None)
 
 
-def explain(line: TariffLine) -> str:
-    """What the resident reads beside the price, from the criteria of the line charged."""
+def explain(line: TariffLine, facts: TariffFacts | None = None) -> str:
+    """What the resident reads beside the price, from the criteria of the line charged (and,
+    for a family-quotient line, whether that quotient was verified)."""
     parts = []
     if line.age_bracket == AgeBracket.CHILD:
         parts.append(_("child"))
@@ -182,6 +187,8 @@ def explain(line: TariffLine) -> str:
         parts.append(_("senior"))
     if line.qf_bracket is not None:
         parts.append(_("QF %(number)s") % {"number": line.qf_bracket})
+        if facts is not None:
+            parts.append(_("QF verified") if facts.qf_verified else _("QF declared"))
     if line.reduced_category == ReducedCategory.STUDENT:
         parts.append(_("student"))
     elif line.reduced_category == ReducedCategory.JOB_SEEKER:
@@ -211,7 +218,8 @@ def quote(*, product: Product, person: Person, on: date) -> PriceQuote:
             % {"product": product.name, "date": on.strftime("%d/%m/%Y")},
             code="no_tariff",
         )
-    line = choose_line(list(grid.lines.all()), facts_on(person, on))
+    facts = facts_on(person, on)
+    line = choose_line(list(grid.lines.all()), facts)
     if line is None:
         raise DomainError(
             _("%(product)s has no price for this person on %(date)s.")
@@ -219,7 +227,10 @@ def quote(*, product: Product, person: Person, on: date) -> PriceQuote:
             code="no_tariff",
         )
     return PriceQuote(
-        price_cents=line.price_cents, grid_id=grid.pk, line_id=line.pk, explanation=explain(line)
+        price_cents=line.price_cents,
+        grid_id=grid.pk,
+        line_id=line.pk,
+        explanation=explain(line, facts),
     )
 
 

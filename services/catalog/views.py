@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from identity.errors import DomainError, Forbidden
 from identity.permissions import person_of
-from payments.actions import new_idempotency_key
+from payments.actions.inputs import new_idempotency_key
 
 from . import actions, queries
 from .models import Product

@@ -17,8 +17,9 @@ from identity.actions.audit import record_audit_entry
 from identity.errors import Conflict, DomainError, Forbidden, NotFound
 from identity.models import Facility, Person, User
 from identity.permissions import can_act_for
-from payments import actions as payments
 from payments import queries as payments_queries
+from payments.actions.basket import add_to_basket
+from payments.actions.orders import LineInput, create_order
 from payments.models import Channel
 from services.catalog.actions import grant_entitlement, regie_of, revoke_entitlement
 from services.catalog.models import Entitlement
@@ -261,7 +262,7 @@ def book_lesson(
         return None
     product = course.product
     try:
-        line = payments.LineInput(
+        line = LineInput(
             regie=regie_of(product),
             label=course.name,
             handler=HANDLER,
@@ -271,11 +272,9 @@ def book_lesson(
             beneficiary=person,
         )
         if channel == Channel.WEB:
-            order = payments.add_to_basket(
-                buyer=actor, lines=[line], idempotency_key=idempotency_key
-            )
+            order = add_to_basket(buyer=actor, lines=[line], idempotency_key=idempotency_key)
         else:
-            order = payments.create_order(
+            order = create_order(
                 buyer=actor,
                 payer=getattr(actor, "person", None),
                 channel=channel,

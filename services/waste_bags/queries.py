@@ -3,16 +3,20 @@
 from datetime import date
 
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from identity import trust
 from identity.models import Household, Person
 
 from .models import BagDistribution, BagQuota
 
 
 def household_size(household: Household) -> int:
-    return Person.objects.filter(household=household).count()
+    """The members the quota counts today: the territory's household-size trust rule decides
+    whether members declared online and not yet confirmed by a clerk count (identity.trust)."""
+    return trust.counted_household_size(household, timezone.localdate())
 
 
 def quota_for(household: Household, year: int) -> int | None:

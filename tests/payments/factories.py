@@ -5,8 +5,10 @@ import secrets
 import factory
 
 from identity.models import Guardianship, Person, StaffRole
-from payments import actions
-from payments.actions import LineInput
+from payments.actions.checkout import start_payment
+from payments.actions.orders import LineInput, create_order
+from payments.actions.provider_events import record_payment_succeeded
+from payments.actions.wallets import create_topup_order
 from payments.fulfilment import register_fulfilment_handler
 from payments.models import Regie
 from tests.factories import PersonFactory, ResidentFactory, staff_user
@@ -64,7 +66,7 @@ def resident_with_child():
 def order_for(resident, *lines, channel="web", regie=None, handler="test.thing"):
     """An order of `lines` (cents) for `resident`, each line of `handler`."""
     regie = regie or RegieFactory()
-    return actions.create_order(
+    return create_order(
         buyer=resident.user,
         payer=resident,
         channel=channel,
@@ -83,8 +85,8 @@ def order_for(resident, *lines, channel="web", regie=None, handler="test.thing")
 
 def pay(order, provider="demo", event_id=None):
     """Start and succeed the payment of `order` through the demo provider."""
-    payment, _start = actions.start_payment(order=order, provider=provider, return_url="/")
-    return actions.record_payment_succeeded(
+    payment, _start = start_payment(order=order, provider=provider, return_url="/")
+    return record_payment_succeeded(
         provider=provider,
         provider_reference=payment.provider_reference,
         amount_cents=payment.amount_cents,
@@ -97,7 +99,7 @@ def topped_up(person, cents, *, actor=None):
     """A paid top-up of `person`'s wallet."""
     wallet_regie()
     actor = actor or person
-    order = actions.create_topup_order(actor=actor.user, person=person, amount_cents=cents)
+    order = create_topup_order(actor=actor.user, person=person, amount_cents=cents)
     return pay(order)
 
 

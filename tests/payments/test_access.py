@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from identity.models import AuditEntry, StaffRole
-from payments import actions
-from payments.actions import LineInput
+from payments.actions.basket import add_to_basket
+from payments.actions.orders import LineInput
 from payments.models import Refund
 from tests.card.factories import logged_in
 from tests.factories import ResidentFactory, UserFactory, staff_user
@@ -33,7 +33,7 @@ def household():
     parent, child = resident_with_child()
     topped_up(child, 1000, actor=parent)
     payment = pay(order_for(parent, 1500))
-    basket = actions.add_to_basket(
+    basket = add_to_basket(
         buyer=parent.user,
         lines=[
             LineInput(

@@ -6,7 +6,9 @@ import pytest
 from django.urls import Resolver404, resolve, reverse
 
 from identity.models import AuditEntry
-from payments import actions
+from payments.actions.checkout import start_payment
+from payments.actions.desk import record_desk_payment
+from payments.actions.refunds import refund_payment
 from payments.models import Order, Payment, Refund
 from tests.card.factories import logged_in
 from tests.factories import ResidentFactory
@@ -111,7 +113,8 @@ def test_api_a_key_replayed_for_another_amount_is_a_conflict():
     again = client.post(url, {**payload, "amount_cents": 2000}, content_type="application/json")
     assert again.status_code == 409
     assert again.json()["field"] == "idempotency_key"
-    assert Order.objects.filter(idempotency_key="t").get().total_cents == 1000
+    assert Order.objects.get(public_id=first.json()["id"]).total_cents == 1000
+    assert not Order.objects.filter(total_cents=2000).exists()
 
 
 # --- Money pages -------------------------------------------------------------------------------
@@ -131,16 +134,23 @@ def test_hostile_top_up_amounts_are_a_message(amount):
     assert not Order.objects.exists()
 
 
-@pytest.mark.parametrize("total", ["-1", "abc"])
-def test_a_tampered_checkout_total_is_a_message(total):
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"attempt": "0", "total": "-1"},
+        {"attempt": "0", "total": "abc"},
+        {"attempt": "-1", "total": "1000"},
+        {"attempt": "abc", "total": "1000"},
+        {"attempt": "99999999999", "total": "1000"},
+        {"total": "1000"},
+    ],
+)
+def test_a_tampered_checkout_form_is_a_message(form):
     Recorder()
     resident = ResidentFactory()
     order = order_for(resident, 1000)
     client = quiet(logged_in(resident.user))
-    response = client.post(
-        reverse("payments:checkout", args=[order.public_id]),
-        {"idempotency_key": "p", "total": total},
-    )
+    response = client.post(reverse("payments:checkout", args=[order.public_id]), form)
     assert response.status_code == 200
     assert not Payment.objects.exists()
 
@@ -150,17 +160,16 @@ def test_a_desk_payment_key_of_another_order_records_nothing_and_says_so(in_engl
     cash received for this order was recorded nowhere."""
     Recorder()
     resident = ResidentFactory()
-    other = pay(order_for(resident, 3000))
+    officer = regisseur()
+    other = order_for(resident, 3000, channel="desk")
+    record_desk_payment(
+        actor=officer, order=other, method="cash", amount_cents=3000, idempotency_key="d-1"
+    )
     order = order_for(resident, 1000, channel="desk")
-    client = logged_in(regisseur())
+    client = logged_in(officer)
     response = client.post(
         reverse("payments:staff_desk"),
-        {
-            "order": order.public_id,
-            "method": "cash",
-            "amount": "10",
-            "idempotency_key": other.idempotency_key,
-        },
+        {"order": order.public_id, "method": "cash", "amount": "10", "idempotency_key": "d-1"},
     )
     assert response.status_code == 200
     assert "This request was already used." in response.content.decode()
@@ -188,7 +197,7 @@ def test_a_refund_key_of_another_payment_is_refused(in_english):
     resident = ResidentFactory()
     first, second = pay(order_for(resident, 3000)), pay(order_for(resident, 2000))
     officer = regisseur()
-    actions.refund_payment(
+    refund_payment(
         actor=officer,
         payment=first,
         amount_cents=500,
@@ -231,7 +240,7 @@ def test_demo_page_unknown_outcome_is_not_found(outcome):
     Recorder()
     resident = ResidentFactory()
     order = order_for(resident, 1000)
-    payment, _start = actions.start_payment(order=order, provider="demo", return_url="/")
+    payment, _start = start_payment(order=order, provider="demo", return_url="/")
     client = quiet(logged_in(resident.user))
     response = client.post(
         reverse("payments:demo_checkout", args=[payment.public_id]), {"outcome": outcome}

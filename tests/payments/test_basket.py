@@ -6,8 +6,12 @@ import pytest
 from django.urls import reverse
 
 from identity.errors import Conflict, DomainError, NotFound
-from payments import actions, queries
-from payments.actions import MAX_ORDER_CENTS, LineInput
+from payments import queries
+from payments.actions.basket import add_to_basket, remove_from_basket
+from payments.actions.checkout import start_payment
+from payments.actions.inputs import MAX_ORDER_CENTS
+from payments.actions.orders import LineInput, cancel_order
+from payments.actions.provider_events import record_payment_succeeded
 from payments.fulfilment import register_fulfilment_handler
 from payments.ledger import format_cents
 from payments.models import BasketAddition, Order, OrderLine, Payment
@@ -36,8 +40,8 @@ def line(cents=1500, label="Article", regie=None, handler="test.thing", **extra)
 
 def test_additions_gather_in_one_basket_whose_total_is_the_sum_of_its_lines(recorder):
     resident = ResidentFactory()
-    first = actions.add_to_basket(buyer=resident.user, lines=[line(1500)], idempotency_key="a")
-    second = actions.add_to_basket(
+    first = add_to_basket(buyer=resident.user, lines=[line(1500)], idempotency_key="a")
+    second = add_to_basket(
         buyer=resident.user, lines=[line(700, quantity=2), line(300)], idempotency_key="b"
     )
     assert first.pk == second.pk
@@ -53,9 +57,7 @@ def test_additions_gather_in_one_basket_whose_total_is_the_sum_of_its_lines(reco
 def test_a_double_submitted_addition_adds_once(recorder):
     resident = ResidentFactory()
     for _click in range(2):
-        basket = actions.add_to_basket(
-            buyer=resident.user, lines=[line(1500)], idempotency_key="same-form"
-        )
+        basket = add_to_basket(buyer=resident.user, lines=[line(1500)], idempotency_key="same-form")
     assert basket.lines.count() == 1
     basket.refresh_from_db()
     assert basket.total_cents == 1500
@@ -64,19 +66,17 @@ def test_a_double_submitted_addition_adds_once(recorder):
 
 def test_the_same_key_of_another_buyer_is_theirs(recorder):
     one, two = ResidentFactory(), ResidentFactory()
-    a = actions.add_to_basket(buyer=one.user, lines=[line()], idempotency_key="k")
-    b = actions.add_to_basket(buyer=two.user, lines=[line()], idempotency_key="k")
+    a = add_to_basket(buyer=one.user, lines=[line()], idempotency_key="k")
+    b = add_to_basket(buyer=two.user, lines=[line()], idempotency_key="k")
     assert a.pk != b.pk
     assert (a.lines.count(), b.lines.count()) == (1, 1)
 
 
 def test_a_basket_over_the_maximum_is_refused_and_nothing_is_written(recorder):
     resident = ResidentFactory()
-    basket = actions.add_to_basket(buyer=resident.user, lines=[line(400_000)], idempotency_key="a")
+    basket = add_to_basket(buyer=resident.user, lines=[line(400_000)], idempotency_key="a")
     with pytest.raises(DomainError) as refused:
-        actions.add_to_basket(
-            buyer=resident.user, lines=[line(100_001)], idempotency_key="too-much"
-        )
+        add_to_basket(buyer=resident.user, lines=[line(100_001)], idempotency_key="too-much")
     assert (refused.value.field, refused.value.code) == ("total_cents", "basket_too_large")
     assert format_cents(MAX_ORDER_CENTS) in refused.value.message
     basket.refresh_from_db()
@@ -86,7 +86,7 @@ def test_a_basket_over_the_maximum_is_refused_and_nothing_is_written(recorder):
     # and a first addition alone above the maximum creates no basket at all
     other = ResidentFactory()
     with pytest.raises(DomainError):
-        actions.add_to_basket(buyer=other.user, lines=[line(500_001)], idempotency_key="x")
+        add_to_basket(buyer=other.user, lines=[line(500_001)], idempotency_key="x")
     assert not Order.objects.filter(buyer=other.user).exists()
 
 
@@ -99,23 +99,23 @@ def test_removing_lines_calls_on_cancel_recomputes_and_an_emptied_basket_is_canc
         on_cancel=lambda line: released.append(line.pk),
     )
     resident = ResidentFactory()
-    basket = actions.add_to_basket(
+    basket = add_to_basket(
         buyer=resident.user,
         lines=[line(1000, handler="test.held"), line(500, handler="test.held")],
         idempotency_key="a",
     )
     first, second = basket.lines.order_by("pk")
-    basket = actions.remove_from_basket(buyer=resident.user, line=first)
+    basket = remove_from_basket(buyer=resident.user, line=first)
     assert released == [first.pk]
     assert (basket.total_cents, basket.status, basket.basket) == (500, "pending", True)
-    basket = actions.remove_from_basket(buyer=resident.user, line=second)
+    basket = remove_from_basket(buyer=resident.user, line=second)
     assert released == [first.pk, second.pk]
     basket.refresh_from_db()
     assert (basket.total_cents, basket.status, basket.basket) == (0, "cancelled", False)
     assert not basket.lines.exists()
     assert queries.basket_of(resident.user) is None
     # the next purchase opens a new basket
-    again = actions.add_to_basket(
+    again = add_to_basket(
         buyer=resident.user, lines=[line(200, handler="test.held")], idempotency_key="b"
     )
     assert again.pk != basket.pk
@@ -123,30 +123,27 @@ def test_removing_lines_calls_on_cancel_recomputes_and_an_emptied_basket_is_canc
 
 def test_once_a_payment_attempt_started_later_additions_go_to_a_new_basket(recorder):
     resident = ResidentFactory()
-    paying = actions.add_to_basket(buyer=resident.user, lines=[line(1500)], idempotency_key="a")
-    payment, _start = actions.start_payment(order=paying, provider="demo", return_url="/")
+    paying = add_to_basket(buyer=resident.user, lines=[line(1500)], idempotency_key="a")
+    payment, _start = start_payment(order=paying, provider="demo", return_url="/")
     paying.refresh_from_db()
     assert not paying.basket
     assert payment.amount_cents == 1500
     with pytest.raises(Conflict):
-        actions.remove_from_basket(buyer=resident.user, line=paying.lines.get())
-    new = actions.add_to_basket(buyer=resident.user, lines=[line(700)], idempotency_key="b")
+        remove_from_basket(buyer=resident.user, line=paying.lines.get())
+    new = add_to_basket(buyer=resident.user, lines=[line(700)], idempotency_key="b")
     assert new.pk != paying.pk
     assert new.basket
     paying.refresh_from_db()
     assert (paying.total_cents, paying.lines.count()) == (1500, 1)
     # a replay of the first form still answers the order its line went to, adding nothing
-    assert (
-        actions.add_to_basket(buyer=resident.user, lines=[line(1500)], idempotency_key="a")
-        == paying
-    )
+    assert add_to_basket(buyer=resident.user, lines=[line(1500)], idempotency_key="a") == paying
     assert OrderLine.objects.count() == 2
     # the paying order is paid as it was; its checkout page has no "Remove" button
     client = logged_in(resident.user)
     page = client.get(reverse("payments:checkout", args=[paying.public_id])).content.decode()
     assert "Remove" not in page
     assert format_cents(1500) in page
-    pay_result = actions.record_payment_succeeded(
+    pay_result = record_payment_succeeded(
         provider="demo",
         provider_reference=payment.provider_reference,
         amount_cents=1500,
@@ -166,8 +163,8 @@ def test_orders_paid_at_once_are_never_baskets(recorder):
 
 def test_cancelling_a_basket_closes_it(recorder):
     resident = ResidentFactory()
-    basket = actions.add_to_basket(buyer=resident.user, lines=[line()], idempotency_key="a")
-    actions.cancel_order(actor=resident.user, order=basket)
+    basket = add_to_basket(buyer=resident.user, lines=[line()], idempotency_key="a")
+    cancel_order(actor=resident.user, order=basket)
     basket.refresh_from_db()
     assert (basket.status, basket.basket) == ("cancelled", False)
 
@@ -177,7 +174,7 @@ def test_cancelling_a_basket_closes_it(recorder):
 
 def test_the_basket_page_lists_lines_removes_them_and_the_header_counts_them(recorder):
     resident = ResidentFactory()
-    basket = actions.add_to_basket(
+    basket = add_to_basket(
         buyer=resident.user,
         lines=[line(1500, label="Carnet 10 entrées"), line(700, label="Entrée")],
         idempotency_key="a",
@@ -210,32 +207,30 @@ def test_the_basket_page_lists_lines_removes_them_and_the_header_counts_them(rec
 
 def test_removing_is_a_post_and_another_users_line_is_not_found(recorder):
     owner, stranger = ResidentFactory(), ResidentFactory()
-    basket = actions.add_to_basket(buyer=owner.user, lines=[line()], idempotency_key="a")
+    basket = add_to_basket(buyer=owner.user, lines=[line()], idempotency_key="a")
     target = basket.lines.get()
     url = reverse("payments:remove_line", args=[target.public_id])
     assert logged_in(owner.user).get(url).status_code == 405
     assert logged_in(stranger.user).post(url).status_code == 404
     with pytest.raises(NotFound):
-        actions.remove_from_basket(buyer=stranger.user, line=target)
+        remove_from_basket(buyer=stranger.user, line=target)
     assert basket.lines.count() == 1
 
 
 def test_paying_a_basket_that_changed_in_another_tab_is_refused(recorder):
     resident = ResidentFactory()
-    basket = actions.add_to_basket(buyer=resident.user, lines=[line(1500)], idempotency_key="a")
+    basket = add_to_basket(buyer=resident.user, lines=[line(1500)], idempotency_key="a")
     client = logged_in(resident.user)
     checkout = reverse("payments:checkout", args=[basket.public_id])
     form = client.get(checkout).context["form"]
-    actions.add_to_basket(buyer=resident.user, lines=[line(700)], idempotency_key="b")
+    add_to_basket(buyer=resident.user, lines=[line(700)], idempotency_key="b")
     response = client.post(
-        checkout, {"idempotency_key": form.initial["idempotency_key"], "total": 1500}, follow=True
+        checkout, {"attempt": form.initial["attempt"], "total": 1500}, follow=True
     )
     assert "Your basket changed" in response.content.decode()
     assert not Payment.objects.exists()
     form = response.context["form"]
-    response = client.post(
-        checkout, {"idempotency_key": form.initial["idempotency_key"], "total": 2200}
-    )
+    response = client.post(checkout, {"attempt": form.initial["attempt"], "total": 2200})
     assert Payment.objects.get().amount_cents == 2200
     basket.refresh_from_db()
     assert not basket.basket
@@ -246,7 +241,7 @@ def test_the_wallet_top_up_goes_to_the_basket_beside_other_lines(recorder):
 
     wallet_regie()
     resident = ResidentFactory()
-    basket = actions.add_to_basket(buyer=resident.user, lines=[line(1500)], idempotency_key="a")
+    basket = add_to_basket(buyer=resident.user, lines=[line(1500)], idempotency_key="a")
     client = logged_in(resident.user)
     response = client.post(
         reverse("payments:wallet", args=[resident.public_id]),

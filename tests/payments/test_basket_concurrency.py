@@ -1,16 +1,17 @@
 """Two additions to one basket at the same instant, on PostgreSQL (two tabs, or a double click
 with two different forms): both lines land and the basket's total is the sum of its lines. As
-in pretix, the first test shows the race does happen with the basket's lock switched off; the
-others, that the lock (and the one-basket-per-buyer constraint) prevent it."""
-
-import threading
+in pretix, each guarantee is shown twice: first that the race does happen with its guard
+switched off (the basket's row lock; for a first addition, the retry on the one-basket-per-buyer
+constraint), then that the guard prevents it."""
 
 import pytest
+from django.db import IntegrityError
 
-from payments import actions
-from payments.actions import LineInput
-from payments.models import Order, OrderLine
-from tests.concurrency import at_once
+from payments.actions import basket as basket_actions
+from payments.actions.basket import add_to_basket
+from payments.actions.orders import LineInput
+from payments.models import Channel, Order, OrderLine
+from tests.concurrency import line_up, run_at_once
 from tests.factories import ResidentFactory
 from tests.payments.factories import Recorder, RegieFactory
 
@@ -26,13 +27,11 @@ def line(cents: int) -> LineInput:
     )
 
 
-def add_at_once(buyer, *amounts) -> list:
-    return at_once(
+def add_at_once(buyer, *amounts):
+    return run_at_once(
         *(
             lambda n=n, cents=cents: (
-                actions.add_to_basket(
-                    buyer=buyer.user, lines=[line(cents)], idempotency_key=f"tab-{n}"
-                ).pk
+                add_to_basket(buyer=buyer.user, lines=[line(cents)], idempotency_key=f"tab-{n}").pk
             )
             for n, cents in enumerate(amounts)
         )
@@ -43,59 +42,69 @@ def lines_sum(order: Order) -> int:
     return sum(line.total_cents for line in order.lines.all())
 
 
-def test_without_the_lock_one_addition_is_lost_from_the_total(monkeypatch):
+@pytest.fixture
+def basket_of_ten_euros():
     Recorder()
     buyer = ResidentFactory()
-    basket = actions.add_to_basket(buyer=buyer.user, lines=[line(1000)], idempotency_key="first")
-    barrier = threading.Barrier(2)
-    real_new_lines = actions._new_lines
+    basket = add_to_basket(buyer=buyer.user, lines=[line(1000)], idempotency_key="first")
+    return buyer, basket
 
-    def insert_then_wait(order, lines):
-        real_new_lines(order, lines)
-        barrier.wait(timeout=10)  # both tabs have inserted their line, neither has summed
 
-    def unlocked(buyer, *, total_cents):
-        return Order.objects.get(buyer=buyer, basket=True), False
-
-    monkeypatch.setattr(actions, "_locked_basket", unlocked)
-    monkeypatch.setattr(actions, "_new_lines", insert_then_wait)
-    add_at_once(buyer, 200, 30)
+def test_without_the_lock_one_addition_is_lost_from_the_total(basket_of_ten_euros, monkeypatch):
+    buyer, basket = basket_of_ten_euros
+    # Each has summed the basket's lines, its own inserted, before either writes the total.
+    line_up(monkeypatch, basket_actions, "_lines_total", lock=False)
+    outcome = add_at_once(buyer, 200, 30)
+    assert outcome.errors == []
     basket.refresh_from_db()
     assert basket.lines.count() == 3
     assert basket.total_cents != lines_sum(basket)  # the race: a total that lies
 
 
-def test_two_additions_at_once_both_land_and_the_total_is_the_sum(monkeypatch):
-    Recorder()
-    buyer = ResidentFactory()
-    basket = actions.add_to_basket(buyer=buyer.user, lines=[line(1000)], idempotency_key="first")
-    barrier = threading.Barrier(2)
-    real_check_lines = actions._check_lines
-
-    def together(lines):
-        barrier.wait(timeout=10)
-        return real_check_lines(lines)
-
-    monkeypatch.setattr(actions, "_check_lines", together)
-    assert add_at_once(buyer, 200, 30) == [basket.pk, basket.pk]
+def test_two_additions_at_once_both_land_and_the_total_is_the_sum(basket_of_ten_euros, monkeypatch):
+    buyer, basket = basket_of_ten_euros
+    line_up(monkeypatch, basket_actions, "_lines_total", lock=True)
+    outcome = add_at_once(buyer, 200, 30)
+    assert outcome.errors == []
+    assert outcome.answers == [basket.pk, basket.pk]
     basket.refresh_from_db()
     assert basket.lines.count() == 3
     assert basket.total_cents == lines_sum(basket) == 1230
+
+
+def test_without_the_retry_two_first_additions_collide(monkeypatch):
+    """Without a basket yet, both additions see none and create one: the constraint lets one
+    in, and without the retry that takes the winner's basket the other fails."""
+    Recorder()
+    RegieFactory(code="piscines")  # created before, not by both threads at once
+    buyer = ResidentFactory()
+
+    def first_look_then_create(buyer, *, total_cents):
+        basket = Order.objects.filter(buyer=buyer, basket=True).first()
+        if basket is not None:
+            return basket, False
+        order = Order.objects.create(
+            buyer=buyer, payer=buyer.person, channel=Channel.WEB, basket=True, total_cents=1
+        )
+        return order, True
+
+    line_up(
+        monkeypatch, basket_actions, "_locked_basket", lock=False, unlocked=first_look_then_create
+    )
+    outcome = add_at_once(buyer, 200, 30)
+    assert len(outcome.errors) == 1
+    assert isinstance(outcome.errors[0], IntegrityError)
+    assert "one_basket_per_buyer" in str(outcome.errors[0])
 
 
 def test_two_first_additions_at_once_open_one_basket(monkeypatch):
     Recorder()
     RegieFactory(code="piscines")  # created before, not by both threads at once
     buyer = ResidentFactory()
-    barrier = threading.Barrier(2)
-    real_check_lines = actions._check_lines
-
-    def together(lines):
-        barrier.wait(timeout=10)
-        return real_check_lines(lines)
-
-    monkeypatch.setattr(actions, "_check_lines", together)
-    first, second = add_at_once(buyer, 200, 30)
+    line_up(monkeypatch, basket_actions, "_locked_basket", lock=True)
+    outcome = add_at_once(buyer, 200, 30)
+    assert outcome.errors == []
+    first, second = outcome.answers
     assert first == second
     basket = Order.objects.get(buyer=buyer.user)
     assert basket.basket

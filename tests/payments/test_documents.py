@@ -2,20 +2,22 @@
 public invoice in the PDF, mailed to the buyer."""
 
 import io
-import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from pypdf import PdfReader
 
-from payments import actions
+from payments.actions import documents
+from payments.actions.checkout import start_payment
+from payments.actions.orders import LineInput, create_order
+from payments.actions.provider_events import record_payment_succeeded
 from payments.models import Document
 from payments.pdf import document_pdf
-from tests.concurrency import at_once
+from tests.concurrency import line_up, run_at_once
 from tests.factories import ResidentFactory
 from tests.payments.factories import Recorder, RegieFactory, order_for, pay
 
@@ -52,18 +54,18 @@ def test_a_basket_of_two_regies_gets_a_document_per_regie(django_capture_on_comm
     Recorder()
     resident = ResidentFactory()
     pool, canteen = RegieFactory(code="piscine"), RegieFactory(code="cantine")
-    order = actions.create_order(
+    order = create_order(
         buyer=resident.user,
         payer=resident,
         lines=[
-            actions.LineInput(
+            LineInput(
                 regie=canteen,
                 label="Cantine novembre",
                 handler="test.thing",
                 unit_price_cents=4520,
                 explanation="QF 2",
             ),
-            actions.LineInput(
+            LineInput(
                 regie=pool,
                 label="Carnet 10 entrées piscine",
                 handler="test.thing",
@@ -135,32 +137,44 @@ def test_documents_are_frozen():
         receipt.save()
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_payments_never_skip_or_repeat_a_number(monkeypatch):
-    """Five payments of one régie at once, one of them rolled back after taking its numbers:
-    the receipts are numbered 1 to 5 (the first one paid before), each once, no gap."""
+@pytest.fixture
+def five_payments_of_one_regie():
+    """Five payments of one régie about to succeed (a sixth paid before: the sequence rows
+    exist before the race)."""
     Recorder()
     regie = RegieFactory(code="piscine")
     resident = ResidentFactory()
     payments = []
     for n in range(6):
-        payment, _ = actions.start_payment(
+        payment, _ = start_payment(
             order=order_for(resident, 1000 + n, regie=regie), provider="demo", return_url="/"
         )
         payments.append(payment)
-    pay_now(payments[0])  # the sequence row exists before the race
-    barrier = threading.Barrier(5)
-    waited = threading.local()
-    real_next = actions._next_number
+    pay_now(payments[0])
+    return regie, payments[1:]
 
-    def together(*args):
-        if not getattr(waited, "done", False):  # each payment's first number: all at once
-            waited.done = True
-            barrier.wait(timeout=10)
-        return real_next(*args)
 
-    monkeypatch.setattr(actions, "_next_number", together)
+class InvoiceSequence:
+    """Where each payment takes its invoice's number (its receipt's comes after, not lined up:
+    each payment meets the others once)."""
+
+    locked = staticmethod(documents._locked_sequence)
+
+
+def invoice_numbers_lined_up(monkeypatch, *, lock: bool) -> None:
+    """The five payments lined up once they have read the last invoice number."""
+    line_up(monkeypatch, InvoiceSequence, "locked", lock=lock, parties=5)
+    receipts = documents._locked_sequence
+
+    def locked_sequence(regie, kind, year):
+        sequence = InvoiceSequence.locked if kind == Document.Kind.INVOICE else receipts
+        return sequence(regie, kind, year)
+
+    monkeypatch.setattr(documents, "_locked_sequence", locked_sequence)
+
+
+def pay_at_once(payments):
+    """All five succeed at once, the third rolled back after taking its numbers."""
 
     def paying(payment, fail):
         def call():
@@ -175,8 +189,36 @@ def test_concurrent_payments_never_skip_or_repeat_a_number(monkeypatch):
 
         return call
 
-    answers = at_once(*(paying(p, fail=(i == 2)) for i, p in enumerate(payments[1:])))
-    assert sorted(answers) == ["ok", "ok", "ok", "ok", "rolled back"]
+    return run_at_once(*(paying(p, fail=(i == 2)) for i, p in enumerate(payments)))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_without_the_lock_concurrent_payments_take_the_same_number(
+    five_payments_of_one_regie, monkeypatch
+):
+    """Each payment has read the last invoice number before any takes the next: they all
+    take the same one, number 2, which the documents' unique reference refuses to all but one
+    (failed payments)."""
+    _regie, payments = five_payments_of_one_regie
+    invoice_numbers_lined_up(monkeypatch, lock=False)
+    outcome = pay_at_once(payments)
+    assert outcome.errors  # the race
+    for error in outcome.errors:
+        assert isinstance(error, IntegrityError)
+        assert "F000002) already exists" in str(error)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_payments_never_skip_or_repeat_a_number(five_payments_of_one_regie, monkeypatch):
+    """Five payments of one régie at once, one of them rolled back after taking its numbers:
+    the receipts are numbered 1 to 5 (the first one paid before), each once, no gap."""
+    regie, payments = five_payments_of_one_regie
+    invoice_numbers_lined_up(monkeypatch, lock=True)
+    outcome = pay_at_once(payments)
+    assert outcome.errors == []
+    assert sorted(outcome.answers) == ["ok", "ok", "ok", "ok", "rolled back"]
     for kind in ("receipt", "invoice"):
         numbers = sorted(
             Document.objects.filter(regie=regie, kind=kind).values_list("number", flat=True)
@@ -185,7 +227,7 @@ def test_concurrent_payments_never_skip_or_repeat_a_number(monkeypatch):
 
 
 def pay_now(payment):
-    actions.record_payment_succeeded(
+    record_payment_succeeded(
         provider="demo",
         provider_reference=payment.provider_reference,
         amount_cents=payment.amount_cents,

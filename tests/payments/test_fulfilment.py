@@ -10,8 +10,12 @@ from django.utils import timezone
 
 from identity.errors import DomainError
 from identity.models import AuditEntry
-from payments import actions
-from payments.actions import LineInput
+from payments import signals
+from payments.actions.desk import record_desk_payment
+from payments.actions.fulfilment import fulfil_order
+from payments.actions.orders import LineInput, cancel_order, create_order
+from payments.actions.refunds import refund_payment
+from payments.actions.sweep import orders_to_sweep, sweep
 from payments.fulfilment import CannotFulfil, is_registered, register_fulfilment_handler
 from payments.models import Document, OrderLine, Refund
 from payments.queries import ledger_discrepancies, wallet_balance
@@ -49,8 +53,8 @@ def test_paid_lines_are_fulfilled_once(recorder, django_capture_on_commit_callba
     with django_capture_on_commit_callbacks(execute=True):
         pay(order)
     assert sorted(recorder.fulfilled) == sorted(order.lines.values_list("pk", flat=True))
-    actions.fulfil_order(order.pk)  # a task retried
-    actions.sweep(older_than=timedelta(0))
+    fulfil_order(order.pk)  # a task retried
+    sweep(older_than=timedelta(0))
     assert len(recorder.fulfilled) == 2
     assert not OrderLine.objects.filter(fulfilled_at__isnull=True).exists()
 
@@ -61,7 +65,7 @@ def test_killed_after_the_payment_before_the_fulfilment_the_sweeper_recovers(
     """The payment commits; the process dies before the fulfilment task is queued (nothing
     runs after commit). The sweeper, a minute later, fulfils each line once."""
     order = order_for(ResidentFactory(), 1000, 2000)
-    monkeypatch.setattr(actions, "enqueue_fulfilment", lambda order_id: None)  # the crash
+    monkeypatch.setattr(signals.fulfilment_due, "send", lambda **kwargs: [])  # the crash
     with django_capture_on_commit_callbacks(execute=True):
         payment = pay(order)
     assert payment.status == "succeeded"
@@ -69,10 +73,10 @@ def test_killed_after_the_payment_before_the_fulfilment_the_sweeper_recovers(
     assert OrderLine.objects.filter(order=order, fulfilled_at__isnull=True).count() == 2
     monkeypatch.undo()
 
-    assert actions.orders_to_sweep() == []  # too recent: its own task may still be running
+    assert orders_to_sweep() == []  # too recent: its own task may still be running
     with time_machine.travel(timezone.now() + timedelta(minutes=2)):
-        assert actions.sweep() == [order.pk]
-        assert actions.sweep() == []
+        assert sweep() == [order.pk]
+        assert sweep() == []
     assert len(recorder.fulfilled) == 2
     assert set(recorder.fulfilled) == set(order.lines.values_list("pk", flat=True))
 
@@ -100,7 +104,7 @@ def test_a_refunded_line_is_undone_once(recorder, django_capture_on_commit_callb
     first, second = order.lines.all()
     officer = regisseur()
     with django_capture_on_commit_callbacks(execute=True):
-        actions.refund_payment(
+        refund_payment(
             actor=officer,
             payment=payment,
             amount_cents=2000,
@@ -111,8 +115,8 @@ def test_a_refunded_line_is_undone_once(recorder, django_capture_on_commit_callb
         )
     assert recorder.undone == [second.pk]
     with django_capture_on_commit_callbacks(execute=True):
-        actions.fulfil_order(order.pk)
-    actions.sweep(older_than=timedelta(0))
+        fulfil_order(order.pk)
+    sweep(older_than=timedelta(0))
     assert recorder.undone == [second.pk]
     second.refresh_from_db()
     first.refresh_from_db()
@@ -123,7 +127,7 @@ def test_a_refunded_line_is_undone_once(recorder, django_capture_on_commit_callb
 def test_a_line_refunded_before_it_was_fulfilled_is_never_fulfilled(recorder, monkeypatch):
     order = order_for(ResidentFactory(), 1000)
     payment = pay(order)  # on_commit not run: not fulfilled yet
-    actions.refund_payment(
+    refund_payment(
         actor=regisseur(),
         payment=payment,
         amount_cents=1000,
@@ -131,7 +135,7 @@ def test_a_line_refunded_before_it_was_fulfilled_is_never_fulfilled(recorder, mo
         reason="x",
         idempotency_key=key(),
     )
-    actions.fulfil_order(order.pk)
+    fulfil_order(order.pk)
     assert recorder.fulfilled == []
     assert recorder.undone == []
     assert order.lines.get().undone_at is not None
@@ -157,7 +161,7 @@ def test_an_undeliverable_line_is_refunded_to_the_card_once_and_never_retried(
 ):
     undeliverable = Undeliverable()
     resident = ResidentFactory()
-    order = actions.create_order(
+    order = create_order(
         buyer=resident.user,
         payer=resident,
         lines=[
@@ -202,9 +206,9 @@ def test_an_undeliverable_line_is_refunded_to_the_card_once_and_never_retried(
 
     # Retried by a task, the sweeper, a cron much later: no second try, no second refund.
     with django_capture_on_commit_callbacks(execute=True):
-        assert actions.fulfil_order(order.pk) == 0
+        assert fulfil_order(order.pk) == 0
     with time_machine.travel(timezone.now() + timedelta(hours=1)):
-        assert order.pk not in actions.orders_to_sweep()
+        assert order.pk not in orders_to_sweep()
         call_command("payments_sweep")
     assert undeliverable.tries == 1
     assert Refund.objects.filter(payment=payment).count() == 1
@@ -222,7 +226,7 @@ def test_an_undeliverable_line_paid_in_cash_goes_back_to_the_wallet(
     resident = ResidentFactory()
     order = order_for(resident, 2500, handler=undeliverable.name)
     with django_capture_on_commit_callbacks(execute=True):
-        actions.record_desk_payment(
+        record_desk_payment(
             actor=regisseur(),
             order=order,
             method="cash",
@@ -233,7 +237,7 @@ def test_an_undeliverable_line_paid_in_cash_goes_back_to_the_wallet(
     assert (refund.destination, refund.status) == ("wallet", "succeeded")
     assert wallet_balance(resident.pk) == 2500
     assert ledger_discrepancies() == []
-    actions.fulfil_order(order.pk)
+    fulfil_order(order.pk)
     assert Refund.objects.count() == 1
     assert wallet_balance(resident.pk) == 2500
 
@@ -258,7 +262,7 @@ def test_a_card_refund_the_provider_cannot_take_now_is_retried_by_the_sweeper(
     line = order.lines.get()
     assert line.undeliverable_at is not None
     monkeypatch.undo()
-    actions.fulfil_order(order.pk)
+    fulfil_order(order.pk)
     assert undeliverable.tries == 1
     later = timezone.now() + timedelta(minutes=10)
     with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
@@ -279,10 +283,10 @@ def test_cancelling_an_unpaid_order_calls_each_lines_on_cancel_hook_once():
     )
     resident = ResidentFactory()
     order = order_for(resident, 1000, 2000, handler="test.held")
-    actions.cancel_order(actor=resident.user, order=order)
+    cancel_order(actor=resident.user, order=order)
     assert sorted(line.pk for line in released) == sorted(order.lines.values_list("pk", flat=True))
     with pytest.raises(DomainError):
-        actions.cancel_order(actor=resident.user, order=order)  # already cancelled
+        cancel_order(actor=resident.user, order=order)  # already cancelled
     assert len(released) == 2
 
 
@@ -295,9 +299,9 @@ def test_a_failing_on_cancel_hook_does_not_stop_the_cancellation(recorder):
     )
     resident = ResidentFactory()
     order = order_for(resident, 1000, handler="test.broken")
-    assert actions.cancel_order(actor=resident.user, order=order).status == "cancelled"
+    assert cancel_order(actor=resident.user, order=order).status == "cancelled"
     order.refresh_from_db()
     assert order.status == "cancelled"
     # A handler registered without a hook is simply not called.
     other = order_for(resident, 1000)
-    assert actions.cancel_order(actor=resident.user, order=other).status == "cancelled"
+    assert cancel_order(actor=resident.user, order=other).status == "cancelled"

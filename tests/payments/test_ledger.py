@@ -7,7 +7,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from identity.errors import DomainError
-from payments import actions, ledger, queries
+from payments import ledger, queries
+from payments.actions.wallets import spend_from_wallet
 from payments.errors import LedgerUnbalanced
 from payments.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from tests.factories import PersonFactory, ResidentFactory
@@ -74,7 +75,7 @@ def test_random_operations_keep_the_books_balanced_and_the_cache_right():
         try:
             if move == "topup":
                 topped_up(resident, rng.randint(1, 5000))
-                actions.spend_from_wallet(
+                spend_from_wallet(
                     person_id=resident.pk,
                     amount_cents=rng.randint(1, 3000),
                     regie=regie,
@@ -82,7 +83,7 @@ def test_random_operations_keep_the_books_balanced_and_the_cache_right():
                     idempotency_key=key(),
                 )
             elif move == "spend":
-                actions.spend_from_wallet(
+                spend_from_wallet(
                     person_id=person.pk,
                     amount_cents=rng.randint(1, 3000),
                     regie=regie,

@@ -12,9 +12,12 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from identity.models import AuditEntry, StaffRole
-from payments import actions, queries
+from payments import queries
+from payments.actions.checkout import start_payment
+from payments.actions.desk import record_desk_payment
+from payments.actions.refunds import refund_payment
+from payments.demo import produce_daily_payout
 from payments.models import Document, Order, Payment
-from payments.providers.demo import produce_daily_payout
 from tests.card.factories import logged_in
 from tests.factories import ResidentFactory, staff_user
 from tests.payments.factories import (
@@ -54,9 +57,9 @@ def test_top_up_pay_on_the_demo_page_and_get_the_receipt(
     assert "Démo — aucun paiement réel" in page.content.decode()
     assert "20,50" in page.content.decode()
     # a double click: two posts of the same form
-    pay_key = page.context["form"].initial["idempotency_key"]
-    first = client.post(response.url, {"idempotency_key": pay_key})
-    second = client.post(response.url, {"idempotency_key": pay_key})
+    drawn = page.context["form"].initial
+    first = client.post(response.url, drawn)
+    second = client.post(response.url, drawn)
     assert first.url == second.url
     assert Payment.objects.count() == 1
     demo_page = client.get(first.url)
@@ -85,8 +88,8 @@ def test_declined_then_abandoned_then_paid(in_english):
     checkout = reverse("payments:checkout", args=[order.public_id])
 
     def click_pay():
-        key = client.get(checkout).context["form"].initial["idempotency_key"]
-        return client.post(checkout, {"idempotency_key": key}).url
+        drawn = client.get(checkout).context["form"].initial
+        return client.post(checkout, drawn).url
 
     demo = click_pay()
     client.post(demo, {"outcome": "decline"})
@@ -171,6 +174,33 @@ def test_the_regisseur_lists_opens_and_refunds(in_english):
 
 
 @pytest.mark.parametrize(
+    ("amount", "said"),
+    [("10", "Nothing is left to refund on this payment"), ("abc", "Enter an amount in euros")],
+)
+def test_a_refund_form_sent_once_nothing_is_left_to_refund_is_answered(amount, said, in_english):
+    """The page was drawn before another régisseur refunded everything: there is no refund
+    form any more to show the refusal beside, so it shows above the page."""
+    Recorder()
+    payment = pay(order_for(ResidentFactory(), 3000))
+    refund_payment(
+        actor=regisseur(),
+        payment=payment,
+        amount_cents=3000,
+        destination="card",
+        reason="x",
+        idempotency_key="all",
+    )
+    client = logged_in(regisseur())
+    page = client.post(
+        reverse("payments:staff_payment", args=[payment.public_id]),
+        {"amount": amount, "destination": "card", "reason": "x", "idempotency_key": "late"},
+    )
+    assert page.status_code == 200
+    assert said in page.content.decode()
+    assert 'name="amount"' not in page.content.decode()
+
+
+@pytest.mark.parametrize(
     "role", [StaffRole.Role.CLERK, StaffRole.Role.POOL_AGENT, StaffRole.Role.ADMIN]
 )
 def test_other_staff_see_no_payment(role):
@@ -216,10 +246,10 @@ def test_reconciliation_csv_and_pdf_with_a_matched_demo_payout(in_english):
     kiosk = pay(order_for(resident, 1000, channel="kiosk"))
     desk_order = order_for(resident, 700, channel="desk")
     officer = regisseur()
-    actions.record_desk_payment(
+    record_desk_payment(
         actor=officer, order=desk_order, method="cash", amount_cents=700, idempotency_key="c"
     )
-    actions.refund_payment(
+    refund_payment(
         actor=officer,
         payment=online,
         amount_cents=500,
@@ -251,9 +281,7 @@ def test_reconciliation_csv_and_pdf_with_a_matched_demo_payout(in_english):
 def test_the_demo_page_is_gone_once_stripe_is_configured(settings):
     Recorder()
     resident = ResidentFactory()
-    payment, _ = actions.start_payment(
-        order=order_for(resident, 1000), provider="demo", return_url="/"
-    )
+    payment, _ = start_payment(order=order_for(resident, 1000), provider="demo", return_url="/")
     settings.STRIPE_SECRET_KEY = "sk_test_x"
     client = logged_in(resident.user)
     url = reverse("payments:demo_checkout", args=[payment.public_id])

@@ -4,7 +4,17 @@ payments without writing anything (the contract the Stripe webhook relies on).""
 import pytest
 
 from identity.errors import DomainError, NotFound
-from payments import actions, queries
+from payments import queries
+from payments.actions.checkout import start_payment
+from payments.actions.provider_events import (
+    already_processed,
+    record_dispute,
+    record_dispute_closed,
+    record_payment_cancelled,
+    record_payment_failed,
+    record_payment_succeeded,
+)
+from payments.actions.refunds import record_provider_refund
 from payments.models import (
     Document,
     LedgerEntry,
@@ -27,7 +37,7 @@ def recorder():
 
 
 def started(order):
-    payment, start = actions.start_payment(order=order, provider="demo", return_url="/")
+    payment, start = start_payment(order=order, provider="demo", return_url="/")
     return payment, start
 
 
@@ -40,7 +50,7 @@ def succeed(payment, event_id=None, **overrides):
         "event_id": event_id,
     }
     kwargs.update(overrides)
-    return actions.record_payment_succeeded(**kwargs)
+    return record_payment_succeeded(**kwargs)
 
 
 def test_demo_is_the_online_provider_without_stripe_keys(settings):
@@ -78,7 +88,7 @@ def test_a_payment_is_credited_once_whatever_the_replays(
 def test_a_failure_after_the_success_changes_nothing(recorder):
     payment, _ = started(order_for(ResidentFactory()))
     succeed(payment, event_id="evt_ok")
-    actions.record_payment_failed(
+    record_payment_failed(
         provider="demo",
         provider_reference=payment.provider_reference,
         reason="late",
@@ -90,7 +100,7 @@ def test_a_failure_after_the_success_changes_nothing(recorder):
 
 def test_a_success_after_a_failure_is_credited(recorder):
     payment, _ = started(order_for(ResidentFactory()))
-    actions.record_payment_failed(
+    record_payment_failed(
         provider="demo", provider_reference=payment.provider_reference, reason="declined"
     )
     succeed(payment)
@@ -116,7 +126,7 @@ def test_amount_or_currency_mismatch_writes_nothing(recorder, overrides, field):
 
 def test_unknown_payment_is_not_found_and_nothing_is_written():
     with pytest.raises(NotFound):
-        actions.record_payment_succeeded(
+        record_payment_succeeded(
             provider="demo",
             provider_reference="demo_nope",
             amount_cents=100,
@@ -129,13 +139,9 @@ def test_unknown_payment_is_not_found_and_nothing_is_written():
 
 def test_double_clicked_pay_button_finds_the_same_payment(recorder):
     order = order_for(ResidentFactory())
-    first, _ = actions.start_payment(
-        order=order, provider="demo", return_url="/", idempotency_key="k1"
-    )
-    again, _ = actions.start_payment(
-        order=order, provider="demo", return_url="/", idempotency_key="k1"
-    )
-    other_click, _ = actions.start_payment(order=order, provider="demo", return_url="/")
+    first, _ = start_payment(order=order, provider="demo", return_url="/", idempotency_key="k1")
+    again, _ = start_payment(order=order, provider="demo", return_url="/", idempotency_key="k1")
+    other_click, _ = start_payment(order=order, provider="demo", return_url="/")
     assert first.pk == again.pk == other_click.pk
     assert Payment.objects.count() == 1
 
@@ -144,7 +150,7 @@ def test_a_paid_order_cannot_be_paid_again(recorder):
     order = order_for(ResidentFactory())
     pay(order)
     with pytest.raises(DomainError) as refused:
-        actions.start_payment(order=order, provider="demo", return_url="/")
+        start_payment(order=order, provider="demo", return_url="/")
     assert refused.value.code == "order_not_payable"
 
 
@@ -152,10 +158,10 @@ def test_a_second_successful_attempt_waits_in_suspense(
     recorder, django_capture_on_commit_callbacks
 ):
     order = order_for(ResidentFactory())
-    first, _ = actions.start_payment(order=order, provider="demo", return_url="/")
+    first, _ = start_payment(order=order, provider="demo", return_url="/")
     # a second tab abandoned the first attempt and started another one with another key
-    actions.record_payment_cancelled(provider="demo", provider_reference=first.provider_reference)
-    second, _ = actions.start_payment(order=order, provider="demo", return_url="/")
+    record_payment_cancelled(provider="demo", provider_reference=first.provider_reference)
+    second, _ = start_payment(order=order, provider="demo", return_url="/")
     assert second.pk != first.pk
     with django_capture_on_commit_callbacks(execute=True):
         succeed(second)
@@ -169,7 +175,7 @@ def test_a_second_successful_attempt_waits_in_suspense(
 def test_dashboard_refund_and_its_echo_are_recorded_once(recorder):
     payment = pay(order_for(ResidentFactory(), 2000))
     for _ in range(2):
-        actions.record_provider_refund(
+        record_provider_refund(
             provider="demo",
             provider_reference=payment.provider_reference,
             refund_reference="re_1",
@@ -180,7 +186,7 @@ def test_dashboard_refund_and_its_echo_are_recorded_once(recorder):
     assert payment.refunded_cents == 500
     assert Refund.objects.count() == 1
     with pytest.raises(DomainError) as refused:
-        actions.record_provider_refund(
+        record_provider_refund(
             provider="demo",
             provider_reference=payment.provider_reference,
             refund_reference="re_2",
@@ -192,13 +198,13 @@ def test_dashboard_refund_and_its_echo_are_recorded_once(recorder):
 
 def test_dispute_moves_money_out_of_clearing(recorder):
     payment = pay(order_for(ResidentFactory(), 2000))
-    actions.record_dispute(
+    record_dispute(
         provider="demo",
         provider_reference=payment.provider_reference,
         amount_cents=2000,
         event_id="evt_d",
     )
-    actions.record_dispute(
+    record_dispute(
         provider="demo",
         provider_reference=payment.provider_reference,
         amount_cents=2000,
@@ -221,7 +227,7 @@ def _balances(provider="demo"):
 
 def _disputed(cents=2000):
     payment = pay(order_for(ResidentFactory(), cents))
-    actions.record_dispute(
+    record_dispute(
         provider="demo",
         provider_reference=payment.provider_reference,
         amount_cents=cents,
@@ -234,7 +240,7 @@ def test_a_won_dispute_returns_the_money_to_clearing_once(recorder):
     payment = _disputed()
     assert _balances() == (0, 2000)
     for event_id in ("evt_won", "evt_won", "evt_won_again"):  # replayed, and a second event
-        actions.record_dispute_closed(
+        record_dispute_closed(
             provider="demo",
             provider_reference=payment.provider_reference,
             amount_cents=2000,
@@ -249,7 +255,7 @@ def test_a_won_dispute_returns_the_money_to_clearing_once(recorder):
     assert queries.unbalanced_transactions() == []
     # Even without a dispute reference, never more than what is disputed.
     with pytest.raises(DomainError) as refused:
-        actions.record_dispute_closed(
+        record_dispute_closed(
             provider="demo",
             provider_reference=payment.provider_reference,
             amount_cents=2000,
@@ -257,13 +263,13 @@ def test_a_won_dispute_returns_the_money_to_clearing_once(recorder):
             event_id="evt_won_3",
         )
     assert refused.value.code == "refund_exceeds_paid"
-    assert not actions.already_processed("demo", "evt_won_3")  # rolled back with it
+    assert not already_processed("demo", "evt_won_3")  # rolled back with it
     assert _balances() == (2000, 0)
 
 
 def test_a_lost_dispute_stays_lost(recorder):
     payment = _disputed()
-    actions.record_dispute_closed(
+    record_dispute_closed(
         provider="demo",
         provider_reference=payment.provider_reference,
         amount_cents=2000,
@@ -274,12 +280,12 @@ def test_a_lost_dispute_stays_lost(recorder):
     assert payment.disputed_cents == 2000
     assert _balances() == (0, 2000)
     assert LedgerTransaction.objects.filter(payment=payment, kind="dispute").count() == 1
-    assert actions.already_processed("demo", "evt_lost")
+    assert already_processed("demo", "evt_lost")
 
 
 def test_already_processed(recorder):
     payment, _ = started(order_for(ResidentFactory()))
-    assert not actions.already_processed("demo", "evt_9")
+    assert not already_processed("demo", "evt_9")
     succeed(payment, event_id="evt_9")
-    assert actions.already_processed("demo", "evt_9")
-    assert not actions.already_processed("demo", None)
+    assert already_processed("demo", "evt_9")
+    assert not already_processed("demo", None)

@@ -1,11 +1,22 @@
 """Refunds by the régisseur: all or part, to the card or to the wallet, never more than what
 was paid; dashboard refunds and their echoes; a provider that fails."""
 
+from contextlib import contextmanager
+
 import pytest
 
 from identity.errors import DomainError, Forbidden
 from identity.models import AuditEntry, StaffRole
-from payments import actions, queries
+from payments import queries
+from payments.actions.desk import record_desk_payment
+from payments.actions.refunds import (
+    record_provider_refund,
+    record_refund_failed,
+    refund_payment,
+    retry_pending_refunds,
+)
+from payments.actions.wallets import spend_from_wallet
+from payments.ledger import format_cents
 from payments.models import Document, Order, Payment, Refund
 from payments.providers import ProviderError, register_provider, unregister_provider
 from payments.providers.demo import DemoProvider
@@ -23,7 +34,7 @@ def paid():
 
 
 def refund(payment, amount, destination="card", **kwargs):
-    return actions.refund_payment(
+    return refund_payment(
         actor=kwargs.pop("actor", None) or regisseur(),
         payment=payment,
         amount_cents=amount,
@@ -32,6 +43,21 @@ def refund(payment, amount, destination="card", **kwargs):
         idempotency_key=kwargs.pop("k", key()),
         **kwargs,
     )
+
+
+@contextmanager
+def unreachable_provider():
+    """The card provider cannot be reached (a timeout): a refund asked meanwhile waits."""
+
+    class Down(DemoProvider):
+        def refund(self, *, refund):
+            raise ProviderError("timeout")
+
+    register_provider("demo", Down)
+    try:
+        yield
+    finally:
+        unregister_provider("demo")
 
 
 def test_partial_then_full_refund_to_the_card(paid):
@@ -64,6 +90,34 @@ def test_a_refund_larger_than_what_was_paid_is_refused_with_a_clear_message(paid
     assert Refund.objects.count() == 1
 
 
+def test_nothing_left_to_refund_is_said_so(paid, in_english):
+    _resident, payment = paid
+    refund(payment, 5000)
+    with pytest.raises(DomainError) as refused:
+        refund(payment, 100)
+    assert refused.value.code == "refund_exceeds_paid"
+    assert refused.value.message == (
+        f"Nothing is left to refund on this payment of {format_cents(5000)}."
+    )
+
+
+def test_a_refund_still_at_the_provider_is_named_in_the_refusal(paid, in_english):
+    """The card provider could not be reached: the refund waits, its amount held. Another
+    refund that does not fit in what is left says a refund is in progress."""
+    _resident, payment = paid
+    with unreachable_provider(), pytest.raises(DomainError):
+        refund(payment, 4000)
+    with pytest.raises(DomainError) as refused:
+        refund(payment, 2000)
+    assert refused.value.code == "refund_in_progress"
+    assert refused.value.field == "amount_cents"
+    assert refused.value.message == (
+        f"A refund of {format_cents(4000)} of this payment is already in progress with the "
+        f"payment provider: {format_cents(1000)} is left to refund."
+    )
+    assert refund(payment, 1000).status == Refund.Status.SUCCEEDED  # what is left still goes
+
+
 def test_the_same_refund_request_twice_refunds_once(paid):
     _resident, payment = paid
     officer = regisseur()
@@ -84,7 +138,7 @@ def test_refund_to_the_wallet_credits_the_payer(paid):
 def test_a_top_up_refund_takes_the_money_back_from_the_wallet():
     resident = ResidentFactory()
     payment = topped_up(resident, 2000)
-    actions.spend_from_wallet(
+    spend_from_wallet(
         person_id=resident.pk,
         amount_cents=1500,
         regie=payment.order.lines.get().regie,
@@ -137,22 +191,13 @@ def test_a_refused_provider_refund_gives_the_amount_back(paid):
 
 def test_an_unreachable_provider_leaves_the_refund_pending_then_it_is_retried(paid):
     _resident, payment = paid
-
-    class Down(DemoProvider):
-        def refund(self, *, refund):
-            raise ProviderError("timeout")
-
-    register_provider("demo", Down)
-    try:
-        with pytest.raises(DomainError) as refused:
-            refund(payment, 1000)
-    finally:
-        unregister_provider("demo")
+    with unreachable_provider(), pytest.raises(DomainError) as refused:
+        refund(payment, 1000)
     assert refused.value.code == "provider_unavailable"
     pending = Refund.objects.get()
     assert pending.status == Refund.Status.PENDING
     # the provider's echo of it arrives (a webhook) before the sweeper: completed once
-    actions.record_provider_refund(
+    record_provider_refund(
         provider="demo",
         provider_reference=payment.provider_reference,
         refund_reference="demo_re_x",
@@ -162,7 +207,7 @@ def test_an_unreachable_provider_leaves_the_refund_pending_then_it_is_retried(pa
     pending.refresh_from_db()
     assert pending.status == Refund.Status.SUCCEEDED
     assert pending.provider_reference == "demo_re_x"
-    assert actions.retry_pending_refunds(older_than=__import__("datetime").timedelta(0)) == 0
+    assert retry_pending_refunds(older_than=__import__("datetime").timedelta(0)) == 0
     payment.refresh_from_db()
     assert payment.refunded_cents == 1000
     assert Refund.objects.count() == 1
@@ -171,7 +216,7 @@ def test_an_unreachable_provider_leaves_the_refund_pending_then_it_is_retried(pa
 def test_a_refund_failing_later_is_reversed(paid):
     _resident, payment = paid
     done = refund(payment, 1000)
-    actions.record_refund_failed(
+    record_refund_failed(
         provider="demo",
         refund_reference=done.provider_reference,
         reason="card closed",
@@ -190,14 +235,14 @@ def test_desk_payment_in_cash_and_its_refund(in_english):
     order = order_for(resident, 1200, channel="desk")
     officer = regisseur()
     with pytest.raises(DomainError) as refused:
-        actions.record_desk_payment(
+        record_desk_payment(
             actor=officer, order=order, method="cash", amount_cents=1000, idempotency_key=key()
         )
     assert refused.value.field == "amount_cents"
-    payment = actions.record_desk_payment(
+    payment = record_desk_payment(
         actor=officer, order=order, method="cash", amount_cents=1200, idempotency_key="d1"
     )
-    again = actions.record_desk_payment(
+    again = record_desk_payment(
         actor=officer, order=order, method="cash", amount_cents=1200, idempotency_key="d1"
     )
     assert payment.pk == again.pk

@@ -2,14 +2,13 @@
 shows the race does happen with the wallet's row lock switched off, the second that the lock
 prevents it (the balance never goes below zero)."""
 
-import threading
-
 import pytest
 
 from identity.errors import DomainError
-from payments import actions, ledger, queries
+from payments import ledger, queries
+from payments.actions.wallets import spend_from_wallet
 from payments.models import LedgerAccount
-from tests.concurrency import at_once
+from tests.concurrency import at_once, line_up
 from tests.factories import ResidentFactory
 from tests.payments.factories import RegieFactory, topped_up
 
@@ -29,7 +28,7 @@ def wallet_of_ten_euros():
 def two_gates(resident, regie) -> list:
     def spend(n):
         try:
-            return actions.spend_from_wallet(
+            return spend_from_wallet(
                 person_id=resident.pk,
                 amount_cents=800,
                 regie=regie,
@@ -46,14 +45,7 @@ def test_without_the_lock_both_gates_spend_and_the_wallet_goes_below_zero(
     wallet_of_ten_euros, monkeypatch
 ):
     resident, regie = wallet_of_ten_euros
-    barrier = threading.Barrier(2)
-
-    def read_without_lock(account_ids):
-        rows = {row.pk: row for row in LedgerAccount.objects.filter(pk__in=account_ids)}
-        barrier.wait(timeout=10)  # both gates have read "10 € left"
-        return rows
-
-    monkeypatch.setattr(ledger, "_lock_accounts", read_without_lock)
+    line_up(monkeypatch, ledger, "_lock_accounts", lock=False)  # both have read "10 € left"
     answers = two_gates(resident, regie)
     assert not any(isinstance(answer, DomainError) for answer in answers)  # the race
     assert queries.wallet_balance(resident.pk) == -600  # derived from the entries
@@ -62,14 +54,7 @@ def test_without_the_lock_both_gates_spend_and_the_wallet_goes_below_zero(
 
 def test_with_the_lock_one_gate_is_refused(wallet_of_ten_euros, monkeypatch):
     resident, regie = wallet_of_ten_euros
-    barrier = threading.Barrier(2)
-    real_lock = ledger._lock_accounts
-
-    def together(account_ids):
-        barrier.wait(timeout=10)  # both gates ask for the lock at the same instant
-        return real_lock(account_ids)
-
-    monkeypatch.setattr(ledger, "_lock_accounts", together)
+    line_up(monkeypatch, ledger, "_lock_accounts", lock=True)
     answers = two_gates(resident, regie)
     refused = [answer for answer in answers if isinstance(answer, DomainError)]
     assert len(refused) == 1

@@ -9,8 +9,9 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from payments import actions as payments
 from payments import queries as payments_queries
+from payments.actions.fulfilment import fulfil_order
+from payments.actions.wallets import add_topup_to_basket
 from payments.models import Document, Order, OrderLine
 from services.catalog import actions as catalog
 from services.catalog.models import Entitlement
@@ -50,7 +51,7 @@ def test_a_pass_a_lesson_and_a_top_up_in_one_basket_paid_once(django_capture_on_
         == basket
     )
     assert (
-        payments.add_topup_to_basket(
+        add_topup_to_basket(
             actor=adult.user, person=adult, amount_cents=2000, idempotency_key="f-3"
         )
         == basket
@@ -76,7 +77,7 @@ def test_a_pass_a_lesson_and_a_top_up_in_one_basket_paid_once(django_capture_on_
     assert payments_queries.unbalanced_transactions() == []
     assert payments_queries.ledger_discrepancies() == []
     # exactly once: fulfilling again changes nothing
-    assert payments.fulfil_order(basket.pk) == 0
+    assert fulfil_order(basket.pk) == 0
     assert Entitlement.objects.filter(holder=child, kind="pass").count() == 1
     assert Entitlement.objects.filter(holder=adult, kind="booking").count() == 1
     assert payments_queries.basket_of(adult.user) is None

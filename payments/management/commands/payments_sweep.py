@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from payments import actions
+from payments.actions.sweep import sweep
 
 
 class Command(BaseCommand):
@@ -11,5 +11,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        orders = actions.sweep()
+        orders = sweep()
         self.stdout.write(f"{len(orders)} order(s) queued for fulfilment")

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from card import demo as card_demo
+from documents_vault import demo as vault_demo
 from identity import demo
 from payments import demo as payments_demo
 from services.catalog import demo as catalog_demo
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         catalog_demo.load()
         waste_bags_demo.load()
         payments_demo.load()
+        vault_demo.load()
         readers = card_demo.load()
         self.stdout.write(
             self.style.SUCCESS(f"\nSésame demo accounts (password for all: {demo.DEMO_PASSWORD})")

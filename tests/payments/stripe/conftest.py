@@ -125,7 +125,7 @@ def regie(db):
 
 @pytest.fixture
 def make_order(regie, fulfilled):
-    from payments.actions import LineInput, create_order
+    from payments.actions.orders import LineInput, create_order
     from tests.factories import ResidentFactory
 
     def make(*, cents: int = 2500, quantity: int = 1, channel: str = "web"):
@@ -151,7 +151,7 @@ def make_order(regie, fulfilled):
 @pytest.fixture
 def start(stripe_settings):
     """Start paying an order through Stripe, as the checkout page does."""
-    from payments.actions import start_payment
+    from payments.actions.checkout import start_payment
 
     def begin(order, **kwargs):
         return start_payment(

@@ -23,7 +23,7 @@ def test_the_checkout_page_mounts_the_payment_element(
     client.force_login(order.buyer)
     url = f"/mon-espace/paiements/commande/{order.public_id}/"
 
-    response = client.post(url, {"idempotency_key": f"pay-{order.public_id}"})
+    response = client.post(url, {"attempt": 0})
 
     assert response.status_code == 200
     payment = Payment.objects.get(order=order)
@@ -39,8 +39,8 @@ def test_the_checkout_page_mounts_the_payment_element(
     )
     assert "sk_test" not in html  # the secret key never reaches a page
 
-    # A double click (the same form key) mounts the same intent again.
-    again = client.post(url, {"idempotency_key": f"pay-{order.public_id}"})
+    # A double click (the same form, the same attempt) mounts the same intent again.
+    again = client.post(url, {"attempt": 0})
     assert f'data-client-secret="{intent.client_secret}"' in again.content.decode()
     assert Payment.objects.filter(order=order).count() == 1
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from identity.errors import DomainError, Forbidden
-from payments import actions as payments
+from payments.actions.fulfilment import fulfil_order
 from payments.fulfilment import is_registered
 from payments.models import Order, OrderLine
 from services.catalog import actions
@@ -37,7 +37,7 @@ def paid(order: Order) -> Order:
     Order.objects.filter(pk=order.pk).update(
         status=Order.Status.PAID, paid_at=timezone.now(), basket=False
     )
-    payments.fulfil_order(order.pk)
+    fulfil_order(order.pk)
     return order
 
 
@@ -96,8 +96,8 @@ def test_a_refund_revokes_what_the_sale_granted():
     paid(order)
     entrance = AccessPointFactory(kind=AccessPoint.Kind.ENTRANCE)
     OrderLine.objects.filter(order=order).update(undo_requested_at=timezone.now())
-    payments.fulfil_order(order.pk)
-    payments.fulfil_order(order.pk)  # undone once
+    fulfil_order(order.pk)
+    fulfil_order(order.pk)  # undone once
     assert Entitlement.objects.get().revoked_at is not None
     decision = actions.decide(holder_id=resident.pk, access_point=entrance, at=timezone.now())
     assert decision.reason == "no_entitlement"

@@ -124,7 +124,7 @@ STATUS_END = date(2026, 8, 31)
 
 CASES = {
     "resident child QF1: the most specific line": Case(
-        born=CHILD, quotient=450, expected=(100, "Resident rate, child, QF 1")
+        born=CHILD, quotient=450, expected=(100, "Resident rate, child, QF 1, QF verified")
     ),
     "resident child QF3: no QF3 line, the child rate": Case(
         born=CHILD, quotient=1200, expected=(200, "Resident rate, child")
@@ -132,7 +132,7 @@ CASES = {
     "resident child without a declared QF": Case(
         born=CHILD, expected=(200, "Resident rate, child")
     ),
-    "resident adult QF1": Case(quotient=500, expected=(150, "Resident rate, QF 1")),
+    "resident adult QF1": Case(quotient=500, expected=(150, "Resident rate, QF 1, QF verified")),
     "resident adult QF2 (501 €, just above QF1)": Case(
         quotient=501, expected=(350, "Resident rate")
     ),
@@ -172,7 +172,7 @@ CASES = {
         born=CHILD,
         quotient=450,
         reduced=(("student", STATUS_END),),
-        expected=(100, "Resident rate, child, QF 1"),
+        expected=(100, "Resident rate, child, QF 1, QF verified"),
     ),
     "an expired student status no longer counts": Case(
         resident=False,
@@ -216,8 +216,7 @@ def test_the_explanation_is_french_by_default(entry):
     person = person_for(Case(born=CHILD, quotient=450))
     with translation.override("fr"):
         explanation = quote(product=entry, person=person, on=DAY).explanation
-    # The French catalogue follows; until then the parts read in their English source.
-    assert explanation in {"Tarif résident, enfant, QF 1", "Resident rate, child, QF 1"}
+    assert explanation == "Tarif résident, enfant, QF 1, QF vérifié"
 
 
 def test_a_price_quoted_for_a_past_day_is_not_rewritten_by_a_later_grid(entry):

@@ -157,7 +157,7 @@ def test_a_booking_opens_its_pool_on_the_session_day_only():
 
 
 def test_through_payments_a_paid_order_confirms_and_a_refund_releases():
-    from payments import actions as payments
+    from payments.actions.fulfilment import fulfil_order
     from payments.models import Order, OrderLine
     from tests.factories import collection_office
 
@@ -170,12 +170,12 @@ def test_through_payments_a_paid_order_confirms_and_a_refund_releases():
     Order.objects.filter(pk=order.pk).update(
         status=Order.Status.PAID, paid_at=timezone.now(), basket=False
     )
-    payments.fulfil_order(order.pk)
+    fulfil_order(order.pk)
     booking.refresh_from_db()
     assert booking.status == LessonBooking.Status.CONFIRMED
     assert Entitlement.objects.filter(holder=person, kind="booking").count() == 1
     OrderLine.objects.filter(order=order).update(undo_requested_at=timezone.now())
-    payments.fulfil_order(order.pk)
+    fulfil_order(order.pk)
     booking.refresh_from_db()
     assert booking.status == LessonBooking.Status.RELEASED
     assert queries.places_left(course) == 1
@@ -213,7 +213,7 @@ def test_a_late_payment_for_a_place_taken_meanwhile_is_refunded_once_and_never_r
     task retried nor the sweeper tries to confirm it again."""
     from django.core.management import call_command
 
-    from payments import actions as payments
+    from payments.actions.fulfilment import fulfil_order
     from payments.models import Refund
     from payments.queries import ledger_discrepancies
     from tests.factories import collection_office
@@ -252,7 +252,7 @@ def test_a_late_payment_for_a_place_taken_meanwhile_is_refunded_once_and_never_r
         assert any(late_buyer.user.email in m.to and m.attachments for m in mailoutbox)
 
         with django_capture_on_commit_callbacks(execute=True):
-            payments.fulfil_order(order.pk)
+            fulfil_order(order.pk)
     with time_machine.travel(after + timedelta(hours=1)):
         call_command("payments_sweep")
     line.refresh_from_db()
@@ -264,7 +264,7 @@ def test_a_late_payment_for_a_place_taken_meanwhile_is_refunded_once_and_never_r
 
 
 def test_cancelling_the_unpaid_order_frees_the_place_at_once():
-    from payments import actions as payments
+    from payments.actions.orders import cancel_order
     from tests.factories import collection_office
 
     collection_office("piscines")
@@ -272,7 +272,7 @@ def test_cancelling_the_unpaid_order_frees_the_place_at_once():
     person = ResidentFactory()
     order = actions.book_lesson(actor=person.user, person=person, course=course)
     assert queries.places_left(course) == 0
-    payments.cancel_order(actor=person.user, order=order)
+    cancel_order(actor=person.user, order=order)
     booking = LessonBooking.objects.get(person=person)
     assert booking.status == LessonBooking.Status.RELEASED
     assert booking.release_reason == "order cancelled"

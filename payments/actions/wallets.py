@@ -1,0 +1,114 @@
+"""Wallets: top-ups (an order, or a line in the basket) and spending at a gate."""
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from identity.errors import DomainError, Forbidden
+from identity.models import Person, User
+from identity.permissions import can_act_for
+from payments import fulfilment, ledger
+from payments.errors import InsufficientFunds
+from payments.models import Channel, LedgerAccount, LedgerTransaction, Order, Regie
+
+from .basket import add_to_basket
+from .inputs import MAX_TOPUP_CENTS, check_amount, check_key
+from .orders import LineInput, create_order
+
+Kind = LedgerAccount.Kind
+TxnKind = LedgerTransaction.Kind
+
+
+def wallet_regie() -> Regie:
+    regie = Regie.objects.filter(holds_wallets=True).order_by("pk").first()
+    if regie is None:
+        raise DomainError(_("No régie holds the wallets yet."), code="no_wallet_regie")
+    return regie
+
+
+def create_topup_order(
+    *,
+    actor: User | None,
+    person: Person,
+    amount_cents: int,
+    channel: str = Channel.WEB,
+    idempotency_key: str | None = None,
+) -> Order:
+    """An order crediting `person`'s wallet. Online, the actor must act for the person (self or
+    a ward); a kiosk (actor None) has identified the person by their card."""
+    line = topup_line(actor=actor, person=person, amount_cents=amount_cents, channel=channel)
+    payer = getattr(actor, "person", None) if actor is not None else None
+    return create_order(
+        buyer=actor,
+        payer=payer or person,
+        channel=channel,
+        idempotency_key=idempotency_key,
+        lines=[line],
+    )
+
+
+def topup_line(
+    *, actor: User | None, person: Person, amount_cents: int, channel: str = Channel.WEB
+) -> LineInput:
+    """The line crediting `person`'s wallet, after checking the actor may and the amount."""
+    needs_permission = channel == Channel.WEB or actor is not None
+    if needs_permission and (actor is None or not can_act_for(actor, person)):
+        raise Forbidden(_("You cannot top up this wallet."))
+    check_amount(amount_cents, maximum=MAX_TOPUP_CENTS)
+    with translation.override(settings.LANGUAGE_CODE):  # data, in the territory's language
+        label = _("Wallet top-up")
+    return LineInput(
+        regie=wallet_regie(),
+        label=label,
+        handler=fulfilment.WALLET_TOPUP,
+        unit_price_cents=amount_cents,
+        beneficiary=person,
+    )
+
+
+def add_topup_to_basket(
+    *, actor: User, person: Person, amount_cents: int, idempotency_key: str | None
+) -> Order:
+    """Mon espace: a top-up of `person`'s wallet (self or a ward) put in the actor's basket."""
+    line = topup_line(actor=actor, person=person, amount_cents=amount_cents)
+    return add_to_basket(buyer=actor, lines=[line], idempotency_key=idempotency_key)
+
+
+def spend_from_wallet(
+    *,
+    person_id: int,
+    amount_cents: int,
+    regie: Regie,
+    reference: str,
+    idempotency_key: str,
+) -> LedgerTransaction:
+    """Pay `amount_cents` from the person's wallet to `regie` (pay-per-entry at a gate). Runs in
+    the caller's transaction if there is one (services.catalog's), in its own otherwise; locks
+    the wallet row; `InsufficientFunds` (code "insufficient_balance") when the balance is short,
+    even with concurrent spending; the same `idempotency_key` returns the first transaction."""
+    check_amount(amount_cents, maximum=MAX_TOPUP_CENTS)
+    check_key(idempotency_key)
+    # No look-up of the key first (the gate's hot path): a replay fails inside the savepoint
+    # (unique key, or a balance its first spending used up), which rolls it back.
+    wallet = ledger.wallet_account(person_id)
+    try:
+        with transaction.atomic():
+            return ledger.post(
+                kind=TxnKind.WALLET_SPEND,
+                entries=[
+                    (wallet, amount_cents),
+                    (ledger.regie_account(Kind.REVENUE, regie), -amount_cents),
+                ],
+                regie=regie,
+                idempotency_key=idempotency_key,
+                reference=reference[:120],
+                description=reference[:200],
+            )
+    except (IntegrityError, InsufficientFunds):
+        # A replay: its first spending may have left too little for a second one, or the
+        # unique key refused the second. Either way, the first answer.
+        existing = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
