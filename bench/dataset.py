@@ -16,7 +16,8 @@ from datetime import date
 from django.db import connection, transaction
 from django.utils import timezone
 
-from card.actions import READER_TOKEN_LABEL, luhn_check_digit
+from card.actions.numbers import luhn_check_digit
+from card.actions.readers import READER_TOKEN_LABEL
 from card.models import Card, Reader, Tap
 from identity import tokens
 from identity.models import Commune, Facility, Household, Person, Territory

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from identity.errors import DomainError
 
-from . import actions
+from .actions import readers as actions
 from .models import Reader
 
 

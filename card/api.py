@@ -6,10 +6,18 @@ from datetime import datetime
 from django.http import HttpResponse
 from ninja import Field, Router, Schema
 from ninja.security import HttpBearer
-from pydantic import AwareDatetime
 
-from . import actions
+from identity.api_types import AwareInstant
+
 from . import snapshot as offline_snapshot
+from .actions.offline import (
+    MAX_OFFLINE_BATCH,
+    QueuedTap,
+    issue_offline_snapshot,
+    replay_offline_taps,
+)
+from .actions.readers import authenticate_reader
+from .actions.taps import process_tap
 
 router = Router(tags=["cards"])
 
@@ -18,7 +26,7 @@ class ReaderAuth(HttpBearer):
     """`Authorization: Bearer rdr_<prefix>_<secret>`: a registered, unrevoked reader."""
 
     def authenticate(self, request, token: str):
-        reader = actions.authenticate_reader(token)
+        reader = authenticate_reader(token)
         if reader is not None:
             request.reader = reader
         return reader
@@ -40,7 +48,7 @@ class TapIn(Schema):
     credential: str = Field(
         min_length=1, max_length=1024, description="The card's SUN URL or a phone pass code"
     )
-    reader_time: AwareDatetime = Field(description="The reader's clock, with its offset")
+    reader_time: AwareInstant = Field(description="The reader's clock, with its offset")
 
 
 class HolderOut(Schema):
@@ -76,7 +84,7 @@ class TapOut(Schema):
 def tap(request, payload: TapIn):
     """Present a credential at this reader's access point. Granted and refused taps are both a
     200 with the decision; the same `tap_id` again returns the first answer."""
-    return actions.process_tap(
+    return process_tap(
         reader=request.auth,
         credential=payload.credential,
         client_tap_id=payload.tap_id,
@@ -116,12 +124,12 @@ class QueuedTapIn(Schema):
     credential: str = Field(
         min_length=1, max_length=1024, description="The card's SUN URL or a phone pass code"
     )
-    reader_time: AwareDatetime = Field(description="When the tap happened, reader's clock")
+    reader_time: AwareInstant = Field(description="When the tap happened, reader's clock")
     offline_granted: bool = Field(description="What the gate decided alone")
 
 
 class TapBatchIn(Schema):
-    taps: list[QueuedTapIn] = Field(min_length=1, max_length=actions.MAX_OFFLINE_BATCH)
+    taps: list[QueuedTapIn] = Field(min_length=1, max_length=MAX_OFFLINE_BATCH)
 
 
 class QueuedTapOut(Schema):
@@ -143,7 +151,7 @@ def reader_snapshot(request, response: HttpResponse):
     """The signed snapshot an offline gate decides with, for this reader's access point (gates
     and staff desks; a kiosk gets a 403). It holds card keys: never cached by a proxy."""
     response["Cache-Control"] = "no-store"
-    return actions.issue_offline_snapshot(reader=request.auth)
+    return issue_offline_snapshot(reader=request.auth)
 
 
 @router.get("/readers/snapshot-key", response=SnapshotKeyOut, auth=None)
@@ -157,10 +165,10 @@ def tap_batch(request, payload: TapBatchIn):
     """Upload the taps an offline gate queued (at most 500). They are replayed in reader-time
     order; one result per tap comes back in the order sent. Sending a batch again changes
     nothing."""
-    results = actions.replay_offline_taps(
+    results = replay_offline_taps(
         reader=request.auth,
         taps=[
-            actions.QueuedTap(
+            QueuedTap(
                 client_tap_id=tap.tap_id,
                 credential=tap.credential,
                 reader_time=tap.reader_time,

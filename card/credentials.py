@@ -26,10 +26,11 @@ class InvalidCredential(ValueError):
 
 @dataclass(frozen=True)
 class PresentedCredential:
-    """An authenticated credential: which card (by chip UID or by number) and its counter."""
+    """An authenticated credential: which card (by chip UID or by number) and its counter. A
+    card number typed at a staff desk (kind "number") authenticates nothing and has no counter."""
 
-    kind: str  # "sun" or "phone"
-    counter: int
+    kind: str  # "sun", "phone" or "number"
+    counter: int | None
     uid: str | None = None
     number: str | None = None
 

@@ -1,7 +1,7 @@
 """The demo's readers and cards (idempotent; after identity and catalogue demos).
 
 Demo readers have tokens derived from their fixed prefix, so `make tap` can act as any of
-them; real readers get random tokens (actions.register_reader)."""
+them; real readers get random tokens (card.actions.readers.register_reader)."""
 
 import hashlib
 from dataclasses import dataclass
@@ -15,7 +15,8 @@ from identity.models import Person
 from services.catalog.demo import first_pool_entrance
 from services.catalog.models import AccessPoint
 
-from .actions import READER_TOKEN_LABEL, _new_card_number
+from .actions.numbers import new_card_number
+from .actions.readers import READER_TOKEN_LABEL
 from .models import Card, Reader
 
 DEMO_CARD_UID = "04A1B2C3D4E5F6"
@@ -88,7 +89,7 @@ def load() -> list[DemoReader]:
         camille = Person.objects.get(user__email=RESIDENT_EMAIL)
         now = timezone.now()
         Card.objects.create(
-            number=_new_card_number(),
+            number=new_card_number(),
             holder=camille,
             kind=Card.Kind.NFC,
             status=Card.Status.ACTIVE,
@@ -101,7 +102,7 @@ def load() -> list[DemoReader]:
         )
         alex = camille.household.members.get(first_name="Alex")
         Card.objects.create(
-            number=_new_card_number(),
+            number=new_card_number(),
             holder=alex,
             kind=Card.Kind.PHONE,
             status=Card.Status.ACTIVE,

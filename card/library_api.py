@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema
 
 from identity.actions.audit import record_audit_entry
 from identity.api_auth import ApiTokenAuth
+from identity.api_types import Day
 from identity.errors import Forbidden
 from identity.models import AuditEntry
 from identity.spreadsheets import csv_response
@@ -38,7 +39,7 @@ class ErrorOut(Schema):
 
 
 class MembersQuery(Schema):
-    on: date | None = Field(None, description="The day members are valid on (default: today)")
+    on: Day | None = Field(None, description="The day members are valid on (default: today)")
     format: Literal["json", "csv"] = Field(
         "json", description="csv: the whole list as one semicolon-separated UTF-8 file"
     )

@@ -16,6 +16,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from identity import images
+
 from .models import Card
 
 # ISO/IEC 7810 ID-1, the size of a bank card.
@@ -57,14 +59,23 @@ def _fit(text: str, font: str, size: float, width: float) -> float:
     return size
 
 
+def _stored_photo(card: Card) -> io.BytesIO | None:
+    """The holder's photo, when there is one that can be decoded safely: uploads are bounded
+    (identity.images), but photos kept before that may declare too many pixels."""
+    if not card.photo:
+        return None
+    with card.photo.open("rb") as handle:
+        content = io.BytesIO(handle.read())
+    return content if images.is_within_bounds(content) else None
+
+
 def _draw_photo(pdf: canvas.Canvas, card: Card, x: float, y: float) -> None:
     drawn = False
-    if card.photo:
-        try:
-            with card.photo.open("rb") as handle:
-                image = ImageReader(io.BytesIO(handle.read()))
+    try:
+        content = _stored_photo(card)
+        if content is not None:
             pdf.drawImage(
-                image,
+                ImageReader(content),
                 x,
                 y,
                 width=PHOTO_WIDTH,
@@ -74,10 +85,10 @@ def _draw_photo(pdf: canvas.Canvas, card: Card, x: float, y: float) -> None:
                 mask="auto",
             )
             drawn = True
-        except OSError:
-            # A missing or unreadable file must not stop the print run: the clerk sees the
-            # placeholder and asks for a new photo.
-            drawn = False
+    except OSError:
+        # A missing or unreadable file must not stop the print run: the clerk sees the
+        # placeholder and asks for a new photo.
+        drawn = False
     if not drawn:
         pdf.setFillColor(PLACEHOLDER)
         pdf.setStrokeColor(MUTED)

@@ -179,6 +179,30 @@ def card_queue(status: str):
 
 # --- Attendance statistics (Agents > Fréquentation) ----------------------------------------
 
+
+def attendance_facilities(user: User) -> list[Facility]:
+    """The facilities with access points whose attendance `user` sees, by name (a pool agent:
+    their pool; town-wide staff: all)."""
+    facilities = Facility.objects.filter(access_points__isnull=False).distinct().order_by("name")
+    return [
+        facility
+        for facility in facilities
+        if has_capability(user, Capability.VIEW_ATTENDANCE, facility=facility)
+    ]
+
+
+def taps_to_review(facilities: list[Facility]) -> QuerySet[Tap]:
+    """Taps staff should look at, newest first: let in offline but not honoured by the server,
+    or whose card counter jumped (taps the server never saw)."""
+    return (
+        Tap.objects.filter(
+            Q(not_honoured=True) | Q(counter_jump=True), access_point__facility__in=facilities
+        )
+        .select_related("access_point__facility", "card", "holder")
+        .order_by("-received_at", "-pk")
+    )
+
+
 ATTENDANCE_MAX_DAYS = 366
 
 

@@ -2,11 +2,11 @@
 
 from django_tasks import task
 
-from . import actions
+from .actions import lifecycle
 
 
 @task()
 def expire_cards() -> int:
     """Cards past their expiry date become expired. Run nightly (`manage.py expire_cards`
     from cron enqueues it); gates already refuse them from the day after expiry."""
-    return actions.expire_cards()
+    return lifecycle.expire_cards()

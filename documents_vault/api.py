@@ -9,6 +9,7 @@ from ninja.files import UploadedFile
 
 from identity.api import ErrorOut
 from identity.api_auth import session_or_token
+from identity.api_types import Day
 from identity.errors import DomainError, NotFound
 from identity.models import AuditEntry, Person
 from identity.permissions import person_of
@@ -132,7 +133,7 @@ def upload_document(
     request,
     kind: Form[str],
     person_id: Form[str],
-    expires_on: Form[date | None] = None,
+    expires_on: Form[Day | None] = None,
     file: File[UploadedFile] = None,
 ):
     refused = intake.refusal(request)

@@ -8,6 +8,7 @@ from ninja import Field, Router, Schema, Status
 from . import queries, vocabulary
 from .actions import household as household_actions
 from .api_auth import session_or_token
+from .api_types import Day
 from .errors import DomainError, NotFound
 from .models import AuditEntry, Commune, Household
 from .permissions import capabilities, person_of
@@ -73,7 +74,7 @@ class MemberIn(Schema):
     role: Literal["child", "adult"]
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
-    birth_date: date
+    birth_date: Day
 
 
 class AddressIn(Schema):
@@ -81,13 +82,13 @@ class AddressIn(Schema):
     line2: str = Field("", max_length=200)
     postcode: str = Field(pattern=r"^\d{5}$")
     commune_insee: str = Field(pattern=r"^[0-9AB]{5}$")
-    moved_in: date
+    moved_in: Day
 
 
 class QuotientIn(Schema):
     amount: int = Field(ge=0, le=household_actions.MAX_FAMILY_QUOTIENT)
-    valid_from: date
-    valid_until: date
+    valid_from: Day
+    valid_until: Day
 
 
 class ChangeOut(Schema):

@@ -1,12 +1,12 @@
 """The kiosk agents' API: heartbeats and the events they see besides taps. Devices
 authenticate with their reader token, like for taps."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ninja import Field, Router, Schema, Status
-from pydantic import AwareDatetime, field_validator
 
 from card.api import ErrorOut, reader_auth
+from identity.api_types import AwareInstant
 from identity.errors import DomainError
 
 from . import actions
@@ -38,16 +38,7 @@ class HeartbeatOut(Schema):
 
 class EventIn(Schema):
     event: str = Field(description="card_removed or foreign_card")
-    at: AwareDatetime = Field(description="The reader's clock, with its offset")
-
-    @field_validator("at")
-    @classmethod
-    def storable(cls, value: datetime) -> datetime:
-        # 9999-12-31T23:59-12:00 parses, but is past datetime.max in UTC: a 422, not a 500.
-        try:
-            return value.astimezone(UTC)
-        except OverflowError as error:
-            raise ValueError("out of range") from error
+    at: AwareInstant = Field(description="The reader's clock, with its offset")
 
 
 class EventOut(Schema):

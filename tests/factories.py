@@ -11,7 +11,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from card import keys as card_keys
-from card.actions import READER_TOKEN_LABEL, luhn_check_digit
+from card.actions.numbers import luhn_check_digit
+from card.actions.readers import READER_TOKEN_LABEL
 from card.models import Card, Reader
 from identity import tokens
 from identity.models import (

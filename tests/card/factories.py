@@ -3,6 +3,8 @@ browsers logged in, staff. Cards, readers, entitlements and what a chip emits ar
 tests.factories, shared with the rest of the suite."""
 
 import io
+import struct
+import zlib
 from datetime import date
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,13 +18,32 @@ Role = StaffRole.Role
 
 
 def photo_upload(
-    name: str = "photo.jpg", *, fmt: str = "JPEG", size=(350, 450)
+    name: str = "photo.jpg", *, fmt: str = "JPEG", size=(350, 450), exif: Image.Exif | None = None
 ) -> SimpleUploadedFile:
-    """A real image, as a browser uploads it."""
+    """A real image, as a browser uploads it (with the camera's EXIF metadata, if given)."""
     buffer = io.BytesIO()
-    Image.new("RGB", size, (196, 164, 132)).save(buffer, fmt)
+    extra = {"exif": exif} if exif is not None else {}
+    Image.new("RGB", size, (196, 164, 132)).save(buffer, fmt, **extra)
     content_type = "image/png" if fmt == "PNG" else f"image/{fmt.lower()}"
     return SimpleUploadedFile(name, buffer.getvalue(), content_type=content_type)
+
+
+def blank_png_upload(width: int, height: int, name: str = "photo.png") -> SimpleUploadedFile:
+    """A PNG declaring width × height black-and-white pixels, all blank: a few kilobytes on
+    disk (20000 × 20000 is 48 KB), written chunk by chunk so the test never holds the pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    row = b"\0" * (1 + (width + 7) // 8)  # filter byte, then 1 bit per pixel
+    packer = zlib.compressobj(9)
+    pixels = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    content = (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+    return SimpleUploadedFile(name, content, content_type="image/png")
 
 
 def child_of(guardian: Person, **fields) -> Person:

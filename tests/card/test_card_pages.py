@@ -3,6 +3,7 @@ opens when it taps a card, the clerk's card desk. Who may see what, and how ever
 shown."""
 
 import re
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,11 +14,21 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
-from card import actions, credentials
+from card import credentials, pdf
+from card.actions.lifecycle import suspend_card
 from card.models import Card
 from identity.models import AuditEntry, Person
-from tests.card.factories import child_of, clerk, logged_in, photo_upload, pool_agent, visitor
+from tests.card.factories import (
+    blank_png_upload,
+    child_of,
+    clerk,
+    logged_in,
+    photo_upload,
+    pool_agent,
+    visitor,
+)
 from tests.factories import (
     CardFactory,
     PersonFactory,
@@ -105,8 +116,46 @@ def test_a_resident_requests_a_card_with_a_png_photo(camille):
     )
     assert response.url == reverse("card:my_cards")
     card = Card.objects.get(holder=camille)
-    assert card.photo.name.endswith(".png")
+    assert card.photo.name.endswith(".jpg")  # re-encoded (below)
     assert client.get(reverse("card:photo", args=[card.public_id])).status_code == 200
+
+
+@pytest.mark.parametrize(("width", "height"), [(20000, 20000), (12000, 12000), (6001, 100)])
+def test_a_photo_of_too_many_pixels_is_refused_before_it_is_decoded(
+    camille, settings, width, height
+):
+    """A few kilobytes of PNG can declare hundreds of millions of pixels (20000 × 20000 is
+    48 KB): decoded, it takes seconds and gigabytes, on the page and again in every card face
+    PDF. Its header is enough to refuse it, next to the field."""
+    upload = blank_png_upload(width, height)
+    assert upload.size < 60_000
+    response = logged_in(camille.user).post(
+        reverse("card:request", args=[camille.public_id]), {"photo": upload}
+    )
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].errors["photo"])
+    assert "6000 × 6000" in errors
+    assert not Card.objects.exists()
+    assert not (settings.MEDIA_ROOT / "card-photos").exists()
+
+
+def test_an_accepted_photo_is_kept_as_a_small_jpeg_without_the_cameras_metadata(camille):
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0112] = 6  # Orientation: the camera was turned a quarter
+    upload = photo_upload("camera.jpg", size=(4000, 3000), exif=exif)
+    logged_in(camille.user).post(
+        reverse("card:request", args=[camille.public_id]), {"photo": upload}
+    )
+    card = Card.objects.get(holder=camille)
+    with card.photo.open("rb") as handle, Image.open(handle) as kept:
+        assert kept.format == "JPEG"
+        assert kept.size == (900, 1200)  # upright (portrait), longest side 1200
+        assert not kept.getexif()
+        assert "exif" not in kept.info
+    started = time.monotonic()
+    pdf.card_face(card)
+    assert time.monotonic() - started < 2
 
 
 @pytest.mark.parametrize(
@@ -520,7 +569,7 @@ def test_the_qr_is_refreshed_by_polling_and_a_screenshot_soon_stops_working(cami
 def test_a_pass_blocked_meanwhile_stops_the_polling(camille):
     card = PhonePassFactory(holder=camille)
     client = logged_in(camille.user)
-    actions.suspend_card(actor=camille.user, card=card, reason="lost")
+    suspend_card(actor=camille.user, card=card, reason="lost")
     response = client.get(reverse("card:phone_pass_code", args=[card.public_id]))
     assert response.status_code == 286  # htmx: stop polling
     assert "hx-get" not in _text(response)

@@ -7,7 +7,7 @@ import pytest
 from pypdf import PdfReader
 
 from card import pdf
-from tests.card.factories import photo_upload
+from tests.card.factories import blank_png_upload, photo_upload
 from tests.factories import CardFactory, ResidentFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +70,16 @@ def test_the_holder_photo_is_printed_and_a_placeholder_stands_in_when_there_is_n
 def test_a_photo_file_gone_missing_prints_the_placeholder_instead_of_failing():
     card = CardFactory(status="produced")
     card.photo.name = "card-photos/gone.jpg"
+    _reader, page = _page(pdf.card_face(card))
+    assert len(page.images) == 0
+    assert "Photo" in page.extract_text()
+
+
+def test_a_photo_stored_before_pixels_were_bounded_prints_the_placeholder_undecoded():
+    """Photos were once accepted by their weight alone: a 17 KB PNG of 12000 × 12000 pixels
+    took 14 s and 1.6 GB to print. Its header is read, never its pixels."""
+    card = CardFactory(status="produced")
+    card.photo.save("face.png", blank_png_upload(12000, 12000), save=True)
     _reader, page = _page(pdf.card_face(card))
     assert len(page.images) == 0
     assert "Photo" in page.extract_text()

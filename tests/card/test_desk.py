@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from card.actions import process_tap, record_manual_entry, staff_check
+from card.actions.desk import record_manual_entry, staff_check
+from card.actions.taps import process_tap
 from card.credentials import phone_pass_payload
 from card.models import Card, Tap
 from identity.errors import DomainError, Forbidden

@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from card.actions import staff_check
+from card.actions.desk import staff_check
 from card.models import Card, Tap
 from identity.models import AuditEntry, Facility, StaffRole
 from services.catalog.models import AccessPoint

@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from card.actions import process_tap
+from card.actions.taps import process_tap
 from card.models import Tap
 from identity.models import Facility, StaffRole
 from tests.browser import log_in

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from card.actions import process_tap
+from card.actions.taps import process_tap
 from identity.models import StaffRole
 from services.catalog.models import AccessPoint
 from tests.factories import (

@@ -312,3 +312,13 @@ def test_the_query_count_does_not_grow_with_members(
         assert len(response.json()["members"]) == 60
     else:
         assert len(response.content.decode().splitlines()) == 61
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1899-12-31"])
+def test_a_day_out_of_range_is_a_422_naming_the_field(librarian_token, day):
+    from django.test import Client
+
+    response = export(Client(raise_request_exception=False), librarian_token, on=day)
+    assert response.status_code == 422
+    assert "on" in [error["loc"][-1] for error in response.json()["detail"]]
+    assert not AuditEntry.objects.filter(action__startswith="library").exists()

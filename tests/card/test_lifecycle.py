@@ -12,7 +12,10 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from card import actions, credentials, keys
+from card import credentials, keys
+from card.actions.numbers import look_up_card, luhn_check_digit
+from card.actions.personalisation import export_personalisation
+from card.actions.taps import process_tap
 from card.models import Card, Tap
 from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import AuditEntry
@@ -31,9 +34,9 @@ pytestmark = pytest.mark.django_db
 
 PARIS = ZoneInfo("Europe/Paris")
 UID = "04A1B2C3D4E5F6"
-KNOWN_NUMBER = "925012345678901" + actions.luhn_check_digit("925012345678901")
+KNOWN_NUMBER = "925012345678901" + luhn_check_digit("925012345678901")
 SLIPPED_NUMBER = KNOWN_NUMBER[:5] + str((int(KNOWN_NUMBER[5]) + 1) % 10) + KNOWN_NUMBER[6:]
-UNKNOWN_NUMBER = "925099999999999" + actions.luhn_check_digit("925099999999999")
+UNKNOWN_NUMBER = "925099999999999" + luhn_check_digit("925099999999999")
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +45,7 @@ def _media(settings, tmp_path):
 
 
 def _tap(reader, url: str) -> dict:
-    return actions.process_tap(
+    return process_tap(
         reader=reader,
         credential=url,
         client_tap_id=f"tap-{Tap.objects.count() + 1}",
@@ -278,7 +281,7 @@ def test_a_rejected_request_needs_a_reason_and_then_ends_the_request():
 def test_the_personalisation_export_gives_the_station_what_a_genuine_chip_needs(settings):
     settings.SESAME_CARD_URL = "https://sesame.example.fr/c/"
     card = CardFactory(status=Card.Status.PRODUCED, uid=UID)
-    data = actions.export_personalisation(actor=clerk(), card=card)
+    data = export_personalisation(actor=clerk(), card=card)
 
     template = data["ndef_url_template"]
     assert template == "https://sesame.example.fr/c/?e=" + "0" * 32 + "&c=" + "0" * 16
@@ -304,7 +307,7 @@ def test_the_personalisation_export_gives_the_station_what_a_genuine_chip_needs(
 def test_the_personalisation_export_is_audited():
     card = CardFactory(status=Card.Status.PRODUCED)
     agent = clerk()
-    actions.export_personalisation(actor=agent, card=card)
+    export_personalisation(actor=agent, card=card)
     entry = AuditEntry.objects.get(action="card.personalisation_exported")
     assert entry.actor == agent
     assert entry.person == card.holder
@@ -315,7 +318,7 @@ def test_the_personalisation_export_is_audited():
 def test_the_personalisation_export_is_refused_to_residents_even_their_own_card():
     card = CardFactory(status=Card.Status.PRODUCED)
     with pytest.raises(Forbidden):
-        actions.export_personalisation(actor=card.holder.user, card=card)
+        export_personalisation(actor=card.holder.user, card=card)
     response = logged_in(card.holder.user).post(
         reverse("card:clerk_personalisation", args=[card.public_id])
     )
@@ -329,14 +332,14 @@ def test_the_personalisation_export_is_refused_to_residents_even_their_own_card(
 def test_only_a_produced_card_is_exported(status):
     card = CardFactory(status=status, uid=None if status == Card.Status.VALIDATED else UID)
     with pytest.raises(Conflict):
-        actions.export_personalisation(actor=clerk(), card=card)
+        export_personalisation(actor=clerk(), card=card)
     assert not AuditEntry.objects.filter(action="card.personalisation_exported").exists()
 
 
 def test_a_phone_pass_has_nothing_to_export():
     card = PhonePassFactory(status=Card.Status.ACTIVE)
     with pytest.raises(Conflict):
-        actions.export_personalisation(actor=clerk(), card=card)
+        export_personalisation(actor=clerk(), card=card)
 
 
 def test_the_export_refused_on_the_desk_page_is_a_message_and_no_file():
@@ -381,6 +384,6 @@ def test_a_wrong_number_is_said_next_to_the_field_and_nothing_is_recorded(typed,
 def test_the_look_up_action_refuses_residents():
     card = CardFactory()
     with pytest.raises(Forbidden):
-        actions.look_up_card(actor=card.holder.user, number=card.number)
+        look_up_card(actor=card.holder.user, number=card.number)
     with pytest.raises(DomainError):
-        actions.look_up_card(actor=clerk(), number="1234")
+        look_up_card(actor=clerk(), number="1234")

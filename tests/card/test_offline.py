@@ -14,15 +14,21 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from card import actions, credentials, keys, snapshot
+from card import credentials, keys, snapshot
+from card.actions import taps as taps_module
+from card.actions.offline import MAX_OFFLINE_BATCH, QueuedTap, replay_offline_taps
+from card.actions.readers import revoke_reader
+from card.actions.taps import MAX_READER_CLOCK_AHEAD, process_tap
 from card.models import Card, Reader, Tap
 from identity.errors import DomainError
 from identity.models import AuditEntry, Facility, StaffRole
 from ntag424 import sun
 from services.catalog.models import AccessPoint, Entitlement
+from tests.card.concurrency import count_decisions, lined_up_claim, naive_claim
 from tests.factories import (
     CardFactory,
     EntitlementFactory,
@@ -264,7 +270,7 @@ def test_the_version_grows_and_changes_with_the_content(client, time_machine):
     same = get_snapshot(client, token)["payload"]
     assert same["version"] > first["version"]
     assert same["version"].split(".")[-1] == first["version"].split(".")[-1]  # nothing changed
-    actions.process_tap(
+    process_tap(
         reader=_reader, credential=sun_url(card, 1), client_tap_id="t1", reader_time=timezone.now()
     )
     time_machine.shift(timedelta(seconds=5))
@@ -293,7 +299,7 @@ def test_the_snapshot_needs_a_live_reader_token(client):
     assert client.get(SNAPSHOT_URL).status_code == 401
     assert client.get(SNAPSHOT_URL, headers=bearer(token + "x")).status_code == 401
     assert client.get(SNAPSHOT_URL, headers=bearer(token)).status_code == 200
-    actions.revoke_reader(actor=staff_user(StaffRole.Role.ADMIN), reader=reader)
+    revoke_reader(actor=staff_user(StaffRole.Role.ADMIN), reader=reader)
     assert client.get(SNAPSHOT_URL, headers=bearer(token)).status_code == 401
     assert upload(client, token, [queued("x", minutes_ago=1)]).status_code == 401
 
@@ -328,7 +334,7 @@ def test_an_entry_used_meanwhile_at_another_gate_is_not_honoured_and_shown_to_st
     card = CardFactory()
     book = EntitlementFactory(holder=card.holder, entries=1)
     # The last entry goes at the online gate; the offline gate's snapshot still showed one.
-    actions.process_tap(
+    process_tap(
         reader=online,
         credential=sun_url(card, 1),
         client_tap_id="online-1",
@@ -406,7 +412,7 @@ def test_a_tap_from_the_future_is_refused_alone(client):
     reader, token = reader_with_token()
     card = CardFactory()
     book = EntitlementFactory(holder=card.holder, entries=10)
-    ahead = actions.MAX_READER_CLOCK_AHEAD + timedelta(minutes=1)
+    ahead = MAX_READER_CLOCK_AHEAD + timedelta(minutes=1)
     taps = [
         queued(sun_url(card, 1), minutes_ago=5),
         queued(sun_url(card, 2), minutes_ago=-ahead.total_seconds() / 60),
@@ -442,7 +448,7 @@ def test_a_tap_the_gate_refused_consumes_nothing(client):
     assert result["honoured"] is True
     assert entries_left(book) == 10
     # The message is spent all the same: presented again, it is a replay.
-    again = actions.process_tap(
+    again = process_tap(
         reader=reader, credential=url, client_tap_id="again", reader_time=timezone.now()
     )
     assert again["reason"] == "replay"
@@ -496,16 +502,27 @@ def test_a_malformed_batch_is_refused_whole_naming_the_field(client, change, fie
     assert entries_left(book) == 10
 
 
+@pytest.mark.parametrize("reader_time", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"])
+def test_a_queued_tap_time_out_of_range_is_a_422_naming_the_field(reader_time):
+    _reader, token = reader_with_token()
+    card = CardFactory()
+    tap = {**queued(sun_url(card, 1), minutes_ago=1), "reader_time": reader_time}
+    response = upload(Client(raise_request_exception=False), token, [tap])
+    assert response.status_code == 422
+    assert "reader_time" in [error["loc"][-1] for error in response.json()["detail"]]
+    assert not Tap.objects.exists()
+
+
 def test_the_batch_limit_is_500(client):
     _reader, token = reader_with_token()
-    taps = [queued("not a card", minutes_ago=1) for _ in range(actions.MAX_OFFLINE_BATCH)]
+    taps = [queued("not a card", minutes_ago=1) for _ in range(MAX_OFFLINE_BATCH)]
     response = upload(client, token, taps)
     assert response.status_code == 200
     assert len(response.json()["results"]) == 500
     with pytest.raises(DomainError, match="500") as error:
-        actions.replay_offline_taps(
+        replay_offline_taps(
             reader=_reader,
-            taps=[actions.QueuedTap("t", "x", timezone.now(), True)] * 501,
+            taps=[QueuedTap("t", "x", timezone.now(), True)] * 501,
         )
     assert error.value.field == "taps"
 
@@ -565,22 +582,22 @@ def test_others_do_not_see_the_page(client, who):
 # --- Concurrency (PostgreSQL) ------------------------------------------------------------------
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_the_same_batch_uploaded_twice_at_once_spends_each_entry_once():
+def a_batch_with_its_books() -> tuple[Reader, list[QueuedTap], list[Entitlement]]:
+    """Two taps of each of three cards, a phone pass tap, and the first tap id again, each
+    card and pass with a book of 10 entries (the phone pass's last)."""
     reader, _token = reader_with_token()
     cards = [CardFactory() for _ in range(3)]
     books = [EntitlementFactory(holder=card.holder, entries=10) for card in cards]
     phone = PhonePassFactory()
-    phone_book = EntitlementFactory(holder=phone.holder, entries=10)
+    books.append(EntitlementFactory(holder=phone.holder, entries=10))
     now = timezone.now()
     taps = [
-        actions.QueuedTap(f"a{i}-{n}", sun_url(card, n), now - timedelta(minutes=30 - n), True)
+        QueuedTap(f"a{i}-{n}", sun_url(card, n), now - timedelta(minutes=30 - n), True)
         for i, card in enumerate(cards)
         for n in (1, 2)
     ]
     taps.append(
-        actions.QueuedTap(
+        QueuedTap(
             "p1",
             credentials.phone_pass_payload(phone.number, now - timedelta(minutes=1)),
             now - timedelta(minutes=1),
@@ -588,6 +605,13 @@ def test_the_same_batch_uploaded_twice_at_once_spends_each_entry_once():
         )
     )
     taps.append(taps[0])  # a tap id twice in the same batch
+    return reader, taps, books
+
+
+def upload_twice_at_once(reader: Reader, taps: list[QueuedTap]) -> list:
+    """The same batch from the same reader twice at once (it missed the first answer), each
+    upload in its own thread and connection; a batch commits tap by tap, as in production
+    (tests.concurrency.run_at_once would wrap each upload in one transaction)."""
     start = threading.Barrier(2)
     results: list = [None, None]
     errors: list = []
@@ -595,7 +619,7 @@ def test_the_same_batch_uploaded_twice_at_once_spends_each_entry_once():
     def send(slot: int):
         try:
             start.wait(timeout=10)
-            results[slot] = actions.replay_offline_taps(reader=reader, taps=taps)
+            results[slot] = replay_offline_taps(reader=reader, taps=taps)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:
@@ -606,11 +630,36 @@ def test_the_same_batch_uploaded_twice_at_once_spends_each_entry_once():
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert not errors
-    assert results[0] == results[1]
-    assert all(result["granted"] for result in results[0]), results[0]
-    assert [entries_left(book) for book in books] == [8, 8, 8]
-    assert entries_left(phone_book) == 9
+    assert not errors, errors
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_without_the_claim_a_batch_uploaded_twice_at_once_is_judged_twice(monkeypatch):
+    """Each tap of both uploads gets past a naive claim and is decided: the second upload
+    spends an entry for each tap too, given back only because its tap rows then collide with
+    the first's (the unique tap id is the last line of defence)."""
+    monkeypatch.setattr(taps_module, "_claim_card_counter", naive_claim(threading.Barrier(2)))
+    decisions = count_decisions(monkeypatch)
+    reader, taps, books = a_batch_with_its_books()
+    first, second = upload_twice_at_once(reader, taps)
+    assert len(decisions) == 2 * 7  # the race: every tap decided by both uploads
+    assert first == second
+    assert [entries_left(book) for book in books] == [8, 8, 8, 9]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_batch_uploaded_twice_at_once_spends_each_entry_once(monkeypatch):
+    monkeypatch.setattr(taps_module, "_claim_card_counter", lined_up_claim(threading.Barrier(2)))
+    decisions = count_decisions(monkeypatch)
+    reader, taps, books = a_batch_with_its_books()
+    first, second = upload_twice_at_once(reader, taps)
+    assert len(decisions) == 7  # each tap decided once: the other upload waited, then replayed
+    assert first == second
+    assert all(result["granted"] for result in first), first
+    assert [entries_left(book) for book in books] == [8, 8, 8, 9]
     assert Tap.objects.count() == 7
     assert Tap.objects.filter(not_honoured=True).count() == 0
 

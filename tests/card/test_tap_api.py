@@ -9,7 +9,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from card import actions
+from card.actions import readers
 from card.models import Tap
 from identity.models import AuditEntry
 from tests.factories import (
@@ -66,11 +66,11 @@ def test_a_revoked_or_rotated_token_stops_working_at_once(client):
     card = CardFactory()
     EntitlementFactory(holder=card.holder)
     assert post_tap(client, token, credential=sun_url(card, 1)).status_code == 200
-    new_token = actions.rotate_reader_token(actor=admin, reader=reader)
+    new_token = readers.rotate_reader_token(actor=admin, reader=reader)
     assert post_tap(client, token, credential=sun_url(card, 2)).status_code == 401
     assert post_tap(client, new_token, credential=sun_url(card, 3)).status_code == 200
     reader.refresh_from_db()
-    actions.revoke_reader(actor=admin, reader=reader)
+    readers.revoke_reader(actor=admin, reader=reader)
     assert post_tap(client, new_token, credential=sun_url(card, 4)).status_code == 401
 
 
@@ -101,6 +101,27 @@ def test_bad_input_is_a_422_naming_the_field(client, reader_and_token, body, fie
     response = post_tap(client, token, **body)
     assert response.status_code == 422
     assert field in [error["loc"][-1] for error in response.json()["detail"]]
+    assert not Tap.objects.exists()
+
+
+# Past the years every clock, database and date computation handles (1900–9998): a year-1 time
+# east of UTC is not even a datetime once moved to UTC.
+OUT_OF_RANGE_TIMES = [
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-12:00",
+    "1899-12-31T23:59:59+00:00",
+    "9999-01-01T00:00:00+00:00",
+]
+
+
+@pytest.mark.parametrize("reader_time", OUT_OF_RANGE_TIMES)
+def test_a_reader_time_out_of_range_is_a_422_naming_the_field(reader_and_token, reader_time):
+    _reader, token = reader_and_token
+    card = CardFactory()
+    quiet = Client(raise_request_exception=False)
+    response = post_tap(quiet, token, credential=sun_url(card, 1), reader_time=reader_time)
+    assert response.status_code == 422
+    assert "reader_time" in [error["loc"][-1] for error in response.json()["detail"]]
     assert not Tap.objects.exists()
 
 
@@ -173,7 +194,7 @@ def test_no_credential_makes_the_endpoint_fail(reader_and_token, credential):
 
 
 def test_a_reader_reports_when_it_was_last_seen(client, reader_and_token, monkeypatch):
-    monkeypatch.setattr(actions, "_heartbeats", {})
+    monkeypatch.setattr(readers, "_heartbeats", {})
     reader, token = reader_and_token
     assert reader.last_seen_at is None
     post_tap(client, token, credential="anything")

@@ -1,8 +1,13 @@
 """Two readers presenting the same card at the same instant never spend two entries: real
-concurrent HTTP requests to the live server, on PostgreSQL. As in pretix, the first test shows
-the race does happen when the counter claim is a naive read-then-write; the others, that the
-real claim (one conditional UPDATE holding the card's row lock) and the entitlement row lock
-prevent it."""
+concurrent HTTP requests to the live server, on PostgreSQL.
+
+As in pretix, each guarantee is shown twice, with the two requests lined up by a
+threading.Barrier at the same point of the pipeline: first with its lock switched off (the
+race happens), then with the real code (the lock prevents it).
+
+- the counter claim (one conditional UPDATE holding the card's row lock until the tap commits):
+  the same message at two gates, the same tap id sent twice;
+- the catalogue's row lock on the entitlement: a card and a phone pass of one person."""
 
 import json
 import threading
@@ -11,11 +16,15 @@ import urllib.request
 import uuid
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
-from card import actions
+from card.actions import taps
 from card.credentials import phone_pass_payload
 from card.models import Card, Tap
+from services.catalog import actions as catalog_actions
+from services.catalog.models import Entitlement
+from tests.card.concurrency import count_decisions, lined_up, lined_up_claim, naive_claim
 from tests.factories import (
     CardFactory,
     EntitlementFactory,
@@ -26,8 +35,11 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
+SERVER_ERROR = {"status": 500}
+
 
 def post_tap(base_url: str, token: str, credential: str, tap_id: str | None = None) -> dict:
+    """The JSON answer, or SERVER_ERROR when the server failed."""
     body = json.dumps(
         {
             "tap_id": tap_id or str(uuid.uuid4()),
@@ -41,8 +53,13 @@ def post_tap(base_url: str, token: str, credential: str, tap_id: str | None = No
         method="POST",
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
     )
-    with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - live_server
-        return json.loads(response.read())
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - live_server
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        if error.code != 500:
+            raise
+        return SERVER_ERROR
 
 
 def at_once(*calls) -> list[dict]:
@@ -69,31 +86,16 @@ def two_gates():
     return first_token, second_token
 
 
-def naive_claim(barrier: threading.Barrier):
-    """The bug the real claim avoids: read the counter, decide in Python, then write."""
+@pytest.fixture
+def decisions(monkeypatch) -> list[int]:
+    return count_decisions(monkeypatch)
 
-    def claim(*, kind, key, counter):
-        card = Card.objects.select_related("holder").get(uid=key)
-        barrier.wait(timeout=10)  # both requests have read the old counter
-        if counter <= card.last_counter:
-            return None
-        Card.objects.filter(pk=card.pk).update(last_counter=counter)
-        return actions.ClaimedCard(
-            card.pk,
-            card.public_id,
-            card.number,
-            card.status,
-            card.holder_id,
-            card.expires_on,
-            card.last_counter,
-            card.holder.first_name,
-        )
 
-    return claim
+# --- The counter claim --------------------------------------------------------------------------
 
 
 def test_without_the_claim_the_same_message_is_spent_twice(live_server, two_gates, monkeypatch):
-    monkeypatch.setattr(actions, "_claim_counter", naive_claim(threading.Barrier(2)))
+    monkeypatch.setattr(taps, "_claim_card_counter", naive_claim(threading.Barrier(2)))
     card = CardFactory()
     book = EntitlementFactory(holder=card.holder)
     message = sun_url(card, 1)
@@ -103,7 +105,8 @@ def test_without_the_claim_the_same_message_is_spent_twice(live_server, two_gate
     assert book.entries_left == 8  # the race: two entries for one tap
 
 
-def test_the_same_message_at_two_gates_at_once_is_spent_once(live_server, two_gates):
+def test_the_same_message_at_two_gates_at_once_is_spent_once(live_server, two_gates, monkeypatch):
+    monkeypatch.setattr(taps, "_claim_card_counter", lined_up_claim(threading.Barrier(2)))
     card = CardFactory()
     book = EntitlementFactory(holder=card.holder)
     message = sun_url(card, 1)
@@ -111,39 +114,100 @@ def test_the_same_message_at_two_gates_at_once_is_spent_once(live_server, two_ga
         answers = at_once(
             *(lambda t=t, m=message: post_tap(live_server.url, t, m) for t in two_gates)
         )
-        message = sun_url(card, card.__class__.objects.get(pk=card.pk).last_counter + 1)
+        message = sun_url(card, Card.objects.get(pk=card.pk).last_counter + 1)
         assert sorted(a["reason"] for a in answers) == ["granted", "replay"]
     book.refresh_from_db()
     assert book.entries_left == 5
     assert Tap.objects.filter(granted=True).count() == 5
 
 
-def test_the_same_tap_id_twice_at_once_gives_one_answer_and_one_entry(live_server):
+def one_tap_sent_twice_at_once(base_url: str) -> tuple[list[dict], Card, Entitlement]:
+    """A reader sends the same tap (same id, same message) twice at once: it retried."""
     _reader, token = reader_with_token()
     card = CardFactory()
     book = EntitlementFactory(holder=card.holder)
     message = sun_url(card, 1)
     answers = at_once(
-        *(lambda: post_tap(live_server.url, token, message, tap_id="retry") for _ in range(2))
+        *(lambda: post_tap(base_url, token, message, tap_id="retry") for _ in range(2))
     )
+    book.refresh_from_db()
+    return answers, card, book
+
+
+def test_without_the_claim_a_tap_id_sent_twice_is_decided_twice(
+    live_server, monkeypatch, decisions
+):
+    """Both copies get past a naive claim and are decided: the second spends an entry too,
+    given back only because its tap row then collides with the first's (the unique tap id is
+    the last line of defence, not the one the pipeline relies on)."""
+    monkeypatch.setattr(taps, "_claim_card_counter", naive_claim(threading.Barrier(2)))
+    answers, card, book = one_tap_sent_twice_at_once(live_server.url)
+    assert decisions == [card.holder_id, card.holder_id]  # the race: decided twice
+    assert answers[0] == answers[1]
+    assert book.entries_left == 9
+
+
+def test_the_same_tap_id_twice_at_once_gives_one_answer_and_one_entry(
+    live_server, monkeypatch, decisions
+):
+    monkeypatch.setattr(taps, "_claim_card_counter", lined_up_claim(threading.Barrier(2)))
+    answers, card, book = one_tap_sent_twice_at_once(live_server.url)
+    assert decisions == [card.holder_id]  # the second copy waited for the first, then replayed
     assert answers[0] == answers[1]
     assert answers[0]["granted"] is True
-    book.refresh_from_db()
     assert book.entries_left == 9
     assert Tap.objects.count() == 1
 
 
-def test_a_card_and_a_phone_pass_of_one_person_share_the_last_entry_once(live_server, two_gates):
+# --- The entitlement's row lock -------------------------------------------------------------
+
+
+def card_and_phone_pass_at_once(base_url: str, two_gates) -> tuple[list[dict], Entitlement]:
+    """One person's card at the first gate and their phone pass at the second, at once, with
+    one entry left in their book."""
     card = CardFactory()
     phone = PhonePassFactory(holder=card.holder)
     book = EntitlementFactory(holder=card.holder, entries_left=1)
     first_token, second_token = two_gates
     answers = at_once(
-        lambda: post_tap(live_server.url, first_token, sun_url(card, 1)),
-        lambda: post_tap(
-            live_server.url, second_token, phone_pass_payload(phone.number, timezone.now())
-        ),
+        lambda: post_tap(base_url, first_token, sun_url(card, 1)),
+        lambda: post_tap(base_url, second_token, phone_pass_payload(phone.number, timezone.now())),
     )
-    assert sorted(a["reason"] for a in answers) == ["granted", "no_entitlement"]
     book.refresh_from_db()
+    return answers, book
+
+
+def test_without_the_entitlement_lock_a_card_and_a_phone_pass_both_take_the_last_entry(
+    live_server, two_gates, monkeypatch
+):
+    """Different credentials claim different card rows: only the catalogue's lock on the entry
+    book serialises them. Without it both read "one left" and both grant; the second
+    decrement then breaks the entries' CHECK, and that request fails."""
+    # Every SELECT … FOR UPDATE becomes a plain read (as tests.concurrency.line_up does it).
+    monkeypatch.setattr(type(connection.features), "has_select_for_update", False)
+    barrier = threading.Barrier(2)
+    real_choose = catalog_actions._choose_entitlement
+    seen = []
+
+    def choose_without_lock(**kwargs):
+        candidate = real_choose(**kwargs)
+        seen.append(candidate.entries_left)
+        barrier.wait(timeout=10)  # both taps have read "one left"
+        return candidate
+
+    monkeypatch.setattr(catalog_actions, "_choose_entitlement", choose_without_lock)
+    answers, book = card_and_phone_pass_at_once(live_server.url, two_gates)
+    assert seen == [1, 1]  # the race: both chose the same last entry
+    assert SERVER_ERROR in answers
+    assert [a.get("reason") for a in answers if a != SERVER_ERROR] == ["granted"]
+    assert book.entries_left == 0
+
+
+def test_a_card_and_a_phone_pass_of_one_person_share_the_last_entry_once(
+    live_server, two_gates, monkeypatch
+):
+    together = lined_up(catalog_actions._choose_entitlement, threading.Barrier(2))
+    monkeypatch.setattr(catalog_actions, "_choose_entitlement", together)
+    answers, book = card_and_phone_pass_at_once(live_server.url, two_gates)
+    assert sorted(a["reason"] for a in answers) == ["granted", "no_entitlement"]
     assert book.entries_left == 0

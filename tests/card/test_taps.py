@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from card.actions import process_tap
+from card.actions.taps import process_tap
 from card.credentials import phone_pass_payload
 from card.models import Card, Tap
 from identity.models import AuditEntry

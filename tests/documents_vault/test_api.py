@@ -121,6 +121,16 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_stored(
     assert stored_objects(vault_dir) == []
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1899-12-31"])
+def test_an_expiry_date_out_of_range_is_a_422_naming_the_field_as_on_every_endpoint(
+    client, camille, vault_dir, day
+):
+    response = upload(client, camille, expires_on=day)
+    assert response.status_code == 422, response.content
+    assert "expires_on" in [error["loc"][-1] for error in response.json()["detail"]]
+    assert Document.objects.count() == 0
+
+
 def test_another_household_member_id_is_refused(client, camille):
     stranger = ResidentFactory()
     response = upload(client, stranger)

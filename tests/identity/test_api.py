@@ -81,6 +81,33 @@ def test_invalid_input_is_a_422_naming_the_field(api, resident, payload, field):
     assert resident.household.members.count() == 1
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1899-12-31"])
+@pytest.mark.parametrize(
+    ("url", "payload", "field"),
+    [
+        (
+            "/api/v1/household/members",
+            {"role": "child", "first_name": "Tom", "last_name": "M"},
+            "birth_date",
+        ),
+        (
+            "/api/v1/household/address",
+            {"line1": "2 rue Y", "postcode": "46090", "commune_insee": "46224"},
+            "moved_in",
+        ),
+        ("/api/v1/household/quotients", {"amount": 700, "valid_until": "2026-12-31"}, "valid_from"),
+        ("/api/v1/household/quotients", {"amount": 700, "valid_from": "2026-01-01"}, "valid_until"),
+    ],
+)
+def test_a_day_out_of_range_is_a_422_naming_the_field(api, resident, url, payload, field, day):
+    CommuneFactory(insee_code="46224")
+    api.raise_request_exception = False
+    response = api.post(url, {**payload, field: day}, content_type="application/json")
+    assert response.status_code == 422
+    assert field in [error["loc"][-1] for error in response.json()["detail"]]
+    assert not AuditEntry.objects.exists()
+
+
 def test_a_domain_refusal_is_a_400_naming_the_field(api, resident):
     response = api.post(
         "/api/v1/household/members",

@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from card.actions import SECURITY_REFUSALS
+from card.actions.taps import SECURITY_REFUSALS
 from identity import vocabulary
 from identity.actions.audit import record_audit_entry
 from identity.models import AuditEntry, StaffRole
@@ -222,10 +222,11 @@ def action_codes_in_the_code_base() -> set[str]:
                 continue
             text = path.read_text()
             codes |= set(re.findall(r'\baction="([a-z_]+\.[a-z_.]+)"', text))
-            if path.name == "actions.py" and app == "card":
-                # card._audit(actor, card, "<step>") writes "card.<step>".
-                steps = re.findall(r'_audit\(\s*\w+,\s*\w+,\s*"(\w+)"', text)
-                steps += re.findall(r'"(\w+)" if approve else "(\w+)"', text)[0]
+            if app == "card" and "actions" in path.parts:
+                # card.actions.guards.audit_card(actor, card, "<step>") writes "card.<step>".
+                steps = re.findall(r'audit_card\(\s*\w+,\s*\w+,\s*"(\w+)"', text)
+                for either in re.findall(r'"(\w+)" if approve else "(\w+)"', text):
+                    steps += either
                 codes |= {f"card.{step}" for step in steps}
     codes |= {f"tap.refused.{reason}" for reason in SECURITY_REFUSALS}
     return codes

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from card.actions import process_tap
+from card.actions.taps import process_tap
 from card.models import Tap
 from kiosk import actions
 from payments.models import Order, Payment

@@ -11,7 +11,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from card.actions import process_tap
+from card.actions.taps import process_tap
 from card.models import Tap
 from kiosk import actions, queries
 from kiosk.agent.agent import Agent

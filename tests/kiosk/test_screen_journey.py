@@ -10,7 +10,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from card.actions import process_tap
+from card.actions.taps import process_tap
 from kiosk.views import SCREEN_COOKIE
 from tests.factories import CardFactory, EntitlementFactory, ResidentFactory, sun_url
 from tests.kiosk.factories import kiosk_reader_with_token, paired_screen

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from card.actions import staff_check
+from card.actions.desk import staff_check
 from identity.models import Facility, StaffRole
 from services.catalog import actions
 from services.catalog.models import AccessPoint, Entitlement

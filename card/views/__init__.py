@@ -1,0 +1,1 @@
+"""Card pages, one module per area; thin views over card.actions and card.queries."""
