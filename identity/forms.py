@@ -108,6 +108,27 @@ class ResidentSearchForm(ReasonForm):
     field_order = ["q", "reason"]
 
 
+class SignupNamesForm(forms.Form):
+    """What sign-up asks besides the email and password (allauth's ACCOUNT_SIGNUP_FORM_CLASS):
+    the person's names. allauth's adapter keeps them on the login (User.first_name and
+    last_name, its save_user); the profile form starts from them."""
+
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    field_order = ["first_name", "last_name", "email", "password1", "password2"]
+
+    def signup(self, request, user) -> None:
+        """allauth's hook after the login is saved: nothing more to do, the names are on it."""
+
+
 class AuditFilterForm(forms.Form):
     """The audit trail's filters (all optional); `filters()` once valid."""
 

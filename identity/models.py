@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -68,7 +69,19 @@ class User(AbstractUser):
     objects = UserManager()
 
     def __str__(self) -> str:
-        return f"user#{self.pk}"
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """How every page, mail, message, the audit trail and the admin name a login: its
+        person's name, else the names given at sign-up or on a staff account (an application's
+        name), else its email address. Logs name logins by id only, never through this."""
+        if self.is_application:
+            return gettext("Application “%(name)s”") % {"name": self.first_name}
+        person = getattr(self, "person", None)
+        if person is not None:
+            return person.full_name
+        return self.get_full_name() or self.email
 
 
 # --- The territory -------------------------------------------------------------------------
@@ -186,7 +199,7 @@ class Person(models.Model):
         verbose_name_plural = _("people")
 
     def __str__(self) -> str:
-        return f"person#{self.pk}"
+        return self.full_name
 
     @property
     def full_name(self) -> str:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .models import AuditEntry, Person, ReducedRateStatus, StaffRole, User
-from .permissions import Capability, person_of
+from .permissions import Capability
 
 ACTION_LABELS: dict[str, Promise] = {
     # Accounts and households
@@ -99,6 +99,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "payments.refund": gettext_lazy("Refund"),
     "payments.desk_payment": gettext_lazy("Payment taken at the desk"),
     "payments.line_undeliverable": gettext_lazy("Purchase that could not be delivered"),
+    # The site's own pages
+    "portal.legal_page_updated": gettext_lazy("Legal page rewritten"),
 }
 
 # The fields a correction names, as the pages call them.
@@ -148,16 +150,11 @@ def action_choices() -> list[tuple[str, str]]:
 
 
 def display_name(user: User | None) -> str:
-    """A person's name for the people who read the trail: the resident's name on their file,
-    the staff member's name, the application's name; their email only when no name is known."""
+    """Who did it, for the people who read the trail: the login's name (User.display_name), or
+    the system itself."""
     if user is None:
         return _("System")
-    if user.is_application:
-        return _("Application “%(name)s”") % {"name": user.first_name}
-    person = person_of(user)
-    if person is not None:
-        return person.full_name
-    return user.get_full_name() or user.email
+    return user.display_name
 
 
 def household_label(household) -> str:

@@ -208,6 +208,11 @@ def document_pdf(document: Document) -> bytes:
     return buffer.getvalue()
 
 
+def _provider(code: str) -> str:
+    """A provider in words, as the reconciliation page names it ("Guichet de la régie")."""
+    return PROVIDERS.get(code, code).capitalize()
+
+
 def reconciliation_pdf(report) -> bytes:
     """The day's reconciliation (`queries.daily_reconciliation`) for the régisseur."""
     _register_fonts()
@@ -240,14 +245,15 @@ def reconciliation_pdf(report) -> bytes:
     for payout in report.payouts:
         status = "rapproché" if payout["matched"] else "ÉCART"
         w.line(
-            f"{payout['provider']} {payout['reference']} : {format_cents(payout['amount_cents'])}"
+            f"{_provider(payout['provider'])} {payout['reference']} : "
+            f"{format_cents(payout['amount_cents'])}"
             f" (frais {format_cents(payout['fee_cents'])}) — paiements "
             f"{format_cents(payout['payments_cents'])}, remb. "
             f"{format_cents(payout['refunds_cents'])} : {status}",
             size=8.5,
         )
     for provider, balance in report.clearing.items():
-        w.line(f"Encaissé par {provider}, pas encore viré (fin de journée)", step=0)
+        w.line(f"Encaissé par {_provider(provider)}, pas encore viré (fin de journée)", step=0)
         w.right(format_cents(balance), right_edge)
         w.y -= 5 * mm
     w.gap()

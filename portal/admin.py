@@ -1,6 +1,10 @@
-"""The libraries' models in the admin, read-only: Sésame writes them through its own pages
-(sign-in addresses and second factors through allauth's, staff roles as identity.StaffRole
-rather than Django's groups), so that no admin page writes around an audited action.
+"""The portal's own admin pages and the libraries' models in the admin.
+
+The legal pages of the footer are edited through portal.actions (no add or delete: there are
+four, one per kind). The libraries' models are read-only: Sésame writes them through its own
+pages (sign-in addresses and second factors through allauth's, staff roles as
+identity.StaffRole rather than Django's groups), so that no admin page writes around an audited
+action.
 
 Imported first (portal is the first app): the libraries' admin modules are imported here so
 that their registrations can be replaced."""
@@ -13,7 +17,10 @@ from django.contrib import admin
 from django.contrib.auth import admin as auth_admin  # noqa: F401 - registers Group, removed below
 from django.contrib.auth.models import Group
 
-from identity.admin import ReadOnlyAdmin
+from identity.admin import ActionModelAdmin, ReadOnlyAdmin
+
+from . import actions
+from .models import LegalPage
 
 admin.site.unregister(Group)  # roles are StaffRole rows, granted through identity's actions
 admin.site.unregister(EmailAddress)
@@ -28,3 +35,30 @@ class EmailAddressAdmin(ReadOnlyAdmin, account_admin.EmailAddressAdmin):
 @admin.register(Authenticator)
 class AuthenticatorAdmin(ReadOnlyAdmin, mfa_admin.AuthenticatorAdmin):
     actions = ()
+
+
+@admin.register(LegalPage)
+class LegalPageAdmin(ActionModelAdmin):
+    list_display = ["kind", "updated_at", "updated_by"]
+    fields = ["kind", "body", "updated_at", "updated_by"]
+    readonly_fields = ["kind", "updated_at", "updated_by"]
+    actions = ()
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        saved = actions.update_legal_page(actor=request.user, kind=obj.kind, body=obj.body)
+        obj.pk, obj.updated_at, obj.updated_by = saved.pk, saved.updated_at, saved.updated_by
+
+    def save_related(self, request, form, formsets, change) -> None:
+        pass  # no inlines, no many-to-many: the action above wrote everything
+
+    def delete_model(self, request, obj) -> None:
+        raise PermissionError("legal pages are never deleted")  # has_delete_permission is False
+
+    def delete_queryset(self, request, queryset) -> None:
+        raise PermissionError("legal pages are never deleted")

@@ -48,8 +48,8 @@ INSTALLED_APPS = [
     "payments",
     "documents_vault",
     "identity",
-    # Django and libraries.
-    "django.contrib.admin",
+    # Django and libraries (the admin with Sésame's admin site, portal/admin_site.py).
+    "portal.apps.SesameAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -114,6 +114,8 @@ TEMPLATES = [
         },
     },
 ]
+# Every form drawn the same way (portal/forms.py, portal/templates/portal/forms/).
+FORM_RENDERER = "portal.forms.FormRenderer"
 
 if not os.environ.get("DATABASE_URL"):
     # The embedded default: one SQLite file under var/, created on first use.
@@ -157,12 +159,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# Sign-up also asks the person's names (identity/forms.py), so that pages and mails name them.
+ACCOUNT_SIGNUP_FORM_CLASS = "identity.forms.SignupNamesForm"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "identity.adapter.AccountAdapter"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Sésame] "
 LOGIN_REDIRECT_URL = "portal:home"
 LOGIN_URL = "account_login"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
@@ -231,6 +234,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Sésame <ne-pas-repon
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 SESAME_TERRITORY_NAME = os.environ.get("SESAME_TERRITORY_NAME", "Grand Cahors")
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[Sésame {SESAME_TERRITORY_NAME}] "
 
 # Cards: every card key is derived from this master key (AES-128, 32 hex digits). The demo key
 # is public, like the demo SECRET_KEY, and refused the same way.

@@ -1,9 +1,14 @@
+from allauth.account.forms import ChangePasswordForm
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from card import queries as card_queries
 from identity import queries, vocabulary
+from identity.models import Facility, Territory
 from identity.permissions import (
     Capability,
     active_roles,
@@ -13,6 +18,7 @@ from identity.permissions import (
 )
 from services.catalog import registry
 
+from .models import LegalPage
 from .panels import PANELS
 
 
@@ -72,5 +78,48 @@ def staff_home(request):
             "can_manage_cards": Capability.EDIT_RESIDENT_FILE in granted,
             "can_follow_attendance": Capability.VIEW_ATTENDANCE in granted,
             "granted": sorted(str(vocabulary.CAPABILITY_LABELS[c]) for c in granted),
+        },
+    )
+
+
+@login_required
+def account(request):
+    """Mon compte: the login's email addresses, its password and its second factor, on one
+    page; each form posts to allauth's own view (next brings the person back here)."""
+    user = request.user
+    authenticators = {a.type: a for a in Authenticator.objects.filter(user=user)}
+    recovery = authenticators.get(Authenticator.Type.RECOVERY_CODES)
+    return render(
+        request,
+        "portal/account.html",
+        {
+            "person": person_of(user),
+            "emails": EmailAddress.objects.filter(user=user).order_by("-primary", "email"),
+            "password_form": ChangePasswordForm(user=user) if user.has_usable_password() else None,
+            "totp": authenticators.get(Authenticator.Type.TOTP),
+            "passkeys": Authenticator.objects.filter(
+                user=user, type=Authenticator.Type.WEBAUTHN
+            ).count(),
+            "recovery_codes_left": len(recovery.wrap().get_unused_codes()) if recovery else 0,
+            "is_staff_member": is_staff_member(user),
+            "next": reverse("portal:account"),
+        },
+    )
+
+
+def legal_page(request, kind: str):
+    """A page of the footer: what the administrators wrote, else the default text built from
+    what Sésame holds today."""
+    return render(
+        request,
+        "portal/legal_page.html",
+        {
+            "kind": kind,
+            "title": LegalPage.Kind(kind).label,
+            "page": LegalPage.objects.filter(kind=kind).exclude(body="").first(),
+            "territory": Territory.objects.order_by("pk").first(),
+            "town_halls": Facility.objects.filter(kind=Facility.Kind.TOWN_HALL).select_related(
+                "commune"
+            ),
         },
     )

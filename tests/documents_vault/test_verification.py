@@ -136,7 +136,7 @@ def test_a_rejection_says_why_to_the_resident(client, clerk, django_capture_on_c
     assert "Avis de 2019, trop ancien" in mail.outbox[0].body
     client.force_login(camille.user)
     page = client.get(reverse("documents_vault:list")).content.decode()
-    assert "Refusé par la mairie : Avis de 2019, trop ancien" in page
+    assert "Refusé par la mairie\u00a0: Avis de 2019, trop ancien" in page  # French typography
 
 
 @pytest.mark.parametrize(

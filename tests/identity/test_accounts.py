@@ -31,6 +31,8 @@ def test_sign_up_verify_the_email_and_complete_the_profile(client):
     response = client.post(
         reverse("account_signup"),
         {
+            "first_name": "Camille",
+            "last_name": "Martin",
             "email": "camille@example.org",
             "password1": "Une-phrase-longue-2026",
             "password2": "Une-phrase-longue-2026",

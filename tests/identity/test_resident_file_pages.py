@@ -107,7 +107,7 @@ def test_a_clerk_corrects_a_name_and_the_resident_reads_it(client, clerk, camill
     log = client.get(reverse("identity:file_accesses")).content.decode()
     assert "Identité corrigée" in log
     assert REASON in log
-    assert "Prénom : Camile → Camille" in log
+    assert "Prénom\u00a0: Camile → Camille" in log  # French typography: a non-breaking space
     assert "person.corrected" not in log
 
 

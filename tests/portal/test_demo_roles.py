@@ -1,14 +1,12 @@
 """Each demo account logs in the way a person would (password, then the code of their
 authenticator for staff) and sees what its role allows, and nothing more."""
 
-import time
-
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.urls import reverse
 
 from identity import demo
 from identity.models import AuditEntry, Household, Person
+from tests.portal.demo_site import log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -16,19 +14,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def accounts():
     return {account.email: account for account in demo.load()}
-
-
-def log_in(client, account: demo.DemoAccount):
-    response = client.post(
-        reverse("account_login"), {"login": account.email, "password": demo.DEMO_PASSWORD}
-    )
-    if account.totp_secret:
-        assert response.url == reverse("mfa_authenticate")
-        code = format_hotp_value(hotp_value(account.totp_secret, int(time.time()) // 30))
-        response = client.post(reverse("mfa_authenticate"), {"code": code})
-    assert response.status_code == 302
-    assert "_auth_user_id" in client.session
-    return response
 
 
 def martin_household() -> Household:

@@ -24,6 +24,8 @@ def test_a_parent_signs_up_completes_the_profile_and_adds_a_child(browser, live_
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
     fill(
         browser,
+        first_name="Camille",
+        last_name="Martin",
         email="camille@example.org",
         password1="Une-phrase-longue-2026",
         password2="Une-phrase-longue-2026",

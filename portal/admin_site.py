@@ -1,0 +1,110 @@
+"""The Django admin as administrators of the territory meet it: titled for Sésame and in French,
+also where Django can only show an English name (a library's app, a model or a field that has no
+verbose name). Those names are in the dictionaries below, so that they reach the catalogue."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+# Sections of libraries' apps (set on their AppConfig by portal.apps.SesameAdminConfig, so that
+# the breadcrumbs say it too).
+APP_NAMES = {
+    "mfa": _("Second factor"),
+    "django_tasks_database": _("Background tasks"),
+    "account": _("Accounts"),
+}
+
+# Models without a verbose name, by `app_label.object_name` (lower case).
+MODEL_NAMES = {
+    "mfa.authenticator": _("Authenticators"),
+    "payments.providerpayout": _("Provider payouts"),
+    "django_tasks_database.dbtaskresult": _("Task Results"),
+}
+
+# Columns and filters of fields without a verbose name, by their English name (lower case).
+FIELD_NAMES = {
+    "access point": _("access point"),
+    "agent version": _("agent software"),
+    "amount cents": _("amount (cents)"),
+    "arrival date": _("arrival date"),
+    "at": _("date"),
+    "confirmed at": _("confirmed on"),
+    "course": _("course"),
+    "created at": _("created on"),
+    "created by": _("created by"),
+    "description": _("description"),
+    "document": _("document"),
+    "done at": _("done on"),
+    "enqueued at": _("queued on"),
+    "facility": _("facility"),
+    "finished at": _("finished on"),
+    "granted at": _("granted on"),
+    "household": _("household"),
+    "id": _("number"),
+    "issued at": _("issued on"),
+    "kind": _("kind"),
+    "last error": _("last error"),
+    "last seen at": _("last seen on"),
+    "last used at": _("last used on"),
+    "mode": _("mode"),
+    "paired at": _("paired on"),
+    "printer status": _("printer"),
+    "priority": _("priority"),
+    "product": _("product"),
+    "provider": _("provider"),
+    "provider reference": _("provider's reference"),
+    "public id": _("public identifier"),
+    "published at": _("published on"),
+    "purchase": _("purchase"),
+    "queue length": _("taps queued"),
+    "queue name": _("queue"),
+    "reader": _("reader"),
+    "reader connected": _("reader connected"),
+    "reference": _("reference"),
+    "regie": _("régie"),
+    "released at": _("released on"),
+    "reported at": _("reported on"),
+    "revoked at": _("revoked on"),
+    "staff": _("staff member"),
+    "started at": _("started on"),
+    "status": _("status"),
+    "step": _("step"),
+    "task name": _("task"),
+    "territory": _("territory"),
+    "token rotated at": _("token renewed on"),
+    "user": _("account"),
+}
+
+# The task library's words (it ships no French; its names are lazy, our catalogue has them).
+TASK_LIBRARY_WORDS = [
+    _("Task Result"),
+    pgettext_lazy("Task", "Ready"),
+    pgettext_lazy("Task", "Running"),
+    pgettext_lazy("Task", "Failed"),
+    pgettext_lazy("Task", "Successful"),
+]
+
+
+def field_name(text) -> str:
+    """A column's or filter's title in the page's language."""
+    return str(FIELD_NAMES.get(str(text).strip().lower(), text))
+
+
+class SesameAdminSite(admin.AdminSite):
+    site_title = _("Sésame administration")
+    index_title = _("Administration of the territory")
+
+    @property
+    def site_header(self):
+        return _("Sésame %(territory)s — administration") % {
+            "territory": settings.SESAME_TERRITORY_NAME
+        }
+
+    def get_app_list(self, request, app_label=None):
+        app_list = super().get_app_list(request, app_label)
+        for app in app_list:
+            for model in app["models"]:
+                key = f"{app['app_label']}.{model['object_name'].lower()}"
+                model["name"] = str(MODEL_NAMES.get(key, model["name"]))
+        return app_list
