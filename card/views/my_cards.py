@@ -73,7 +73,13 @@ def request_card(request, person_id: str):
         form.is_valid()
         form.errors.pop("file", None)
         show_domain_error(form, refused)
-    elif form.is_bound and form.is_valid():
+        return render(
+            request,
+            "card/request_form.html",
+            {"form": form, "holder": holder},
+            status=refused.status,
+        )
+    if form.is_bound and form.is_valid():
         try:
             lifecycle.request_card(actor=request.user, holder=holder, **form.pick())
         except DomainError as error:
