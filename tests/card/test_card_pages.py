@@ -45,16 +45,6 @@ pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def camille():
-    return ResidentFactory(first_name="Camille", last_name="Martin")
-
-
 def _text(response) -> str:
     return response.content.decode()
 

@@ -39,11 +39,6 @@ SLIPPED_NUMBER = KNOWN_NUMBER[:5] + str((int(KNOWN_NUMBER[5]) + 1) % 10) + KNOWN
 UNKNOWN_NUMBER = "925099999999999" + luhn_check_digit("925099999999999")
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def _tap(reader, url: str) -> dict:
     return process_tap(
         reader=reader,

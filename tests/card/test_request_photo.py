@@ -20,16 +20,6 @@ from tests.factories import ResidentFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def camille():
-    return ResidentFactory(first_name="Camille", last_name="Martin")
-
-
 def _request(client, holder, data):
     return client.post(reverse("card:request", args=[holder.public_id]), data)
 
