@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class CardConfig(AppConfig):
     name = "card"
     verbose_name = _("Cards and readers")
+
+    def ready(self) -> None:
+        from documents_vault import intake
+
+        # The card request's photo goes into the holder's documents: the safe's size limit
+        # and file-name check apply while it is received.
+        intake.register_upload_view("card:request")

@@ -5,16 +5,21 @@ next to the field they name."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from documents_vault.forms import PickOrUploadForm
 
-class PhotoForm(forms.Form):
-    photo = forms.FileField(
-        label=_("Identity photo"),
-        help_text=_(
+
+class PhotoForm(PickOrUploadForm):
+    """The card request's identity photo: one of the holder's photos from their documents,
+    or a new one that goes into them."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["document"].label = _("Identity photo")
+        self.fields["file"].help_text = _(
             "A recent photo of the face, from the front, on a plain background: "
             "JPEG or PNG, 5 MB at most."
-        ),
-        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png"}),
-    )
+        )
+        self.fields["file"].widget.attrs["accept"] = "image/jpeg,image/png"
 
 
 class ReportLossForm(forms.Form):

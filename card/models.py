@@ -49,6 +49,9 @@ class Card(models.Model):
     # tap learns how far the counter jumped without another query.
     previous_counter = models.IntegerField(default=-1)
     photo = models.ImageField(_("photo"), upload_to="card-photos/", blank=True)
+    # The request's photo stays in the holder's documents, shared with the request (this
+    # share) until a clerk decides; validation copies it into `photo`.
+    photo_share_id = models.CharField(max_length=24, blank=True, editable=False)
     replaces = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
     )

@@ -4,13 +4,19 @@ handed over, suspended and reactivated, replaced, revoked, expired."""
 import re
 from datetime import date
 
+from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from identity.errors import Conflict, DomainError, Forbidden
+from documents_vault import queries as vault_queries
+from documents_vault.actions.access import read_shared_document
+from documents_vault.actions.picking import attach_document
+from documents_vault.actions.sharing import FileRef, close_file_shares
+from documents_vault.inspection import JPEG, PNG
+from documents_vault.models import DocumentKind
+from identity.errors import Conflict, DomainError, Forbidden, NotFound
 from identity.images import ImageRules, checked_image
 from identity.models import Person, User
 from identity.permissions import Capability
@@ -33,11 +39,15 @@ CARD_VALIDITY_YEARS = 6
 PHOTO_RULES = ImageRules(max_bytes=5 * 1024 * 1024)
 
 
-def check_photo(photo: UploadedFile) -> ContentFile:
+# The card request's file, as the document safe's shares name it.
+CARD_REQUEST = "card_request"
+
+
+def check_photo(photo: File, *, field: str = "photo") -> ContentFile:
     """An identity photo: a real JPEG or PNG image of at most 5 MB and 6000 × 6000 pixels
     (judged from its header, before decoding), kept as a JPEG of at most 1200 pixels without
     the camera's metadata (identity.images)."""
-    return checked_image(photo, field="photo", rules=PHOTO_RULES)
+    return checked_image(photo, field=field, rules=PHOTO_RULES)
 
 
 def _live_card_exists(holder: Person, kind: str) -> bool:
@@ -45,10 +55,23 @@ def _live_card_exists(holder: Person, kind: str) -> bool:
 
 
 @transaction.atomic
-def request_card(*, actor: User, holder: Person, photo: UploadedFile) -> Card:
-    """A resident asks for a physical card, for themself or a child; a clerk validates it."""
+def request_card(
+    *,
+    actor: User,
+    holder: Person,
+    document_id: str | None = None,
+    file_name: str = "",
+    content: bytes | None = None,
+) -> Card:
+    """A resident asks for a physical card, for themself or a child, with a photo picked from
+    the holder's documents (`document_id`) or a new one (`file_name`, `content`) that goes
+    into them; either way the photo is shared with the request until a clerk decides, and
+    the card keeps its own copy only once validated (`review_card_request`)."""
     by_staff = require_holder_or_staff(actor, holder)
-    kept = check_photo(photo)  # decoded before the holder's row is locked
+    if content is not None:
+        # The card's own rules (JPEG or PNG, 5 MB, 6000 × 6000), judged before the safe
+        # keeps anything and before the holder's row is locked.
+        check_photo(ContentFile(content), field="file")
     Person.objects.select_for_update().filter(pk=holder.pk).first()
     if _live_card_exists(holder, Card.Kind.NFC):
         raise Conflict(_("%(name)s already has a card.") % {"name": holder.first_name})
@@ -59,7 +82,25 @@ def request_card(*, actor: User, holder: Person, photo: UploadedFile) -> Card:
         status=Status.REQUESTED,
         requested_by=actor,
     )
-    card.photo.save(f"{card.public_id}.jpg", kept, save=False)
+    share = attach_document(
+        actor=actor,
+        person=holder,
+        kinds=[DocumentKind.PHOTO],
+        target=FileRef(
+            kind=CARD_REQUEST,
+            id=card.public_id,
+            label=_("Card request for %(name)s") % {"name": holder.first_name},
+            capability=Capability.EDIT_RESIDENT_FILE,
+        ),
+        document_id=document_id,
+        file_name=file_name,
+        content=content,
+    )
+    version = vault_queries.current_version(share.document)
+    if version is None or version.content_type not in (JPEG, PNG):
+        # A scan kept as a PDF is no identity photo (the transaction drops the share).
+        raise DomainError(_("The photo must be a JPEG or PNG image."), field="document")
+    card.photo_share_id = share.public_id
     card.save()
     audit_card(actor, card, "requested", by_staff=by_staff)
     return card
@@ -85,21 +126,42 @@ def issue_phone_pass(*, actor: User, holder: Person) -> Card:
     return card
 
 
-@transaction.atomic
 def review_card_request(*, actor: User, card: Card, approve: bool, reason: str = "") -> Card:
-    """A clerk checks the photo and the holder, then validates or rejects the request."""
+    """A clerk checks the photo and the holder, then validates or rejects the request. On
+    validation the photo is read from the safe once, through the request's share, into the
+    card's own photo (the desk and the card face show it for the card's life); either way
+    the request's shares close, and staff read the resident's document no more."""
     require_capability(actor, Capability.EDIT_RESIDENT_FILE)
-    card = locked_card(card)
     require_status(card, {Status.REQUESTED})
     if not approve and not reason.strip():
         raise DomainError(_("Say why the request is rejected."), field="reason")
-    card.status = Status.VALIDATED if approve else Status.REJECTED
-    card.validated_at = timezone.now()
-    if not approve:
-        card.ended_at = card.validated_at
-    card.save(update_fields=["status", "validated_at", "ended_at"])
-    audit_card(actor, card, "validated" if approve else "rejected", by_staff=True, reason=reason)
+    # Read outside the transaction, as the safe wants (an integrity failure's report is kept).
+    kept = _photo_from_safe(actor, card) if approve and card.photo_share_id else None
+    with transaction.atomic():
+        card = locked_card(card)
+        require_status(card, {Status.REQUESTED})
+        card.status = Status.VALIDATED if approve else Status.REJECTED
+        card.validated_at = timezone.now()
+        if not approve:
+            card.ended_at = card.validated_at
+        if kept is not None:
+            card.photo.save(f"{card.public_id}.jpg", kept, save=False)
+        card.save(update_fields=["status", "validated_at", "ended_at", "photo"])
+        close_file_shares(target_kind=CARD_REQUEST, target_id=card.public_id, actor=actor)
+        audit_card(
+            actor, card, "validated" if approve else "rejected", by_staff=True, reason=reason
+        )
     return card
+
+
+def _photo_from_safe(actor: User, card: Card) -> ContentFile:
+    try:
+        original = read_shared_document(actor=actor, share_public_id=card.photo_share_id)
+    except NotFound as error:
+        raise Conflict(
+            _("The photo is no longer shared with this request: reject it."), field="decision"
+        ) from error
+    return check_photo(ContentFile(original.content), field="decision")
 
 
 _UID = re.compile(r"^[0-9A-F]{14}$")

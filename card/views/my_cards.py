@@ -11,6 +11,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from documents_vault import intake
+from documents_vault import queries as vault_queries
+from documents_vault.models import DocumentKind
 from identity.errors import DomainError
 from identity.forms import show_domain_error
 from identity.models import Person
@@ -53,19 +56,32 @@ def my_cards(request):
     )
 
 
+def _photo_form(request, holder: Person) -> forms.PhotoForm:
+    """The holder's photos in the safe to pick from, or a new one that goes into it."""
+    documents = vault_queries.documents_for_picker(request.user, holder, [DocumentKind.PHOTO])
+    data = (request.POST, request.FILES) if request.method == "POST" else ()
+    return forms.PhotoForm(*data, documents=documents)
+
+
 @resident_required
 @require_http_methods(["GET", "POST"])
 def request_card(request, person_id: str):
     holder = _person_for(request, person_id)
-    if request.method == "POST":
-        form = forms.PhotoForm(request.POST, request.FILES)
-    else:
-        form = forms.PhotoForm()
+    form = _photo_form(request, holder)
+    refused = intake.refusal(request)  # too large or a forged name, seen while receiving
+    if refused is not None:
+        form.is_valid()
+        form.errors.pop("file", None)
+        show_domain_error(form, refused)
+        return render(
+            request,
+            "card/request_form.html",
+            {"form": form, "holder": holder},
+            status=refused.status,
+        )
     if form.is_bound and form.is_valid():
         try:
-            lifecycle.request_card(
-                actor=request.user, holder=holder, photo=form.cleaned_data["photo"]
-            )
+            lifecycle.request_card(actor=request.user, holder=holder, **form.pick())
         except DomainError as error:
             show_domain_error(form, error)
         else:

@@ -28,6 +28,11 @@ def photo_upload(
     return SimpleUploadedFile(name, buffer.getvalue(), content_type=content_type)
 
 
+def new_photo(upload: SimpleUploadedFile | None = None) -> dict:
+    """The card request page's answer with a new photo (it goes into the holder's documents)."""
+    return {"document": "new", "file": upload if upload is not None else photo_upload()}
+
+
 def blank_png_upload(width: int, height: int, name: str = "photo.png") -> SimpleUploadedFile:
     """A PNG declaring width × height black-and-white pixels, all blank: a few kilobytes on
     disk (20000 × 20000 is 48 KB), written chunk by chunk so the test never holds the pixels."""

@@ -19,12 +19,14 @@ from PIL import Image
 from card import credentials, pdf
 from card.actions.lifecycle import suspend_card
 from card.models import Card
+from documents_vault.models import Document
 from identity.models import AuditEntry, Person
 from tests.card.factories import (
     blank_png_upload,
     child_of,
     clerk,
     logged_in,
+    new_photo,
     photo_upload,
     pool_agent,
     visitor,
@@ -41,16 +43,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 PARIS = ZoneInfo("Europe/Paris")
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def camille():
-    return ResidentFactory(first_name="Camille", last_name="Martin")
 
 
 def _text(response) -> str:
@@ -112,12 +104,15 @@ def test_a_resident_requests_a_card_with_a_png_photo(camille):
 
     response = client.post(
         reverse("card:request", args=[camille.public_id]),
-        {"photo": photo_upload("moi.png", fmt="PNG")},
+        new_photo(photo_upload("moi.png", fmt="PNG")),
     )
     assert response.url == reverse("card:my_cards")
     card = Card.objects.get(holder=camille)
-    assert card.photo.name.endswith(".jpg")  # re-encoded (below)
-    assert client.get(reverse("card:photo", args=[card.public_id])).status_code == 200
+    # The photo is in Camille's documents, shared with the request; the card has no copy of
+    # its own until a clerk validates it.
+    assert Document.objects.get(person=camille).kind == "photo"
+    assert card.photo_share_id
+    assert not card.photo
 
 
 @pytest.mark.parametrize(("width", "height"), [(20000, 20000), (12000, 12000), (6001, 100)])
@@ -130,12 +125,13 @@ def test_a_photo_of_too_many_pixels_is_refused_before_it_is_decoded(
     upload = blank_png_upload(width, height)
     assert upload.size < 60_000
     response = logged_in(camille.user).post(
-        reverse("card:request", args=[camille.public_id]), {"photo": upload}
+        reverse("card:request", args=[camille.public_id]), new_photo(upload)
     )
     assert response.status_code == 200
-    errors = " ".join(response.context["form"].errors["photo"])
+    errors = " ".join(response.context["form"].errors["file"])
     assert "6000 × 6000" in errors
     assert not Card.objects.exists()
+    assert not Document.objects.exists()
     assert not (settings.MEDIA_ROOT / "card-photos").exists()
 
 
@@ -145,9 +141,13 @@ def test_an_accepted_photo_is_kept_as_a_small_jpeg_without_the_cameras_metadata(
     exif[0x0112] = 6  # Orientation: the camera was turned a quarter
     upload = photo_upload("camera.jpg", size=(4000, 3000), exif=exif)
     logged_in(camille.user).post(
-        reverse("card:request", args=[camille.public_id]), {"photo": upload}
+        reverse("card:request", args=[camille.public_id]), new_photo(upload)
     )
     card = Card.objects.get(holder=camille)
+    logged_in(clerk()).post(
+        reverse("card:clerk_review", args=[card.public_id]), {"decision": "approve"}
+    )
+    card.refresh_from_db()
     with card.photo.open("rb") as handle, Image.open(handle) as kept:
         assert kept.format == "JPEG"
         assert kept.size == (900, 1200)  # upright (portrait), longest side 1200
@@ -178,33 +178,36 @@ def test_a_bad_photo_is_refused_next_to_the_field_and_nothing_is_written(
     camille, upload, message, settings
 ):
     response = logged_in(camille.user).post(
-        reverse("card:request", args=[camille.public_id]), {"photo": upload}
+        reverse("card:request", args=[camille.public_id]), new_photo(upload)
     )
     assert response.status_code == 200
-    assert message in " ".join(response.context["form"].errors["photo"])
+    assert message in " ".join(response.context["form"].errors["file"])
     assert not Card.objects.exists()
+    assert not Document.objects.exists()
     assert not AuditEntry.objects.filter(action="card.requested").exists()
     assert not (settings.MEDIA_ROOT / "card-photos").exists()
 
 
 def test_a_missing_photo_is_refused_next_to_the_field(camille):
-    response = logged_in(camille.user).post(reverse("card:request", args=[camille.public_id]))
+    client = logged_in(camille.user)
+    response = client.post(reverse("card:request", args=[camille.public_id]))
     assert response.status_code == 200
-    assert response.context["form"].errors["photo"]
+    assert response.context["form"].errors["document"]
+    response = client.post(reverse("card:request", args=[camille.public_id]), {"document": "new"})
+    assert response.context["form"].errors["file"] == ["Choose the file to add."]
     assert not Card.objects.exists()
 
 
 def test_a_second_request_while_a_card_is_live_is_refused_with_a_message(camille, settings):
     client = logged_in(camille.user)
     url = reverse("card:request", args=[camille.public_id])
-    client.post(url, {"photo": photo_upload()})
-    response = client.post(url, {"photo": photo_upload()})
+    client.post(url, new_photo())
+    response = client.post(url, new_photo(photo_upload(size=(300, 400))))
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == ["Camille already has a card."]
     assert Card.objects.filter(holder=camille).count() == 1
     assert AuditEntry.objects.filter(action="card.requested").count() == 1
-    photos = list((settings.MEDIA_ROOT / "card-photos").iterdir())
-    assert len(photos) == 1
+    assert Document.objects.filter(person=camille).count() == 1
 
 
 def test_a_phone_pass_is_issued_in_one_click_and_a_second_one_is_refused(camille):

@@ -15,11 +15,6 @@ pytestmark = pytest.mark.django_db
 MM = 72 / 25.4
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def _page(content: bytes):
     reader = PdfReader(io.BytesIO(content))
     assert len(reader.pages) == 1

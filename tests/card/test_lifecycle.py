@@ -20,7 +20,7 @@ from card.models import Card, Tap
 from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import AuditEntry
 from ntag424 import sun
-from tests.card.factories import child_of, clerk, logged_in, photo_upload
+from tests.card.factories import child_of, clerk, logged_in, new_photo
 from tests.factories import (
     CardFactory,
     PassFactory,
@@ -39,11 +39,6 @@ SLIPPED_NUMBER = KNOWN_NUMBER[:5] + str((int(KNOWN_NUMBER[5]) + 1) % 10) + KNOWN
 UNKNOWN_NUMBER = "925099999999999" + luhn_check_digit("925099999999999")
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def _tap(reader, url: str) -> dict:
     return process_tap(
         reader=reader,
@@ -59,27 +54,28 @@ def test_a_card_goes_from_request_to_gate_and_is_refused_once_its_holder_reports
         resident = logged_in(camille.user)
         desk = logged_in(clerk())
 
-        # The resident asks for a card with a photo.
-        response = resident.post(
-            reverse("card:request", args=[camille.public_id]), {"photo": photo_upload()}
-        )
+        # The resident asks for a card with a new photo, which goes into their documents.
+        response = resident.post(reverse("card:request", args=[camille.public_id]), new_photo())
         assert response.status_code == 302
         card = Card.objects.get(holder=camille)
         assert card.status == Card.Status.REQUESTED
         assert card.kind == Card.Kind.NFC
-        assert card.photo.name.endswith(".jpg")
 
-        # The clerk sees the request and its photo in the queue, and validates it.
+        # The clerk sees the request and its photo (shared with it) in the queue, and
+        # validates it: the card keeps its own copy of the photo.
+        photo_url = reverse("documents_vault:shared_file", args=[card.photo_share_id])
         queue = desk.get(reverse("card:clerk_home")).content.decode()
-        assert reverse("card:photo", args=[card.public_id]) in queue
+        assert photo_url in queue
         assert "Martin Camille" in queue
-        assert desk.get(reverse("card:photo", args=[card.public_id])).status_code == 200
+        assert desk.get(photo_url).status_code == 200
         response = desk.post(
             reverse("card:clerk_review", args=[card.public_id]), {"decision": "approve"}
         )
         assert response.status_code == 302
         card.refresh_from_db()
         assert card.status == Card.Status.VALIDATED
+        assert card.photo.name.endswith(".jpg")
+        assert desk.get(reverse("card:photo", args=[card.public_id])).status_code == 200
 
         # The encoding station reads the blank chip's UID; the clerk records it.
         response = desk.post(
@@ -146,9 +142,10 @@ def test_a_card_goes_from_request_to_gate_and_is_refused_once_its_holder_reports
         "card.activated",
         "card.suspended",
     ]
-    photo_read = AuditEntry.objects.get(action="staff.card_photo_viewed")
-    assert photo_read.person == camille
-    assert photo_read.channel == AuditEntry.Channel.COUNTER
+    # The clerk's reads of the photo: in the queue, then once more on validation.
+    photo_reads = AuditEntry.objects.filter(action="staff.document_read", person=camille)
+    assert photo_reads.count() == 2
+    assert AuditEntry.objects.get(action="staff.card_photo_viewed").person == camille
 
 
 def test_a_guardian_takes_a_childs_card_through_its_whole_life():
@@ -157,7 +154,7 @@ def test_a_guardian_takes_a_childs_card_through_its_whole_life():
     resident = logged_in(camille.user)
     desk = logged_in(clerk())
 
-    resident.post(reverse("card:request", args=[lea.public_id]), {"photo": photo_upload()})
+    resident.post(reverse("card:request", args=[lea.public_id]), new_photo())
     card = Card.objects.get(holder=lea)
     assert card.requested_by == camille.user
     desk.post(reverse("card:clerk_review", args=[card.public_id]), {"decision": "approve"})

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from identity.models import StaffRole
 from tests.documents_vault.factories import pdf_bytes
@@ -65,7 +65,10 @@ def test_upload_list_download_then_a_clerk_verifies(browser, live_server, sign_i
     field = browser.find_element(By.NAME, "proof_date")
     browser.execute_script("arguments[0].value = arguments[1]", field, proof_date)
     browser.find_element(By.XPATH, "//button[text()='Marquer comme vérifié']").click()
-    assert "Le document est vérifié." in browser.find_element(By.CSS_SELECTOR, ".messages").text
+    # The click posts and the next page loads: wait for its message, not the old page's.
+    WebDriverWait(browser, 15).until(
+        lambda b: "Le document est vérifié." in b.find_element(By.TAG_NAME, "body").text
+    )
     assert "Aucun document n’attend de vérification." in browser.page_source
 
     sign_in(camille.user)
