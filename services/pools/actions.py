@@ -25,8 +25,11 @@ from services.catalog.actions import grant_entitlement, regie_of, revoke_entitle
 from services.catalog.models import Entitlement
 from services.catalog.tariffs import quote
 
-from . import queries
+from . import queries, signals
 from .models import LessonBooking, LessonCourse
+
+# The name payments knows this service's order lines by (fulfilment.py registers it).
+LESSON_HANDLER = "pools.lesson"
 
 # How long a place waits for its payment.
 HOLD_MINUTES = 20
@@ -93,9 +96,7 @@ def hold_place(
     record_audit_entry(
         actor=actor, action="pools.lesson_held", person=person, target=course.public_id
     )
-    from .tasks import schedule_hold_expiry  # the task module imports these actions
-
-    transaction.on_commit(lambda: schedule_hold_expiry(booking))
+    transaction.on_commit(lambda: signals.hold_taken.send(sender=LessonBooking, booking=booking))
     return booking
 
 
@@ -244,14 +245,12 @@ def book_lesson(
     now: datetime | None = None,
 ):
     """Hold a place (hold_place) and put it in the actor's basket (online; an order of its
-    own on another channel) through payments, whose fulfilment handler (fulfilment.HANDLER)
+    own on another channel) through payments, whose fulfilment handler (LESSON_HANDLER)
     confirms it when paid. Returns the order, or None when the lesson is free for that person
     (the place is then confirmed at once). The hold is taken first, in its own transaction:
     the place is the scarce thing, and its HOLD_MINUTES start now, while the basket waits; if
     the line cannot be added, the hold is released at once. The same `idempotency_key` (a form
     sent twice) returns the basket the first request filled, holding nothing more."""
-    from .fulfilment import HANDLER  # fulfilment imports this module: a real cycle
-
     if idempotency_key and channel == Channel.WEB:
         already = payments_queries.basket_addition(buyer=actor, idempotency_key=idempotency_key)
         if already is not None:
@@ -265,7 +264,7 @@ def book_lesson(
         line = LineInput(
             regie=regie_of(product),
             label=course.name,
-            handler=HANDLER,
+            handler=LESSON_HANDLER,
             unit_price_cents=booking.price_cents,
             explanation=booking.price_explanation,
             payload={"booking": booking.public_id, "product": product.code},

@@ -27,7 +27,8 @@ class PoolsConfig(AppConfig):
             register_service,
         )
 
-        from . import demo, fulfilment, queries
+        # tasks connects its receivers to the actions' signals (signals.py says why).
+        from . import demo, fulfilment, queries, tasks  # noqa: F401
 
         register_service(
             MunicipalService(

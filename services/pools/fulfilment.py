@@ -11,7 +11,7 @@ from payments.fulfilment import CannotFulfil, register_fulfilment_handler
 from . import actions
 from .models import LessonBooking
 
-HANDLER = "pools.lesson"
+HANDLER = actions.LESSON_HANDLER
 # confirm_booking's refusals that no retry can change: the place went to someone else while
 # the payment was late, or the person has another place in the course.
 UNDELIVERABLE = frozenset({"full", "already_booked"})

@@ -1,8 +1,9 @@
 """Background work of the pools service (the django-tasks API)."""
 
+from django.dispatch import receiver
 from django_tasks import task
 
-from . import actions
+from . import actions, signals
 
 
 @task()
@@ -13,7 +14,8 @@ def release_expired_holds() -> int:
     return actions.release_expired_holds()
 
 
-def schedule_hold_expiry(booking) -> None:
+@receiver(signals.hold_taken, dispatch_uid="pools.tasks.schedule_hold_expiry")
+def schedule_hold_expiry(sender, *, booking, **kwargs) -> None:
     """Enqueue the sweep for the moment this hold expires, when the task backend can wait."""
     if release_expired_holds.get_backend().supports_defer:
         release_expired_holds.using(run_after=booking.held_until).enqueue()
