@@ -530,9 +530,10 @@ def test_the_batch_limit_is_500(client):
 # --- The staff page ----------------------------------------------------------------------------
 
 
-def _not_honoured_tap_at(facility: Facility, client) -> Card:
+def _not_honoured_tap_at(facility: Facility, client, *, first_name: str = "Inès") -> Card:
     _reader, token = reader_with_token(facility=facility)
-    card = CardFactory()  # and no entitlement: the server refuses what the gate let in
+    # No entitlement: the server refuses what the gate let in.
+    card = CardFactory(holder__first_name=first_name)
     upload(client, token, [queued(sun_url(card, 1), minutes_ago=5)])
     return card
 
@@ -554,8 +555,8 @@ def test_staff_see_the_taps_of_their_facilities_only(client):
 def test_town_wide_attendance_sees_all_and_filters_by_facility(client):
     north = FacilityFactory(kind=Facility.Kind.POOL, name="Piscine Nord")
     south = FacilityFactory(kind=Facility.Kind.POOL, name="Piscine Sud")
-    first = _not_honoured_tap_at(north, client)
-    second = _not_honoured_tap_at(south, client)
+    first = _not_honoured_tap_at(north, client, first_name="Gaspard")
+    second = _not_honoured_tap_at(south, client, first_name="Zélie")
     client.force_login(staff_user(StaffRole.Role.POOL_AGENT))  # no facility: town-wide
     url = reverse("card:offline_taps")
     html = client.get(url).content.decode()
