@@ -10,7 +10,7 @@ it names (`refusal_form`)."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -60,7 +60,15 @@ class ActionModelAdmin(admin.ModelAdmin):
 
     Django runs a save in one transaction: an action's refusal rolls it back whole, then the
     form is shown again with the refusal on its field (changeform_view), or, from the list or
-    a deletion, as a message."""
+    a deletion, as a message.
+
+    `deletable = False`: the rows are never deleted here (a régie, a legal page): no delete
+    button, and a deletion that reaches the admin anyway is refused."""
+
+    deletable = True
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self.deletable and super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         save_configuration(actor=request.user, instance=obj, changed_fields=form.changed_data)
@@ -78,9 +86,11 @@ class ActionModelAdmin(admin.ModelAdmin):
             save_configuration(actor=request.user, instance=row)
 
     def delete_model(self, request, obj):
-        delete_configuration(actor=request.user, instances=[obj])
+        self.delete_queryset(request, [obj])
 
     def delete_queryset(self, request, queryset):
+        if not self.deletable:
+            raise PermissionDenied(f"{self.model._meta.verbose_name_plural} are never deleted")
         delete_configuration(actor=request.user, instances=queryset)
 
     # --- Refusals ----------------------------------------------------------------------

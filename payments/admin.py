@@ -12,20 +12,13 @@ from .models import Document, LedgerTransaction, ProviderPayout, Regie
 @admin.register(Regie)
 class RegieAdmin(ActionModelAdmin):
     list_display = ["code", "name", "siret", "holds_wallets"]
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    deletable = False  # its documents and ledger accounts name it for ever
 
     def save_model(self, request, obj, form, change):
         save_regie(actor=request.user, regie=obj, changed_fields=form.changed_data)
 
     def save_related(self, request, form, formsets, change):
         """A régie has no inline rows."""
-
-    def delete_model(self, request, obj):
-        raise NotImplementedError("a régie is never deleted")  # has_delete_permission
-
-    delete_queryset = delete_model
 
 
 @admin.register(LedgerTransaction)

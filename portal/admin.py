@@ -43,11 +43,9 @@ class LegalPageAdmin(ActionModelAdmin):
     fields = ["kind", "body", "updated_at", "updated_by"]
     readonly_fields = ["kind", "updated_at", "updated_by"]
     actions = ()
+    deletable = False  # four pages, one per kind: an empty text brings back the default
 
     def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
     def save_model(self, request, obj, form, change) -> None:
@@ -56,9 +54,3 @@ class LegalPageAdmin(ActionModelAdmin):
 
     def save_related(self, request, form, formsets, change) -> None:
         pass  # no inlines, no many-to-many: the action above wrote everything
-
-    def delete_model(self, request, obj) -> None:
-        raise PermissionError("legal pages are never deleted")  # has_delete_permission is False
-
-    def delete_queryset(self, request, queryset) -> None:
-        raise PermissionError("legal pages are never deleted")

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
 
 from card.models import Reader
@@ -335,6 +336,13 @@ def test_a_regie_saved_in_the_admin_is_audited(admin_client, administrator):
     assert [(e.actor, e.target) for e in entries] == [(administrator, "regie:piscines")] * 2
     assert entries[1].changes == {"city": ["Cahors", "Pradines"]}
     assert admin_client.post(f"/admin/payments/regie/{regie.pk}/delete/").status_code == 403
+    # A deletion that reaches the admin without its button is refused too, nothing deleted.
+    regie_admin = admin.site._registry[Regie]
+    request = RequestFactory().post("/admin/")
+    request.user = administrator
+    with pytest.raises(PermissionDenied):
+        regie_admin.delete_model(request, regie)
+    assert Regie.objects.filter(pk=regie.pk).exists()
 
 
 def test_a_second_wallet_holder_is_refused_on_its_field(admin_client):
