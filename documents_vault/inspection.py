@@ -103,10 +103,15 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+def is_unsafe_name(name: str) -> bool:
+    """A file name with a path separator or a NUL character: refused, never shortened."""
+    return any(char in name for char in ("/", "\\", "\x00"))
+
+
 def clean_name(name: str) -> tuple[str, str]:
-    """(base name, lower-case extension or "") of a display name; a name with a path
-    separator or a NUL character is refused."""
-    if any(char in name for char in ("/", "\\", "\x00")):
+    """(base name, lower-case extension or "") of a display name; an unsafe name is
+    refused."""
+    if is_unsafe_name(name):
         raise refuse_unsafe_name()
     name = unicodedata.normalize("NFC", name)
     name = "".join(char for char in name if unicodedata.category(char)[0] != "C").strip()

@@ -21,7 +21,7 @@ from django.http.multipartparser import MultiPartParser
 from django.urls import Resolver404, resolve
 from django.utils.datastructures import ImmutableList
 
-from .inspection import FileRefused, refuse_too_large, refuse_unsafe_name
+from .inspection import FileRefused, is_unsafe_name, refuse_too_large, refuse_unsafe_name
 
 _upload_views: set[str] = set()
 
@@ -65,7 +65,7 @@ class NameCheckingParser(MultiPartParser):
 
     def sanitize_file_name(self, file_name):
         raw = html.unescape(file_name)
-        if any(char in raw for char in ("/", "\\", "\x00")):
+        if is_unsafe_name(raw):
             self.intake.unsafe_name = True
         return super().sanitize_file_name(file_name)
 
