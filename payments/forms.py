@@ -1,10 +1,11 @@
 """Forms of the payment pages. Amounts are typed in euros ("20", "12,50") and become cents."""
 
 import re
-from datetime import date
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from identity.api_types import FIRST_DAY, LAST_DAY
 
 from .actions.checkout import MAX_ATTEMPT
 from .actions.inputs import MAX_TOPUP_CENTS
@@ -102,7 +103,7 @@ class DeskPaymentForm(forms.Form):
 class DayField(forms.DateField):
     """A day a search can start or end on (the day after it must exist too)."""
 
-    FIRST, LAST = date(1900, 1, 1), date(9998, 12, 31)
+    FIRST, LAST = FIRST_DAY, LAST_DAY  # the API's range (identity.api_types)
 
     def clean(self, value):
         day = super().clean(value)

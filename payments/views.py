@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from identity.api_types import FIRST_DAY, LAST_DAY
 from identity.errors import DomainError, NotFound
 from identity.forms import show_domain_error
 from identity.models import Person
@@ -470,7 +471,6 @@ def staff_desk(request):
 
 # Days a reconciliation can be asked for: the day after the last one must exist, and a day
 # in year 1 lies before the earliest instant the database stores once moved to UTC.
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 
 
 def _day(request) -> tuple[date, bool]:
