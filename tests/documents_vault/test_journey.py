@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -16,6 +17,14 @@ from tests.documents_vault.factories import pdf_bytes
 from tests.factories import ResidentFactory, staff_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for_text(browser, text: str, timeout: float = 15) -> None:
+    """A click posts and the next page loads: wait for its text, not the old page's (whose
+    body goes stale meanwhile, so it is asked again until the new page comes)."""
+    WebDriverWait(browser, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: text in b.find_element(By.TAG_NAME, "body").text
+    )
 
 
 def wait_for_file(folder, timeout=15):
@@ -47,8 +56,7 @@ def test_upload_list_download_then_a_clerk_verifies(browser, live_server, sign_i
     Select(browser.find_element(By.NAME, "kind")).select_by_visible_text("Justificatif de domicile")
     Select(browser.find_element(By.NAME, "person")).select_by_visible_text("Camille Martin")
     browser.find_element(By.CSS_SELECTOR, "form[enctype] [type=submit]").click()
-    message = browser.find_element(By.CSS_SELECTOR, ".message-success").text
-    assert "Justificatif de domicile ajouté" in message
+    wait_for_text(browser, "Justificatif de domicile ajouté")
     row = browser.find_element(By.CSS_SELECTOR, ".document-row")
     assert "Camille Martin" in row.text
     assert "En attente de vérification" in row.text
@@ -65,10 +73,7 @@ def test_upload_list_download_then_a_clerk_verifies(browser, live_server, sign_i
     field = browser.find_element(By.NAME, "proof_date")
     browser.execute_script("arguments[0].value = arguments[1]", field, proof_date)
     browser.find_element(By.XPATH, "//button[text()='Marquer comme vérifié']").click()
-    # The click posts and the next page loads: wait for its message, not the old page's.
-    WebDriverWait(browser, 15).until(
-        lambda b: "Le document est vérifié." in b.find_element(By.TAG_NAME, "body").text
-    )
+    wait_for_text(browser, "Le document est vérifié.")
     assert "Aucun document n’attend de vérification." in browser.page_source
 
     sign_in(camille.user)
