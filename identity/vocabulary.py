@@ -92,6 +92,15 @@ ACTION_LABELS: dict[str, Promise] = {
     "pools.lesson_held": gettext_lazy("Swimming lesson place held"),
     "pools.lesson_confirmed": gettext_lazy("Swimming lesson booked"),
     "pools.lesson_released": gettext_lazy("Swimming lesson place released"),
+    "appointments.booked": gettext_lazy("Appointment booked"),
+    "appointments.moved": gettext_lazy("Appointment moved"),
+    "appointments.cancelled": gettext_lazy("Appointment cancelled"),
+    "appointments.arrived": gettext_lazy("Arrival at an appointment"),
+    "appointments.no_show": gettext_lazy("Absence from an appointment"),
+    "appointments.slot_blocked": gettext_lazy("Appointment slot blocked"),
+    "appointments.slot_freed": gettext_lazy("Appointment slot freed"),
+    "appointments.agenda_viewed": gettext_lazy("Appointments of a desk consulted"),
+    "appointments.resident_found": gettext_lazy("Resident looked up to book an appointment"),
     "payments.regie_saved": gettext_lazy("Régie set up"),
     "payments.list": gettext_lazy("Payments listed"),
     "payments.open_payment": gettext_lazy("Payment opened"),
@@ -133,6 +142,7 @@ CAPABILITY_LABELS: dict[Capability, Promise] = {
     Capability.VIEW_AUDIT_TRAIL: gettext_lazy("Read the audit trail"),
     Capability.MANAGE_STAFF: gettext_lazy("Manage staff and their applications"),
     Capability.MANAGE_TERRITORY: gettext_lazy("Manage the territory"),
+    Capability.HANDLE_APPOINTMENTS: gettext_lazy("Receive residents by appointment"),
 }
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "services.catalog",
     "services.waste_bags",
     "services.pools",
+    "services.appointments",
     "payments",
     "documents_vault",
     "identity",
@@ -247,6 +248,17 @@ if not DEBUG and SESAME_CARD_MASTER_KEY == DEMO_CARD_MASTER_KEY:
     )
 # The address a card's NDEF URL points to; a phone tapping the card opens this page.
 SESAME_CARD_URL = os.environ.get("SESAME_CARD_URL", "http://127.0.0.1:8000/c/")
+
+# Appointments (services/appointments, docs/appointments.md). The site's own address, for the
+# links of confirmations and of the national network (management and cancel links).
+SESAME_SITE_URL = os.environ.get("SESAME_SITE_URL", "http://127.0.0.1:8000")
+# The State's passport appointment network (ANTS): off unless both are set. Its coordination
+# API (checks, declares and releases pre-application numbers) and the token it gave the town.
+SESAME_ANTS_COORDINATION_URL = os.environ.get("SESAME_ANTS_COORDINATION_URL", "")
+SESAME_ANTS_COORDINATION_TOKEN = os.environ.get("SESAME_ANTS_COORDINATION_TOKEN", "")
+# The token the network sends in X-HUB-RDV-AUTH-TOKEN when it calls the town's endpoints
+# (/api/v1/appointments/ants/…): unset, they answer 404.
+SESAME_ANTS_EDITOR_TOKEN = os.environ.get("SESAME_ANTS_EDITOR_TOKEN", "")
 
 # `make bench-taps` only: mounts its reference endpoints (portal/bench_api.py) under
 # /api/v1/bench/. Never set in production.
