@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from identity import queries as identity_queries
 from identity.actions.audit import record_audit_entry
 from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import AuditEntry, Person, User
@@ -45,6 +46,19 @@ def _check_rights(*, actor: User, person: Person, desk: Desk, channel: str) -> N
             raise Forbidden(_("You do not receive residents at this desk."))
     elif not can_act_for(actor, person):
         raise Forbidden(_("You cannot book for this person."))
+
+
+def _check_desk_open_to(*, desk: Desk, person: Person, now: datetime) -> None:
+    """A desk for the territory's residents refuses a household living elsewhere."""
+    if not desk.residents_only:
+        return
+    address = identity_queries.current_address(person.household, on=timezone.localdate(now))
+    if address is None or not address.commune.is_member:
+        raise DomainError(
+            _("This desk receives only the residents of the territory."),
+            field="desk",
+            code="not_resident",
+        )
 
 
 def _check_slot(*, desk: Desk, starts_at: datetime, now: datetime, staff: bool) -> None:
@@ -143,6 +157,7 @@ def book_appointment(
         if first := already.first():
             return first
     _check_rights(actor=actor, person=person, desk=desk, channel=channel)
+    _check_desk_open_to(desk=desk, person=person, now=now)
     staff = channel in STAFF_CHANNELS
     _check_slot(desk=desk, starts_at=starts_at, now=now, staff=staff)
     number = _pre_application(desk=desk, number=pre_application_number)

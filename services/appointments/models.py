@@ -52,6 +52,11 @@ class Desk(models.Model):
         default=False,
         help_text=_("Passport and identity card station: published to the State's network."),
     )
+    residents_only = models.BooleanField(
+        _("residents of the territory only"),
+        default=False,
+        help_text=_("Social services: only households living in a commune of the territory."),
+    )
     address = models.CharField(_("public entrance address"), max_length=200, blank=True)
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -38,9 +39,9 @@ def _desk(request, public_id: str) -> Desk:
 
 
 def _back_to_day(desk: Desk, starts_at):
-    day = timezone.localdate(starts_at).isoformat() if starts_at else ""
-    url = redirect("appointments:agenda", desk.public_id).url
-    return redirect(f"{url}?jour={day}" if day else url)
+    """The desk's day of `starts_at` (today without one)."""
+    url = reverse("appointments:agenda", args=[desk.public_id])
+    return redirect(f"{url}?jour={timezone.localdate(starts_at).isoformat()}" if starts_at else url)
 
 
 @login_required

@@ -279,3 +279,11 @@ def test_bookable_slots_leave_out_the_full_the_past_and_the_too_close():
     starts = [s.starts_at for s in queries.bookable_slots(desk, monday, tuesday)]
     # Monday: 10:00 now, two hours' notice: from 12:00, closed; Tuesday 09:00 full.
     assert starts == [TUESDAY_9 + timedelta(minutes=15)]
+
+
+def test_a_desk_for_the_territorys_residents_refuses_a_household_living_elsewhere():
+    desk = DeskFactory(residents_only=True, stations=2)
+    assert book(desk).status == Appointment.Status.BOOKED  # the factory's commune is a member
+    outsider = ResidentFactory(address__commune__territory=None)
+    error = refused(lambda: book(desk, outsider), "not_resident")
+    assert error.field == "desk"
