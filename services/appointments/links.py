@@ -11,6 +11,11 @@ def absolute(path: str) -> str:
     return f"{settings.SESAME_SITE_URL.rstrip('/')}{path}"
 
 
+def detail_path(appointment: Appointment) -> str:
+    """The appointment's page in Mon espace, where it is moved or cancelled."""
+    return reverse("appointments:detail", args=[appointment.public_id])
+
+
 def management_url(appointment: Appointment) -> str:
-    """Where the resident sees, moves and cancels the appointment."""
-    return absolute(reverse("appointments:detail", args=[appointment.public_id]))
+    """The appointment's page, as an absolute link (calendar files, the national network)."""
+    return absolute(detail_path(appointment))
