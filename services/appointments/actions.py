@@ -8,6 +8,7 @@ second booking waits for the lock and then counts the first one's place (READ CO
 the last place goes to one person only (tests/services/appointments/test_concurrency.py shows
 the race without the lock). The same idempotency key from the same account books once."""
 
+import logging
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
@@ -23,6 +24,8 @@ from identity.permissions import can_act_for
 from . import ants, queries
 from .links import management_url
 from .models import Appointment, Channel, Desk, SlotBlock
+
+logger = logging.getLogger(__name__)
 
 STAFF_CHANNELS = (Channel.COUNTER, Channel.PHONE)
 
@@ -97,15 +100,76 @@ def _taken_error() -> Conflict:
     )
 
 
-def _declaration(appointment: Appointment) -> ants.Declaration:
+def _declaration(appointment: Appointment, *, at: datetime) -> ants.Declaration:
     desk = appointment.desk
     return ants.Declaration(
         number=appointment.pre_application_number,
         meeting_point_id=desk.public_id,
         meeting_point=desk.name,
-        starts_at=appointment.starts_at,
+        starts_at=at,
         management_url=management_url(appointment),
     )
+
+
+def _network_follows(appointment: Appointment) -> None:
+    """After this transaction commits, bring the national network in step with the
+    appointment (a pre-application number, the network configured); until it is, the
+    appointment stays `ants_pending` for the sweep."""
+    if not (appointment.pre_application_number and ants.enabled()):
+        return
+    Appointment.objects.filter(pk=appointment.pk).update(ants_pending=True)
+    appointment.ants_pending = True
+    pk = appointment.pk
+    transaction.on_commit(lambda: sync_with_network(appointment_id=pk))
+
+
+def sync_with_network(*, appointment_id: int) -> bool:
+    """Declare at the national network what the appointment is now, releasing what it was: a
+    booked (or held) appointment is declared at its start; a cancelled one, or one moved from
+    the start declared, is released first. Runs after the commit that changed it, and again
+    from the sweep while it fails (the network unreachable: logged with the appointment's id
+    only). The row is locked meanwhile, so two runs never declare twice. Returns whether the
+    network is in step."""
+    if not ants.enabled():
+        return False
+    with transaction.atomic():
+        appointment = (
+            Appointment.objects.select_for_update()
+            .select_related("desk", "desk__facility")
+            .filter(pk=appointment_id)
+            .first()
+        )
+        if appointment is None or not appointment.ants_pending:
+            return True
+        wanted = (
+            None if appointment.status == Appointment.Status.CANCELLED else appointment.starts_at
+        )
+        try:
+            declared = appointment.ants_declared_at
+            if declared is not None and declared != wanted:
+                ants.release(_declaration(appointment, at=declared))
+                appointment.ants_declared_at = None
+            if wanted is not None and appointment.ants_declared_at is None:
+                ants.declare(_declaration(appointment, at=wanted))
+                appointment.ants_declared_at = wanted
+            appointment.ants_pending = False
+        except ants.Unavailable as error:
+            logger.warning("ants sync of appointment %s failed: %s", appointment.pk, error)
+        appointment.save(update_fields=["ants_declared_at", "ants_pending"])
+        return not appointment.ants_pending
+
+
+def sync_pending_with_network(*, limit: int = 200) -> tuple[int, int]:
+    """The sweep: every appointment the network is not in step with yet. Returns (in step
+    now, still pending)."""
+    done = failed = 0
+    pending = Appointment.objects.filter(ants_pending=True).order_by("pk")
+    for pk in pending.values_list("pk", flat=True)[:limit]:
+        if sync_with_network(appointment_id=pk):
+            done += 1
+        else:
+            failed += 1
+    return done, failed
 
 
 def _pre_application(*, desk: Desk, number: str) -> str:
@@ -193,9 +257,7 @@ def book_appointment(
         target=appointment.public_id,
         channel=_audit_channel(channel),
     )
-    if number and ants.enabled():
-        declaration = _declaration(appointment)
-        transaction.on_commit(lambda: ants.declare(declaration))
+    _network_follows(appointment)
     return appointment
 
 
@@ -253,9 +315,7 @@ def cancel_appointment(
         reason=reason[:200],
         channel=_audit_channel(channel),
     )
-    if appointment.pre_application_number and ants.enabled():
-        declaration = _declaration(appointment)
-        transaction.on_commit(lambda: ants.release(declaration))
+    _network_follows(appointment)
     return appointment
 
 
@@ -279,7 +339,6 @@ def move_appointment(
         return appointment
     if queries.places_taken(appointment.desk, starts_at) >= appointment.desk.stations:
         raise _taken_error()
-    before = _declaration(appointment)
     was = timezone.localtime(appointment.starts_at)
     appointment.starts_at = starts_at
     appointment.ends_at = starts_at + timedelta(minutes=appointment.desk.slot_minutes)
@@ -293,9 +352,7 @@ def move_appointment(
         channel=_audit_channel(channel),
         changes={"starts_at": [was.isoformat(), timezone.localtime(starts_at).isoformat()]},
     )
-    if appointment.pre_application_number and ants.enabled():
-        after = _declaration(appointment)
-        transaction.on_commit(lambda: (ants.release(before), ants.declare(after)))
+    _network_follows(appointment)
     return appointment
 
 

@@ -2,7 +2,8 @@
 the client of its coordination API ("API de dédoublonnage", docs/appointments.md names the
 version followed). Off unless SESAME_ANTS_COORDINATION_URL and SESAME_ANTS_COORDINATION_TOKEN
 are set; then the pre-application number asked at the passport desk is checked here before a
-booking, declared once the booking is committed and released when it is cancelled.
+booking, declared once the booking is committed and released when it is cancelled
+(actions.sync_with_network, retried by `manage.py appointments_network_sweep`).
 
 The endpoints the network calls on the town's side (meeting points, slots, appointments by
 pre-application number) are in ants_editor.py."""
@@ -122,21 +123,14 @@ class Declaration:
 
 
 def declare(declaration: Declaration) -> None:
-    """Declare the appointment of a number (after the booking's commit); a failure is logged,
-    the appointment stands."""
-    try:
-        _request(
-            "POST",
-            "appointments",
-            {**declaration.params(), "management_url": declaration.management_url},
-        )
-    except Unavailable as error:
-        logger.warning("ants declaration failed: %s", error)
+    """Declare the appointment of a number; Unavailable when the network did not take it."""
+    _request(
+        "POST",
+        "appointments",
+        {**declaration.params(), "management_url": declaration.management_url},
+    )
 
 
 def release(declaration: Declaration) -> None:
-    """Withdraw the appointment of a number (after the cancellation's commit)."""
-    try:
-        _request("DELETE", "appointments", declaration.params())
-    except Unavailable as error:
-        logger.warning("ants release failed: %s", error)
+    """Withdraw the appointment of a number; Unavailable when the network did not take it."""
+    _request("DELETE", "appointments", declaration.params())

@@ -177,12 +177,23 @@ class Appointment(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
     marked_at = models.DateTimeField(null=True, blank=True)
+    # The national network (ANTS): the start declared there for the pre-application number
+    # (None: nothing declared), and whether the network still has to be brought in step.
+    ants_declared_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ants_pending = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["starts_at", "pk"]
         verbose_name = _("appointment")
         verbose_name_plural = _("appointments")
-        indexes = [models.Index(fields=["desk", "starts_at"])]
+        indexes = [
+            models.Index(fields=["desk", "starts_at"]),
+            models.Index(
+                fields=["ants_pending"],
+                condition=Q(ants_pending=True),
+                name="appointment_ants_pending",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="appointment_order"

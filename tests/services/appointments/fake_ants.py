@@ -9,7 +9,8 @@ network's published documentation describe them:
 
 Every request must carry the town's token in `x-rdv-opt-auth-token` (else 401). A test sets
 each number's status (`numbers`), reads what was declared (`appointments`) and every request
-received (`requests`), or takes the service down (`down`, a 503). No request leaves the
+received (`requests`), or takes the service down (`down`, a 503; `refuse_writes` for the
+declarations and releases only). No request leaves the
 machine."""
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class FakeCoordination:
     appointments: dict[str, list[dict]] = field(default_factory=dict)
     requests: list[tuple[str, str, dict]] = field(default_factory=list)
     down: bool = False
+    refuse_writes: bool = False  # declarations and releases answer 503, the status still 200
     url: str = ""
 
     def start(self) -> None:
@@ -51,6 +53,8 @@ class FakeCoordination:
                 query = {k: v if len(v) > 1 else v[0] for k, v in parse_qs(parts.query).items()}
                 fake.requests.append((method, parts.path, query))
                 if fake.down:
+                    return self._answer(503, {"detail": "maintenance"})
+                if fake.refuse_writes and method != "GET":
                     return self._answer(503, {"detail": "maintenance"})
                 if self.headers.get("x-rdv-opt-auth-token") != TOKEN:
                     return self._answer(401, {"detail": "X-RDV-OPT-AUTH-TOKEN header invalid"})

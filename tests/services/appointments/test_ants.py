@@ -6,9 +6,11 @@ The town's endpoints: meeting points, free slots, appointments by number, behind
 network's token. A local fake coordination server started here; nothing reaches the network."""
 
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.test import Client
 
 from identity.errors import DomainError
@@ -141,6 +143,44 @@ def test_moving_and_cancelling_follow_at_the_network(
     with django_capture_on_commit_callbacks(execute=True):
         actions.cancel_appointment(actor=appointment.person.user, appointment=appointment)
     assert network.appointments[NUMBER] == []
+
+
+def test_a_declaration_that_fails_is_retried_by_the_sweep(
+    desk, network, django_capture_on_commit_callbacks
+):
+    network.numbers[NUMBER] = "validated"
+    network.refuse_writes = True
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(desk)
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.BOOKED  # the booking stands
+    assert (appointment.ants_pending, appointment.ants_declared_at) == (True, None)
+    assert actions.sync_pending_with_network() == (0, 1)
+    network.refuse_writes = False
+    call_command("appointments_network_sweep", stdout=StringIO())
+    appointment.refresh_from_db()
+    assert (appointment.ants_pending, appointment.ants_declared_at) == (False, SLOT)
+    assert len(network.appointments[NUMBER]) == 1
+    call_command("appointments_network_sweep", stdout=StringIO())
+    assert len(network.appointments[NUMBER]) == 1  # once
+
+
+def test_a_move_whose_release_failed_releases_the_old_date_later(
+    desk, network, django_capture_on_commit_callbacks
+):
+    network.numbers[NUMBER] = "validated"
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(desk)
+    network.refuse_writes = True
+    later = SLOT + timedelta(hours=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.move_appointment(
+            actor=appointment.person.user, appointment=appointment, starts_at=later
+        )
+    assert [a["appointment_date"] for a in network.appointments[NUMBER]] == ["2027-01-05 09:00:00"]
+    network.refuse_writes = False
+    assert actions.sync_pending_with_network() == (1, 0)
+    assert [a["appointment_date"] for a in network.appointments[NUMBER]] == ["2027-01-05 10:00:00"]
 
 
 def test_a_desk_without_the_number_never_calls_the_network(network):

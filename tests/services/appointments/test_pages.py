@@ -198,7 +198,10 @@ def test_the_clerk_books_for_a_resident_on_the_phone(client, desk_and_clerk):
     assert resident.public_id in html
     soon = datetime(2027, 1, 4, 9, 30, tzinfo=UTC)  # in 30 minutes: fine at the desk
     assert f'value="{epoch(soon)}"' in html
-    assert "?du=2027-01-11&amp;last_name=lef%C3%A8vre&amp;birth_date=1970-03-02&amp;channel=phone" in html
+    assert (
+        "?du=2027-01-11&amp;last_name=lef%C3%A8vre&amp;birth_date=1970-03-02&amp;channel=phone"
+        in html
+    )
     client.post(
         url,
         {
