@@ -80,7 +80,9 @@ class Desk(models.Model):
 class OpeningPattern(models.Model):
     """The desk receives on this weekday (0 Monday) from `starts` to `ends`, local time."""
 
-    desk = models.ForeignKey(Desk, on_delete=models.CASCADE, related_name="patterns")
+    desk = models.ForeignKey(
+        Desk, on_delete=models.CASCADE, related_name="patterns", verbose_name=_("desk")
+    )
     weekday = models.PositiveSmallIntegerField(
         _("weekday"),
         choices=[
@@ -117,7 +119,9 @@ class DeskDay(models.Model):
         CLOSED = "closed", _("Closed")
         OPEN = "open", _("Exceptional opening")
 
-    desk = models.ForeignKey(Desk, on_delete=models.CASCADE, related_name="exceptions")
+    desk = models.ForeignKey(
+        Desk, on_delete=models.CASCADE, related_name="exceptions", verbose_name=_("desk")
+    )
     day = models.DateField(_("day"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     starts = models.TimeField(_("from"), null=True, blank=True)
@@ -159,15 +163,21 @@ class Appointment(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     public_id = PublicIdField()
-    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="appointments")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    desk = models.ForeignKey(
+        Desk, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("desk")
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("person")
+    )
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.BOOKED
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    booked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    booked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("booked by")
+    )
     idempotency_key = models.CharField(max_length=80, blank=True)
     pre_application_number = models.CharField(
         _("pre-application number"), max_length=10, blank=True
@@ -218,10 +228,14 @@ class SlotBlock(models.Model):
     """Staff took one station of a slot out of booking (a colleague away, a reserved time)."""
 
     public_id = PublicIdField()
-    desk = models.ForeignKey(Desk, on_delete=models.CASCADE, related_name="blocks")
+    desk = models.ForeignKey(
+        Desk, on_delete=models.CASCADE, related_name="blocks", verbose_name=_("desk")
+    )
     starts_at = models.DateTimeField(_("starts at"))
     reason = models.CharField(_("reason"), max_length=120, blank=True)
-    blocked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    blocked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("blocked by")
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

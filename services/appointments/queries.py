@@ -10,9 +10,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from identity.models import Facility, Person, User
-from identity.permissions import Capability, active_roles, can_act_for, has_capability
+from identity.permissions import Capability, active_roles, has_capability
+from services.catalog.queries import people_acted_for
 
-from .models import Appointment, Desk, DeskDay, OpeningPattern, SlotBlock
+from .models import Appointment, Desk, DeskDay, SlotBlock
 
 LIVE = (Appointment.Status.BOOKED, Appointment.Status.ARRIVED, Appointment.Status.NO_SHOW)
 # The longest span one listing of slots covers (a page, an API call).
@@ -154,7 +155,7 @@ def open_desks():
 def upcoming_of(user: User, person: Person, *, now: datetime | None = None) -> list[Appointment]:
     """The booked appointments to come of the people this resident acts for."""
     now = now or timezone.now()
-    people = [m for m in person.household.members.all() if can_act_for(user, m)]
+    people = people_acted_for(user, person)
     return list(
         Appointment.objects.filter(
             person__in=people, status=Appointment.Status.BOOKED, ends_at__gt=now
@@ -268,7 +269,3 @@ def due_reminders(*, now: datetime) -> list[int]:
             reminded_at__isnull=True,
         ).values_list("pk", flat=True)
     )
-
-
-def opening_patterns(desk: Desk) -> list[OpeningPattern]:
-    return list(desk.patterns.all())
