@@ -3,7 +3,6 @@
 resident at the counter or on the phone."""
 
 from datetime import timedelta
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -215,8 +214,7 @@ def on_behalf(request, public_id: str):
             "channel": form.cleaned_data["channel"] if found is not None else "",
             "days": slot_days(desk, first, staff=True) if found else [],
             "weeks": week_links(first, today),
-            "extra": "&"
-            + urlencode({k: request.GET.get(k, "") for k in FindResidentForm.base_fields}),
+            "keep": [(name, request.GET.get(name, "")) for name in FindResidentForm.base_fields],
             "number_form": PreApplicationForm(),
             "form_nonce": new_form_nonce(),
         },

@@ -36,11 +36,12 @@ def slot_days(desk: Desk, first, *, staff: bool = False) -> list[dict]:
     return days
 
 
-def week_links(first, today) -> dict:
-    previous = first - timedelta(days=WEEK)
+def week_links(first, today, *, last_day=None) -> dict:
+    """The weeks before and after the one shown, within today and the last bookable day."""
+    previous, following = first - timedelta(days=WEEK), first + timedelta(days=WEEK)
     return {
         "previous": previous if previous >= today else None,
-        "next": first + timedelta(days=WEEK),
+        "next": following if last_day is None or following <= last_day else None,
     }
 
 
@@ -84,12 +85,14 @@ def slots(request, public_id: str):
         {
             "desk": desk,
             "days": slot_days(desk, first),
-            "weeks": week_links(first, today),
+            "weeks": week_links(
+                first, today, last_day=today + timedelta(days=desk.book_ahead_days)
+            ),
+            "keep": [("deplacer", moving.public_id)] if moving else [],
             "people": people_acted_for(request.user, request.person),
             "form": PreApplicationForm(),
             "form_nonce": new_form_nonce(),
             "moving": moving,
-            "extra": f"&deplacer={moving.public_id}" if moving else "",
         },
     )
 

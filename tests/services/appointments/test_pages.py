@@ -198,10 +198,8 @@ def test_the_clerk_books_for_a_resident_on_the_phone(client, desk_and_clerk):
     assert resident.public_id in html
     soon = datetime(2027, 1, 4, 9, 30, tzinfo=UTC)  # in 30 minutes: fine at the desk
     assert f'value="{epoch(soon)}"' in html
-    assert (
-        "?du=2027-01-11&amp;last_name=lef%C3%A8vre&amp;birth_date=1970-03-02&amp;channel=phone"
-        in html
-    )
+    assert '<input type="hidden" name="du" value="2027-01-11">' in html  # the next week
+    assert '<input type="hidden" name="last_name" value="lefèvre">' in html  # keeps who
     client.post(
         url,
         {
@@ -228,3 +226,14 @@ def test_staff_of_other_services_and_other_town_halls_see_nothing(client, desk_a
         assert (
             client.get(reverse("appointments:on_behalf", args=[desk.public_id])).status_code == 403
         )
+
+
+def test_the_weeks_offered_stop_at_the_booking_window(client):
+    desk = DeskFactory(book_ahead_days=10)
+    logged_in(client, ResidentFactory().user)
+    url = reverse("appointments:slots", args=[desk.public_id])
+    first = client.get(url).content.decode()
+    assert '<input type="hidden" name="du" value="2027-01-11">' in first  # the next week
+    last = client.get(url, {"du": "2027-01-11"}).content.decode()
+    assert 'name="du" value="2027-01-18"' not in last  # beyond the 10 days: no next week
+    assert '<input type="hidden" name="du" value="2027-01-04">' in last  # back to this week
