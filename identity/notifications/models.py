@@ -95,7 +95,6 @@ class SmsConsent(models.Model):
     consented_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
-
     def __str__(self) -> str:
         return f"SMS consent of user #{self.user_id}"
 
