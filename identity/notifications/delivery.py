@@ -37,7 +37,7 @@ def deliver(notification_id: int) -> Attempt:
     """Try to send the notification once, if it is still to be sent and due. Returns what
     became of it; `retry_at` when another attempt is planned."""
     with transaction.atomic():
-        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
+        notification = locked(notification_id)
         if notification is None or notification.status not in PENDING:
             return Attempt(status=notification.status if notification else "gone")
         now = timezone.now()
@@ -85,6 +85,12 @@ def deliver(notification_id: int) -> Attempt:
         notification.last_error,
     )
     return Attempt(status=notification.status, retry_at=notification.next_attempt_at)
+
+
+def locked(notification_id: int) -> Notification | None:
+    """The row, locked until the attempt is recorded: a second run of the same task waits here,
+    then finds it sent."""
+    return Notification.objects.select_for_update().filter(pk=notification_id).first()
 
 
 def _send(notification: Notification) -> tuple[str, str]:
