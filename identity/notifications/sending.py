@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from ..models import User
 from . import tasks
 from .models import Notification, NotificationAttachment, SmsConsent
+from .topics import TOPIC_LABELS
 
 
 def notify(
@@ -28,6 +29,8 @@ def notify(
     """Send `subject`/`body` by email, and `sms` by SMS where the recipient has opted in.
     Returns the rows written, one per channel used; none when `dedupe_key` was used before for
     this recipient (the same recipient and key is sent once, ever)."""
+    if topic not in TOPIC_LABELS:
+        raise ValueError(f"unknown topic {topic!r}: add it to identity.notifications.topics")
     if link and not link.startswith("/"):
         raise ValueError("link is a path in the site, starting with /")
     with transaction.atomic():

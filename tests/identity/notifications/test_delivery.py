@@ -67,7 +67,13 @@ def test_an_sms_is_the_request_brevo_documents(brevo, clock):
 def test_accents_ask_brevo_for_unicode(brevo, clock):
     user = UserFactory()
     SmsConsent.objects.create(user=user, mobile_number="+33612345678", consented_at=NINE)
-    notify(recipient=user, topic="t.x", subject="s", body="b", sms="Demande acceptée")
+    notify(
+        recipient=user,
+        topic="procedures.state_changed",
+        subject="s",
+        body="b",
+        sms="Demande acceptée",
+    )
     assert brevo.received[0]["unicodeEnabled"] is True
 
 
@@ -157,7 +163,9 @@ def test_the_database_queue_waits_for_the_next_attempt(brevo, clock, settings):
 def test_an_unreachable_mail_server_is_tried_again(clock, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
-    [email] = notify(recipient=UserFactory(), topic="t.x", subject="s", body="b")
+    [email] = notify(
+        recipient=UserFactory(), topic="procedures.state_changed", subject="s", body="b"
+    )
     email.refresh_from_db()
     assert (email.status, email.last_error) == ("retrying", "email backend: ConnectionRefusedError")
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
