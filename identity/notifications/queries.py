@@ -1,8 +1,10 @@
 """Reads: the messages sent to an account holder, and the delivery statistics per topic."""
 
+import re
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from ..models import User
 from .models import Notification, SmsConsent
@@ -63,4 +65,29 @@ def recent_failures(*, limit: int = 50) -> list[Notification]:
     )
     for failure in failures:
         failure.topic_label = topic_label(failure.topic)
+        failure.reason = failure_reason(failure.last_error)
     return failures
+
+
+_HTTP_STATUS = re.compile(r"HTTP (\d{3})")
+
+
+def failure_reason(last_error: str) -> str:
+    """A provider's answer (`brevo: HTTP 400 invalid_parameter`) in words."""
+    if last_error.startswith("email backend"):
+        return _("The mail server could not be reached.")
+    if last_error.endswith("timeout"):
+        return _("The SMS provider did not answer in time.")
+    match = _HTTP_STATUS.search(last_error)
+    status = int(match.group(1)) if match else 0
+    if status == 400:
+        return _("The SMS provider refused the number or the message.")
+    if status in (401, 403):
+        return _("The SMS provider refused our key or our sender name.")
+    if status == 402:
+        return _("No SMS credits left.")
+    if status == 429:
+        return _("Too many SMS at once: the provider asked us to slow down.")
+    if status >= 500:
+        return _("The SMS provider was unavailable.")
+    return _("Unknown error.")

@@ -5,6 +5,7 @@ error kept or in the logs."""
 
 import logging
 from datetime import datetime, timedelta
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -174,3 +175,15 @@ def test_an_unreachable_mail_server_is_tried_again(clock, settings):
     email.refresh_from_db()
     assert email.status == "sent"
     assert len(mail.outbox) == 1
+
+
+def test_the_sweep_command_catches_up_what_was_never_queued(brevo, clock, settings):
+    """A queue that was down when the caller committed: cron's sweep sends the message."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    sms = sms_to()
+    assert sms.status == "queued"
+    out = StringIO()
+    call_command("notifications_sweep", stdout=out)
+    assert out.getvalue().strip() == "2 notification(s) tried"
+    sms.refresh_from_db()
+    assert sms.status == "sent"

@@ -101,3 +101,8 @@ def test_attachments_reach_the_outbox_with_the_email_only():
 def test_a_link_must_be_a_path_in_the_site():
     with pytest.raises(ValueError, match="path"):
         tell(UserFactory(), link="https://elsewhere.example/")
+
+
+def test_a_topic_needs_its_words():
+    with pytest.raises(ValueError, match="topics"):
+        tell(UserFactory(), topic="procedures.unheard_of")

@@ -53,7 +53,8 @@ def test_the_administrator_sees_counts_per_topic_and_failures_without_messages(c
     [row] = response.context["topics"]
     assert (row.total, row.sent, row.failed, row.pending) == (3, 2, 1, 0)
     page = response.content.decode()
-    assert "SMTPServerDisconnected" in page
+    assert "Le serveur de messagerie n’a pas pu être joint." in page
+    assert 'data-error="email backend: SMTPServerDisconnected"' in page
     assert "Bonjour Camille" not in page
     assert "acceptée" not in page
     assert camille.email not in page
