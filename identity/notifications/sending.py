@@ -34,10 +34,7 @@ def notify(
     if link and not link.startswith("/"):
         raise ValueError("link is a path in the site, starting with /")
     with transaction.atomic():
-        if (
-            dedupe_key
-            and Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).exists()
-        ):
+        if dedupe_key and used_before(recipient, dedupe_key):
             return []
         channels: list[tuple[str, str, str]] = []
         if recipient.email and not recipient.is_application:
@@ -77,3 +74,9 @@ def notify(
             transaction.on_commit(partial(tasks.enqueue_delivery, notification.pk))
             written.append(notification)
     return written
+
+
+def used_before(recipient: User, dedupe_key: str) -> bool:
+    """The quick answer; two calls at once both pass it, and the unique constraint on
+    (recipient, channel, dedupe_key) lets only the first one write."""
+    return Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).exists()
