@@ -7,6 +7,7 @@ trying again later: the provider is down, slow, or rate-limits us) or `Permanent
 will never work: an invalid number, a refused request). The error texts name an HTTP status or
 the provider's error code, never the recipient."""
 
+import smtplib
 import sys
 import uuid
 from dataclasses import dataclass
@@ -50,7 +51,8 @@ class Sms:
 
 class EmailProvider:
     """Through Django's email backend (`EMAIL_BACKEND`): the console in development, SMTP in
-    production. SMTP errors are temporary: the server may be back at the next attempt."""
+        production. SMTP errors are temporary (the server may be back at the next attempt), except
+    an address the server refuses."""
 
     name = "email"
 
@@ -68,7 +70,9 @@ class EmailProvider:
             email.attach(filename, content, mimetype)
         try:
             email.send()
-        except (OSError, ValueError) as error:  # smtplib's errors are OSErrors
+        except smtplib.SMTPRecipientsRefused as error:  # the address itself is refused
+            raise PermanentFailure(f"email backend: {type(error).__name__}") from error
+        except OSError as error:  # smtplib's other errors are OSErrors too
             raise TemporaryFailure(f"email backend: {type(error).__name__}") from error
         return message_id
 

@@ -19,6 +19,8 @@ from identity.notifications.models import Notification, SmsConsent
 from identity.notifications.tasks import deliver_notification, send_due_notifications
 from tests.factories import UserFactory
 
+from .fake_smtp import start_refusing_smtp
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -187,3 +189,16 @@ def test_the_sweep_command_catches_up_what_was_never_queued(brevo, clock, settin
     assert out.getvalue().strip() == "2 notification(s) tried"
     sms.refresh_from_db()
     assert sms.status == "sent"
+
+
+def test_an_address_the_mail_server_refuses_is_not_retried(clock, settings):
+    port, server = start_refusing_smtp()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
+    [email] = notify(
+        recipient=UserFactory(), topic="procedures.state_changed", subject="s", body="b"
+    )
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == ("failed", 1)
+    assert email.last_error == "email backend: SMTPRecipientsRefused"
+    server.close()
