@@ -104,7 +104,8 @@ def _send(notification: Notification) -> tuple[str, str]:
     email_provider = providers.email_provider()
     email = providers.Email(
         to=notification.address,
-        subject=notification.subject,
+        # Signed like the account mails: "[Sésame Grand Cahors] …".
+        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + notification.subject,
         body=text,
         attachments=[
             (a.filename, bytes(a.content), a.mimetype) for a in notification.attachments.all()

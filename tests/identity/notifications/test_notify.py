@@ -36,7 +36,7 @@ def test_an_email_is_sent_once_the_callers_transaction_commits():
         assert notification.status == Notification.Status.QUEUED
         assert mail.outbox == []  # nothing leaves before the commit
     assert [m.to for m in mail.outbox] == [["camille@example.org"]]
-    assert mail.outbox[0].subject == "Votre demande est acceptée"
+    assert mail.outbox[0].subject == "[Sésame Grand Cahors] Votre demande est acceptée"
     assert mail.outbox[0].body.endswith("\n\nhttp://127.0.0.1:8000/espace/demarches/abc/")
     notification.refresh_from_db()
     assert notification.status == Notification.Status.SENT
