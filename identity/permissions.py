@@ -26,6 +26,7 @@ class Capability(StrEnum):
     MANAGE_STAFF = "manage_staff"
     MANAGE_TERRITORY = "manage_territory"
     HANDLE_APPOINTMENTS = "handle_appointments"
+    FOLLOW_NOTIFICATIONS = "follow_notifications"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -44,7 +45,12 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     ),
     Role.FINANCE_OFFICER: frozenset({Capability.VIEW_PAYMENTS, Capability.REFUND_PAYMENTS}),
     Role.ADMIN: frozenset(
-        {Capability.MANAGE_STAFF, Capability.MANAGE_TERRITORY, Capability.VIEW_AUDIT_TRAIL}
+        {
+            Capability.MANAGE_STAFF,
+            Capability.MANAGE_TERRITORY,
+            Capability.VIEW_AUDIT_TRAIL,
+            Capability.FOLLOW_NOTIFICATIONS,
+        }
     ),
 }
 

@@ -30,7 +30,12 @@ EXPECTED = {
         Capability.HANDLE_APPOINTMENTS,
     },
     Role.FINANCE_OFFICER: {Capability.VIEW_PAYMENTS, Capability.REFUND_PAYMENTS},
-    Role.ADMIN: {Capability.MANAGE_STAFF, Capability.MANAGE_TERRITORY, Capability.VIEW_AUDIT_TRAIL},
+    Role.ADMIN: {
+        Capability.MANAGE_STAFF,
+        Capability.MANAGE_TERRITORY,
+        Capability.VIEW_AUDIT_TRAIL,
+        Capability.FOLLOW_NOTIFICATIONS,
+    },
 }
 
 
