@@ -21,7 +21,7 @@ from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import AuditEntry, Person, User
 from identity.permissions import can_act_for
 
-from . import ants, queries
+from . import ants, notices, queries
 from .links import management_url
 from .models import Appointment, Channel, Desk, SlotBlock
 
@@ -258,6 +258,7 @@ def book_appointment(
         channel=_audit_channel(channel),
     )
     _network_follows(appointment)
+    notices.confirmed(appointment)
     return appointment
 
 
@@ -316,6 +317,8 @@ def cancel_appointment(
         channel=_audit_channel(channel),
     )
     _network_follows(appointment)
+    if not can_act_for(actor, appointment.person):
+        notices.cancelled_by_the_desk(appointment)
     return appointment
 
 
@@ -353,6 +356,7 @@ def move_appointment(
         changes={"starts_at": [was.isoformat(), timezone.localtime(starts_at).isoformat()]},
     )
     _network_follows(appointment)
+    notices.confirmed(appointment)
     return appointment
 
 
@@ -462,3 +466,26 @@ def find_resident(
         channel=_audit_channel(channel),
     )
     return found
+
+
+def send_reminders(*, now: datetime | None = None) -> int:
+    """Remind each booked appointment of tomorrow (the local day) once: the row is locked and
+    stamped `reminded_at` in the transaction that notifies (with a dedupe key behind it), so a
+    second run, or two at once, remind nobody twice. Returns how many were reminded."""
+    now = now or timezone.now()
+    sent = 0
+    for pk in queries.due_reminders(now=now):
+        with transaction.atomic():
+            appointment = (
+                Appointment.objects.select_for_update()
+                .filter(pk=pk, status=Appointment.Status.BOOKED, reminded_at__isnull=True)
+                .select_related("desk", "desk__facility", "person")
+                .first()
+            )
+            if appointment is None:
+                continue
+            notices.reminder(appointment)
+            appointment.reminded_at = now
+            appointment.save(update_fields=["reminded_at"])
+            sent += 1
+    return sent
