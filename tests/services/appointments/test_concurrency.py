@@ -1,8 +1,8 @@
 """Residents taking the last place of a slot at the same instant: exactly one gets it, the
-others a clear `slot_taken`, on PostgreSQL. As in pretix, each pair of tests first shows the
-race happens with the desk's row lock switched off (every booking counted the places before
-any took one), then that the lock prevents it, the calls lined up the same way
-(tests/concurrency.py)."""
+others a clear `slot_taken`, on PostgreSQL; two reminder runs at once remind once. As in
+pretix, each pair of tests first shows the race happens with the row lock switched off (every
+booking counted the places before any took one), then that the lock prevents it, the calls
+lined up the same way (tests/concurrency.py)."""
 
 from datetime import UTC, datetime
 
@@ -10,6 +10,7 @@ import pytest
 import time_machine
 
 from identity.errors import DomainError
+from identity.notifications.models import Notification
 from services.appointments import actions, queries
 from services.appointments.models import Appointment
 from tests.concurrency import at_once, line_up
@@ -97,3 +98,34 @@ def test_the_same_request_sent_twice_at_once_books_once(monkeypatch):
     assert all(isinstance(a, Appointment) for a in answers)
     assert answers[0].pk == answers[1].pk
     assert Appointment.objects.filter(desk=desk).count() == 1
+
+
+# --- Two reminder runs at once (cron overlapping itself) --------------------------------------
+
+
+@pytest.fixture
+def one_due():
+    desk = DeskFactory()
+    person = ResidentFactory()
+    actions.book_appointment(actor=person.user, person=person, desk=desk, starts_at=SLOT)
+    return Appointment.objects.get()
+
+
+def remind_at_once() -> list:
+    return at_once(actions.send_reminders, actions.send_reminders)
+
+
+def test_without_the_lock_two_runs_both_remind_and_only_the_dedupe_key_saves_the_resident(
+    one_due, monkeypatch
+):
+    line_up(monkeypatch, queries, "due_reminders", lock=False)
+    assert remind_at_once() == [1, 1]  # the race: both runs handled it
+    assert Notification.objects.filter(topic="appointments.reminder").count() == 1
+
+
+def test_two_runs_at_once_remind_once(one_due, monkeypatch):
+    line_up(monkeypatch, queries, "due_reminders", lock=True)
+    assert sorted(remind_at_once()) == [0, 1]
+    assert Notification.objects.filter(topic="appointments.reminder").count() == 1
+    one_due.refresh_from_db()
+    assert one_due.reminded_at == NOW
