@@ -2,7 +2,7 @@
 to someone else, the same key booking once), cancelling; bad input is a 422 naming the field,
 nothing written."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -143,3 +143,21 @@ def test_nobody_cancels_someone_elses_appointment():
 
 def test_the_api_needs_a_login():
     assert Client().get("/api/v1/appointments/desks").status_code == 401
+
+
+def test_two_months_of_slots_cost_a_fixed_number_of_queries(django_assert_max_num_queries):
+    desk = DeskFactory(stations=2)
+    me = ResidentFactory()
+    for offset in range(0, 60, 7):  # an appointment a week
+        someone = ResidentFactory()
+        actions.book_appointment(
+            actor=someone.user,
+            person=someone,
+            desk=desk,
+            starts_at=datetime(2027, 1, 5, 8, tzinfo=UTC) + timedelta(days=offset),
+        )
+    client = api_client(me)
+    query = {"desk": desk.public_id, "from": "2027-01-04", "to": "2027-03-06"}
+    with django_assert_max_num_queries(8):  # session, user, desk, patterns, days, taken, blocks
+        body = client.get("/api/v1/appointments/slots", query).json()
+    assert len(body) > 400
