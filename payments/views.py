@@ -37,6 +37,7 @@ from .actions.provider_events import (
 from .actions.refunds import refund_payment
 from .actions.wallets import add_topup_to_basket
 from .forms import DeskPaymentForm, PayForm, PaymentFilterForm, RefundForm, TopUpForm
+from .labels import in_french
 from .ledger import format_cents
 from .models import Document, Order, OrderLine, Payment, Refund
 from .pdf import document_pdf, reconciliation_pdf
@@ -488,18 +489,25 @@ def _day(request) -> tuple[date, bool]:
 @capability_required(Capability.VIEW_PAYMENTS)
 def reconciliation(request):
     day, understood = _day(request)
-    report = queries.daily_reconciliation(day)
     fmt = request.GET.get("format")
-    if fmt == "csv":
-        return csv_response(
-            filename=f"rapprochement-{day}.csv",
-            header=queries.RECONCILIATION_COLUMNS,
-            rows=queries.reconciliation_csv_rows(report),
-        )
-    if fmt == "pdf":
-        return _pdf_response(reconciliation_pdf(report), f"rapprochement-{day}.pdf")
+    if fmt in ("csv", "pdf"):
+        # For the régie and the public accountant: in French, whatever the reader's language.
+        with in_french():
+            report = queries.daily_reconciliation(day)
+            if fmt == "csv":
+                return csv_response(
+                    filename=f"rapprochement-{day}.csv",
+                    header=queries.reconciliation_header(),
+                    rows=queries.reconciliation_csv_rows(report),
+                )
+            return _pdf_response(reconciliation_pdf(report), f"rapprochement-{day}.pdf")
+    report = queries.daily_reconciliation(day)
     if not understood:
         messages.error(
             request, _("Enter a day such as 2026-03-31; today's reconciliation is shown.")
         )
-    return render(request, "payments/reconciliation.html", {"report": report, "day": day})
+    return render(
+        request,
+        "payments/reconciliation.html",
+        {"report": report, "day": day, "labels": queries.RECONCILIATION_LABELS},
+    )
