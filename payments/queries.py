@@ -160,16 +160,32 @@ def basket_size(user: User) -> int:
 
 
 @dataclass
+class LineRefund:
+    refund: Refund
+    amount_cents: int  # this line's share of the refund
+
+
+@dataclass
 class CheckoutLine:
     line: OrderLine
     notice: str = ""  # what the line's service says stands in the way (an expired hold)
+    refunds: list[LineRefund] = field(default_factory=list)
 
 
 def checkout_lines(order: Order) -> list[CheckoutLine]:
-    """The lines of an order as the checkout page shows them, each with its service's notice
-    while the order is unpaid (`payments.fulfilment` `check` hook; a failing hook says
-    nothing)."""
+    """The lines of an order as its page shows them: while unpaid, each with its service's
+    notice (`payments.fulfilment` `check` hook; a failing hook says nothing); once paid, each
+    with its share of every refund made or under way (`Refund.allocation`)."""
     lines = list(order.lines.select_related("beneficiary"))
+    refunds = (
+        Refund.objects.filter(payment__order=order)
+        .exclude(status=Refund.Status.FAILED)
+        .order_by("created_at", "pk")
+    )
+    shares: dict[int, list[LineRefund]] = {}
+    for refund in refunds:
+        for pk, cents in refund.allocation.items():
+            shares.setdefault(int(pk), []).append(LineRefund(refund=refund, amount_cents=cents))
     rows = []
     for line in lines:
         notice = ""
@@ -180,7 +196,7 @@ def checkout_lines(order: Order) -> list[CheckoutLine]:
                     notice = check(line) or ""
                 except Exception:
                     logger.exception("check of line=%s failed", line.pk)
-        rows.append(CheckoutLine(line=line, notice=str(notice)))
+        rows.append(CheckoutLine(line=line, notice=str(notice), refunds=shares.get(line.pk, [])))
     return rows
 
 

@@ -149,7 +149,9 @@ def _my_order(request, public_id: str) -> Order:
 @resident_required
 @require_http_methods(["GET", "POST"])
 def checkout(request, public_id):
-    """The basket: lines, how each was priced, the total, and the pay button. The payment's key,
+    """An order's page: while unpaid, the basket (lines, how each was priced, the total, the
+    pay button); once paid, the order (its reference, its lines and their refunds, its
+    documents). The payment's key,
     made by the server from the account, the order and the attempt the page was drawn for,
     makes a double click one payment."""
     order = _my_order(request, public_id)
@@ -204,7 +206,12 @@ def checkout(request, public_id):
 
 
 def _checkout_page(request, order: Order, provider, **context):
-    context.update(order=order, lines=queries.checkout_lines(order), provider=provider)
+    context.update(
+        order=order,
+        lines=queries.checkout_lines(order),
+        provider=provider,
+        documents=order.documents.order_by("issued_at", "pk"),
+    )
     return render(request, "payments/checkout.html", context)
 
 

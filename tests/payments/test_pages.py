@@ -135,6 +135,47 @@ def test_a_guardian_tops_up_a_child_and_a_stranger_cannot(in_english):
     assert child.first_name in mine
 
 
+def test_a_paid_order_page_is_the_order_with_its_reference_and_refunds_per_line(in_english):
+    """Unpaid, the page is the basket with the demo banner; paid, it is the order: titled as
+    one, with the reference the régie's desk asks for, each line's refunds, its documents,
+    and no demo banner."""
+    Recorder()
+    resident = ResidentFactory()
+    order = order_for(resident, 1200, 800)
+    client = logged_in(resident.user)
+    url = reverse("payments:checkout", args=[order.public_id])
+    unpaid = client.get(url).content.decode()
+    assert "Order awaiting payment" in unpaid
+    assert "Démo — aucun paiement réel" in unpaid
+    at = datetime(2026, 12, 3, 15, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    with time_machine.travel(at, tick=False):
+        payment = pay(order)
+        second_line = order.lines.order_by("pk")[1]
+        refund_payment(
+            actor=regisseur(),
+            payment=payment,
+            amount_cents=300,
+            destination="card",
+            reason="Séance annulée",
+            idempotency_key="r",
+            line_ids=[second_line.pk],
+        )
+    page = client.get(url)
+    html = page.content.decode()
+    assert "Your order of Dec. 3, 2026" in html
+    assert "Your basket" not in html
+    assert "Démo — aucun paiement réel" not in html
+    assert f"<code data-reference>{order.public_id}</code>" in html
+    first, second = page.context["lines"]
+    assert first.refunds == []
+    assert [(r.amount_cents, r.refund.reason) for r in second.refunds] == [(300, "Séance annulée")]
+    assert "3,00\xa0€ refunded on Dec. 3, 2026 — Séance annulée" in html
+    receipt = Document.objects.get(kind="receipt")
+    assert reverse("payments:document", args=[receipt.public_id]) in html
+    mine = client.get(reverse("payments:mine")).content.decode()
+    assert url in mine  # the order is reached from Mes paiements
+
+
 def test_documents_and_orders_are_private():
     Recorder()
     owner = ResidentFactory()
