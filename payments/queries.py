@@ -200,6 +200,48 @@ def checkout_lines(order: Order) -> list[CheckoutLine]:
     return rows
 
 
+@dataclass(frozen=True)
+class LineUsage:
+    """A paid line some of whose entries were used, and what its unused part is worth."""
+
+    line: OrderLine
+    used: int
+    total: int
+    unused_cents: int
+
+
+def line_usage(line: OrderLine) -> LineUsage | None:
+    """How much of a delivered line was used, from its service (`usage` hook of
+    `payments.fulfilment`), or None when none of it was (or nothing is countable).
+
+    The unused part is the line's price pro rata of the entries not used, rounded down to the
+    cent (what is given back never exceeds what was not used), less what was refunded on the
+    line already: 10 entries for 36,00 € with 7 used → 10,80 €; 3 entries for 10,00 € with
+    1 used → 6,66 €."""
+    if line.fulfilled_at is None or line.undone_at is not None:
+        return None
+    if not fulfilment.is_registered(line.handler):
+        return None
+    usage_of = fulfilment.get_handler(line.handler).usage
+    if usage_of is None:
+        return None
+    try:
+        usage = usage_of(line)
+    except Exception:
+        logger.exception("usage of line=%s failed", line.pk)
+        return None
+    if usage is None or usage.total <= 0 or usage.used <= 0:
+        return None
+    used = min(usage.used, usage.total)
+    pro_rata = line.total_cents * (usage.total - used) // usage.total
+    return LineUsage(
+        line=line,
+        used=used,
+        total=usage.total,
+        unused_cents=max(0, pro_rata - line.refunded_cents),
+    )
+
+
 def documents_of(user: User):
     people = people_i_pay_for(user)
     return (

@@ -352,12 +352,16 @@ def staff_payment(request, public_id):
     """A payment, its order and refunds (opening it is audited); the refund form. Every answer
     to a refund says what happened: the refund made, still at the provider, or why not."""
     payment = _staff_payment(public_id)
+    lines = list(payment.order.lines.select_related("regie"))
+    usages = {line.pk: usage for line in lines if (usage := queries.line_usage(line))}
     form = RefundForm(
         request.POST or None,
         payment=payment,
+        usages=usages,
         initial={
             "idempotency_key": new_idempotency_key(),
             "destination": "card" if payment.provider != "desk" else "cash",
+            **_unused_part_proposed(request, lines, usages),
         },
     )
     if request.method == "POST":
@@ -395,13 +399,23 @@ def staff_payment(request, public_id):
         {
             "payment": payment,
             "order": payment.order,
-            "lines": payment.order.lines.all(),
+            "lines": [(line, usages.get(line.pk)) for line in lines],
             "refunds": payment.refunds.all(),
             "documents": payment.documents.all(),
             "form": form,
             "refund_form_shown": _refund_form_shown(request, payment),
         },
     )
+
+
+def _unused_part_proposed(request, lines, usages) -> dict:
+    """The refund form filled with the unused part of the line `?unused=<line>` names."""
+    for line in lines:
+        usage = usages.get(line.pk)
+        if usage is not None and line.public_id == request.GET.get("unused"):
+            euros, cents = divmod(usage.unused_cents, 100)
+            return {"amount": f"{euros},{cents:02d}", "lines": [str(line.pk)]}
+    return {}
 
 
 def _staff_payment(public_id: str) -> Payment:
