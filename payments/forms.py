@@ -11,7 +11,7 @@ from identity.api_types import FIRST_DAY, LAST_DAY
 from .actions.checkout import MAX_ATTEMPT
 from .actions.inputs import MAX_TOPUP_CENTS
 from .ledger import format_cents
-from .models import Payment, Refund
+from .models import Channel, Payment, Refund
 
 EUROS = re.compile(r"^\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*(?:€)?\s*$")
 
@@ -177,7 +177,7 @@ class PaymentFilterForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("Channel"),
         required=False,
-        choices=[("", "—"), ("web", _("Online")), ("kiosk", _("Kiosk")), ("desk", _("Desk"))],
+        choices=[("", "—"), *Channel.choices],
     )
     day_from = DayField(label=_("From (day)"), required=False)
     day_to = DayField(label=_("To (day)"), required=False)
