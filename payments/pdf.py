@@ -267,11 +267,11 @@ def _reconciliation_pdf(report: Reconciliation, label: dict[str, str]) -> bytes:
     w.line(label["details"], size=11, bold=True)
     for row in report.rows:
         amount_row(
-            f"{row['time']}  {row['channel_label']} — {row['method_label']} — "
-            f"{row['regies'][:40]} — {row['reference']}",
+            f"{row['time']}  {row['channel_label']} — {row['method_label']} — {row['reference']}",
             row["amount_cents"],
             size=8,
         )
+        w.line(row["regies"][:110], size=7.5, color=MUTED, x=MARGIN + 10 * mm)
     w.gap()
     balanced = label["yes"] if report.ledger_balanced else label["no"]
     w.line(f"{label['ledger_balanced']} : {balanced}", bold=True)
