@@ -232,6 +232,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Sésame <ne-pas-repon
 # Background work: Django 6's tasks API through its backport; the database backend keeps the
 # embedded default free of any extra service.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Every task a worker runs holds a lease it renews (portal/task_leases.py): one not renewed for
+# this long (its worker died) is run again by another worker; after SESAME_TASK_MAX_ATTEMPTS
+# claims it is failed instead.
+SESAME_TASK_LEASE_SECONDS = float(os.environ.get("SESAME_TASK_LEASE_SECONDS", "60"))
+SESAME_TASK_MAX_ATTEMPTS = int(os.environ.get("SESAME_TASK_MAX_ATTEMPTS", "5"))
 
 SESAME_TERRITORY_NAME = os.environ.get("SESAME_TERRITORY_NAME", "Grand Cahors")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[Sésame {SESAME_TERRITORY_NAME}] "
