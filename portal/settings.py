@@ -221,6 +221,35 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
+# --- Backups (portal/backup, docs/backup.md) ----------------------------------------------------
+# `manage.py backup` writes encrypted archives to the "backups" storage: a directory (readable by
+# the service's user only), or S3-compatible object storage (ideally with object lock) when
+# SESAME_BACKUP_S3_BUCKET is set. The key (64 hex digits) is a secret from the environment.
+SESAME_BACKUP_KEY = os.environ.get("SESAME_BACKUP_KEY", "")
+SESAME_BACKUP_KEEP = int(os.environ.get("SESAME_BACKUP_KEEP", "14"))
+STORAGES["backups"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {
+        "location": os.environ.get("SESAME_BACKUP_DIR") or VAR_DIR / "backups",
+        "base_url": None,
+        "file_permissions_mode": 0o600,
+        "directory_permissions_mode": 0o700,
+    },
+}
+SESAME_BACKUP_S3_BUCKET = os.environ.get("SESAME_BACKUP_S3_BUCKET", "")
+if SESAME_BACKUP_S3_BUCKET:
+    STORAGES["backups"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": SESAME_BACKUP_S3_BUCKET,
+            "endpoint_url": os.environ.get("SESAME_BACKUP_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("SESAME_BACKUP_S3_REGION") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
