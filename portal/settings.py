@@ -136,9 +136,8 @@ AUTH_USER_MODEL = "identity.User"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    # Redis down degrades to a per-process cache instead of failing requests (portal/cache.py).
+    CACHES = {"default": {"BACKEND": "portal.cache.RedisWithFallbackCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
