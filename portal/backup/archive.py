@@ -18,7 +18,6 @@ import re
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,7 +169,8 @@ def prune(*, keep: int) -> list[str]:
     """Delete the oldest archives beyond the `keep` newest. With object lock (docs/backup.md),
     the storage keeps a locked version whatever is asked here."""
     removed = []
-    for name in archives()[: max(len(archives()) - keep, 0)]:
+    names = archives()
+    for name in names[: max(len(names) - keep, 0)]:
         backups_storage().delete(name)
         removed.append(name)
     return removed
@@ -280,5 +280,5 @@ def restore_backup(path: str) -> RestoreReport:
     return RestoreReport(created_at=manifest["created_at"], objects=len(objects))
 
 
-def _vault_objects(manifest: dict) -> Iterator[str]:
+def _vault_objects(manifest: dict) -> list[str]:
     return [name.removeprefix("vault/") for name in manifest["files"] if name.startswith("vault/")]
