@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from identity.errors import DomainError
 from identity.models import Facility
@@ -44,6 +45,22 @@ def current_entitlements(*, holder_ids: list[int], on: date) -> QuerySet[Entitle
         valid_from__lte=on,
         valid_until__gte=on,
     ).filter(Q(kind__in=[Entitlement.Kind.PASS, Entitlement.Kind.BOOKING]) | Q(entries_left__gt=0))
+
+
+def still_held(*, holder_id: int, on: date) -> QuerySet[Entitlement]:
+    """What a person holds that is not spent yet: usable on the day or later (a pass, a
+    booking to come, an entry book with entries left)."""
+    return Entitlement.objects.filter(
+        holder_id=holder_id, revoked_at__isnull=True, valid_until__gte=on
+    ).filter(Q(kind__in=[Entitlement.Kind.PASS, Entitlement.Kind.BOOKING]) | Q(entries_left__gt=0))
+
+
+def entitlements_block_removal(person, day: date) -> str | None:
+    """identity's removal check: a member holding passes or entries keeps them here."""
+    labels = sorted(set(still_held(holder_id=person.pk, on=day).values_list("label", flat=True)))
+    if not labels:
+        return None
+    return gettext("what they still hold (%(what)s) would be lost") % {"what": ", ".join(labels)}
 
 
 @dataclass(frozen=True)
