@@ -19,6 +19,7 @@ from payments.actions.wallets import spend_from_wallet
 from payments.errors import InsufficientFunds
 from payments.models import Channel, Regie
 
+from . import eligibility
 from .models import AccessPoint, Entitlement, FacilityOccupancy, Presence, Product
 from .queries import FacilityRules, facility_rules
 from .tariffs import PriceQuote, quote
@@ -357,6 +358,7 @@ def grant_entitlement(
     entries: int | None = None,
     facility: Facility | None = None,
     sale_ref: str | None = None,
+    product: Product | None = None,
 ) -> Entitlement:
     """Give a person a pass, a booking or an entry book (a sale's fulfilment, a staff gesture,
     the demo). With `sale_ref`, at most once per sale: a second call returns the first
@@ -392,6 +394,7 @@ def grant_entitlement(
                 entries_total=entries,
                 entries_left=entries,
                 sale_ref=sale_ref,
+                product=product,
             )
     except IntegrityError:
         # The same sale fulfilled at the same instant by another process: theirs stands.
@@ -510,6 +513,7 @@ def _grant_sold(
         valid_until=valid_until,
         entries=entries if kind == Entitlement.Kind.ENTRIES else None,
         sale_ref=sale_ref,
+        product=product,
     )
 
 
@@ -529,19 +533,19 @@ def buy_product(
     `idempotency_key` (a form or a kiosk request sent twice) adds or orders once.
     Free for that person: granted at once, once per product, person and day. Refused (a
     DomainError naming the field, nothing created) for someone the actor does not act for, a
-    product off sale or without a price, a quantity below 1 or above MAX_UNITS."""
+    product off sale or without a price, a quantity below 1 or above MAX_UNITS, a person the
+    product is not open to on the day (its age range, residency: eligibility.py) or who still
+    holds it when it is held once at a time."""
     if not can_act_for(actor, person):
         raise Forbidden(_("You cannot buy for this person."))
     day = on or timezone.localdate()
     _check_sellable(product, day, quantity)
+    free_ref = f"free:{product.code}:{person.public_id}:{day.isoformat()}"
+    eligibility.check_can_buy(product, person, on=day, repeating=free_ref)
     price = quote(product=product, person=person, on=day)
     if price.price_cents == 0:
         granted = _grant_sold(
-            product=product,
-            holder=person,
-            day=day,
-            actor=actor,
-            sale_ref=f"free:{product.code}:{person.public_id}:{day.isoformat()}",
+            product=product, holder=person, day=day, actor=actor, sale_ref=free_ref
         )
         return Sale(order=None, entitlements=(granted,), price=price)
     line = LineInput(

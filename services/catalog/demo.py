@@ -193,6 +193,12 @@ PRODUCTS = [
         365,
     ),
 ]
+# Who each product is open to (services/catalog/eligibility.py); the others: everyone.
+ELIGIBILITY = {
+    "piscine-stage-natation": {"min_age": 6, "max_age": 12},  # Léa and Tom, not their parents
+    "piscine-aquagym": {"min_age": 16},
+    "piscine-pass-annuel": {"held_once": True},
+}
 # Per product: (residency, age, QF bracket, reduced category, price in cents per season).
 TARIFFS = {
     "piscine-entree": [
@@ -248,6 +254,10 @@ def _load_products_and_tariffs() -> None:
             number=number,
             defaults={"label": f"QF {number}", "max_amount": max_amount},
         )
+    for code, rules in ELIGIBILITY.items():  # a demo loaded before eligibility existed
+        Product.objects.filter(code=code, min_age=None, max_age=None, held_once=False).update(
+            **rules
+        )
     for code, name, facility_kind, kind, entries, days in PRODUCTS:
         product, _created = Product.objects.get_or_create(
             code=code,
@@ -258,6 +268,7 @@ def _load_products_and_tariffs() -> None:
                 "entries": entries,
                 "validity_days": days,
                 "regie_code": REGIES[facility_kind][0],
+                **ELIGIBILITY.get(code, {}),
             },
         )
         for season, valid_from in enumerate(SEASONS):

@@ -16,6 +16,7 @@ from identity.errors import DomainError
 from identity.models import Facility
 from identity.permissions import can_act_for
 
+from . import eligibility
 from .models import (
     Entitlement,
     FacilityAccessRules,
@@ -45,6 +46,17 @@ def current_entitlements(*, holder_ids: list[int], on: date) -> QuerySet[Entitle
         valid_from__lte=on,
         valid_until__gte=on,
     ).filter(Q(kind__in=[Entitlement.Kind.PASS, Entitlement.Kind.BOOKING]) | Q(entries_left__gt=0))
+
+
+def held_at(*, holder_id: int, facility: Facility, on: date) -> list[Entitlement]:
+    """Everything a person can use at a facility on a day, in the order `decide` uses them:
+    passes and memberships (with their end), that day's bookings, then entry books with
+    entries left (the one expiring first first). What a desk shows after a tap."""
+    rank = {Entitlement.Kind.PASS: 0, Entitlement.Kind.BOOKING: 1, Entitlement.Kind.ENTRIES: 2}
+    held = current_entitlements(holder_ids=[holder_id], on=on).filter(
+        Q(facility__isnull=True) | Q(facility=facility), facility_kind=facility.kind
+    )
+    return sorted(held, key=lambda e: (rank.get(e.kind, 3), e.valid_until, e.pk))
 
 
 def still_held(*, holder_id: int, on: date) -> QuerySet[Entitlement]:
@@ -214,21 +226,32 @@ class ProductOffer:
     price_cents: int | None
     explanation: str
     refusal: str = ""
+    eligibility: str = ""  # who it is open to, when it is not everyone (eligibility.describe)
 
 
 def offers_for(person, *, on: date | None = None) -> list[ProductOffer]:
-    """Every product on sale in Mon espace (lessons are booked through their service), priced
-    for `person` by the tariff engine on the day."""
+    """Every product on sale in Mon espace (lessons are booked through their service) that is
+    open to `person` on the day (eligibility.is_offered: age range, residency, not held
+    already), priced for them by the tariff engine."""
     day = on or timezone.localdate()
     offers = []
     products = Product.objects.filter(active=True).exclude(kind=Product.Kind.LESSON)
     for product in products.order_by("facility_kind", "name"):
         if product.season_ends_on is not None and product.season_ends_on < day:
             continue
+        if not eligibility.is_offered(product, person, on=day):
+            continue
         try:
             price = quote(product=product, person=person, on=day)
         except DomainError as error:
             offers.append(ProductOffer(product, None, "", refusal=error.message))
             continue
-        offers.append(ProductOffer(product, price.price_cents, price.explanation))
+        offers.append(
+            ProductOffer(
+                product,
+                price.price_cents,
+                price.explanation,
+                eligibility=eligibility.describe(product),
+            )
+        )
     return offers

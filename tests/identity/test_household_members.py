@@ -101,7 +101,8 @@ class TestCorrection:
         child.refresh_from_db()
         assert (child.first_name, child.birth_date) == ("Léa", date(2015, 6, 4))
         entry = AuditEntry.objects.get(action="household.member_corrected")
-        assert entry.actor == parent.user and entry.person == child
+        assert entry.actor == parent.user
+        assert entry.person == child
         assert entry.changes == {
             "first_name": ["Lea", "Léa"],
             "birth_date": ["2015-06-03", "2015-06-04"],
@@ -207,7 +208,8 @@ class TestRemoval:
         link = Guardianship.objects.get(child=child)
         assert link.ended_on == date(2026, 11, 25)
         entry = AuditEntry.objects.get(action="household.member_removed")
-        assert entry.household == household and entry.person == child
+        assert entry.household == household
+        assert entry.person == child
         assert AuditEntry.objects.filter(action="household.member_added", person=child).exists()
 
     def test_a_partner_leaves_by_themself_and_keeps_their_account(self, parent):
