@@ -153,6 +153,22 @@ def _load_access_points_and_entitlements() -> None:
     )
 
 
+# The self-service kiosk in the hall of the first pool checks cards at an access point of its
+# own: its taps never mix with the reception desk's (card/demo.py puts the kiosk reader there).
+KIOSK_HALL = "Borne du hall"
+
+
+def kiosk_hall_point() -> AccessPoint | None:
+    """The first pool's kiosk access point, added when missing (None without a pool)."""
+    entrance = first_pool_entrance()
+    if entrance is None:
+        return None
+    point, _created = AccessPoint.objects.get_or_create(
+        facility=entrance.facility, name=KIOSK_HALL, defaults={"kind": AccessPoint.Kind.DESK}
+    )
+    return point
+
+
 def pool_entrance(name: str) -> AccessPoint:
     return AccessPoint.objects.select_related("facility").get(
         facility__name=name, kind=AccessPoint.Kind.ENTRANCE
