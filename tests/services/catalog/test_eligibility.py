@@ -171,3 +171,35 @@ class TestHeldOnce:
         page = client.get(reverse("catalog:products")).content.decode()
         assert page.count("Aquagym enfants") == 1
         assert "Ages 6 to 12" in page
+
+
+class TestAdmin:
+    def test_an_administrator_sets_the_eligibility_and_an_inverted_range_is_refused(self, client):
+        from identity.models import StaffRole
+        from tests.factories import staff_user
+
+        admin = staff_user(StaffRole.Role.ADMIN)
+        admin.is_staff = admin.is_superuser = True
+        admin.save()
+        client.force_login(admin)
+        kids = product(code="aqua-enfants", name="Aquagym enfants")
+        url = f"/admin/catalog/product/{kids.pk}/change/"
+        form = {
+            "code": kids.code,
+            "name": kids.name,
+            "facility_kind": kids.facility_kind,
+            "kind": kids.kind,
+            "validity_days": kids.validity_days,
+            "active": "on",
+            "regie_code": kids.regie_code,
+        }
+        refused = client.post(url, {**form, "min_age": "12", "max_age": "6"})
+        assert refused.status_code == 200
+        assert refused.context["adminform"].form.errors
+        kids.refresh_from_db()
+        assert (kids.min_age, kids.max_age) == (None, None)
+        saved = client.post(url, {**form, "min_age": "6", "max_age": "12", "residents_only": "on"})
+        assert saved.status_code == 302
+        kids.refresh_from_db()
+        assert (kids.min_age, kids.max_age, kids.residents_only) == (6, 12, True)
+        assert eligibility.describe(kids) == "Ages 6 to 12, residents of the territory"
