@@ -130,6 +130,36 @@ def correct_member(
     return person
 
 
+def removal_refusal(person: Person, *, on: date | None = None) -> Conflict | None:
+    """Why this member cannot leave their household now, as the refusal `remove_member` raises
+    (the page shows the same sentence instead of the button), or None."""
+    obstacles = removal_obstacles(person, on=on)
+    if obstacles:
+        return Conflict(
+            _("%(name)s cannot leave the household yet: %(reasons)s.")
+            % {"name": person.full_name, "reasons": "; ".join(obstacles)},
+            code="member_holds_something",
+        )
+    others = Person.objects.filter(household_id=person.household_id).exclude(pk=person.pk)
+    if not others.exists():
+        return Conflict(
+            _("%(name)s is the only member of this household.") % {"name": person.full_name},
+            code="only_member",
+        )
+    if (
+        person.user_id is not None
+        and not others.filter(role=Person.Role.ADULT, user__isnull=False).exists()
+    ):
+        return Conflict(
+            _(
+                "You are the only adult with an account in this household: the other members "
+                "would have nobody to manage them. The town hall can help."
+            ),
+            code="last_manager",
+        )
+    return None
+
+
 @transaction.atomic
 def remove_member(*, actor: User, person: Person, channel: str = Channel.WEB) -> Person:
     """The member leaves the household (see the module's docstring). Returns the person, in
@@ -137,31 +167,9 @@ def remove_member(*, actor: User, person: Person, channel: str = Channel.WEB) ->
     person = _member(actor, person)
     household = person.household
     today = timezone.localdate()
-    obstacles = removal_obstacles(person, on=today)
-    if obstacles:
-        raise Conflict(
-            _("%(name)s cannot leave the household yet: %(reasons)s.")
-            % {"name": person.full_name, "reasons": "; ".join(obstacles)},
-            code="member_holds_something",
-        )
-    others = household.members.exclude(pk=person.pk)
-    if not others.exists():
-        raise Conflict(
-            _("%(name)s is the only member of this household.") % {"name": person.full_name},
-            code="only_member",
-        )
-    if (
-        person.user_id is not None
-        and others.exists()
-        and not others.filter(role=Person.Role.ADULT, user__isnull=False).exists()
-    ):
-        raise Conflict(
-            _(
-                "You are the only adult with an account in this household: the other members "
-                "would have nobody to manage them. The town hall can help."
-            ),
-            code="last_manager",
-        )
+    refusal = removal_refusal(person, on=today)
+    if refusal is not None:
+        raise refusal
     # Links within the household end; a guardian living elsewhere keeps theirs.
     ended = Guardianship.objects.active().filter(
         Q(child=person, guardian__household=household)

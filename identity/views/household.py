@@ -226,7 +226,7 @@ def remove_member(request, person_id: str):
         {
             "member": member,
             "is_self": member.pk == request.person.pk,
-            "obstacles": member_actions.removal_obstacles(member),
+            "refusal": member_actions.removal_refusal(member),
             "error": error,
         },
     )

@@ -274,6 +274,17 @@ class TestRemoval:
         assert "Pass été" in text
         assert 'type="submit"' not in text.split("</header>")[-1].split("<footer")[0]
 
+    def test_a_lone_member_is_told_why_on_the_page_and_by_the_action(self, client):
+        alone = ResidentFactory(first_name="Solène")
+        client.force_login(alone.user)
+        page = client.get(reverse("identity:remove_member", args=[alone.public_id]))
+        assert 'data-refusal="only_member"' in page.content.decode()
+        refused = client.post(reverse("identity:remove_member", args=[alone.public_id]))
+        assert "seul membre de ce foyer" in refused.content.decode()
+        alone.refresh_from_db()
+        assert alone.household.members.count() == 1
+        assert not AuditEntry.objects.filter(action="household.member_removed").exists()
+
     def test_the_page_removes_and_the_household_page_no_longer_lists_them(self, client, parent):
         child = add_child(parent, first_name="Zoé")
         client.force_login(parent.user)
