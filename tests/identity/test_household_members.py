@@ -220,6 +220,28 @@ class TestRemoval:
         assert not left.household.addresses.exists()
         assert list(parent.household.members.all()) == [parent]
 
+    def test_an_adult_who_left_finds_their_own_space_and_declares_an_address(self, client, parent):
+        partner = PersonFactory(household=parent.household, user=UserFactory())
+        client.force_login(partner.user)
+        left = client.post(reverse("identity:remove_member", args=[partner.public_id]))
+        assert left.status_code == 302
+        assert client.get(reverse("portal:home")).status_code == 200
+        page = client.get(reverse("identity:household")).content.decode()
+        assert parent.first_name not in page
+        commune = parent.household.addresses.get().commune
+        moved = client.post(
+            reverse("identity:change_address"),
+            {
+                "line1": "4 rue du Château",
+                "postcode": "46000",
+                "commune": commune.pk,
+                "moved_in": "2026-11-20",
+            },
+        )
+        assert moved.status_code == 302
+        partner.refresh_from_db()
+        assert partner.household.addresses.get().line1 == "4 rue du Château"
+
     def test_the_only_adult_with_an_account_cannot_leave_the_children_behind(self, parent):
         add_child(parent)
         with pytest.raises(Conflict) as refused:
