@@ -125,6 +125,17 @@ class TestCorrection:
         assert child.first_name == "Léa"
         assert not AuditEntry.objects.filter(action="household.member_corrected").exists()
 
+    def test_the_household_page_marks_a_verified_member_instead_of_offering_a_correction(
+        self, client, parent
+    ):
+        child = add_child(parent)
+        Person.objects.filter(pk=child.pk).update(verified_at=timezone.now())
+        client.force_login(parent.user)
+        page = client.get(reverse("identity:household")).content.decode()
+        assert reverse("identity:correct_member", args=[child.public_id]) not in page
+        assert "Vérifié par la mairie" in page
+        assert reverse("identity:correct_member", args=[parent.public_id]) in page
+
     def test_a_correction_cannot_make_a_member_the_double_of_another(self, parent):
         add_child(parent)
         tom = add_child(parent, first_name="Tom")
