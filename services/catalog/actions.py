@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from identity.actions.audit import record_audit_entry
-from identity.errors import DomainError, Forbidden
+from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import Facility, Person, User
 from identity.permissions import can_act_for, person_of
+from payments import queries as payments_queries
 from payments.actions.basket import add_to_basket
 from payments.actions.orders import LineInput, create_order
 from payments.actions.wallets import spend_from_wallet
@@ -564,6 +565,7 @@ def buy_product(
         beneficiary=person,
     )
     if channel == Channel.WEB:  # online, purchases gather in the buyer's basket
+        _check_not_in_basket(actor, person, product, idempotency_key=idempotency_key)
         order = add_to_basket(buyer=actor, lines=[line], idempotency_key=idempotency_key)
     else:  # a kiosk or a desk pays at once: an order of its own
         order = create_order(
@@ -574,6 +576,32 @@ def buy_product(
             idempotency_key=idempotency_key,
         )
     return Sale(order=order, price=price)
+
+
+def _check_not_in_basket(
+    actor: User, person: Person, product: Product, *, idempotency_key: str | None
+) -> None:
+    """A product held once at a time is in the basket once per person (two lines paid would
+    give two). The same form sent again (its key) is no second line: add_to_basket answers it."""
+    if not product.cannot_be_held_twice:
+        return
+    if idempotency_key and payments_queries.basket_addition(
+        buyer=actor, idempotency_key=idempotency_key
+    ):
+        return
+    basket = payments_queries.basket_of(actor)
+    if basket is not None and any(
+        line.handler == SALE_HANDLER
+        and line.beneficiary_id == person.pk
+        and line.payload.get("product") == product.code
+        for line in basket.lines.all()
+    ):
+        raise Conflict(
+            _("%(product)s for %(name)s is already in your basket.")
+            % {"product": product.name, "name": person.first_name},
+            field="product",
+            code="already_in_basket",
+        )
 
 
 def sale_ref_of_line(line_pk: int, unit: int) -> str:

@@ -203,3 +203,20 @@ class TestAdmin:
         kids.refresh_from_db()
         assert (kids.min_age, kids.max_age, kids.residents_only) == (6, 12, True)
         assert eligibility.describe(kids) == "Ages 6 to 12, residents of the territory"
+
+
+class TestBasket:
+    def test_a_pass_held_once_goes_into_the_basket_once_per_person(self):
+        adult, child = guardian_and_child(child_birth_date=date(2018, 3, 1))
+        season = product(code="pass-saison", kind="pass", validity_days=365, held_once=True)
+        actions.buy_product(actor=adult.user, person=child, product=season, idempotency_key="k1")
+        # The same form sent again is the same line, not a refusal.
+        actions.buy_product(actor=adult.user, person=child, product=season, idempotency_key="k1")
+        with pytest.raises(Conflict) as refused:
+            actions.buy_product(
+                actor=adult.user, person=child, product=season, idempotency_key="k2"
+            )
+        assert refused.value.code == "already_in_basket"
+        actions.buy_product(actor=adult.user, person=adult, product=season, idempotency_key="k3")
+        lines = Order.objects.get(basket=True).lines.all()
+        assert sorted(line.beneficiary_id for line in lines) == sorted([child.pk, adult.pk])
