@@ -77,6 +77,7 @@ LIBRARY_HOURS = {
     ],
 }
 # Limits of each demo pool (the Facility names of identity.demo): places, anti-passback minutes.
+LEA_MEMBERSHIP = "Adhésion médiathèque (moins de 18 ans)"
 POOL_LIMITS = {"Piscine de Cahors": (250, None), "Piscine de Pradines": (120, 240)}
 # Facilities whose hours are entered in the demo (the Cahors pool's are not, see above).
 WITHOUT_HOURS = {"Piscine de Cahors"}
@@ -88,6 +89,7 @@ def load() -> None:
     _load_access_points_and_entitlements()
     _load_hours_and_limits()
     _load_products_and_tariffs()
+    _link_demo_membership()
     _load_sales_setup()
     # Then each municipal service's own demo (services.catalog.registry): the pools' lessons…
     for service in registered_services():
@@ -147,7 +149,7 @@ def _load_access_points_and_entitlements() -> None:
         holder=lea,
         kind=Entitlement.Kind.PASS,
         facility_kind=Facility.Kind.LIBRARY,
-        label="Adhésion médiathèque (moins de 18 ans)",
+        label=LEA_MEMBERSHIP,
         valid_from=today.replace(month=1, day=1),
         valid_until=today.replace(month=12, day=31),
     )
@@ -306,6 +308,14 @@ def _load_products_and_tariffs() -> None:
                     for residency, age, qf, reduced, prices in TARIFFS[code]
                 ],
             )
+
+
+def _link_demo_membership() -> None:
+    """Léa's library membership is one of the product's: held once at a time, it is not
+    offered to her again while it is valid (her brother Tom is offered his)."""
+    Entitlement.objects.filter(label=LEA_MEMBERSHIP, product__isnull=True).update(
+        product=Product.objects.filter(code="mediatheque-adhesion").first()
+    )
 
 
 # --- Sales: the collection offices and pay-per-entry -----------------------------------------
