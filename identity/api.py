@@ -188,7 +188,7 @@ def get_household(request):
 
 @router.post(
     "/household/members",
-    response={201: MemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={201: MemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     auth=session_or_token,
 )
 def add_member(request, payload: MemberIn):

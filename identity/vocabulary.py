@@ -21,6 +21,8 @@ ACTION_LABELS: dict[str, Promise] = {
     # Accounts and households
     "household.created": gettext_lazy("Household created"),
     "household.member_added": gettext_lazy("Member added to the household"),
+    "household.member_corrected": gettext_lazy("Member of the household corrected"),
+    "household.member_removed": gettext_lazy("Member left the household"),
     "household.address_changed": gettext_lazy("Move declared"),
     "household.quotient_declared": gettext_lazy("Family quotient declared"),
     "household.address_corrected": gettext_lazy("Address corrected"),
@@ -264,7 +266,10 @@ def _detail_words(entry: AuditEntry) -> str:
     target = entry.target
     if entry.action in ("person.reduced_rate_recorded", "person.reduced_rate_ended"):
         return format_value("category", target)
-    if entry.action == "household.member_added" and target in Person.Role.values:
+    if (
+        entry.action in ("household.member_added", "household.member_removed")
+        and target in Person.Role.values
+    ):
         return str(Person.Role(target).label)
     if entry.action in ("staff.file_viewed",) and target == "household":
         return ""
