@@ -32,6 +32,19 @@ ACTION_LABELS: dict[str, Promise] = {
     "person.reduced_rate_ended": gettext_lazy("Reduced rate ended"),
     "household.members_confirmed": gettext_lazy("Household members confirmed"),
     "household.residency_verified": gettext_lazy("Residency verified"),
+    "territory.streets_imported": gettext_lazy("Streets imported"),
+    # Online procedures
+    "procedure.started": gettext_lazy("Procedure started"),
+    "procedure.submitted": gettext_lazy("Procedure submitted"),
+    "procedure.state_changed": gettext_lazy("Procedure status changed"),
+    "procedure.assigned": gettext_lazy("Procedure assigned"),
+    "procedure.commented": gettext_lazy("Internal comment on a procedure"),
+    "procedure.message_sent": gettext_lazy("Message on a procedure"),
+    "procedure.viewed": gettext_lazy("Procedure file opened"),
+    "procedure.exported": gettext_lazy("Procedures exported"),
+    "procedure.draft_deleted": gettext_lazy("Procedure draft deleted"),
+    "procedure.draft_reminded": gettext_lazy("Reminder before a draft is deleted"),
+    "procedure.draft_expired": gettext_lazy("Forgotten procedure draft deleted"),
     # The document safe
     "staff.documents_listed": gettext_lazy("Documents listed"),
     "staff.document_read": gettext_lazy("Document read"),
@@ -133,6 +146,8 @@ CAPABILITY_LABELS: dict[Capability, Promise] = {
     Capability.VIEW_AUDIT_TRAIL: gettext_lazy("Read the audit trail"),
     Capability.MANAGE_STAFF: gettext_lazy("Manage staff and their applications"),
     Capability.MANAGE_TERRITORY: gettext_lazy("Manage the territory"),
+    Capability.HANDLE_PROCEDURES: gettext_lazy("Handle online procedures"),
+    Capability.ASSIST_AT_COUNTER: gettext_lazy("Submit a procedure for a resident at the counter"),
 }
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "kiosk",
     "card",
     "services.catalog",
+    "services.procedures",
     "services.waste_bags",
     "services.pools",
     "payments",

@@ -27,6 +27,8 @@ EXPECTED = {
         Capability.EDIT_RESIDENT_FILE,
         Capability.VIEW_RESIDENT_DOCUMENTS,
         Capability.SCAN_CARDS,
+        Capability.HANDLE_PROCEDURES,
+        Capability.ASSIST_AT_COUNTER,
     },
     Role.FINANCE_OFFICER: {Capability.VIEW_PAYMENTS, Capability.REFUND_PAYMENTS},
     Role.ADMIN: {Capability.MANAGE_STAFF, Capability.MANAGE_TERRITORY, Capability.VIEW_AUDIT_TRAIL},
