@@ -188,8 +188,28 @@ def provider_options() -> list[tuple[str, str]]:
 
 # Status codes of cards, orders, payments, refunds, bookings… and the badge colour they take.
 TONES = {
-    "ok": {"active", "paid", "succeeded", "confirmed", "granted", "delivered", "connected"},
-    "warn": {"requested", "validated", "produced", "pending", "created", "partially_refunded"},
+    "ok": {
+        "active",
+        "paid",
+        "succeeded",
+        "confirmed",
+        "granted",
+        "delivered",
+        "connected",
+        "accepted",
+        "done",
+    },
+    "warn": {
+        "requested",
+        "validated",
+        "produced",
+        "pending",
+        "created",
+        "partially_refunded",
+        "submitted",
+        "in_review",
+        "waiting",
+    },
     "danger": {"suspended", "failed", "refused", "revoked", "rejected", "disconnected"},
 }
 

@@ -79,6 +79,10 @@ class ProcedureFile(models.Model):
             return str(STATE_LABELS.get(self.state, self.state))
         return kind.state_label(self.state, staff=staff)
 
+    @property
+    def staff_state_label(self) -> str:
+        return self.state_label(staff=True)
+
     def is_late(self, today=None) -> bool:
         today = today or timezone.localdate()
         return self.is_open and self.due_on is not None and self.due_on < today

@@ -64,7 +64,7 @@ def test_each_refused_answer_names_its_field_and_nothing_is_saved(resident):
             values={"last_name": "", "birth_date": "01/01/2999", "member": "someone-else"},
         )
     assert set(refused.value.errors) == {"last_name", "birth_date", "member"}
-    assert "future" in refused.value.errors["birth_date"]
+    assert "futur" in refused.value.errors["birth_date"]
     file.refresh_from_db()
     assert file.data["last_name"] == resident.last_name  # the prefilled value is kept
     assert file.step == ""
@@ -96,7 +96,7 @@ def test_a_phone_number_that_is_not_one_is_refused_in_its_line(resident):
                 "contacts": [{"phone": "06 12 34 56 78"}, {"phone": "12345"}],
             },
         )
-    assert "Line 2" in refused.value.errors["contacts"]
+    assert "Ligne 2" in refused.value.errors["contacts"]
 
 
 def test_phone_numbers_are_stored_in_one_form(resident):
@@ -140,7 +140,7 @@ def test_an_address_outside_the_territory_is_refused(resident):
                 "address": {"line1": "1 rue de Rivoli", "postcode": "75001", "commune": "75056"},
             },
         )
-    assert "outside the territory" in refused.value.errors["address"]
+    assert "hors du territoire" in refused.value.errors["address"]
     assert outside.pk
 
 
@@ -275,5 +275,5 @@ def test_an_address_is_checked_against_the_communes_streets_once_imported(reside
     import_streets(actor=None, commune=commune, names=["Place François Mitterrand"])
     with pytest.raises(FieldErrors) as refused:
         post_to("5 rue Imaginaire")
-    assert "no such street" in refused.value.errors["address"]
+    assert "n’existe pas" in refused.value.errors["address"]
     assert post_to("1 pl. François-Mitterrand").data["address"]["line1"].startswith("1 pl.")
