@@ -153,8 +153,8 @@ def _refusal(error: DomainError):
 
 @router.get("/procedures/types", response=list[TypeOut], auth=None)
 def list_types(request):
-    """Every procedure a resident can start, its form as JSON Schema (`form_schema`, with the steps in
-    `x-steps`, conditions in `x-shown-when`, document kinds in `x-document-kinds`)."""
+    """Every procedure a resident can start, its form as JSON Schema (`form_schema`, with the
+    steps in `x-steps`, conditions in `x-shown-when`, document kinds in `x-document-kinds`)."""
     return [_type_out(kind) for kind in queries.catalogue()]
 
 
