@@ -300,7 +300,10 @@ class PersonField(Field):
 class AddressField(Field):
     """An address on one of the territory's streets: {"line1", "line2", "postcode",
     "commune" (its INSEE code)}. The commune must be a member of the territory and, once its
-    streets are imported, the street one of them."""
+    streets are imported, the street one of them. `in_territory=False` (where a letter is
+    sent) takes a commune outside it too."""
+
+    in_territory: bool = True
 
     kind: ClassVar[str] = "address"
 
@@ -316,11 +319,11 @@ class AddressField(Field):
         commune = Commune.objects.filter(insee_code=insee).first()
         if commune is None:
             raise FieldError(_("Choose the commune."))
-        if not commune.is_member:
+        if self.in_territory and not commune.is_member:
             raise FieldError(_("This address is outside the territory."))
         if not re.match(r"^\d{5}$", postcode):
             raise FieldError(_("A postcode has five digits."))
-        if identity_queries.streets_known(commune):
+        if commune.is_member and identity_queries.streets_known(commune):
             street = identity_queries.street_for(commune, line1)
             if street is None:
                 raise FieldError(

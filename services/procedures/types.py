@@ -218,3 +218,10 @@ def procedure_type(key: str) -> ProcedureType | None:
 
 def procedure_types() -> list[ProcedureType]:
     return list(_types.values())
+
+
+def catalogue_entry(procedure_type: ProcedureType):
+    """The type as the service registry lists it (Mon espace's procedures): its page."""
+    from services.catalog.registry import Procedure
+
+    return Procedure(procedure_type.key, procedure_type.name, f"/demarches/{procedure_type.key}/")

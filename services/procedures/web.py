@@ -73,9 +73,10 @@ def describe(
         if isinstance(field, ChoiceField | YesNoField | PersonField):
             row["kind"] = "choice"
         if isinstance(field, AddressField):
-            row["communes"] = list(
-                Commune.objects.filter(territory__isnull=False).values_list("insee_code", "name")
-            )
+            communes = Commune.objects.all()
+            if field.in_territory:
+                communes = communes.filter(territory__isnull=False)
+            row["communes"] = list(communes.values_list("insee_code", "name"))
             row["value"] = value or {}
         if isinstance(field, DocumentField) and file.channel == Channel.COUNTER:
             row["choices"].insert(0, (SEEN_AT_COUNTER, _("Paper document seen at the counter")))
