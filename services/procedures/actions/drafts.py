@@ -193,11 +193,13 @@ def save_step(
     for field in current.fields:
         data.pop(field.name, None)
     data.update(cleaned)
-    # A field hidden by an answer of this step is no longer kept.
+    # A field an answer hides is no longer kept (one whose condition is not answered yet, a
+    # prefilled address for a delivery not chosen yet, stays).
     file.data = {
         name: value
         for name, value in data.items()
-        if (field := kind.field(name)) is not None and field.is_shown(data)
+        if (field := kind.field(name)) is not None
+        and (field.shown_when is None or field.shown_when.field not in data or field.is_shown(data))
     }
     file.step = current.key
     file.reminded_at = None

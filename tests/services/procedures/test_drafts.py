@@ -277,3 +277,18 @@ def test_an_address_is_checked_against_the_communes_streets_once_imported(reside
         post_to("5 rue Imaginaire")
     assert "n’existe pas" in refused.value.errors["address"]
     assert post_to("1 pl. François-Mitterrand").data["address"]["line1"].startswith("1 pl.")
+
+
+def test_a_prefilled_answer_waiting_for_its_condition_is_kept_through_earlier_steps(resident):
+    file = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
+    file = drafts.save_step(
+        actor=resident.user,
+        file=file,
+        step="who",
+        values={"last_name": "X", "birth_date": "1985-05-17", "member": resident.public_id},
+    )
+    assert file.data["address"]["line1"] == "1 place François Mitterrand"  # delivery not chosen
+    file = drafts.save_step(
+        actor=resident.user, file=file, step="what", values={"delivery": "email", "copies": 1}
+    )
+    assert "address" not in file.data  # now hidden by the answer
