@@ -50,3 +50,39 @@ def test_with_the_lock_the_second_clerk_is_refused_and_told_why(monkeypatch):
     assert outcome.errors[0].code == "wrong_state"
     assert len(decisions) == 1
     assert file.state == decisions[0]
+
+
+def test_two_submissions_at_once_both_pass_the_check_and_the_constraint_keeps_one(monkeypatch):
+    """The resident's two devices submit two drafts of the same type at the same instant: both
+    read "no open request" (lined up after that read, so the check alone lets both through),
+    then the database's partial unique constraint lets one in and the other is told to follow
+    the first."""
+    from services.procedures.actions import drafts
+    from services.procedures.errors import AlreadyOpen
+    from services.procedures.models import ProcedureFile
+
+    from .factories import filled_draft
+
+    resident = ResidentFactory()
+    card = stored_document(resident, kind="identity_document")
+    first = filled_draft(resident, card)
+    second = drafts.start_draft(actor=resident.user, type_key=first.type_key, channel="api")
+    for step in first.type.steps:
+        drafts.save_step(
+            actor=resident.user,
+            file=second,
+            step=step.key,
+            values={f.name: first.data.get(f.name) for f in step.fields},
+        )
+    seen = []
+    real = drafts.open_request
+    monkeypatch.setattr(drafts, "open_request", lambda file: seen.append(real(file)) or seen[-1])
+    line_up(monkeypatch, drafts, "open_request", lock=True)
+    outcome = run_at_once(
+        lambda: drafts.submit(actor=resident.user, file=first),
+        lambda: drafts.submit(actor=resident.user, file=second),
+    )
+    assert seen[:2] == [None, None]  # both passed the check (the refusal reads it again)
+    assert len(outcome.errors) == 1
+    assert isinstance(outcome.errors[0], AlreadyOpen)
+    assert ProcedureFile.objects.filter(applicant=resident, is_open=True).count() == 1
