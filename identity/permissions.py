@@ -27,6 +27,7 @@ class Capability(StrEnum):
     MANAGE_TERRITORY = "manage_territory"
     HANDLE_PROCEDURES = "handle_procedures"
     ASSIST_AT_COUNTER = "assist_at_counter"
+    FOLLOW_NOTIFICATIONS = "follow_notifications"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -46,7 +47,12 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     ),
     Role.FINANCE_OFFICER: frozenset({Capability.VIEW_PAYMENTS, Capability.REFUND_PAYMENTS}),
     Role.ADMIN: frozenset(
-        {Capability.MANAGE_STAFF, Capability.MANAGE_TERRITORY, Capability.VIEW_AUDIT_TRAIL}
+        {
+            Capability.MANAGE_STAFF,
+            Capability.MANAGE_TERRITORY,
+            Capability.VIEW_AUDIT_TRAIL,
+            Capability.FOLLOW_NOTIFICATIONS,
+        }
     ),
 }
 

@@ -32,6 +32,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "person.reduced_rate_ended": gettext_lazy("Reduced rate ended"),
     "household.members_confirmed": gettext_lazy("Household members confirmed"),
     "household.residency_verified": gettext_lazy("Residency verified"),
+    "account.sms_consent_given": gettext_lazy("SMS notifications accepted"),
+    "account.sms_consent_withdrawn": gettext_lazy("SMS notifications stopped"),
     "territory.streets_imported": gettext_lazy("Streets imported"),
     # Online procedures
     "procedure.started": gettext_lazy("Procedure started"),
@@ -149,6 +151,7 @@ CAPABILITY_LABELS: dict[Capability, Promise] = {
     Capability.MANAGE_TERRITORY: gettext_lazy("Manage the territory"),
     Capability.HANDLE_PROCEDURES: gettext_lazy("Handle online procedures"),
     Capability.ASSIST_AT_COUNTER: gettext_lazy("Submit a procedure for a resident at the counter"),
+    Capability.FOLLOW_NOTIFICATIONS: gettext_lazy("Follow the delivery of notifications"),
 }
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -198,6 +198,7 @@ TONES = {
         "connected",
         "accepted",
         "done",
+        "sent",
     },
     "warn": {
         "requested",
@@ -209,6 +210,8 @@ TONES = {
         "submitted",
         "in_review",
         "waiting",
+        "queued",
+        "retrying",
     },
     "danger": {"suspended", "failed", "refused", "revoked", "rejected", "disconnected"},
 }

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('identity', '0005_streets'),
+        ('identity', '0006_streets'),
     ]
 
     operations = [

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('identity', '0005_streets'),
+        ('identity', '0006_streets'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

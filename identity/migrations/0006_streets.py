@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('identity', '0004_trust_rules_and_verified_declarations'),
+        ('identity', '0005_notifications'),
     ]
 
     operations = [
