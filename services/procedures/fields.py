@@ -357,6 +357,10 @@ class AddressField(Field):
         return ", ".join(p for p in parts if p)
 
 
+# At the counter the clerk sees the paper document: the field records that instead of a file.
+SEEN_AT_COUNTER = "seen_at_counter"
+
+
 @dataclass(frozen=True, kw_only=True)
 class DocumentField(Field):
     """A document from the household's safe, of one of `kinds` (documents_vault.DocumentKind),

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from identity.models import StaffRole
 
@@ -36,17 +37,19 @@ class State:
 
 
 STATE_LABELS: dict[str, Label] = {
-    State.DRAFT: _("Draft"),
-    State.SUBMITTED: _("Submitted"),
-    State.IN_REVIEW: _("In review"),
-    State.WAITING: _("Waiting for you"),
-    State.ACCEPTED: _("Accepted"),
-    State.REFUSED: _("Refused"),
-    State.DONE: _("Done"),
-    State.WITHDRAWN: _("Withdrawn"),
+    State.DRAFT: pgettext_lazy("procedure state", "Draft"),
+    State.SUBMITTED: pgettext_lazy("procedure state", "Submitted"),
+    State.IN_REVIEW: pgettext_lazy("procedure state", "In review"),
+    State.WAITING: pgettext_lazy("procedure state", "Waiting for you"),
+    State.ACCEPTED: pgettext_lazy("procedure state", "Accepted"),
+    State.REFUSED: pgettext_lazy("procedure state", "Refused"),
+    State.DONE: pgettext_lazy("procedure state", "Done"),
+    State.WITHDRAWN: pgettext_lazy("procedure state", "Withdrawn"),
 }
 # Staff read "waiting for the resident" where the resident reads "waiting for you".
-STAFF_STATE_LABELS: dict[str, Label] = {State.WAITING: _("Waiting for the resident")}
+STAFF_STATE_LABELS: dict[str, Label] = {
+    State.WAITING: pgettext_lazy("procedure state", "Waiting for the resident")
+}
 # A file in one of these is closed: it no longer counts as the resident's open request, its
 # deadline no longer runs and the documents shared with it are no longer readable by staff.
 CLOSED_STATES = frozenset({State.REFUSED, State.DONE, State.WITHDRAWN})

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from documents_vault import queries as vault_queries
 from identity.models import AuditEntry, Commune, User
 
-from .actions.drafts import SEEN_AT_COUNTER
 from .fields import (
+    SEEN_AT_COUNTER,
     AddressField,
     ChoiceField,
     DocumentField,

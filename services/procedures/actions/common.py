@@ -9,6 +9,7 @@ from identity.errors import Conflict, Forbidden, NotFound
 from identity.models import AuditEntry, User
 from identity.permissions import can_handle_procedures, person_of
 
+from .. import notices
 from ..models import ProcedureEvent, ProcedureFile
 from ..types import ProcedureType, procedure_type
 
@@ -103,6 +104,7 @@ def record(
         target=f"{file.type_key}:{file.public_id} {from_state}>{to_state}".strip()[:120],
         channel=channel,
     )
+    notices.announce(file, event)
     return event
 
 

@@ -20,7 +20,7 @@ from identity.permissions import Capability, can_manage_household, person_of
 
 from .. import prefill
 from ..errors import AlreadyOpen, FieldErrors
-from ..fields import Context, DocumentField, Field, FieldError
+from ..fields import SEEN_AT_COUNTER, Context, DocumentField, Field, FieldError
 from ..models import ProcedureEvent, ProcedureFile
 from ..types import ProcedureType, State, procedure_type
 from .common import (
@@ -33,9 +33,6 @@ from .common import (
     touch,
     type_of,
 )
-
-# At the counter the clerk sees the paper document: the field records that instead of a file.
-SEEN_AT_COUNTER = "seen_at_counter"
 
 
 def file_ref(file: ProcedureFile) -> FileRef:
