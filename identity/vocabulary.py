@@ -244,6 +244,7 @@ REFERENCE_KINDS: dict[str, Promise] = {
     "order": gettext_lazy("order"),
     "reader": gettext_lazy("reader"),
     "access_point": gettext_lazy("access point"),
+    "procedure": gettext_lazy("procedure file"),
 }
 
 

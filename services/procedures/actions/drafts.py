@@ -309,7 +309,7 @@ def delete_draft(*, actor: User, file: ProcedureFile, channel: str = Channel.WEB
         action="procedure.draft_deleted",
         household=file.household,
         person=file.applicant,
-        target=f"{file.type_key}:{file.public_id}",
+        target=f"procedure:{file.public_id}",
         channel=channel,
     )
     file.events.all().delete()
