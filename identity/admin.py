@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from .actions.configuration import delete_configuration, save_configuration
 from .actions.staff import grant_staff_role, revoke_staff_role
 from .errors import DomainError
-from .models import Commune, Facility, StaffRole, Territory, TrustPolicy
+from .models import Commune, Facility, StaffRole, Street, Territory, TrustPolicy
 
 # The refusal of the first attempt at saving, kept on the request for the second rendering.
 _REFUSAL = "_sesame_admin_refusal"
@@ -152,6 +152,17 @@ class TerritoryAdmin(ActionModelAdmin):
 class CommuneAdmin(ActionModelAdmin):
     list_display = ["name", "insee_code", "postcode", "territory"]
     list_filter = ["territory"]
+
+
+@admin.register(Street)
+class StreetAdmin(ActionModelAdmin):
+    """The territory's streets, imported from the Base Adresse Nationale (`manage.py
+    import_streets`); a street missing from it is added here."""
+
+    list_display = ["name", "commune"]
+    list_filter = ["commune"]
+    search_fields = ["name"]
+    fields = ["commune", "name"]
 
 
 @admin.register(Facility)

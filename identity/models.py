@@ -1,6 +1,8 @@
 """People, households, guardianship, the territory, staff roles and the audit trail."""
 
+import re
 import secrets
+import unicodedata
 from datetime import date
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -155,6 +157,70 @@ class Facility(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Words a street name is written with in several ways: the matching form spells them out.
+STREET_ABBREVIATIONS = {
+    "av": "avenue",
+    "ave": "avenue",
+    "bd": "boulevard",
+    "bld": "boulevard",
+    "ch": "chemin",
+    "chem": "chemin",
+    "imp": "impasse",
+    "pl": "place",
+    "r": "rue",
+    "rte": "route",
+    "sq": "square",
+    "all": "allee",
+    "fg": "faubourg",
+    "st": "saint",
+    "ste": "sainte",
+    "pass": "passage",
+    "res": "residence",
+}
+# A house number and its suffix at the start of an address line: "12", "12 bis", "12B", "3-5".
+HOUSE_NUMBER = re.compile(r"^\s*\d+(?:\s*-\s*\d+)?\s*(?:bis|ter|quater|[a-d])?\b[\s,]*", re.I)
+
+
+def normalise_street_name(name: str) -> str:
+    """The form a street name is matched by: no accents, no case, no punctuation, common
+    abbreviations spelled out ("Av. Jean-Jaurès" and "avenue jean jaures" match)."""
+    plain = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).lower()
+    words = re.sub(r"[^a-z0-9]+", " ", plain).split()
+    return " ".join(STREET_ABBREVIATIONS.get(word, word) for word in words)
+
+
+def street_part(address_line: str) -> str:
+    """The street of an address line, its house number left out ("12 bis, rue X" → "rue X")."""
+    return HOUSE_NUMBER.sub("", address_line, count=1).strip()
+
+
+class Street(models.Model):
+    """A street (or a named place) of a commune, as the Base Adresse Nationale lists it: an
+    address a resident types is checked against them (`identity.queries.street_for`)."""
+
+    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="streets")
+    name = models.CharField(_("name"), max_length=200)
+    normalised = models.CharField(max_length=200, editable=False)
+
+    class Meta:
+        ordering = ["commune", "name"]
+        verbose_name = _("street")
+        verbose_name_plural = _("streets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commune", "normalised"], name="one_street_per_name_and_commune"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.normalised = normalise_street_name(self.name)
+        super().save(*args, **kwargs)
 
 
 # --- People and households -----------------------------------------------------------------

@@ -26,6 +26,8 @@ class Capability(StrEnum):
     MANAGE_STAFF = "manage_staff"
     MANAGE_TERRITORY = "manage_territory"
     HANDLE_APPOINTMENTS = "handle_appointments"
+    HANDLE_PROCEDURES = "handle_procedures"
+    ASSIST_AT_COUNTER = "assist_at_counter"
     FOLLOW_NOTIFICATIONS = "follow_notifications"
 
 
@@ -41,6 +43,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.VIEW_RESIDENT_DOCUMENTS,
             Capability.SCAN_CARDS,
             Capability.HANDLE_APPOINTMENTS,
+            Capability.HANDLE_PROCEDURES,
+            Capability.ASSIST_AT_COUNTER,
         }
     ),
     Role.FINANCE_OFFICER: frozenset({Capability.VIEW_PAYMENTS, Capability.REFUND_PAYMENTS}),
@@ -161,6 +165,16 @@ def can_act_for(user: User, person: Person) -> bool:
     if own.pk == person.pk:
         return True
     return person.guardians.active().filter(guardian=own).exists()
+
+
+def can_handle_procedures(user: User, *, role: str) -> bool:
+    """Staff handle a procedure type's files when they hold the type's handling role, and that
+    role handles procedures (services.procedures.types.ProcedureType.handler_role)."""
+    return any(
+        grant.role == role
+        and Capability.HANDLE_PROCEDURES in ROLE_CAPABILITIES.get(grant.role, frozenset())
+        for grant in active_roles(user)
+    )
 
 
 # --- Residents' documents (documents_vault) ------------------------------------------------

@@ -18,6 +18,9 @@ from .models import (
     Person,
     ReducedRateStatus,
     StaffRole,
+    Street,
+    normalise_street_name,
+    street_part,
 )
 from .permissions import active_roles, manages_staff_at
 
@@ -135,6 +138,20 @@ def household_of_public_id(public_id: str) -> Household | None:
 def communes_for_selection() -> QuerySet[Commune]:
     """Member communes first, then the others (non-residents can hold an account too)."""
     return Commune.objects.select_related("territory").order_by("territory", "name")
+
+
+def street_for(commune: Commune, address_line: str) -> Street | None:
+    """The street of the commune an address line is on ("12 av. Jean-Jaurès"), if the
+    territory's street list has it."""
+    wanted = normalise_street_name(street_part(address_line))
+    if not wanted:
+        return None
+    return Street.objects.filter(commune=commune, normalised=wanted).first()
+
+
+def streets_known(commune: Commune) -> bool:
+    """Whether the commune's streets were imported (an address there can be checked)."""
+    return Street.objects.filter(commune=commune).exists()
 
 
 def staff_accesses_to_household(household: Household) -> QuerySet[AuditEntry]:

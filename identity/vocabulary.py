@@ -36,6 +36,19 @@ ACTION_LABELS: dict[str, Promise] = {
     "household.residency_verified": gettext_lazy("Residency verified"),
     "account.sms_consent_given": gettext_lazy("SMS notifications accepted"),
     "account.sms_consent_withdrawn": gettext_lazy("SMS notifications stopped"),
+    "territory.streets_imported": gettext_lazy("Streets imported"),
+    # Online procedures
+    "procedure.started": gettext_lazy("Procedure started"),
+    "procedure.submitted": gettext_lazy("Procedure submitted"),
+    "procedure.state_changed": gettext_lazy("Procedure status changed"),
+    "procedure.assigned": gettext_lazy("Procedure assigned"),
+    "procedure.commented": gettext_lazy("Internal comment on a procedure"),
+    "procedure.message_sent": gettext_lazy("Message on a procedure"),
+    "procedure.viewed": gettext_lazy("Procedure file opened"),
+    "procedure.exported": gettext_lazy("Procedures exported"),
+    "procedure.draft_deleted": gettext_lazy("Procedure draft deleted"),
+    "procedure.draft_reminded": gettext_lazy("Reminder before a draft is deleted"),
+    "procedure.draft_expired": gettext_lazy("Forgotten procedure draft deleted"),
     # The document safe
     "staff.documents_listed": gettext_lazy("Documents listed"),
     "staff.document_read": gettext_lazy("Document read"),
@@ -148,6 +161,8 @@ CAPABILITY_LABELS: dict[Capability, Promise] = {
     Capability.MANAGE_STAFF: gettext_lazy("Manage staff and their applications"),
     Capability.MANAGE_TERRITORY: gettext_lazy("Manage the territory"),
     Capability.HANDLE_APPOINTMENTS: gettext_lazy("Receive residents by appointment"),
+    Capability.HANDLE_PROCEDURES: gettext_lazy("Handle online procedures"),
+    Capability.ASSIST_AT_COUNTER: gettext_lazy("Submit a procedure for a resident at the counter"),
     Capability.FOLLOW_NOTIFICATIONS: gettext_lazy("Follow the delivery of notifications"),
 }
 
@@ -241,6 +256,7 @@ REFERENCE_KINDS: dict[str, Promise] = {
     "order": gettext_lazy("order"),
     "reader": gettext_lazy("reader"),
     "access_point": gettext_lazy("access point"),
+    "procedure": gettext_lazy("procedure file"),
 }
 
 

@@ -14,6 +14,7 @@ from kiosk.api import router as kiosk_router
 from payments.api import router as payments_router
 from services.appointments.ants_editor import router as ants_router
 from services.appointments.api import router as appointments_router
+from services.procedures.api import router as procedures_router
 
 api = NinjaAPI(
     title="Sésame API",
@@ -48,6 +49,7 @@ api.add_router("/", kiosk_router)  # the kiosk agents' heartbeats and events
 api.add_router("/", vault_router)  # the residents' documents
 api.add_router("/", appointments_router)  # desks, slots, appointments
 api.add_router("/", ants_router)  # the State's passport appointment network calls these
+api.add_router("/", procedures_router)  # online procedures, residents' and staff's
 
 if settings.SESAME_BENCH_ENDPOINTS:
     # `make bench-taps`' reference endpoints (bench/README.md); off unless that env var is set.

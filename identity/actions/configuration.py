@@ -18,7 +18,7 @@ from .audit import record_audit_entry
 TARGET_LENGTH = 120  # AuditEntry.target
 
 
-def _require_administrator(actor: User) -> None:
+def require_administrator(actor: User) -> None:
     if not has_capability(actor, Capability.MANAGE_TERRITORY):
         raise Forbidden(_("Only an administrator changes the territory's configuration."))
 
@@ -56,7 +56,7 @@ def save_configuration(
     *, actor: User, instance: models.Model, changed_fields: Iterable[str] = ()
 ) -> models.Model:
     """Create or update one configuration row, audited with what changed (`lock_changes`)."""
-    _require_administrator(actor)
+    require_administrator(actor)
     changes = lock_changes(instance, changed_fields)
     instance.save()
     record_audit_entry(
@@ -68,7 +68,7 @@ def save_configuration(
 @transaction.atomic
 def delete_configuration(*, actor: User, instances: Iterable[models.Model]) -> int:
     """Delete configuration rows, one audit entry each (what cascades goes with them)."""
-    _require_administrator(actor)
+    require_administrator(actor)
     count = 0
     for instance in instances:
         target = _target(instance)

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy
 TOPIC_LABELS: dict[str, Promise] = {
     "account.sms_confirmed": gettext_lazy("SMS notifications"),
     "procedures.state_changed": gettext_lazy("Online procedures"),
+    "procedures.message": gettext_lazy("Messages about online procedures"),
+    "procedures.draft_reminder": gettext_lazy("Reminders of unfinished procedures"),
     "appointments.confirmed": gettext_lazy("Appointment confirmations"),
     "appointments.reminder": gettext_lazy("Appointment reminders"),
     "appointments.cancelled": gettext_lazy("Appointments cancelled by the desk"),

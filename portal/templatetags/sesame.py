@@ -181,7 +181,18 @@ def provider_options() -> list[tuple[str, str]]:
 
 # Status codes of cards, orders, payments, refunds, bookings… and the badge colour they take.
 TONES = {
-    "ok": {"active", "paid", "succeeded", "confirmed", "granted", "delivered", "connected", "sent"},
+    "ok": {
+        "active",
+        "paid",
+        "succeeded",
+        "confirmed",
+        "granted",
+        "delivered",
+        "connected",
+        "accepted",
+        "done",
+        "sent",
+    },
     "warn": {
         "requested",
         "validated",
@@ -189,6 +200,9 @@ TONES = {
         "pending",
         "created",
         "partially_refunded",
+        "submitted",
+        "in_review",
+        "waiting",
         "queued",
         "retrying",
     },

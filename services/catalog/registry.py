@@ -32,7 +32,8 @@ What a service declares:
 - `facility_kinds`: the kinds of facilities (and so the access points) it answers for
   (`services_for_facility_kind`).
 - `procedures`: what a resident can start online, a name and a URL (a URL name reversed without
-  arguments, or an absolute path) for now; the procedures engine will give them forms.
+  arguments, or an absolute path). Form-based procedures are declared on the procedures
+  engine (services.procedures.types) and listed here with their page, /demarches/<key>/.
 - `panels`: what it adds to Mon espace. A `Panel` is a template and a context function
   `context(request, person) -> dict` (the signed-in resident's Person). Mon espace renders the
   template with that context (and the request's) in the section of the panel's `key`
@@ -42,6 +43,8 @@ What a service declares:
   that checks the permissions again.
 - `demo`: a function loading the service's demo data (idempotent), run by the catalogue's
   demo (services/catalog/demo.py) after its own products and access points.
+- `on_address_change`: called with the household and the day it moved when a change of
+  address is accepted (`announce_address_change`, from the change-of-address procedure).
 - `desk_actions`: `DeskAction`s, something staff do, at a desk of a facility of the given kinds,
   for the person whose card was just checked there (hand out waste-sorting bags at the town
   hall). The desk shows the action's `summary` for that person and a quantity with a button,
@@ -70,7 +73,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 
-from identity.models import Person
+from identity.models import Household, Person
 
 from .models import AccessPoint
 
@@ -188,6 +191,10 @@ class MunicipalService:
     desk_actions: tuple[DeskAction, ...] = ()
     # demo(): the service's demo data (idempotent), loaded after the catalogue's.
     demo: Callable[[], None] | None = None
+    # on_address_change(household, since): the household moved (a change of address declared
+    # through a procedure); the service adapts what depends on the address (a canteen's
+    # school, a waste-collection round), within the move's transaction.
+    on_address_change: Callable[[Household, date], None] | None = None
 
 
 _services: dict[str, MunicipalService] = {}
@@ -238,6 +245,17 @@ def service_for_product(code: str) -> MunicipalService | None:
 def services_for_facility_kind(facility_kind: str) -> list[MunicipalService]:
     """The services answering for facilities of this kind (and their access points)."""
     return [s for s in _services.values() if facility_kind in s.facility_kinds]
+
+
+def announce_address_change(household: Household, since: date) -> list[str]:
+    """Tell every service that cares that the household moved from `since`; returns the keys
+    of the services told."""
+    told = []
+    for registered in _services.values():
+        if registered.on_address_change is not None:
+            registered.on_address_change(household, since)
+            told.append(registered.key)
+    return told
 
 
 def procedures() -> list[tuple[MunicipalService, Procedure]]:

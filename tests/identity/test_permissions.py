@@ -28,6 +28,8 @@ EXPECTED = {
         Capability.VIEW_RESIDENT_DOCUMENTS,
         Capability.SCAN_CARDS,
         Capability.HANDLE_APPOINTMENTS,
+        Capability.HANDLE_PROCEDURES,
+        Capability.ASSIST_AT_COUNTER,
     },
     Role.FINANCE_OFFICER: {Capability.VIEW_PAYMENTS, Capability.REFUND_PAYMENTS},
     Role.ADMIN: {

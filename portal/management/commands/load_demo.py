@@ -5,8 +5,13 @@ from card import demo as card_demo
 from documents_vault import demo as vault_demo
 from identity import demo
 from payments import demo as payments_demo
+from services.alerts import demo as alerts_demo
 from services.catalog import demo as catalog_demo
+from services.civil_status import demo as civil_status_demo
+from services.elections import demo as elections_demo
+from services.moving import demo as moving_demo
 from services.waste_bags import demo as waste_bags_demo
+from services.water import demo as water_demo
 
 
 class Command(BaseCommand):
@@ -20,6 +25,15 @@ class Command(BaseCommand):
         waste_bags_demo.load()
         payments_demo.load()
         vault_demo.load()
+        # The procedures' files use the documents of the safe's demo: after it.
+        for procedures_demo in (
+            civil_status_demo,
+            elections_demo,
+            moving_demo,
+            water_demo,
+            alerts_demo,
+        ):
+            procedures_demo.load()
         readers = card_demo.load()
         self.stdout.write(
             self.style.SUCCESS(f"\nSésame demo accounts (password for all: {demo.DEMO_PASSWORD})")

@@ -1,0 +1,268 @@
+"""A submitted file handled by the staff of its service, and followed by the resident: state
+changes (each checked against the current state under the row lock, audited, in the
+timeline, with its message), assignment, internal comments, messages both ways with
+documents from the safe, bulk changes, and the staff's audited reads."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from documents_vault.actions.picking import attach_document
+from documents_vault.actions.sharing import close_file_shares
+from documents_vault.models import DocumentKind
+from identity.actions.audit import record_audit_entry
+from identity.errors import DomainError, Forbidden
+from identity.models import User
+
+from ..models import ProcedureEvent, ProcedureFile
+from ..types import CLOSED_STATES, By, State
+from . import common
+from .common import (
+    SHARE_KIND,
+    Channel,
+    is_applicant,
+    record,
+    require_applicant,
+    require_handler,
+    require_state,
+    touch,
+    type_of,
+)
+from .drafts import file_ref
+
+MAX_MESSAGE = 4000
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A document for a message: picked from the safe (`document_id`) or a new file."""
+
+    document_id: str | None = None
+    file_name: str = ""
+    content: bytes | None = None
+
+
+def _message(text: str, *, required: bool) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise DomainError(_("Write the message to send with it."), field="message")
+    if len(text) > MAX_MESSAGE:
+        raise DomainError(
+            _("A message has at most %(count)s characters.") % {"count": MAX_MESSAGE},
+            field="message",
+        )
+    return text
+
+
+def _attach(
+    actor: User, file: ProcedureFile, attachments: Sequence[Attachment], channel: str
+) -> list[str]:
+    """The resident's documents for a message (of any kind: the clerk may ask for anything),
+    shared with the file (the safe's checks)."""
+    kinds = DocumentKind.values
+    shared = []
+    for attachment in attachments:
+        share = attach_document(
+            actor=actor,
+            person=file.applicant,
+            kinds=kinds,
+            target=file_ref(file),
+            document_id=attachment.document_id,
+            file_name=attachment.file_name,
+            content=attachment.content,
+            new_kind=DocumentKind.OTHER if attachment.content is not None else None,
+            channel=channel,
+        )
+        shared.append(share.document.public_id)
+    return shared
+
+
+@transaction.atomic
+def transition(
+    *,
+    actor: User,
+    file: ProcedureFile,
+    key: str,
+    message: str = "",
+    attachments: Sequence[Attachment] = (),
+    channel: str = Channel.WEB,
+) -> ProcedureFile:
+    """Move the file along one of its type's transitions: who may (staff handling the type, or
+    the resident) and from which states is the type's; the state is read under the row lock,
+    so that of two clerks clicking at once the second is refused ("wrong_state")."""
+    kind = type_of(file)
+    step = kind.transition(key)
+    if step is None:
+        raise DomainError(_("This procedure has no such step."), field="transition")
+    if step.by == By.STAFF:
+        require_handler(actor, file)
+    else:
+        require_applicant(actor, file)
+    file = common.locked(file)
+    require_state(file, step.sources, doing=str(step.label).lower())
+    text = _message(message, required=step.needs_message)
+    if attachments and step.by != By.RESIDENT:
+        raise Forbidden(_("Only the resident attaches documents from their safe."))
+    shared = _attach(actor, file, attachments, channel)
+    before = file.state
+    if step.target == State.ACCEPTED and kind.on_accept is not None:
+        kind.on_accept(file, actor)
+    file.state = step.target
+    fields = ["state"]
+    if step.target in CLOSED_STATES:
+        file.is_open = False
+        file.closed_at = timezone.now()
+        fields += ["is_open", "closed_at"]
+        close_file_shares(
+            target_kind=SHARE_KIND, target_id=file.public_id, actor=actor, channel=channel
+        )
+    touch(file, *fields)
+    record(
+        file,
+        actor=actor,
+        kind=ProcedureEvent.Kind.TRANSITION,
+        action="procedure.state_changed",
+        channel=channel,
+        transition=step.key,
+        from_state=before,
+        to_state=step.target,
+        text=text,
+        documents=shared,
+    )
+    return file
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    done: list[str]
+    refused: dict[str, str]  # public id → the reason
+
+
+def bulk_transition(
+    *,
+    actor: User,
+    files: Iterable[ProcedureFile],
+    key: str,
+    message: str = "",
+    channel: str = Channel.WEB,
+) -> BulkOutcome:
+    """The same transition on many files, each in its own transaction: those that cannot
+    (another state, another service) are listed with the reason, the others done."""
+    done: list[str] = []
+    refused: dict[str, str] = {}
+    for file in files:
+        try:
+            transition(actor=actor, file=file, key=key, message=message, channel=channel)
+        except DomainError as error:
+            refused[file.public_id] = str(error.message)
+        else:
+            done.append(file.public_id)
+    return BulkOutcome(done=done, refused=refused)
+
+
+@transaction.atomic
+def assign(
+    *, actor: User, file: ProcedureFile, to: User | None, channel: str = Channel.WEB
+) -> ProcedureFile:
+    """Give the file to a clerk handling its type (or to nobody)."""
+    require_handler(actor, file)
+    if to is not None and not common.may_handle(to, file):
+        raise DomainError(_("This person does not handle this procedure."), field="assignee")
+    file = common.locked(file)
+    if file.state == State.DRAFT:
+        raise DomainError(_("A draft is not handled yet."), field="assignee")
+    file.assigned_to = to
+    touch(file, "assigned_to")
+    record(
+        file,
+        actor=actor,
+        kind=ProcedureEvent.Kind.ASSIGNED,
+        action="procedure.assigned",
+        channel=channel,
+        internal=True,
+        text=to.display_name if to is not None else "",
+    )
+    return file
+
+
+@transaction.atomic
+def comment(
+    *, actor: User, file: ProcedureFile, text: str, channel: str = Channel.WEB
+) -> ProcedureEvent:
+    """An internal comment: staff read it, the resident never does."""
+    require_handler(actor, file)
+    text = _message(text, required=True)
+    file = common.locked(file)
+    return record(
+        file,
+        actor=actor,
+        kind=ProcedureEvent.Kind.COMMENT,
+        action="procedure.commented",
+        channel=channel,
+        internal=True,
+        text=text,
+    )
+
+
+@transaction.atomic
+def send_message(
+    *,
+    actor: User,
+    file: ProcedureFile,
+    text: str,
+    attachments: Sequence[Attachment] = (),
+    channel: str = Channel.WEB,
+) -> ProcedureEvent:
+    """A message between the resident and the clerks on a submitted file; the resident may
+    join documents from their safe (or new ones, which go into it)."""
+    from_resident = is_applicant(actor, file)
+    if not from_resident:
+        require_handler(actor, file)
+    text = _message(text, required=True)
+    file = common.locked(file)
+    if file.state == State.DRAFT:
+        raise DomainError(_("Submit the request first."), field="message")
+    if attachments and not from_resident:
+        raise Forbidden(_("Only the resident attaches documents from their safe."))
+    if attachments and not file.is_open:
+        raise DomainError(
+            _("This file is closed: documents are no longer shared with it."), field="document"
+        )
+    shared = _attach(actor, file, attachments, channel)
+    touch(file)
+    return record(
+        file,
+        actor=actor,
+        kind=ProcedureEvent.Kind.MESSAGE,
+        action="procedure.message_sent",
+        channel=channel,
+        text=text,
+        documents=shared,
+    )
+
+
+def open_for_staff(*, actor: User, file: ProcedureFile, channel: str = Channel.WEB) -> None:
+    """A clerk opens a file: personal data, so the reading is in the audit trail."""
+    require_handler(actor, file)
+    record_audit_entry(
+        actor=actor,
+        action="procedure.viewed",
+        household=file.household,
+        person=file.applicant,
+        target=f"procedure:{file.public_id}",
+        reason="procedure",
+        channel=channel,
+    )
+
+
+def record_export(*, actor: User, count: int, channel: str = Channel.WEB) -> None:
+    """The service's files exported for its statistics: who, when, how many."""
+    record_audit_entry(
+        actor=actor,
+        action="procedure.exported",
+        target=f"{count} results",
+        channel=channel,
+    )
