@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class IdentityConfig(AppConfig):
     name = "identity"
     verbose_name = _("Identity and territory")
+
+    def ready(self):
+        from allauth.account.signals import password_reset
+
+        from .actions import lockout
+
+        def unlock(sender, request, user, **kwargs):
+            lockout.unlock_after_password_reset(account=user)
+
+        password_reset.connect(
+            unlock, dispatch_uid="identity.unlock_after_password_reset", weak=False
+        )

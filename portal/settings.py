@@ -168,6 +168,20 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "identity.adapter.AccountAdapter"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGIN_URL = "account_login"
+# Rate limits (identity/ratelimit.py; README, "Attacks"): allauth's own for its views, per
+# client address and per typed email, counted in the default cache (Redis when REDIS_URL is
+# set). Failed logins are limited here per address only: per account, repeated failures lock
+# the account instead (identity/actions/lockout.py).
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+}
+SESAME_LOGIN_LOCK_FAILURES = int(os.environ.get("SESAME_LOGIN_LOCK_FAILURES", "5"))
+SESAME_LOGIN_FAILURE_WINDOW = int(os.environ.get("SESAME_LOGIN_FAILURE_WINDOW", 15 * 60))
+SESAME_LOGIN_LOCK_SECONDS = int(os.environ.get("SESAME_LOGIN_LOCK_SECONDS", 30 * 60))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Sésame"
