@@ -62,7 +62,8 @@ def test_the_limit_locks_the_account_even_for_the_right_password_and_mails_the_o
     assert response.status_code == 200
     assert not logged_in(client)
     page = response.content.decode()
-    assert "bloquée" in page and "30" in page
+    assert "bloquée" in page
+    assert "30" in page
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
