@@ -52,7 +52,7 @@ class MembersQuery(Schema):
     limit: int = Field(1000, ge=1, le=queries.MAX_PAGE, description="JSON only: page size")
 
 
-class MemberOut(Schema):
+class LibraryMemberOut(Schema):
     borrower_number: str = Field(description="The card number")
     first_name: str
     last_name: str
@@ -63,7 +63,7 @@ class MemberOut(Schema):
 
 class MembersPageOut(Schema):
     on: date
-    members: list[MemberOut]
+    members: list[LibraryMemberOut]
     next_after: str | None = Field(
         description="Pass as `after` for the next page; null on the last page"
     )
