@@ -25,10 +25,13 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# What a cache that cannot be reached raises (Redis down, its socket refused).
+CACHE_FAULTS = (RedisError, ConnectionError, OSError)
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def check(
             refusal = _count(f"{name}:{kind}", who, rate, now)
             if refusal is not None:
                 refusals.append(refusal)
-    except Exception:  # the cache is down: let the request through, say so in the log
+    except CACHE_FAULTS:  # the cache is down: let the request through, say so in the log
         logger.exception("rate limit %s not counted: the cache could not be reached", name)
         return None
     if not refusals:

@@ -10,6 +10,7 @@ and lifts the lock (allauth's `password_reset` signal); a successful login clear
 The counts and the lock live in Django's default cache (Redis when configured, see
 identity.ratelimit), with the lock's own expiry: nothing to clean up."""
 
+import functools
 import hashlib
 import logging
 import math
@@ -24,10 +25,29 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ..models import AuditEntry, User
+from ..ratelimit import CACHE_FAULTS
 from ..tasks import send_email
 from .audit import record_audit_entry
 
 logger = logging.getLogger(__name__)
+
+
+def _without_cache(default):
+    """If the cache cannot be reached, logins go on without the lock (and the log says so):
+    the lock must not take the login page down with it."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except CACHE_FAULTS as error:
+                logger.error("login lock skipped: the cache could not be reached (%s)", error)
+                return default
+
+        return wrapper
+
+    return decorate
 
 
 def _key(kind: str, email: str) -> str:
@@ -43,12 +63,14 @@ def _account(email: str) -> User | None:
     )
 
 
+@_without_cache(default=0)
 def locked_for(*, email: str) -> int:
     """Seconds left on the lock of this login email; 0 when it is not locked."""
     until = cache.get(_key("locked", email))
     return max(0, math.ceil(until - time.time())) if until else 0
 
 
+@_without_cache(default=False)
 def record_login_failure(*, email: str, request: HttpRequest | None = None) -> bool:
     """Count one failed login with this email; lock it when the count reaches the limit.
     True when this failure locked it."""
@@ -100,6 +122,7 @@ def _tell_the_owner(account: User, *, request, failures: int, seconds: int) -> N
     send_email.enqueue(subject=subject, body=body, to=[account.email])
 
 
+@_without_cache(default=None)
 def clear_login_failures(*, email: str) -> None:
     """A successful login: the failures before it no longer count."""
     cache.delete(_key("failures", email))

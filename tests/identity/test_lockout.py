@@ -123,3 +123,22 @@ def test_the_admin_login_goes_through_the_same_login(client):
     response = client.get("/admin/login/")
     assert response.status_code == 302
     assert response.url.startswith(reverse("account_login"))
+
+
+def test_without_a_cache_logins_go_on_without_the_lock(client, monkeypatch, caplog, settings):
+    """Redis down must not take the login page down: the lock is skipped, and the log says so
+    (allauth's own limits are left out here: they need the cache)."""
+    from django.core.cache import cache
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    UserFactory(email="camille@example.org")
+    settings.ACCOUNT_RATE_LIMITS = False
+
+    def unreachable(*args, **kwargs):
+        raise RedisConnectionError("Redis is down")
+
+    for name in ("get", "add", "incr", "delete"):
+        monkeypatch.setattr(cache, name, unreachable)
+    fail(client, "camille@example.org", 4)
+    assert log_in(client, "camille@example.org", PASSWORD).status_code == 302
+    assert "login lock skipped" in caplog.text

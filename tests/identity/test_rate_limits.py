@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from identity.ratelimit import Rate, rate_limited
 from tests.factories import UserFactory
@@ -82,7 +83,7 @@ def test_a_cache_that_cannot_be_reached_lets_requests_through(monkeypatch, caplo
         return HttpResponse("ok")
 
     def unreachable(*args, **kwargs):
-        raise ConnectionError("Redis is down")
+        raise RedisConnectionError("Redis is down")
 
     monkeypatch.setattr(cache, "add", unreachable)
     request = RequestFactory().get("/")
