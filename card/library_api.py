@@ -93,6 +93,8 @@ def _members_csv(members: list[queries.LibraryMember], on: date) -> HttpResponse
     response={200: MembersPageOut, 403: ErrorOut},
     auth=ApiTokenAuth(),
     summary="Library members valid on a day",
+    # `format=csv`: the same members as one semicolon-separated file, header row first.
+    openapi_extra={"responses": {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}},
 )
 def library_members(request, response: HttpResponse, query: Query[MembersQuery]):
     """Every active card (NFC card or phone pass, one row each) whose holder holds a library
