@@ -114,3 +114,20 @@ def test_sign_up_is_limited_per_address(client):
     for n in range(20):
         client.post(reverse("account_signup"), {"email": f"new{n}@example.org"})
     assert client.post(reverse("account_signup"), {"email": "one@example.org"}).status_code == 429
+
+
+def test_behind_a_proxy_each_visitor_is_counted_at_their_own_address(settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+
+    @rate_limited("test.behind_proxy", per_address="1/m")
+    def view(request):
+        return HttpResponse("ok")
+
+    factory = RequestFactory()
+
+    def through_the_proxy(client):
+        return factory.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=client)
+
+    assert view(through_the_proxy("198.51.100.1")).status_code == 200
+    assert view(through_the_proxy("198.51.100.2")).status_code == 200
+    assert view(through_the_proxy("198.51.100.1")).status_code == 429
