@@ -12,6 +12,7 @@ from .api_types import Day
 from .errors import DomainError, NotFound
 from .models import AuditEntry, Commune, Household
 from .permissions import capabilities, person_of
+from .ratelimit import rate_limited
 
 router = Router(tags=["identity"])
 
@@ -164,6 +165,7 @@ def _household_out(household: Household) -> HouseholdOut:
 
 
 @router.get("/territory/communes", response=list[CommuneOut], auth=None)
+@rate_limited("identity.communes", per_address="120/m")
 def list_communes(request):
     return [_commune_out(c) for c in queries.communes_for_selection()]
 

@@ -19,6 +19,8 @@ from .permissions import Capability
 
 ACTION_LABELS: dict[str, Promise] = {
     # Accounts and households
+    "account.locked": gettext_lazy("Account locked after failed logins"),
+    "account.unlocked": gettext_lazy("Account unlocked by a password reset"),
     "household.created": gettext_lazy("Household created"),
     "household.member_added": gettext_lazy("Member added to the household"),
     "household.member_corrected": gettext_lazy("Member of the household corrected"),

@@ -20,6 +20,7 @@ from card.models import Reader
 from identity.errors import DomainError
 from identity.models import Facility
 from identity.permissions import Capability
+from identity.ratelimit import rate_limited
 from identity.views.decorators import capability_required
 
 from . import actions, queries
@@ -228,6 +229,7 @@ def screen_action(request, pairing: ScreenPairing):
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("kiosk.pair", per_address="10/m", methods=frozenset({"POST"}))
 def pair(request, code: str):
     """The one-time link staff generated, opened on the kiosk's browser. GET asks to confirm
     (a link previewer must not spend it); POST spends it and sets the device cookie."""

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
 
 from card.api import router as card_router
 from card.library_api import router as library_router
@@ -27,6 +28,21 @@ api = NinjaAPI(
 @api.exception_handler(DomainError)
 def domain_error(request, exc: DomainError):
     return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+# ninja's own refusals (a body that is not JSON, a missing credential) in the one error shape of
+# the API, `{"code", "message", "field"}`, as each operation's documentation declares it.
+HTTP_ERROR_CODES = {400: "invalid_body", 401: "unauthenticated", 405: "method_not_allowed"}
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    code = HTTP_ERROR_CODES.get(exc.status_code, "refused")
+    if isinstance(exc, AuthenticationError):
+        code = "unauthenticated"
+    return api.create_response(
+        request, {"code": code, "message": exc.message, "field": None}, status=exc.status_code
+    )
 
 
 @api.exception_handler(PermissionDenied)

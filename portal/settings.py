@@ -177,6 +177,24 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "identity.adapter.AccountAdapter"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGIN_URL = "account_login"
+# Rate limits (identity/ratelimit.py; README, "Attacks"): allauth's own for its views, per
+# client address and per typed email, counted in the default cache (Redis when REDIS_URL is
+# set). Failed logins are limited here per address only: per account, repeated failures lock
+# the account instead (identity/actions/lockout.py).
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+}
+# The client address the per-address limits count: REMOTE_ADDR, or behind N reverse proxies
+# the address the last of them appended to X-Forwarded-For (allauth reads it, and so does
+# identity.ratelimit). Unset behind a proxy, every visitor would share the proxy's address.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("SESAME_TRUSTED_PROXY_COUNT", "0"))
+SESAME_LOGIN_LOCK_FAILURES = int(os.environ.get("SESAME_LOGIN_LOCK_FAILURES", "5"))
+SESAME_LOGIN_FAILURE_WINDOW = int(os.environ.get("SESAME_LOGIN_FAILURE_WINDOW", 15 * 60))
+SESAME_LOGIN_LOCK_SECONDS = int(os.environ.get("SESAME_LOGIN_LOCK_SECONDS", 30 * 60))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Sésame"
