@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from identity.api_auth import session_or_token
-from identity.errors import DomainError, NotFound
+from identity.errors import DomainError, Forbidden, NotFound
 from identity.models import AuditEntry
 
 from . import queries
@@ -216,9 +216,14 @@ def _file(request, public_id: str) -> tuple[ProcedureFile, bool]:
     raise NotFound(_("Procedure not found."))
 
 
-@router.get("/procedures/queue", response=list[FileOut], auth=session_or_token)
+@router.get(
+    "/procedures/queue", response={200: list[FileOut], 403: RefusalOut}, auth=session_or_token
+)
 def staff_queue(request, service: str = "", type: str = "", state: str = "", mine: bool = False):
-    """Staff: the open files of the types they handle, late ones first."""
+    """Staff: the open files of the types they handle, late ones first; refused (403) to
+    anyone who handles none."""
+    if not queries.handled_types(request.user):
+        return _refusal(Forbidden(_("You do not handle any procedure.")))
     filters = queries.QueueFilters(service=service, type_key=type, state=state, mine=mine)
     return [_file_out(f, staff=True) for f in queries.queue(request.user, filters)[:500]]
 

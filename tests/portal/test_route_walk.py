@@ -19,6 +19,7 @@ into a file, as table lines to compare with the table."""
 import fnmatch
 import os
 from collections.abc import Callable
+from datetime import timedelta
 from http.cookies import SimpleCookie
 
 import pytest
@@ -27,6 +28,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 from ninja.utils import normalize_path
 
 from card.models import Card, Reader
@@ -43,12 +45,17 @@ from identity.models import (
     Person,
     ReducedRateStatus,
     StaffRole,
+    User,
 )
 from payments.models import Document as PaymentDocument
 from payments.models import Order, OrderLine, Payment
 from portal.api import api
+from services.appointments.actions import block_slot
+from services.appointments.models import Appointment, SlotBlock
+from services.appointments.queries import slots_of
 from services.catalog.models import AccessPoint
 from services.pools.models import LessonCourse
+from services.procedures.models import ProcedureFile
 from tests.factories import ReducedRateStatusFactory, ResidentFactory, UserFactory
 from tests.portal.demo_site import ROLES, load_demo
 
@@ -334,6 +341,12 @@ class Camille:
             *VaultDocument.objects.filter(household=self.household).values_list(
                 "public_id", flat=True
             ),
+            *Appointment.objects.filter(person__household=self.household).values_list(
+                "public_id", flat=True
+            ),
+            *ProcedureFile.objects.filter(household=self.household).values_list(
+                "public_id", flat=True
+            ),
         }
         return any(part in ids for part in address.strip("/").replace(".", "/").split("/"))
 
@@ -377,6 +390,8 @@ FILLERS: dict[str, Callable[[Camille], dict]] = {
         "public_id": c.household.public_id,
         "pk": c.first(Guardianship.objects.filter(child=c.child), "guardianship").pk,
     },
+    "identity:correct_member": lambda c: {"person_id": c.child.public_id},
+    "identity:remove_member": lambda c: {"person_id": c.child.public_id},
     "identity:end_reduced_rate": lambda c: {
         "public_id": c.household.public_id,
         "pk": _reduced_rate(c).pk,
@@ -408,6 +423,32 @@ FILLERS: dict[str, Callable[[Camille], dict]] = {
     "kiosk:*": lambda c: {"reader_id": c.first(Reader.objects.all(), "reader").public_id},
     # services
     "pools:book": lambda c: {"public_id": c.first(LessonCourse.objects.all(), "course").public_id},
+    # appointments
+    "appointments:*": lambda c: {"public_id": _appointment(c).public_id},
+    "appointments:slots": lambda c: {"public_id": _appointment(c).desk.public_id},
+    "appointments:book": lambda c: {"public_id": _appointment(c).desk.public_id},
+    "appointments:agenda": lambda c: {"public_id": _appointment(c).desk.public_id},
+    "appointments:on_behalf": lambda c: {"public_id": _appointment(c).desk.public_id},
+    "appointments:block": lambda c: {"public_id": _appointment(c).desk.public_id},
+    "appointments:free": lambda c: {"public_id": _slot_block(c).public_id},
+    # procedures
+    "procedures:type": lambda c: {"type_key": _procedure(c).type_key},
+    "procedures:start": lambda c: {"type_key": _procedure(c).type_key},
+    "procedures:*": lambda c: {"public_id": _procedure(c).public_id},
+    "procedures:step": lambda c: {
+        "public_id": _draft(c).public_id,
+        "step_key": _draft(c).type.steps[0].key,
+    },
+    "procedures:summary": lambda c: {"public_id": _draft(c).public_id},
+    "procedures:delete_draft": lambda c: {"public_id": _draft(c).public_id},
+    "procedures:resident_transition": lambda c: {
+        "public_id": _procedure(c).public_id,
+        "key": "answer",
+    },
+    "procedures:staff_transition": lambda c: {
+        "public_id": _procedure(c).public_id,
+        "key": "complete",
+    },
     # payments
     "payments:wallet": lambda c: {"public_id": c.person.public_id},
     "payments:remove_line": lambda c: {
@@ -445,6 +486,8 @@ FILLERS: dict[str, Callable[[Camille], dict]] = {
     # the API
     "* /payments/wallets/{person_id}": lambda c: {"person_id": c.person.public_id},
     "* /payments/orders/{order_id}": lambda c: {"order_id": _order(c).public_id},
+    "* /appointments/{appointment_id}": lambda c: {"appointment_id": _appointment(c).public_id},
+    "* /procedures/{public_id}*": lambda c: {"public_id": _procedure(c).public_id, "key": "answer"},
     "* /kiosk/print-jobs/{job_id}/done": lambda c: {"job_id": "not-a-job"},
     "* /vault/documents/{document_id}*": lambda c: {"document_id": _vault_document(c).public_id},
 }
@@ -464,6 +507,35 @@ def _payment_document(c: Camille) -> PaymentDocument:
 
 def _vault_document(c: Camille) -> VaultDocument:
     return c.first(VaultDocument.objects.filter(household=c.household), "document")
+
+
+def _appointment(c: Camille) -> Appointment:
+    return c.first(Appointment.objects.filter(person=c.person), "appointment")
+
+
+def _slot_block(c: Camille) -> SlotBlock:
+    """A slot of Camille's desk that its agent took out of booking (the demo has none)."""
+    found = SlotBlock.objects.order_by("pk").first()
+    if found is not None:
+        return found
+    desk = _appointment(c).desk
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    free = [slot for slot in slots_of(desk, tomorrow, tomorrow + timedelta(days=14)) if slot.left]
+    assert free, "the demo's civil status desk has no free slot in the next two weeks"
+    clerk = User.objects.get(email=ROLES["clerk"])
+    return block_slot(actor=clerk, desk=desk, starts_at=free[0].starts_at)
+
+
+def _procedure(c: Camille) -> ProcedureFile:
+    """Camille's civil status request waiting for her answer."""
+    return c.first(
+        ProcedureFile.objects.filter(applicant=c.person, is_open=True).exclude(state="draft"),
+        "procedure file",
+    )
+
+
+def _draft(c: Camille) -> ProcedureFile:
+    return c.first(ProcedureFile.objects.filter(applicant=c.person, state="draft"), "draft")
 
 
 def _share(c: Camille) -> Share:

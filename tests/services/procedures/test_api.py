@@ -98,6 +98,17 @@ def test_a_second_open_request_is_a_409_naming_the_first(client, resident, ident
     assert refused.json()["existing"] == first.public_id
 
 
+@pytest.mark.parametrize("visitor", ["resident", "pool_agent", "finance_officer"])
+def test_the_queue_is_refused_to_whoever_handles_no_procedure(
+    client, resident, identity_card, visitor
+):
+    submitted(resident, identity_card)
+    client.force_login(resident.user if visitor == "resident" else staff_user(visitor))
+    refused = client.get(f"{BASE}/queue")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "forbidden"
+
+
 def test_staff_transitions_and_a_wrong_state_is_a_409_with_its_code(
     client, resident, identity_card
 ):
