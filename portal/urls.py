@@ -3,9 +3,13 @@ from django.urls import include, path
 
 from . import views
 from .api import api
+from .observability import health, metrics
 
 urlpatterns = [
     path("", views.landing, name="landing"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", include("portal.app_urls")),
     path("", include("identity.urls")),
     path("", include("card.urls")),

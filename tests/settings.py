@@ -41,3 +41,5 @@ if REDIS_URL:  # noqa: F405 - from portal.settings
     CACHES["default"]["LOCATION"] = urlunsplit(  # noqa: F405
         urlsplit(REDIS_URL)._replace(path=f"/{(_base + int(_worker or 0)) % 16}")  # noqa: F405
     )
+# The test client speaks plain HTTP: no redirect to HTTPS (the production default).
+SECURE_SSL_REDIRECT = False
