@@ -30,6 +30,8 @@ forwarded_allow_ips = os.environ.get("SESAME_TRUSTED_PROXIES", "127.0.0.1,::1")
 # per request itself, with its request id (portal/observability/requests.py).
 accesslog = None
 errorlog = "-"
+# No control socket (gunicornc): systemd manages the process, and the home folder is read-only.
+control_socket_disable = True
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
