@@ -6,7 +6,8 @@ would drive it (standard library only, so it runs from anywhere):
    account's secret, RFC 6238) and reaches the staff home;
 3. a resident logs in, adds a paid product to the basket, pays it on the demo provider's page
    and downloads the receipt (a PDF, written by the task worker);
-4. with a metrics token, `/metrics` counts the requests and the payment.
+4. given one, a gate reader's tap (its SUN URL and token), granted;
+5. with a metrics token, `/metrics` counts the requests and the payment.
 
 It speaks to the application server directly (gunicorn) as nginx does: `X-Forwarded-Proto:
 https`, `X-Forwarded-For`, `X-Request-ID`. Cookies are kept by hand, since the session's are
@@ -14,18 +15,20 @@ https`, `X-Forwarded-For`, `X-Request-ID`. Cookies are kept by hand, since the s
 
     python deploy/smoke.py http://127.0.0.1:8000 --staff accueil@demo.sesame.fr \\
         --totp-secret BASE32 --resident camille.martin@demo.sesame.fr --password … \\
-        [--metrics-token TOKEN]
+        [--tap '{"credential": …, "token": …}'] [--metrics-token TOKEN]
 """
 
 import argparse
 import base64
 import hashlib
 import hmac
+import json
 import re
 import struct
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from http.client import HTTPConnection, HTTPResponse
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -114,7 +117,13 @@ class Browser:
         self.request_ids: list[str] = []
 
     def request(
-        self, method: str, path: str, *, form: dict | None = None, headers: dict | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        form: dict | None = None,
+        body: bytes | None = None,
+        headers: dict | None = None,
     ) -> tuple[HTTPResponse, bytes]:
         request_id = uuid.uuid4().hex
         self.request_ids.append(request_id)
@@ -128,7 +137,6 @@ class Browser:
         }
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
         if form is not None:
             body = urlencode(form).encode()
             sent["Content-Type"] = "application/x-www-form-urlencoded"
@@ -250,7 +258,28 @@ def basket_journey(browser: Browser, email: str, password: str) -> bytes:
     return pdf
 
 
-def scrape(browser: Browser, token: str) -> str:
+def tap(browser: Browser, *, credential: str, token: str) -> dict:
+    """A gate reader's tap (POST /api/v1/taps with its bearer token): granted."""
+    body = json.dumps(
+        {
+            "tap_id": str(uuid.uuid4()),
+            "credential": credential,
+            "reader_time": datetime.now(UTC).isoformat(),
+        }
+    ).encode()
+    response, content = browser.request(
+        "POST",
+        "/api/v1/taps",
+        body=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    expect(response.status == 200, f"the tap answered {response.status}: {content[:200]!r}")
+    answer = json.loads(content)
+    expect(answer.get("granted") is True, f"the tap was refused: {answer.get('reason')}")
+    return answer
+
+
+def scrape(browser: Browser, token: str, *, tapped: bool) -> str:
     response, content = browser.get("/metrics", headers={"Authorization": f"Bearer {token}"})
     expect(response.status == 200, f"/metrics answered {response.status}")
     text = content.decode()
@@ -261,6 +290,8 @@ def scrape(browser: Browser, token: str) -> str:
     expect(requests >= len(browser.request_ids) - 1, f"/metrics counts {requests} requests")
     paid = re.search(r'^sesame_payments\{state="succeeded"\} (\S+)$', text, re.M)
     expect(paid is not None and float(paid.group(1)) >= 1, "/metrics counts no payment")
+    granted = re.search(r'^sesame_taps_total\{granted="true",reason="granted"\} (\S+)$', text, re.M)
+    expect(not tapped or (granted is not None and float(granted.group(1)) >= 1), "no tap counted")
     return text
 
 
@@ -271,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--totp-secret", required=True, help="its authenticator secret")
     parser.add_argument("--resident", required=True, help="a resident account's email")
     parser.add_argument("--password", required=True, help="both accounts' password")
+    parser.add_argument(
+        "--tap", help='a gate\'s tap to send: {"credential": SUN URL, "token": reader token}'
+    )
     parser.add_argument("--metrics-token")
     options = parser.parse_args(argv)
     started = time.monotonic()
@@ -283,8 +317,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"staff: {options.staff} logged in with the second factor")
         pdf = basket_journey(browser, options.resident, options.password)
         print(f"resident: basket paid on the demo provider, receipt downloaded ({len(pdf)} bytes)")
+        if options.tap:
+            answer = tap(
+                Browser(options.base_url, client_ip="203.0.113.9"), **json.loads(options.tap)
+            )
+            print(f"tap: granted ({answer['reason']})")
         if options.metrics_token:
-            scrape(browser, options.metrics_token)
+            scrape(browser, options.metrics_token, tapped=bool(options.tap))
             print("metrics: requests and payments counted")
     except SmokeFailure as failure:
         print(f"smoke test failed: {failure}", file=sys.stderr)
