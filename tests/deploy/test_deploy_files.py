@@ -27,6 +27,7 @@ NOT_PERIODIC = {
     "load_demo": "the demo's data",
     "rotate_vault_key": "a key rotation, decided by the town (docs/vault.md)",
     "restore": "a restore, by hand (docs/backup.md)",
+    "create_first_administrator": "once, at installation (docs/deployment.md)",
 }
 
 
