@@ -124,6 +124,35 @@ def counted_household_size(household: Household, day: date) -> int:
     return max(counted, 1)
 
 
+@dataclass(frozen=True)
+class PricingFacts:
+    """What the tariffs apply to a household on a day, as Mon espace tells it: the quotient the
+    tariffs use (None: full price), a newer declaration still waiting for a clerk, and whether
+    the resident prices apply."""
+
+    quotient: TrustedQuotient | None
+    pending_quotient: FamilyQuotient | None
+    resident: bool
+    address_in_territory: bool
+
+
+def pricing_facts_on(household: Household, day: date) -> PricingFacts:
+    applied = family_quotient_on(household, day)
+    latest = (
+        household.quotients.filter(valid_from__lte=day, valid_until__gte=day)
+        .order_by("-declared_at", "-pk")
+        .first()
+    )
+    waiting = latest is not None and (applied is None or applied.quotient != latest)
+    address = current_address(household, on=day)
+    return PricingFacts(
+        quotient=applied,
+        pending_quotient=latest if waiting else None,
+        resident=is_resident_on(household, day),
+        address_in_territory=address is not None and address.commune.is_member,
+    )
+
+
 # --- A clerk's verifications ----------------------------------------------------------------
 
 

@@ -47,6 +47,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "staff.card_photo_viewed": gettext_lazy("Card photo viewed"),
     "staff.role_granted": gettext_lazy("Staff role granted"),
     "staff.role_revoked": gettext_lazy("Staff role revoked"),
+    "staff.second_factor_reset": gettext_lazy("Second factor reset"),
     "configuration.saved": gettext_lazy("Configuration saved"),
     "configuration.deleted": gettext_lazy("Configuration deleted"),
     "audit.trail_viewed": gettext_lazy("Audit trail read"),
@@ -240,7 +241,10 @@ def detail(entry: AuditEntry) -> str:
     if entry.action in ("staff.file_viewed",) and target == "household":
         return ""
     if entry.action in ("staff.role_granted", "staff.role_revoked"):
-        return role_label(target.split(":", 1)[0])
+        role, _colon, account = target.partition(":")
+        return " — ".join(filter(None, [role_label(role), account_name(account)]))
+    if entry.action == "staff.second_factor_reset":
+        return account_name(target.removeprefix("account:"))
     if match := RESULTS.match(target):
         count = int(match.group(1))
         return ngettext("%(count)d result", "%(count)d results", count) % {"count": count}
@@ -254,6 +258,12 @@ def detail(entry: AuditEntry) -> str:
     if kind in REFERENCE_KINDS and reference:
         return f"{REFERENCE_KINDS[kind]} {reference}"
     return target
+
+
+def account_name(pk: str) -> str:
+    """The person behind a staff account the trail refers to by its id."""
+    user = User.objects.filter(pk=pk).first() if pk.isdigit() else None
+    return user.display_name if user is not None else ""
 
 
 def staff_label(entry: AuditEntry) -> str:

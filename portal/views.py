@@ -5,9 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from card import queries as card_queries
-from identity import queries, vocabulary
+from identity import queries, trust, vocabulary
 from identity.models import Facility, Territory
 from identity.permissions import (
     Capability,
@@ -56,6 +57,7 @@ def home(request):
         {
             "person": person,
             "overview": overview,
+            "pricing": trust.pricing_facts_on(person.household, timezone.localdate()),
             "panels": panels,
             "panel_cards": card_queries.live_cards_for(person),
         },

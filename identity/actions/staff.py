@@ -1,5 +1,7 @@
 """Staff reads of residents' data (each one audited) and staff roles."""
 
+from allauth.account.adapter import get_adapter
+from allauth.mfa.models import Authenticator
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -16,7 +18,13 @@ from ..models import (
     StaffRole,
     User,
 )
-from ..permissions import ROLE_FACILITY_KINDS, Capability, has_capability, manages_staff_at
+from ..permissions import (
+    ROLE_FACILITY_KINDS,
+    Capability,
+    active_roles,
+    has_capability,
+    manages_staff_at,
+)
 from .audit import record_audit_entry
 
 Channel = AuditEntry.Channel
@@ -136,6 +144,45 @@ def revoke_staff_role(*, actor: User, grant: StaffRole) -> None:
     record_audit_entry(
         actor=actor, action="staff.role_revoked", target=f"{grant.role}:{grant.user_id}"
     )
+
+
+RESET_REASON_MIN_LENGTH = 10
+
+
+@transaction.atomic
+def reset_second_factor(*, actor: User, user: User, reason: str) -> int:
+    """A staff member lost their phone or security key: an administrator who manages every
+    facility they work at removes their second factors (and recovery codes), so that their next
+    sign-in asks them to set up a new one. Never one's own (a stolen session must not be able to
+    remove the factor that protects it); the reason says how the person was recognised. The
+    owner is told by email. Returns the number of authenticators removed."""
+    if actor.pk == user.pk:
+        raise Forbidden(_("Another administrator resets your own second factor."))
+    scopes = [grant.facility for grant in active_roles(user)] or [None]
+    if not all(manages_staff_at(actor, facility) for facility in scopes):
+        raise Forbidden(
+            _("Only an administrator of every facility this person works at can do it.")
+        )
+    reason = " ".join(reason.split())
+    if len(reason) < RESET_REASON_MIN_LENGTH:
+        raise DomainError(
+            _("Say why, and how you made sure it is this person (at least %(count)d characters).")
+            % {"count": RESET_REASON_MIN_LENGTH},
+            field="reason",
+        )
+    removed, _by_model = Authenticator.objects.filter(user=user).delete()
+    if not removed:
+        raise DomainError(_("This account has no second factor to reset."))
+    record_audit_entry(
+        actor=actor,
+        action="staff.second_factor_reset",
+        target=f"account:{user.pk}",
+        reason=reason[:200],
+    )
+    transaction.on_commit(
+        lambda: get_adapter().send_mail("identity/email/second_factor_reset", user.email, {})
+    )
+    return removed
 
 
 @transaction.atomic

@@ -217,9 +217,11 @@ class Agent:
             "mode": self.config.mode,
             "reader_connected": self.reader.connected,
             "printer_status": self.printer.status if self.printer else "",
-            "last_error": (self.last_error or (self.printer.last_error if self.printer else ""))[
-                :300
-            ],
+            # A driver's message may carry NUL characters, which the server refuses in JSON: the
+            # heartbeat would then fail for as long as the error lasts.
+            "last_error": (
+                self.last_error or (self.printer.last_error if self.printer else "")
+            ).replace("\x00", "")[:300],
             "queue_length": len(self.queue),
             "snapshot_version": self.gate.version or "",
         }

@@ -242,3 +242,44 @@ def test_the_town_sets_its_rules_in_the_admin(client):
     client.force_login(admin)
     page = client.get(f"/admin/identity/territory/{territory.pk}/change/").content.decode()
     assert "trust-TOTAL_FORMS" in page
+
+
+# --- Mon espace says what the prices use ----------------------------------------------------
+
+
+def home_summary(client, resident) -> str:
+    client.force_login(resident.user)
+    with translation.override("fr"):
+        page = client.get("/mon-espace/", headers={"accept-language": "fr"}).content.decode()
+    start = page.index('<dl class="summary">')
+    summary = page[start : page.index("</dl>", start)].replace("&nbsp;", " ")
+    return " ".join(summary.split())  # no-break spaces (French typography) read as spaces
+
+
+def test_mon_espace_shows_the_quotient_the_prices_use_not_a_declaration_waiting(client):
+    rule(Criterion.FAMILY_QUOTIENT, Mode.AWAIT_VERIFICATION)
+    camille = ResidentFactory()
+    declare(camille, 300)
+    summary = home_summary(client, camille)
+    assert "300 € déclaré : plein tarif tant qu’un agent ne l’a pas vérifié" in summary
+    trust.record_verified_quotient(
+        actor=staff_user(StaffRole.Role.CLERK),
+        household=camille.household,
+        amount=420,
+        valid_from=date(2026, 1, 1),
+        valid_until=date(2026, 12, 31),
+        evidence="vault:abc",
+    )
+    declare(camille, 100)  # newer, unverified: waits
+    summary = home_summary(client, camille)
+    assert "420 € (jusqu’au 31 décembre 2026)" in summary
+    assert "déclaré, pas encore vérifié" not in summary
+    assert "nouvelle déclaration de 100 €" in summary
+
+
+def test_mon_espace_says_an_unverified_address_is_not_yet_resident_pricing(client):
+    rule(Criterion.RESIDENCY, Mode.AWAIT_VERIFICATION)
+    camille = ResidentFactory()
+    summary = home_summary(client, camille)
+    assert "habitant du territoire" not in summary
+    assert "tarifs habitants dès qu’un agent a vérifié un justificatif" in summary

@@ -115,6 +115,12 @@ def test_retries_are_bounded(slow_server):
         client = Client(slow_server, TOKEN, timeout=0.1, retries=1, backoff=0, sleep=lambda s: None)
         with pytest.raises(ServerUnavailable):
             client.tap(credential="x", tap_id="tap-2", at="2026-01-01T10:00+01:00")
+        # The client gave up after its 0.1 s timeouts; on a loaded machine the server's thread
+        # may read the last body later than that, so wait for it before counting.
+        deadline = time.monotonic() + 5
+        while len(SlowThenFine.bodies) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
         assert len(SlowThenFine.bodies) == 2
     finally:
         SlowThenFine.slow = 2

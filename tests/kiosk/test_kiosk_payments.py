@@ -362,6 +362,23 @@ def test_a_printer_error_is_reported_in_the_heartbeat(kiosk, tmp_path, monkeypat
     assert kiosk.reader.device_status.printer_status == "paper_out"
 
 
+def test_a_driver_error_with_nul_characters_still_reaches_the_server(kiosk, tmp_path):
+    agent = Agent(
+        agent_config(
+            tmp_path,
+            server_url="http://testserver",
+            token=kiosk.token,
+            path="udp:127.0.0.1:9",
+            mode="kiosk",
+        ),
+        client=DjangoApiClient(Client(), kiosk.token),
+    )
+    agent.last_error = "reader\x00 lost"
+    assert agent.heartbeat() is not None
+    kiosk.reader.device_status.refresh_from_db()
+    assert kiosk.reader.device_status.last_error == "reader lost"
+
+
 class DjangoApiClient:
     """The agent's client, speaking to the test server through Django's test client (the
     agent's real HTTP client is exercised end to end in test_agent_end_to_end.py)."""
