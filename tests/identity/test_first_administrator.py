@@ -46,7 +46,7 @@ def test_the_first_administrator_manages_every_facility(monkeypatch):
 def test_refused_once_an_administrator_exists(monkeypatch):
     staff_user(StaffRole.Role.ADMIN)
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
-    with pytest.raises(CommandError, match="administrator exists already"):
+    with pytest.raises(CommandError, match="Un administrateur existe déjà"):
         create()
     assert not User.objects.filter(email="dsi@ville.example.fr").exists()
 
