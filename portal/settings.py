@@ -310,7 +310,7 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # gunicorn's access log would carry query strings (a search for a name): Sésame writes its
-    # own line per request (sesame.request), without the query.
+    # own line per request (portal.observability.requests), without the query.
     "loggers": {"gunicorn.access": {"handlers": [], "propagate": False}},
 }
 

@@ -14,7 +14,7 @@ import uuid
 from . import metrics
 from .logs import request_id
 
-logger = logging.getLogger("sesame.request")
+logger = logging.getLogger(__name__)
 
 VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 # Probes and scrapes come every few seconds: their lines only at DEBUG.

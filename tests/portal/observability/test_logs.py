@@ -15,8 +15,11 @@ from deploy import smoke
 from identity import demo
 from identity.models import Person
 from portal.observability.logs import JsonFormatter, RequestIdFilter
+from portal.observability.requests import logger as request_logger
 from tests.factories import post_tap, sun_url
 from tests.portal.demo_site import load_demo
+
+REQUEST_LOGGER = request_logger.name
 
 
 @pytest.fixture
@@ -39,7 +42,7 @@ def log_lines():
 def test_the_request_id_given_by_the_proxy_is_on_every_line_and_sent_back(client, log_lines):
     response = client.get("/mon-espace/", headers={"X-Request-ID": "nginx-4f2a9c"})
     assert response["X-Request-ID"] == "nginx-4f2a9c"
-    (line,) = [line for line in log_lines() if line["logger"] == "sesame.request"]
+    (line,) = [line for line in log_lines() if line["logger"] == REQUEST_LOGGER]
     assert line["request_id"] == "nginx-4f2a9c"
     assert line["path"] == "/mon-espace/"
     assert line["status"] == 302
@@ -83,7 +86,7 @@ def test_a_journey_leaves_no_name_email_or_card_number_in_the_logs(live_server, 
     assert pdf.startswith(b"%PDF-")
 
     lines = log_lines()
-    served = {line["request_id"] for line in lines if line["logger"] == "sesame.request"}
+    served = {line["request_id"] for line in lines if line["logger"] == REQUEST_LOGGER}
     assert set(staff.request_ids) | set(resident.request_ids) <= served
     text = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
     for secret in {
