@@ -7,9 +7,11 @@
 #     DEBUG on: the demo refuses to load otherwise; the server never runs with it);
 #   - gunicorn with several workers (deploy/gunicorn.conf.py, metrics in multiprocess mode) and
 #     the task worker (`manage.py db_worker`);
-#   - deploy/smoke.py over HTTP, as nginx would forward it: the probes, a staff login with the
-#     second factor, a tap, a basket paid on the demo provider, the receipt (PDF) downloaded
-#     once the worker wrote it, the metrics;
+#   - nginx in front with deploy/nginx's site (a throw-away certificate): static files, the
+#     upload limit;
+#   - deploy/smoke.py over HTTPS through nginx: the probes, a staff login with the second
+#     factor, a tap, a basket paid on the demo provider, the receipt (PDF) downloaded once the
+#     worker wrote it, the metrics; nginx's request ids found in Sésame's log lines;
 #   - each periodic command of the timers (deploy/systemd) once.
 # Environment: PRODUCTION_CHECK_DATABASE (default sesame_production_check on
 # postgres@127.0.0.1:5432), PRODUCTION_CHECK_REDIS (default redis://127.0.0.1:6379/13),
@@ -44,6 +46,11 @@ export SESAME_BIND="127.0.0.1:$port"
 export SESAME_WEB_WORKERS=3
 export SESAME_CARD_URL="https://127.0.0.1:$port/c/"
 export LOG_LEVEL=INFO
+# nginx listens on the next port; its Host header has no port, so this origin is named (on 443,
+# the origin is the site's name and needs nothing).
+https_port=$((port + 1))
+site="https://127.0.0.1:$https_port"
+export CSRF_TRUSTED_ORIGINS="$site"
 
 echo "--- a database and a cache of this run's own"
 psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)"
@@ -60,7 +67,7 @@ fi
 
 echo "--- migrate, translations, collectstatic"
 "$PY" manage.py migrate --noinput -v 0
-.venv/bin/pybabel compile -d locale -D django >/dev/null
+.venv/bin/pybabel compile -d locale -D django >/dev/null 2>&1
 "$PY" manage.py collectstatic --noinput -v 0
 test -f "$SESAME_VAR_DIR/static/staticfiles.json"
 
@@ -87,14 +94,58 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 
-echo "--- the smoke test over HTTP"
-if ! "$PY" deploy/smoke.py "http://127.0.0.1:$port" --staff "$staff" --totp-secret "$totp_secret" \
-    --resident camille.martin@demo.sesame.fr --password sesame-demo-2026 \
-    --tap "$tap" --metrics-token "$SESAME_METRICS_TOKEN"; then
+echo "--- nginx in front (deploy/nginx, a throw-away certificate for 127.0.0.1)"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+cp deploy/nginx/sesame-proxy.conf "$work/sesame-proxy.conf"
+sed -e "s|server 127.0.0.1:8000|server 127.0.0.1:$port|" \
+    -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https_port ssl http2;|" \
+    -e "s|listen 80;|listen 127.0.0.1:$((port + 2));|" -e "/listen \[::\]/d" \
+    -e "s|/etc/letsencrypt/live/sesame.example.fr/fullchain.pem|$work/cert.pem|" \
+    -e "s|/etc/letsencrypt/live/sesame.example.fr/privkey.pem|$work/key.pem|" \
+    -e "s|/etc/nginx/snippets/sesame-proxy.conf|$work/sesame-proxy.conf|" \
+    -e "s|/var/lib/sesame/static/|$SESAME_VAR_DIR/static/|" \
+    -e "s|/var/log/nginx/|$work/|" -e "s|/var/www/letsencrypt|$work|" \
+    deploy/nginx/sesame.conf >"$work/site.conf"
+cat >"$work/nginx.conf" <<NGINX
+user $(id -un);
+pid $work/nginx.pid;
+error_log $work/nginx.error.log;
+events {}
+http {
+  include /etc/nginx/mime.types;
+  include $work/site.conf;
+}
+NGINX
+/usr/sbin/nginx -t -q -c "$work/nginx.conf" -p "$work"
+/usr/sbin/nginx -c "$work/nginx.conf" -p "$work" -g "daemon off;" &
+pids+=($!)
+for _ in $(seq 1 20); do
+  curl -fsS --cacert "$work/cert.pem" "$site/healthz" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+# Static files from nginx itself, cached for good; a body over SESAME_MAX_REQUEST_BYTES refused.
+css=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['paths']['portal/sesame.css'])" \
+  "$SESAME_VAR_DIR/static/staticfiles.json")
+curl -fsSI --cacert "$work/cert.pem" "$site/static/$css" | grep -qi '^cache-control: public, immutable'
+big=$(head -c 13000000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' --cacert "$work/cert.pem" \
+  -X POST --data-binary @- "$site/api/v1/taps")
+[ "$big" = 413 ] || { echo "nginx let a 13 MB body through ($big)"; exit 1; }
+echo "nginx: static files cached for good, a 13 MB body refused (413)"
+
+echo "--- the smoke test over HTTPS, through nginx"
+if ! "$PY" deploy/smoke.py "$site" --cafile "$work/cert.pem" --staff "$staff" \
+    --totp-secret "$totp_secret" --resident camille.martin@demo.sesame.fr \
+    --password sesame-demo-2026 --tap "$tap" --metrics-token "$SESAME_METRICS_TOKEN"; then
   echo "--- web.log"; tail -n 40 "$work/web.log"
   echo "--- worker.log"; tail -n 40 "$work/worker.log"
+  echo "--- nginx"; tail -n 20 "$work/nginx.error.log" "$work/sesame.access.log"
   exit 1
 fi
+# nginx's access log and Sésame's JSON lines carry the same request ids.
+last_id=$(grep -v -E '/(healthz|readyz|metrics) ' "$work/sesame.access.log" \
+  | sed -n 's/.* id=\([0-9a-f]*\)$/\1/p' | tail -n 1)
+grep -q "\"request_id\": \"$last_id\"" "$work/web.log" || { echo "request id $last_id lost"; exit 1; }
 if grep -q '"level": "ERROR"' "$work/web.log" "$work/worker.log"; then
   grep -h '"level": "ERROR"' "$work/web.log" "$work/worker.log" | head -n 20
   echo "errors were logged"; exit 1

@@ -9,9 +9,11 @@ would drive it (standard library only, so it runs from anywhere):
 4. given one, a gate reader's tap (its SUN URL and token), granted;
 5. with a metrics token, `/metrics` counts the requests and the payment.
 
-It speaks to the application server directly (gunicorn) as nginx does: `X-Forwarded-Proto:
-https`, `X-Forwarded-For`, `X-Request-ID`. Cookies are kept by hand, since the session's are
-`Secure`. Exits 0 and prints one line per step; at the first failure, exits 1 saying what.
+Over HTTPS it goes through nginx (deploy/nginx, `--cafile` for a test certificate); over
+HTTP it speaks to gunicorn directly and says what nginx would: `X-Forwarded-Proto: https`,
+`X-Forwarded-For`. Either way each request carries an `X-Request-ID` that must come back.
+Cookies are kept by hand (the session's are `Secure`). Exits 0 and prints one line per step;
+at the first failure, exits 1 saying what.
 
     python deploy/smoke.py http://127.0.0.1:8000 --staff accueil@demo.sesame.fr \\
         --totp-secret BASE32 --resident camille.martin@demo.sesame.fr --password … \\
@@ -24,13 +26,14 @@ import hashlib
 import hmac
 import json
 import re
+import ssl
 import struct
 import sys
 import time
 import uuid
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from http.client import HTTPConnection, HTTPResponse
+from http.client import HTTPConnection, HTTPResponse, HTTPSConnection
 from urllib.parse import urlencode, urljoin, urlsplit
 
 
@@ -108,13 +111,20 @@ def parse(html: str) -> _Forms:
 class Browser:
     """One visitor: its cookies, its requests through the proxy's headers."""
 
-    def __init__(self, base_url: str, *, client_ip: str = "203.0.113.7"):
+    def __init__(self, base_url: str, *, client_ip: str = "203.0.113.7", cafile: str | None = None):
         parts = urlsplit(base_url)
-        self.host, self.port = parts.hostname, parts.port or 80
+        self.tls = parts.scheme == "https"
+        self.host, self.port = parts.hostname, parts.port or (443 if self.tls else 80)
         self.origin = f"https://{parts.netloc}"
         self.client_ip = client_ip
+        self.context = ssl.create_default_context(cafile=cafile) if self.tls else None
         self.cookies: dict[str, str] = {}
         self.request_ids: list[str] = []
+
+    def connect(self) -> HTTPConnection:
+        if self.tls:
+            return HTTPSConnection(self.host, self.port, timeout=30, context=self.context)
+        return HTTPConnection(self.host, self.port, timeout=30)
 
     def request(
         self,
@@ -129,12 +139,12 @@ class Browser:
         self.request_ids.append(request_id)
         sent = {
             "Host": f"{self.host}:{self.port}",
-            "X-Forwarded-Proto": "https",
-            "X-Forwarded-For": self.client_ip,
             "X-Request-ID": request_id,
             "User-Agent": "sesame-smoke",
             **(headers or {}),
         }
+        if not self.tls:  # straight to gunicorn: say what nginx would
+            sent |= {"X-Forwarded-Proto": "https", "X-Forwarded-For": self.client_ip}
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if form is not None:
@@ -142,7 +152,7 @@ class Browser:
             sent["Content-Type"] = "application/x-www-form-urlencoded"
             sent["Origin"] = self.origin
             sent["Referer"] = self.origin + path
-        connection = HTTPConnection(self.host, self.port, timeout=30)
+        connection = self.connect()
         try:
             connection.request(method, path, body=body, headers=sent)
             response = connection.getresponse()
@@ -306,21 +316,24 @@ def main(argv: list[str] | None = None) -> int:
         "--tap", help='a gate\'s tap to send: {"credential": SUN URL, "token": reader token}'
     )
     parser.add_argument("--metrics-token")
+    parser.add_argument("--cafile", help="the certificate to trust over HTTPS (a test one)")
     options = parser.parse_args(argv)
     started = time.monotonic()
-    browser = Browser(options.base_url)
+
+    def browser_from(address: str) -> Browser:
+        return Browser(options.base_url, client_ip=address, cafile=options.cafile)
+
+    browser = browser_from("203.0.113.7")
     try:
         probes(browser)
         print("probes: /healthz and /readyz ok")
-        staff = Browser(options.base_url, client_ip="203.0.113.8")
+        staff = browser_from("203.0.113.8")
         staff_journey(staff, options.staff, options.password, options.totp_secret)
         print(f"staff: {options.staff} logged in with the second factor")
         pdf = basket_journey(browser, options.resident, options.password)
         print(f"resident: basket paid on the demo provider, receipt downloaded ({len(pdf)} bytes)")
         if options.tap:
-            answer = tap(
-                Browser(options.base_url, client_ip="203.0.113.9"), **json.loads(options.tap)
-            )
+            answer = tap(browser_from("203.0.113.9"), **json.loads(options.tap))
             print(f"tap: granted ({answer['reason']})")
         if options.metrics_token:
             scrape(browser, options.metrics_token, tapped=bool(options.tap))
