@@ -21,6 +21,7 @@ from .actions.household import (
 )
 from .actions.staff import grant_staff_role
 from .models import Commune, Facility, Person, StaffRole, Territory, User
+from .notifications.actions import give_sms_consent
 
 DEMO_PASSWORD = "sesame-demo-2026"  # noqa: S105 - printed on purpose, demo only
 RESIDENT_EMAIL = "camille.martin@demo.sesame.fr"
@@ -160,6 +161,8 @@ def load() -> list[DemoAccount]:
         valid_from=date(today.year, 1, 1),
         valid_until=date(today.year, 12, 31),
     )
+    # Camille gets SMS too: the confirmation is the first message of Mes messages.
+    give_sms_consent(actor=parent, mobile_number="06 12 34 56 78")
     return accounts()
 
 

@@ -25,6 +25,7 @@ class Capability(StrEnum):
     VIEW_AUDIT_TRAIL = "view_audit_trail"
     MANAGE_STAFF = "manage_staff"
     MANAGE_TERRITORY = "manage_territory"
+    FOLLOW_NOTIFICATIONS = "follow_notifications"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -42,7 +43,12 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     ),
     Role.FINANCE_OFFICER: frozenset({Capability.VIEW_PAYMENTS, Capability.REFUND_PAYMENTS}),
     Role.ADMIN: frozenset(
-        {Capability.MANAGE_STAFF, Capability.MANAGE_TERRITORY, Capability.VIEW_AUDIT_TRAIL}
+        {
+            Capability.MANAGE_STAFF,
+            Capability.MANAGE_TERRITORY,
+            Capability.VIEW_AUDIT_TRAIL,
+            Capability.FOLLOW_NOTIFICATIONS,
+        }
     ),
 }
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .notifications import views as notifications
 from .views import api_tokens, audit, corrections, household, staff
 
 app_name = "identity"
@@ -11,6 +12,10 @@ urlpatterns = [
     path("mon-espace/foyer/adresse/", household.change_address, name="change_address"),
     path("mon-espace/foyer/quotient/", household.declare_quotient, name="declare_quotient"),
     path("mon-espace/consultations/", household.file_accesses, name="file_accesses"),
+    path("mon-espace/messages/", notifications.my_messages, name="my_messages"),
+    path("mon-compte/sms/", notifications.sms, name="sms"),
+    path("mon-compte/sms/arret/", notifications.stop_sms, name="stop_sms"),
+    path("agents/notifications/", notifications.delivery, name="notification_delivery"),
     path("agents/usagers/", staff.staff_resident_search, name="staff_search"),
     path("agents/usagers/<str:public_id>/", staff.staff_resident_file, name="staff_file"),
     path(

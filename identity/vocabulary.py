@@ -32,6 +32,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "person.reduced_rate_ended": gettext_lazy("Reduced rate ended"),
     "household.members_confirmed": gettext_lazy("Household members confirmed"),
     "household.residency_verified": gettext_lazy("Residency verified"),
+    "account.sms_consent_given": gettext_lazy("SMS notifications accepted"),
+    "account.sms_consent_withdrawn": gettext_lazy("SMS notifications stopped"),
     # The document safe
     "staff.documents_listed": gettext_lazy("Documents listed"),
     "staff.document_read": gettext_lazy("Document read"),
@@ -134,6 +136,7 @@ CAPABILITY_LABELS: dict[Capability, Promise] = {
     Capability.VIEW_AUDIT_TRAIL: gettext_lazy("Read the audit trail"),
     Capability.MANAGE_STAFF: gettext_lazy("Manage staff and their applications"),
     Capability.MANAGE_TERRITORY: gettext_lazy("Manage the territory"),
+    Capability.FOLLOW_NOTIFICATIONS: gettext_lazy("Follow the delivery of notifications"),
 }
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -269,6 +269,18 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Sésame <ne-pas-repon
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 SESAME_TERRITORY_NAME = os.environ.get("SESAME_TERRITORY_NAME", "Grand Cahors")
+
+# Notifications (identity.notifications): links in emails and SMS start with the site's address;
+# SMS go through the console (development) or Brevo's transactional SMS API ("brevo").
+SESAME_SITE_URL = os.environ.get("SESAME_SITE_URL", "http://127.0.0.1:8000")
+SESAME_SMS_PROVIDER = os.environ.get("SESAME_SMS_PROVIDER", "console")
+if SESAME_SMS_PROVIDER not in ("console", "brevo"):
+    raise ImproperlyConfigured("SESAME_SMS_PROVIDER is either console or brevo.")
+BREVO_API_URL = os.environ.get("BREVO_API_URL", "https://api.brevo.com/v3")
+BREVO_API_KEY = os.environ.get("BREVO_API_KEY", "")
+BREVO_SMS_SENDER = os.environ.get("BREVO_SMS_SENDER", "Sesame")
+if SESAME_SMS_PROVIDER == "brevo" and not BREVO_API_KEY:
+    raise ImproperlyConfigured("SESAME_SMS_PROVIDER is brevo: set BREVO_API_KEY.")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[Sésame {SESAME_TERRITORY_NAME}] "
 
 # Cards: every card key is derived from this master key (AES-128, 32 hex digits). The demo key

@@ -10,6 +10,7 @@ from django.utils import timezone
 from card import queries as card_queries
 from identity import queries, trust, vocabulary
 from identity.models import Facility, Territory
+from identity.notifications import queries as notification_queries
 from identity.permissions import (
     Capability,
     active_roles,
@@ -104,6 +105,7 @@ def account(request):
             ).count(),
             "recovery_codes_left": len(recovery.wrap().get_unused_codes()) if recovery else 0,
             "is_staff_member": is_staff_member(user),
+            "sms_consent": notification_queries.sms_consent_of(user),
             "next": reverse("portal:account"),
         },
     )

@@ -188,8 +188,17 @@ def provider_options() -> list[tuple[str, str]]:
 
 # Status codes of cards, orders, payments, refunds, bookings… and the badge colour they take.
 TONES = {
-    "ok": {"active", "paid", "succeeded", "confirmed", "granted", "delivered", "connected"},
-    "warn": {"requested", "validated", "produced", "pending", "created", "partially_refunded"},
+    "ok": {"active", "paid", "succeeded", "confirmed", "granted", "delivered", "connected", "sent"},
+    "warn": {
+        "requested",
+        "validated",
+        "produced",
+        "pending",
+        "created",
+        "partially_refunded",
+        "queued",
+        "retrying",
+    },
     "danger": {"suspended", "failed", "refused", "revoked", "rejected", "disconnected"},
 }
 

@@ -29,7 +29,12 @@ EXPECTED = {
         Capability.SCAN_CARDS,
     },
     Role.FINANCE_OFFICER: {Capability.VIEW_PAYMENTS, Capability.REFUND_PAYMENTS},
-    Role.ADMIN: {Capability.MANAGE_STAFF, Capability.MANAGE_TERRITORY, Capability.VIEW_AUDIT_TRAIL},
+    Role.ADMIN: {
+        Capability.MANAGE_STAFF,
+        Capability.MANAGE_TERRITORY,
+        Capability.VIEW_AUDIT_TRAIL,
+        Capability.FOLLOW_NOTIFICATIONS,
+    },
 }
 
 

@@ -1,0 +1,19 @@
+"""What a notification is about, in words: the staff statistics and the resident's list show
+these labels, never the codes. A floor that notifies adds its topics here (as it adds its audit
+actions to identity.vocabulary.ACTION_LABELS); `notify` refuses a topic missing from this list."""
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+TOPIC_LABELS: dict[str, Promise] = {
+    "account.sms_confirmed": gettext_lazy("SMS notifications"),
+    "procedures.state_changed": gettext_lazy("Online procedures"),
+    "appointments.confirmed": gettext_lazy("Appointment confirmations"),
+    "appointments.reminder": gettext_lazy("Appointment reminders"),
+}
+
+
+def topic_label(code: str) -> str:
+    label = TOPIC_LABELS.get(code)
+    return str(label) if label is not None else _("Other messages")
