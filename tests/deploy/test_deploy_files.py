@@ -28,6 +28,7 @@ NOT_PERIODIC = {
     "rotate_vault_key": "a key rotation, decided by the town (docs/vault.md)",
     "restore": "a restore, by hand (docs/backup.md)",
     "create_first_administrator": "once, at installation (docs/deployment.md)",
+    "db_worker": "the task worker itself, a service (sesame-worker@.service)",
 }
 
 
