@@ -193,10 +193,10 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
 }
-# The client address the per-address limits count: REMOTE_ADDR, or behind N reverse proxies
-# the address the last of them appended to X-Forwarded-For (allauth reads it, and so does
-# identity.ratelimit). Unset behind a proxy, every visitor would share the proxy's address.
-ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("SESAME_TRUSTED_PROXY_COUNT", "0"))
+# The client address the per-address limits count is REMOTE_ADDR (allauth reads it, and so does
+# identity.ratelimit): portal.middleware.TrustedProxyMiddleware has already put the visitor's
+# address there when the request came through a proxy of SESAME_TRUSTED_PROXIES.
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
 SESAME_LOGIN_LOCK_FAILURES = int(os.environ.get("SESAME_LOGIN_LOCK_FAILURES", "5"))
 SESAME_LOGIN_FAILURE_WINDOW = int(os.environ.get("SESAME_LOGIN_FAILURE_WINDOW", 15 * 60))
 SESAME_LOGIN_LOCK_SECONDS = int(os.environ.get("SESAME_LOGIN_LOCK_SECONDS", 30 * 60))

@@ -29,6 +29,7 @@ NOT_PERIODIC = {
     "restore": "a restore, by hand (docs/backup.md)",
     "create_first_administrator": "once, at installation (docs/deployment.md)",
     "db_worker": "the task worker itself, a service (sesame-worker@.service)",
+    "import_streets": "an import of the Base Adresse Nationale's file, when the town updates it",
 }
 
 
