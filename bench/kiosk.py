@@ -56,6 +56,9 @@ def environment(var_dir: str) -> dict[str, str]:
         "SESAME_BENCH_ENDPOINTS": "1",  # bench.taps.Server waits on the ceiling endpoint
         "SESAME_VAR_DIR": var_dir,
         "SECURE_COOKIES": "0",
+        "SESAME_VAULT_MASTER_KEY": secrets.token_hex(32),
+        # Plain HTTP on the loopback address: no redirect to HTTPS.
+        "SECURE_SSL_REDIRECT": "0",
     }
 
 

@@ -71,6 +71,9 @@ def bench_environment(args, db_url: str, var_dir: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "SESAME_BENCH_ENDPOINTS": "1",
         "SESAME_VAR_DIR": var_dir,
+        "SESAME_VAULT_MASTER_KEY": secrets.token_hex(32),
+        # Plain HTTP on the loopback address: no redirect to HTTPS.
+        "SECURE_SSL_REDIRECT": "0",
     }
     if args.redis:
         env["REDIS_URL"] = args.redis

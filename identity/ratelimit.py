@@ -52,7 +52,8 @@ class Rate:
 
 def client_address(request: HttpRequest) -> str:
     """The client's address as allauth reads it for its own limits (one reading for both:
-    `ALLAUTH_TRUSTED_PROXY_COUNT` / `ALLAUTH_TRUSTED_CLIENT_IP_HEADER` behind a proxy)."""
+    REMOTE_ADDR, which portal.middleware.TrustedProxyMiddleware sets from a trusted proxy's
+    X-Forwarded-For)."""
     return get_adapter().get_client_ip(request)
 
 

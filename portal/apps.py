@@ -7,6 +7,17 @@ class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = _("Site pages")
 
+    def ready(self):
+        from django.core.signals import got_request_exception
+        from django.db.models.signals import post_save
+
+        from card.models import Tap
+
+        from .observability import metrics
+
+        post_save.connect(metrics.count_tap, sender=Tap, dispatch_uid="sesame.metrics.taps")
+        got_request_exception.connect(metrics.count_error, dispatch_uid="sesame.metrics.errors")
+
 
 class SesameAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin with Sésame's admin site (portal/admin_site.py); named in

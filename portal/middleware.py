@@ -1,4 +1,6 @@
+import contextlib
 import io
+import ipaddress
 import json
 
 from django.conf import settings
@@ -183,3 +185,57 @@ class RejectNulCharactersMiddleware:
                     ((*path, str(i)), item) for i, item in reversed(list(enumerate(value)))
                 )
         return None
+
+
+class TrustedProxyMiddleware:
+    """The client's real address and scheme, from the reverse proxy in front of Sésame.
+
+    Only a peer listed in `SESAME_TRUSTED_PROXIES` (nginx on the same server by default) is
+    believed: its `X-Forwarded-For` gives `REMOTE_ADDR` (the right-most address that is not a
+    trusted proxy itself, since a client can put anything on the left), its `X-Forwarded-Proto`
+    tells whether the visitor came over HTTPS (`SECURE_PROXY_SSL_HEADER`). From any other peer
+    both headers are dropped, so that nobody can claim another address (rate limits, audit) or
+    HTTPS by sending them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.trusted = [
+            ipaddress.ip_network(entry, strict=False) for entry in settings.SESAME_TRUSTED_PROXIES
+        ]
+
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address.strip())
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted)
+
+    def __call__(self, request):
+        meta = request.META
+        if self._is_trusted(meta.get("REMOTE_ADDR", "")):
+            hops = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+            for hop in reversed([hop for hop in hops if hop]):
+                if not self._is_trusted(hop):
+                    with contextlib.suppress(ValueError):  # not an address: the proxy's own
+                        meta["REMOTE_ADDR"] = str(ipaddress.ip_address(hop))
+                    break
+        else:
+            meta.pop("HTTP_X_FORWARDED_FOR", None)
+            meta.pop("HTTP_X_FORWARDED_PROTO", None)
+        return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """The Permissions-Policy header on every answer: what a page may ask of the browser
+    (`PERMISSIONS_POLICY`: the camera for the card desk, passkeys, payment), nothing else."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.header = ", ".join(
+            f"{feature}={allowed}" for feature, allowed in settings.PERMISSIONS_POLICY.items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.header)
+        return response

@@ -73,7 +73,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the real client address and scheme from a trusted reverse proxy, then the request
+    # id every log line of the request carries, the request's metrics and its log line.
+    "portal.middleware.TrustedProxyMiddleware",
+    "portal.observability.requests.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.LanguageMiddleware",
@@ -188,10 +193,10 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
 }
-# The client address the per-address limits count: REMOTE_ADDR, or behind N reverse proxies
-# the address the last of them appended to X-Forwarded-For (allauth reads it, and so does
-# identity.ratelimit). Unset behind a proxy, every visitor would share the proxy's address.
-ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("SESAME_TRUSTED_PROXY_COUNT", "0"))
+# The client address the per-address limits count is REMOTE_ADDR (allauth reads it, and so does
+# identity.ratelimit): portal.middleware.TrustedProxyMiddleware has already put the visitor's
+# address there when the request came through a proxy of SESAME_TRUSTED_PROXIES.
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
 SESAME_LOGIN_LOCK_FAILURES = int(os.environ.get("SESAME_LOGIN_LOCK_FAILURES", "5"))
 SESAME_LOGIN_FAILURE_WINDOW = int(os.environ.get("SESAME_LOGIN_FAILURE_WINDOW", 15 * 60))
 SESAME_LOGIN_LOCK_SECONDS = int(os.environ.get("SESAME_LOGIN_LOCK_SECONDS", 30 * 60))
@@ -207,6 +212,36 @@ SESSION_COOKIE_AGE = 60 * 60 * 8
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# HTTPS only in production (docs/deployment.md): plain HTTP is redirected, browsers are told to
+# come back over HTTPS only (HSTS, a year by default). The probes and the metrics are answered
+# over plain HTTP too, for the monitoring on the server itself.
+SECURE_SSL_REDIRECT = not DEBUG and env_bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = 0 if DEBUG else int(os.environ.get("SECURE_HSTS_SECONDS", 365 * 24 * 3600))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
+# The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed
+# (portal.middleware.TrustedProxyMiddleware): addresses or networks, comma-separated. From any
+# other peer these headers are dropped, so the client address is the connection's.
+SESAME_TRUSTED_PROXIES = env_list("SESAME_TRUSTED_PROXIES", "127.0.0.1,::1")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# What the pages may use of the browser: the camera only at the card desk (scanning a phone
+# pass), passkeys, payment for Stripe's card fields; nothing else.
+PERMISSIONS_POLICY = {
+    "accelerometer": "()",
+    "autoplay": "()",
+    "camera": "(self)",
+    "display-capture": "()",
+    "geolocation": "()",
+    "gyroscope": "()",
+    "magnetometer": "()",
+    "microphone": "()",
+    "midi": "()",
+    "payment": '(self "https://js.stripe.com")',
+    "publickey-credentials-create": "(self)",
+    "publickey-credentials-get": "(self)",
+    "usb": "()",
+}
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -335,14 +370,38 @@ SESAME_ANTS_EDITOR_TOKEN = os.environ.get("SESAME_ANTS_EDITOR_TOKEN", "")
 # /api/v1/bench/. Never set in production.
 SESAME_BENCH_ENDPOINTS = env_bool("SESAME_BENCH_ENDPOINTS")
 
-# Logs never carry what identifies a resident beyond an id (see README, "Privacy").
+# Logs never carry what identifies a resident beyond an id (see README, "Privacy"). One JSON
+# object a line in production (LOG_FORMAT=json, the default when DEBUG is off), each with the
+# request id of the request it belongs to (portal.observability).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT is plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "portal.observability.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "portal.observability.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # gunicorn's access log would carry query strings (a search for a name): Sésame writes its
+    # own line per request (portal.observability.requests), without the query.
+    "loggers": {"gunicorn.access": {"handlers": [], "propagate": False}},
 }
+
+# --- Health and metrics (portal/observability) -------------------------------------------------
+# /metrics answers only a request bearing this token (Authorization: Bearer …); unset, 404.
+SESAME_METRICS_TOKEN = os.environ.get("SESAME_METRICS_TOKEN", "")
+# /readyz answers 503 when the oldest task waiting for the worker waited longer than this.
+SESAME_READY_MAX_TASK_LAG_SECONDS = int(os.environ.get("SESAME_READY_MAX_TASK_LAG_SECONDS", "300"))
 
 # --- Payments: Stripe (payments/providers/stripe.py, docs/payments-stripe.md) -------------------
 # Unset, the demo provider takes payments and the Stripe webhook answers 404. The keys are

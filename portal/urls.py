@@ -3,12 +3,16 @@ from django.urls import include, path
 
 from . import views
 from .api import api
+from .observability import health, metrics
 
 # allauth answers its rate limits with this (a French page, Retry-After).
 handler429 = "identity.ratelimit.allauth_429"
 
 urlpatterns = [
     path("", views.landing, name="landing"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", include("portal.app_urls")),
     path("", include("identity.urls")),
     path("", include("card.urls")),

@@ -47,3 +47,6 @@ if REDIS_URL:  # noqa: F405 - from portal.settings
 _backup_dir = tempfile.mkdtemp(prefix="sesame-backups-tests-")
 atexit.register(shutil.rmtree, _backup_dir, ignore_errors=True)
 STORAGES["backups"]["OPTIONS"]["location"] = _backup_dir  # noqa: F405
+
+# The test client speaks plain HTTP: no redirect to HTTPS (the production default).
+SECURE_SSL_REDIRECT = False

@@ -183,3 +183,35 @@ def reset_second_factor(*, actor: User, user: User, reason: str) -> int:
         lambda: get_adapter().send_mail("identity/email/second_factor_reset", user.email, {})
     )
     return removed
+
+
+@transaction.atomic
+def create_first_administrator(
+    *, email: str, first_name: str, last_name: str, password: str
+) -> User:
+    """The first town-wide administrator of a new installation (`manage.py
+    create_first_administrator`), who then grants every other role through the pages. Refused
+    once an administrator exists: from then on, administrators are named by administrators."""
+    from allauth.account.models import EmailAddress
+
+    # Serialised: two installers at once still make one first administrator.
+    list(StaffRole.objects.select_for_update().filter(role=StaffRole.Role.ADMIN))
+    if StaffRole.objects.filter(role=StaffRole.Role.ADMIN, revoked_at__isnull=True).exists():
+        raise DomainError(
+            _("An administrator exists already: administrators name the others."), field="email"
+        )
+    email = User.objects.normalize_email(email).strip()
+    if User.objects.filter(email__iexact=email).exists():
+        raise DomainError(_("An account with this email address exists already."), field="email")
+    user = User.objects.create_superuser(
+        email=email, password=password, first_name=first_name, last_name=last_name
+    )
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    StaffRole.objects.create(user=user, role=StaffRole.Role.ADMIN, facility=None)
+    record_audit_entry(
+        actor=None,
+        action="staff.role_granted",
+        target=f"{StaffRole.Role.ADMIN}:{user.pk}",
+        channel=AuditEntry.Channel.SYSTEM,
+    )
+    return user

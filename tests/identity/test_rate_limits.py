@@ -10,6 +10,7 @@ from django.urls import reverse
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from identity.ratelimit import Rate, rate_limited
+from portal.middleware import TrustedProxyMiddleware
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -117,11 +118,13 @@ def test_sign_up_is_limited_per_address(client):
 
 
 def test_behind_a_proxy_each_visitor_is_counted_at_their_own_address(settings):
-    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    settings.SESAME_TRUSTED_PROXIES = ["127.0.0.1"]
 
     @rate_limited("test.behind_proxy", per_address="1/m")
-    def view(request):
+    def limited(request):
         return HttpResponse("ok")
+
+    view = TrustedProxyMiddleware(limited)  # as in the site's middleware
 
     factory = RequestFactory()
 
