@@ -75,6 +75,10 @@ VISITORS = [
 ROUTES: dict[str, tuple[str, str]] = {
     # --- portal -----------------------------------------------------------------------------------
     "landing": ("GET", "200 302 302 302 302 302 302 302 302"),
+    # the probes: open to all; the metrics only to the bearer of their token (404 to others)
+    "healthz": ("GET", "200 200 200 200 200 200 200 200 200"),
+    "metrics": ("GET", "404 404 404 404 404 404 404 404 404"),
+    "readyz": ("GET", "200 200 200 200 200 200 200 200 200"),
     "portal:accessibility": ("GET", "200 200 200 200 200 200 200 200 200"),
     "portal:account": ("GET", "302 200 200 200 200 200 200 200 200"),
     "portal:contact": ("GET", "200 200 200 200 200 200 200 200 200"),
