@@ -432,6 +432,11 @@ def _reduced_rate(c: Camille) -> ReducedRateStatus:
     return found or ReducedRateStatusFactory(person=c.child)
 
 
+def _desk(c: Camille) -> dict:
+    """The desk of Camille's appointment, as the desk's addresses name it."""
+    return {"public_id": _appointment(c).desk.public_id}
+
+
 FILLERS: dict[str, Callable[[Camille], dict]] = {
     # identity
     "identity:staff_file": lambda c: {"public_id": c.household.public_id},
@@ -494,11 +499,11 @@ FILLERS: dict[str, Callable[[Camille], dict]] = {
     "pools:book": lambda c: {"public_id": c.first(LessonCourse.objects.all(), "course").public_id},
     # appointments
     "appointments:*": lambda c: {"public_id": _appointment(c).public_id},
-    "appointments:slots": lambda c: {"public_id": _appointment(c).desk.public_id},
-    "appointments:book": lambda c: {"public_id": _appointment(c).desk.public_id},
-    "appointments:agenda": lambda c: {"public_id": _appointment(c).desk.public_id},
-    "appointments:on_behalf": lambda c: {"public_id": _appointment(c).desk.public_id},
-    "appointments:block": lambda c: {"public_id": _appointment(c).desk.public_id},
+    "appointments:slots": _desk,
+    "appointments:book": _desk,
+    "appointments:agenda": _desk,
+    "appointments:on_behalf": _desk,
+    "appointments:block": _desk,
     "appointments:free": lambda c: {"public_id": _slot_block(c).public_id},
     # procedures
     "procedures:type": lambda c: {"type_key": _procedure(c).type_key},
