@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "services.catalog",
     "services.waste_bags",
     "services.pools",
+    "services.canteen",
     "payments",
     "documents_vault",
     "identity",
