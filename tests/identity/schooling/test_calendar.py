@@ -2,6 +2,7 @@
 the Éducation nationale's open data, closures added late."""
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -14,16 +15,9 @@ from tests.factories import FacilityFactory, staff_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
-# The dataset's CSV export (fr-en-calendrier-scolaire): one row per holiday, académie and
-# population; instants in UTC, the evening classes stop and the morning they resume.
-EXPORT = """\ufeffdescription;population;start_date;end_date;location;zones;annee_scolaire
-Vacances de la Toussaint;-;2026-10-16T22:00:00+00:00;2026-11-01T23:00:00+00:00;Toulouse;Zone C;2026-2027
-Vacances de la Toussaint;-;2026-10-16T22:00:00+00:00;2026-11-01T23:00:00+00:00;Paris;Zone C;2026-2027
-Vacances de Noël;-;2026-12-18T23:00:00+00:00;2027-01-03T23:00:00+00:00;Toulouse;Zone C;2026-2027
-Vacances d'Hiver;-;2027-02-12T23:00:00+00:00;2027-02-28T23:00:00+00:00;Lyon;Zone A;2026-2027
-Pont de l'Ascension;Enseignants;2027-05-05T22:00:00+00:00;2027-05-09T22:00:00+00:00;Toulouse;Zone C;2026-2027
-Vacances de Noël;-;2025-12-19T23:00:00+00:00;2026-01-04T23:00:00+00:00;Toulouse;Zone C;2025-2026
-"""
+# An extract of the dataset's CSV export (fr-en-calendrier-scolaire): one row per holiday,
+# académie and population; instants in UTC, the evening classes stop and the morning they resume.
+EXPORT = (Path(__file__).parent / "fr-en-calendrier-scolaire.csv").read_text(encoding="utf-8")
 
 
 @pytest.fixture

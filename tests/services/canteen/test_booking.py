@@ -8,8 +8,8 @@ import pytest
 import time_machine
 
 from identity.errors import DomainError, Forbidden
-from identity.schooling.actions import close_school
 from identity.models import StaffRole
+from identity.schooling.actions import close_school
 from services.canteen import actions
 from services.canteen.models import Booking, ServiceDay
 from tests.factories import guardian_and_child, staff_user
@@ -252,9 +252,9 @@ def test_cancel_after_the_deadline_is_refused(family):
     user, child, service = family
     day = date(2026, 12, 3)
     actions.book_days(actor=user, child=child, service=service, days=[day], key="a")
-    with time_machine.travel(datetime(2026, 12, 2, 15, 0, 1, tzinfo=PARIS), tick=False):
-        with pytest.raises(DomainError) as refusal:
-            actions.cancel_days(actor=user, child=child, service=service, days=[day])
+    late = datetime(2026, 12, 2, 15, 0, 1, tzinfo=PARIS)
+    with time_machine.travel(late, tick=False), pytest.raises(DomainError) as refusal:
+        actions.cancel_days(actor=user, child=child, service=service, days=[day])
     assert refusal.value.code == "deadline_passed"
     assert Booking.objects.get().state == "booked"
 
