@@ -276,3 +276,27 @@ def test_the_deadline_is_kept_to_the_second(family, at, accepted):
             with pytest.raises(DomainError):
                 actions.book_days(actor=user, child=child, service=service, days=[day], key="x")
     assert Booking.objects.filter(day=day).exists() is accepted
+
+
+def test_the_sql_of_a_booking_does_not_grow_with_its_days(family):
+    """A week and a month of lunches cost the same number of statements."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user, child, service = family
+    actions.book_days(actor=user, child=child, service=service, days=[date(2026, 12, 3)], key="1")
+    counts = []
+    for key, until in [("week", date(2026, 12, 8)), ("month", date(2027, 1, 29))]:
+        with CaptureQueriesContext(connection) as queries:
+            actions.book_pattern(
+                actor=user,
+                child=child,
+                service=service,
+                weekdays=[0, 1, 3, 4],
+                start=date(2026, 12, 3) if key == "week" else date(2026, 12, 10),
+                until=until,
+                key=key,
+            )
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert counts[1] <= 20
