@@ -198,6 +198,3 @@ class StaffRoleAdmin(ActionModelAdmin):
     def revoke(self, request, queryset):
         self.delete_queryset(request, queryset.filter(revoked_at__isnull=True))
         self.message_user(request, _("Revoked."), messages.SUCCESS)
-
-
-from .schooling import admin as schooling_admin  # noqa: E402, F401  (registers its pages)

@@ -547,15 +547,3 @@ class TrustPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_criterion_display()}: {self.get_mode_display()}"
-
-
-# The school structure (identity/schooling) is registered in this app: its models are imported
-# here so that Django finds them.
-from .schooling.models import (  # noqa: E402, F401
-    Enrolment,
-    Level,
-    SchoolClass,
-    SchoolClosure,
-    SchoolHoliday,
-    SchoolYear,
-)
