@@ -100,6 +100,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "schooling.calendar_imported": gettext_lazy("School calendar imported"),
     "canteen.booked": gettext_lazy("Canteen or care days booked"),
     "canteen.cancelled": gettext_lazy("Canteen or care days cancelled"),
+    "canteen.no_shows_recorded": gettext_lazy("Canteen no-shows recorded"),
     "payments.regie_saved": gettext_lazy("Régie set up"),
     "payments.list": gettext_lazy("Payments listed"),
     "payments.open_payment": gettext_lazy("Payment opened"),

@@ -9,12 +9,15 @@ class CanteenConfig(AppConfig):
 
     def ready(self) -> None:
         from identity.models import Facility
-        from services.catalog.registry import MunicipalService, register_service
+        from services.catalog.registry import Gate, MunicipalService, register_service
+
+        from . import gate
 
         register_service(
             MunicipalService(
                 key="canteen",
                 name=_("School canteen and after-school care"),
                 facility_kinds=frozenset({Facility.Kind.SCHOOL}),
+                gates=(Gate(Facility.Kind.SCHOOL, gate.serve_at_tap),),
             )
         )

@@ -160,6 +160,8 @@ class Booking(models.Model):
     booked_at = models.DateTimeField(default=timezone.now)
     booked_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     changed_at = models.DateTimeField(default=timezone.now)
+    # Served at the service without a booking: billed at the penalty price.
+    without_booking = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["day", "service"]
