@@ -101,6 +101,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "canteen.booked": gettext_lazy("Canteen or care days booked"),
     "canteen.cancelled": gettext_lazy("Canteen or care days cancelled"),
     "canteen.no_shows_recorded": gettext_lazy("Canteen no-shows recorded"),
+    "canteen.month_billed": gettext_lazy("Canteen month billed"),
     "payments.regie_saved": gettext_lazy("Régie set up"),
     "payments.list": gettext_lazy("Payments listed"),
     "payments.open_payment": gettext_lazy("Payment opened"),

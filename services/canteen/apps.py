@@ -11,7 +11,7 @@ class CanteenConfig(AppConfig):
         from identity.models import Facility
         from services.catalog.registry import Gate, MunicipalService, register_service
 
-        from . import gate
+        from . import billing, gate
 
         register_service(
             MunicipalService(
@@ -21,3 +21,4 @@ class CanteenConfig(AppConfig):
                 gates=(Gate(Facility.Kind.SCHOOL, gate.serve_at_tap),),
             )
         )
+        billing.register()
