@@ -102,6 +102,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "canteen.cancelled": gettext_lazy("Canteen or care days cancelled"),
     "canteen.no_shows_recorded": gettext_lazy("Canteen no-shows recorded"),
     "canteen.month_billed": gettext_lazy("Canteen month billed"),
+    "canteen.kitchen_list_opened": gettext_lazy("Canteen kitchen list opened"),
     "payments.regie_saved": gettext_lazy("Régie set up"),
     "payments.list": gettext_lazy("Payments listed"),
     "payments.open_payment": gettext_lazy("Payment opened"),
