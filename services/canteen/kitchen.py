@@ -1,5 +1,5 @@
 """The kitchen's list of a service and day, per class, and its counts, as data and as a
-printable PDF (reportlab, in French like every printed document). It is final at the booking
+printable PDF (reportlab, in the staff member's language). It is final at the booking
 deadline and shown from then on; opening it is a read of children's names, so it is audited."""
 
 import io
