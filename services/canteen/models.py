@@ -2,6 +2,7 @@
 rule as data), menus with the 14 regulated allergens, bookings one row per child, service and
 day, and the per-day counters that hold a service's capacity."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -28,6 +29,16 @@ class Allergen(models.TextChoices):
     SULPHITES = "sulphites", _("Sulphur dioxide and sulphites")
     LUPIN = "lupin", _("Lupin")
     MOLLUSCS = "molluscs", _("Molluscs")
+
+
+def validate_allergens(value: str) -> None:
+    """Allergen codes of the regulated list only, comma-separated ("gluten,milk")."""
+    unknown = [code for code in value.split(",") if code and code not in Allergen.values]
+    if unknown:
+        raise ValidationError(
+            _("Unknown allergen: %(codes)s. Use: %(known)s."),
+            params={"codes": ", ".join(unknown), "known": ", ".join(Allergen.values)},
+        )
 
 
 class CanteenSite(models.Model):
@@ -225,7 +236,9 @@ class Dish(models.Model):
     course = models.CharField(_("course"), max_length=10, choices=Course.choices)
     name = models.CharField(_("dish"), max_length=120)
     # Allergen codes (Allergen), comma-separated: "gluten,milk".
-    allergens = models.CharField(_("allergens"), max_length=200, blank=True)
+    allergens = models.CharField(
+        _("allergens"), max_length=200, blank=True, validators=[validate_allergens]
+    )
 
     class Meta:
         ordering = ["menu", "course", "pk"]
