@@ -25,6 +25,7 @@ class Capability(StrEnum):
     VIEW_AUDIT_TRAIL = "view_audit_trail"
     MANAGE_STAFF = "manage_staff"
     MANAGE_TERRITORY = "manage_territory"
+    HANDLE_APPOINTMENTS = "handle_appointments"
     FOLLOW_NOTIFICATIONS = "follow_notifications"
 
 
@@ -39,6 +40,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.EDIT_RESIDENT_FILE,
             Capability.VIEW_RESIDENT_DOCUMENTS,
             Capability.SCAN_CARDS,
+            Capability.HANDLE_APPOINTMENTS,
         }
     ),
     Role.FINANCE_OFFICER: frozenset({Capability.VIEW_PAYMENTS, Capability.REFUND_PAYMENTS}),

@@ -103,6 +103,15 @@ ACTION_LABELS: dict[str, Promise] = {
     "canteen.no_shows_recorded": gettext_lazy("Canteen no-shows recorded"),
     "canteen.month_billed": gettext_lazy("Canteen month billed"),
     "canteen.kitchen_list_opened": gettext_lazy("Canteen kitchen list opened"),
+    "appointments.booked": gettext_lazy("Appointment booked"),
+    "appointments.moved": gettext_lazy("Appointment moved"),
+    "appointments.cancelled": gettext_lazy("Appointment cancelled"),
+    "appointments.arrived": gettext_lazy("Arrival at an appointment"),
+    "appointments.no_show": gettext_lazy("Absence from an appointment"),
+    "appointments.slot_blocked": gettext_lazy("Appointment slot blocked"),
+    "appointments.slot_freed": gettext_lazy("Appointment slot freed"),
+    "appointments.agenda_viewed": gettext_lazy("Appointments of a desk consulted"),
+    "appointments.resident_found": gettext_lazy("Resident looked up to book an appointment"),
     "payments.regie_saved": gettext_lazy("Régie set up"),
     "payments.list": gettext_lazy("Payments listed"),
     "payments.open_payment": gettext_lazy("Payment opened"),
@@ -144,6 +153,7 @@ CAPABILITY_LABELS: dict[Capability, Promise] = {
     Capability.VIEW_AUDIT_TRAIL: gettext_lazy("Read the audit trail"),
     Capability.MANAGE_STAFF: gettext_lazy("Manage staff and their applications"),
     Capability.MANAGE_TERRITORY: gettext_lazy("Manage the territory"),
+    Capability.HANDLE_APPOINTMENTS: gettext_lazy("Receive residents by appointment"),
     Capability.FOLLOW_NOTIFICATIONS: gettext_lazy("Follow the delivery of notifications"),
 }
 

@@ -12,6 +12,8 @@ from identity.api import router as identity_router
 from identity.errors import DomainError
 from kiosk.api import router as kiosk_router
 from payments.api import router as payments_router
+from services.appointments.ants_editor import router as ants_router
+from services.appointments.api import router as appointments_router
 
 api = NinjaAPI(
     title="Sésame API",
@@ -44,6 +46,8 @@ api.add_router("/", library_router)  # the library ILS export
 api.add_router("/", payments_router)  # wallets, top-ups, orders and receipts
 api.add_router("/", kiosk_router)  # the kiosk agents' heartbeats and events
 api.add_router("/", vault_router)  # the residents' documents
+api.add_router("/", appointments_router)  # desks, slots, appointments
+api.add_router("/", ants_router)  # the State's passport appointment network calls these
 
 if settings.SESAME_BENCH_ENDPOINTS:
     # `make bench-taps`' reference endpoints (bench/README.md); off unless that env var is set.

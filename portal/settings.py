@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "services.waste_bags",
     "services.pools",
     "services.canteen",
+    "services.appointments",
     "payments",
     "documents_vault",
     "identity",
@@ -296,6 +297,16 @@ if not DEBUG and SESAME_CARD_MASTER_KEY == DEMO_CARD_MASTER_KEY:
     )
 # The address a card's NDEF URL points to; a phone tapping the card opens this page.
 SESAME_CARD_URL = os.environ.get("SESAME_CARD_URL", "http://127.0.0.1:8000/c/")
+
+# Appointments (services/appointments, docs/appointments.md); their links start with
+# SESAME_SITE_URL (above). The State's passport appointment network (ANTS), off unless both
+# are set: its coordination API (checks, declares and releases pre-application numbers) and
+# the token it gave the town.
+SESAME_ANTS_COORDINATION_URL = os.environ.get("SESAME_ANTS_COORDINATION_URL", "")
+SESAME_ANTS_COORDINATION_TOKEN = os.environ.get("SESAME_ANTS_COORDINATION_TOKEN", "")
+# The token the network sends in X-HUB-RDV-AUTH-TOKEN when it calls the town's endpoints
+# (/api/v1/appointments/ants/…): unset, they answer 404.
+SESAME_ANTS_EDITOR_TOKEN = os.environ.get("SESAME_ANTS_EDITOR_TOKEN", "")
 
 # `make bench-taps` only: mounts its reference endpoints (portal/bench_api.py) under
 # /api/v1/bench/. Never set in production.

@@ -11,6 +11,7 @@ TOPIC_LABELS: dict[str, Promise] = {
     "procedures.state_changed": gettext_lazy("Online procedures"),
     "appointments.confirmed": gettext_lazy("Appointment confirmations"),
     "appointments.reminder": gettext_lazy("Appointment reminders"),
+    "appointments.cancelled": gettext_lazy("Appointments cancelled by the desk"),
 }
 
 

@@ -27,6 +27,7 @@ EXPECTED = {
         Capability.EDIT_RESIDENT_FILE,
         Capability.VIEW_RESIDENT_DOCUMENTS,
         Capability.SCAN_CARDS,
+        Capability.HANDLE_APPOINTMENTS,
     },
     Role.FINANCE_OFFICER: {Capability.VIEW_PAYMENTS, Capability.REFUND_PAYMENTS},
     Role.ADMIN: {
