@@ -71,7 +71,8 @@ class TapOut(Schema):
         description="Stable code: granted, valid, identified, exit, invalid_credential, "
         "expired_credential, unknown_card, replay, card_suspended, card_replaced, card_expired, "
         "card_revoked, card_not_active, no_entitlement, closed, capacity_reached, "
-        "already_inside (docs/cards.md)"
+        "already_inside; at a school canteen: served, served_without_booking, already_served "
+        "(docs/cards.md)"
     )
     at: datetime
     access_point: str

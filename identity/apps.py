@@ -13,11 +13,16 @@ class IdentityConfig(AppConfig):
         # The notifications' tables live in their package and import nothing of identity.models:
         # loading them here (not from identity.models) keeps identity's modules free of cycles.
         import_module("identity.notifications.models")
+        # Likewise the school structure (identity/schooling), which imports identity.models.
+        import_module("identity.schooling.models")
 
     def ready(self):
         from allauth.account.signals import password_reset
 
         from .actions import lockout
+
+        # The school structure's admin pages (identity.admin does not import them: no cycle).
+        import_module("identity.schooling.admin")
 
         def unlock(sender, request, user, **kwargs):
             lockout.unlock_after_password_reset(account=user)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "services.alerts",
     "services.waste_bags",
     "services.pools",
+    "services.canteen",
     "services.appointments",
     "payments",
     "documents_vault",

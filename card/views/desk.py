@@ -49,6 +49,9 @@ DESK_LABELS = {
     "already_inside": gettext_lazy("Already inside (no exit since the last entry)"),
     "counter_jump": gettext_lazy("Taps are missing since the last one: a copied card?"),
     "not_honoured": gettext_lazy("Let in offline, but not honoured"),
+    "served": gettext_lazy("Meal served (booked)"),
+    "already_served": gettext_lazy("Meal already served today"),
+    "served_without_booking": gettext_lazy("Served without booking: billed at the penalty price"),
 }
 
 

@@ -79,7 +79,7 @@ def managed_meeting_points(request):
     ]
 
 
-class SlotsQuery(Schema):
+class NetworkSlotsQuery(Schema):
     meeting_point_ids: list[str] = Field(min_length=1, max_length=MAX_IDS)
     start_date: Day
     end_date: Day
@@ -103,7 +103,7 @@ class TimeSlotOut(Schema):
 
 
 @router.get("/appointments/ants/availableTimeSlots", response=dict[str, list[TimeSlotOut]])
-def available_time_slots(request, filters: Query[SlotsQuery]):
+def available_time_slots(request, filters: Query[NetworkSlotsQuery]):
     """Per meeting point asked, its slots with at least `documents_number` places left (one
     place per person), in UTC as the network reads them."""
     answer: dict[str, list[dict]] = {}

@@ -23,6 +23,7 @@ from payments.models import Channel, Regie
 from . import eligibility
 from .models import AccessPoint, Entitlement, FacilityOccupancy, Presence, Product
 from .queries import FacilityRules, facility_rules
+from .registry import gate_for
 from .tariffs import PriceQuote, quote
 
 # Facilities whose desks identify a resident rather than check an entitlement.
@@ -100,7 +101,9 @@ def decide(*, holder_id: int, access_point: AccessPoint, at: datetime) -> Access
 
     At an entrance, in this order: `closed` outside the facility's opening hours (Paris local
     time, the school-holiday schedule during school holidays) or during an exceptional closure;
-    then the entitlement that applies, in this documented order:
+    (before that, at the entrance of a facility whose kind a service registered a gate for —
+    the canteen at a school — the service's gate decides, unless it answers None); then the
+    entitlement that applies, in this documented order:
 
     1. a season/annual pass or membership valid that day (not consumed);
     2. a booking for that day (a swimming lesson's session day, at this facility or at every
@@ -143,6 +146,11 @@ def decide(*, holder_id: int, access_point: AccessPoint, at: datetime) -> Access
         # that act at that desk (the registry's desk actions: waste-sorting bags…).
         return AccessDecision(granted=True, reason="identified")
     entrance = access_point.kind == AccessPoint.Kind.ENTRANCE
+    gate = gate_for(facility.kind) if entrance else None
+    if gate is not None:
+        decision = gate.decide(holder_id=holder_id, access_point=access_point, at=at)
+        if decision is not None:
+            return decision
     if entrance and not rules.is_open(at):
         return AccessDecision(granted=False, reason="closed")
     candidate = _choose_entitlement(

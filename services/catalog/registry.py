@@ -51,6 +51,11 @@ What a service declares:
   and calls `perform` with the person the desk's tap identified (card decides who that is; the
   action still checks the actor's rights, its limits and its locks, as every action).
 
+- `gates`: `Gate`s, a service's own decision at the entrances of facilities of a kind (the
+  canteen at a school: that day's booking is the entitlement, and a child without one is served
+  at the penalty price, never refused). `decide` asks the gate of the facility's kind first,
+  inside its transaction; a gate answering None leaves the decision to the catalogue.
+
 `register_desk_action` stays for a desk action registered on its own (tests); a service's
 desk actions are registered with it.
 
@@ -175,6 +180,27 @@ def desk_actions_at(access_point: AccessPoint) -> list[DeskAction]:
     return desk_actions_for(access_point.facility.kind)
 
 
+# gate(*, holder_id, access_point, at) -> an AccessDecision (services.catalog.actions), or None
+# to let the catalogue decide. Runs in decide's transaction: it locks and writes what it needs.
+GateDecision = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A service's decision at the entrances of facilities of `facility_kind`."""
+
+    facility_kind: str
+    decide: GateDecision
+
+
+_gates: dict[str, Gate] = {}
+
+
+def gate_for(facility_kind: str) -> Gate | None:
+    """The gate a service registered for this kind of facility, if any."""
+    return _gates.get(facility_kind)
+
+
 # --- Municipal services ----------------------------------------------------------------------
 
 
@@ -189,6 +215,7 @@ class MunicipalService:
     procedures: tuple[Procedure, ...] = ()
     panels: tuple[Panel, ...] = ()
     desk_actions: tuple[DeskAction, ...] = ()
+    gates: tuple[Gate, ...] = ()
     # demo(): the service's demo data (idempotent), loaded after the catalogue's.
     demo: Callable[[], None] | None = None
     # on_address_change(household, since): the household moved (a change of address declared
@@ -214,8 +241,14 @@ def register_service(service: MunicipalService) -> MunicipalService:
             raise ImproperlyConfigured(
                 f"Products {sorted(shared)} are claimed by {other.key!r} and {service.key!r}."
             )
+    for gate in service.gates:
+        taken = _gates.get(gate.facility_kind)
+        if taken is not None and taken != gate:
+            raise ImproperlyConfigured(f"Two gates for facilities of kind {gate.facility_kind!r}.")
     for action in service.desk_actions:
         register_desk_action(action)
+    for gate in service.gates:
+        _gates[gate.facility_kind] = gate
     _services[service.key] = service
     return service
 
@@ -226,6 +259,8 @@ def unregister_service(key: str) -> None:
     if service is not None:
         for action in service.desk_actions:
             unregister_desk_action(action.key)
+        for gate in service.gates:
+            _gates.pop(gate.facility_kind, None)
 
 
 def services() -> list[MunicipalService]:

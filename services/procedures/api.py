@@ -38,7 +38,20 @@ class RefusalOut(Schema):
     existing: str | None = None
 
 
-ERRORS = {400: RefusalOut, 403: RefusalOut, 404: RefusalOut, 409: RefusalOut, 422: RefusalOut}
+class RequestInvalidOut(Schema):
+    """django-ninja's own 422, when the request's shape is wrong before any answer is read
+    (`answers` not an object…): each problem with its location."""
+
+    detail: list[dict[str, Any]]
+
+
+ERRORS = {
+    400: RefusalOut,
+    403: RefusalOut,
+    404: RefusalOut,
+    409: RefusalOut,
+    422: RefusalOut | RequestInvalidOut,
+}
 
 
 class TransitionOut(Schema):
@@ -88,7 +101,7 @@ def _type_out(kind: ProcedureType) -> TypeOut:
     )
 
 
-class EventOut(Schema):
+class TimelineEventOut(Schema):
     at: datetime
     kind: str
     transition: str
@@ -113,7 +126,7 @@ class FileOut(Schema):
     due_on: date | None
     late: bool
     is_open: bool
-    timeline: list[EventOut] = []
+    timeline: list[TimelineEventOut] = []
 
 
 def _file_out(file: ProcedureFile, *, events=None, staff: bool = False) -> FileOut:
@@ -131,7 +144,7 @@ def _file_out(file: ProcedureFile, *, events=None, staff: bool = False) -> FileO
         late=file.is_late(),
         is_open=file.is_open,
         timeline=[
-            EventOut(
+            TimelineEventOut(
                 at=e.at,
                 kind=e.kind,
                 transition=e.transition,

@@ -1,0 +1,110 @@
+"""The school calendar of the territory: which days are school days, and why the others are not.
+
+Public holidays are computed (Easter Sunday by the Gregorian computus, then Easter Monday,
+Ascension and Whit Monday from it); school holidays and closures are the town's data."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from identity.models import Facility
+
+from .models import SchoolClosure, SchoolHoliday, SchoolYear
+
+
+def easter_sunday(year: int) -> date:
+    """Easter Sunday of a Gregorian year (the anonymous Gregorian algorithm)."""
+    a = year % 19
+    b, c = divmod(year, 100)
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    el = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * el) // 451
+    month, day = divmod(h + el - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def public_holidays(year: int) -> dict[date, str]:
+    """France's eleven public holidays of a year (Alsace-Moselle's two more are not counted)."""
+    easter = easter_sunday(year)
+    return {
+        date(year, 1, 1): _("New Year's Day"),
+        easter + timedelta(days=1): _("Easter Monday"),
+        date(year, 5, 1): _("Labour Day"),
+        date(year, 5, 8): _("Victory in Europe Day"),
+        easter + timedelta(days=39): _("Ascension Day"),
+        easter + timedelta(days=50): _("Whit Monday"),
+        date(year, 7, 14): _("Bastille Day"),
+        date(year, 8, 15): _("Assumption Day"),
+        date(year, 11, 1): _("All Saints' Day"),
+        date(year, 11, 11): _("Armistice Day"),
+        date(year, 12, 25): _("Christmas Day"),
+    }
+
+
+def is_working_day(day: date) -> bool:
+    """Monday to Friday, not a public holiday."""
+    return day.weekday() < 5 and day not in public_holidays(day.year)
+
+
+@dataclass
+class SchoolCalendar:
+    """The calendar of one school over a period, read once: `no_school(day)` says why a day
+    has no classes (a public holiday, the school holidays, a closure), None on a school day."""
+
+    start: date
+    end: date
+    years: list[tuple[date, date]] = field(default_factory=list)
+    holidays: list[tuple[date, date, str]] = field(default_factory=list)
+    closures: dict[date, str] = field(default_factory=dict)
+    public: dict[date, str] = field(default_factory=dict)
+
+    def in_school_year(self, day: date) -> bool:
+        return any(start <= day <= end for start, end in self.years)
+
+    def holiday_name(self, day: date) -> str | None:
+        return next((name for s, e, name in self.holidays if s <= day < e), None)
+
+    def no_school(self, day: date) -> str | None:
+        if day in self.closures:
+            return self.closures[day]
+        if day in self.public:
+            return self.public[day]
+        name = self.holiday_name(day)
+        if name is not None:
+            return name
+        if not self.in_school_year(day):
+            return _("Outside the school year")
+        return None
+
+
+def school_calendar(school: Facility | None, start: date, end: date) -> SchoolCalendar:
+    """The calendar of `school` (None: the territory's) from `start` to `end` included, in
+    three queries whatever the length of the period."""
+    calendar = SchoolCalendar(start=start, end=end)
+    calendar.years = list(
+        SchoolYear.objects.filter(starts_on__lte=end, ends_on__gte=start).values_list(
+            "starts_on", "ends_on"
+        )
+    )
+    calendar.holidays = list(
+        SchoolHoliday.objects.filter(starts_on__lte=end, classes_resume_on__gt=start).values_list(
+            "starts_on", "classes_resume_on", "name"
+        )
+    )
+    closures = SchoolClosure.objects.filter(day__gte=start, day__lte=end)
+    scope = Q(school__isnull=True) if school is None else Q(school__isnull=True) | Q(school=school)
+    calendar.closures = dict(closures.filter(scope).values_list("day", "reason"))
+    for year in range(start.year, end.year + 1):
+        calendar.public.update(public_holidays(year))
+    return calendar
+
+
+def school_year_on(day: date) -> SchoolYear | None:
+    """The school year a day belongs to (holidays inside it included), or None."""
+    return SchoolYear.objects.filter(starts_on__lte=day, ends_on__gte=day).first()

@@ -1,0 +1,74 @@
+"""Two parents booking the last place of a day at once, on PostgreSQL: one gets it, the other
+a clear refusal. As in pretix, the first test shows the race does happen with the day's counter
+lock switched off (both read "one place left" before either books); the second, lined up the
+same way, that the lock prevents it. Then the same request sent twice at once books once."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from identity.errors import DomainError
+from services.canteen import actions, queries
+from services.canteen.models import Booking, BookingRequest, ServiceDay
+from tests.concurrency import at_once, line_up
+from tests.services.canteen.factories import canteen_site, enrolled_child, lunch
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("in_english"),
+]
+
+DAY = date(2026, 12, 3)
+
+
+@pytest.fixture
+def last_place():
+    """A lunch service of 1 place, two families enrolled, on 1 December 2026. The day's
+    counter exists (someone booked, then cancelled): the first booking of a day creates it, and
+    two creating it at once are already serialised by its unique index."""
+    with time_machine.travel(datetime(2026, 12, 1, 10, tzinfo=ZoneInfo("Europe/Paris"))):
+        site = canteen_site()
+        service = lunch(site, capacity=1)
+        ServiceDay.objects.create(service=service, day=DAY, booked=0)
+        yield service, [enrolled_child(site) for _ in range(2)]
+
+
+def book(service, guardian, child, key="k"):
+    try:
+        return actions.book_days(
+            actor=guardian.user, child=child, service=service, days=[DAY], key=key
+        )
+    except DomainError as error:
+        return error
+
+
+def test_without_the_lock_two_parents_book_the_last_place(last_place, monkeypatch):
+    service, families = last_place
+    line_up(monkeypatch, queries, "places_taken", lock=False)
+    answers = at_once(*(lambda f=f: book(service, *f) for f in families))
+    assert all(isinstance(answer, actions.BookingAnswer) for answer in answers)  # the race
+    assert Booking.objects.filter(day=DAY, state="booked").count() == 2  # capacity: 1
+
+
+def test_the_last_place_goes_to_one_parent_only(last_place, monkeypatch):
+    service, families = last_place
+    line_up(monkeypatch, queries, "places_taken", lock=True)
+    answers = at_once(*(lambda f=f: book(service, *f) for f in families))
+    refused = [answer for answer in answers if isinstance(answer, DomainError)]
+    assert len(refused) == 1
+    assert refused[0].code == "full"
+    assert Booking.objects.filter(day=DAY, state="booked").count() == 1
+
+
+def test_the_same_request_sent_twice_at_once_books_once(last_place):
+    service, families = last_place
+    guardian, child = families[0]
+    outcome = at_once(*(lambda: book(service, guardian, child, key="twice") for _ in range(2)))
+    # The second waits on the key until the first commits, then gets the first answer.
+    assert outcome[0] == outcome[1]
+    assert outcome[0].booked == [DAY]
+    assert Booking.objects.count() == 1
+    assert BookingRequest.objects.count() == 1
