@@ -13,6 +13,7 @@ from identity.errors import DomainError
 from kiosk.api import router as kiosk_router
 from payments.api import router as payments_router
 from services.procedures.api import router as procedures_router
+from services.schools.api import router as schools_router
 
 api = NinjaAPI(
     title="Sésame API",
@@ -46,6 +47,7 @@ api.add_router("/", payments_router)  # wallets, top-ups, orders and receipts
 api.add_router("/", kiosk_router)  # the kiosk agents' heartbeats and events
 api.add_router("/", vault_router)  # the residents' documents
 api.add_router("/", procedures_router)  # online procedures, residents' and staff's
+api.add_router("/", schools_router)  # the public catchment lookup
 
 if settings.SESAME_BENCH_ENDPOINTS:
     # `make bench-taps`' reference endpoints (bench/README.md); off unless that env var is set.
