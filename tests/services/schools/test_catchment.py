@@ -131,7 +131,8 @@ def test_a_street_missing_from_the_map_and_a_number_for_two_schools_are_data_err
     errors = {(e.kind, e.street.name) for e in queries.map_errors(2027)}
     assert errors == {("missing_street", "Avenue de la Gare"), ("overlap", "Rue Nationale")}
     found = queries.catchment_of(street=nationale, number=52, school_year=2027)
-    assert found.status == queries.TWO_SCHOOLS and found.school is None
+    assert found.status == queries.TWO_SCHOOLS
+    assert found.school is None
     assert queries.catchment_of(street=nationale, number=51, school_year=2027).school == north
     assert queries.catchment_of(street=gare, number=3, school_year=2027).status == "not_in_map"
 

@@ -210,7 +210,8 @@ def test_an_accepted_derogation_enrols_at_the_school_asked_for(town, clerk):
         actor=clerk, file=file, key="accept", message="Accord de la commune d’accueil."
     )
     enrolment = Enrolment.objects.get(child=child)
-    assert enrolment.school == south and enrolment.derogation
+    assert enrolment.school == south
+    assert enrolment.derogation
 
 
 def test_a_refused_derogation_records_the_other_communes_answer(town, clerk):
