@@ -168,10 +168,17 @@ class EnrolmentInput:
     procedure: str
 
 
+def enrolled_already(child: Person, school_year: int) -> bool:
+    """Whether the child has an enrolment for the year, read under the child's row lock."""
+    Person.objects.select_for_update().filter(pk=child.pk).first()
+    return Enrolment.objects.filter(child=child, school_year=school_year).exists()
+
+
 def enrol(*, actor: User, enrolment: EnrolmentInput) -> Enrolment:
     """The child accepted in the school (inside the pre-enrolment's acceptance transaction):
-    once per child and school year."""
-    if Enrolment.objects.filter(child=enrolment.child, school_year=enrolment.school_year).exists():
+    once per child and school year: the child's row is locked while it is checked, so that two
+    clerks accepting two guardians' files for the same child at once enrol them once."""
+    if enrolled_already(enrolment.child, enrolment.school_year):
         raise Conflict(
             _("This child is already enrolled for this school year."),
             field="child",
