@@ -47,12 +47,14 @@ PATHS = (
 
 
 def _documents(parent: Person, child_name: str) -> dict:
+    # The child's identity card (a family record book would wait in the clerks' queue).
     child_identity = uploads.add_document(
         actor=parent.user,
         person=parent,
-        kind="family_record_book",
-        file_name="livret-de-famille.pdf",
-        content=_demo_pdf("Livret de famille", [parent.full_name, child_name]),
+        kind="identity_document",
+        file_name="carte-identite-enfant.pdf",
+        content=_demo_pdf("Carte nationale d’identité", [child_name]),
+        expires_on=date(2031, 1, 1),
     )
     identity = uploads.add_document(
         actor=parent.user,
