@@ -10,3 +10,11 @@ class DocumentUnreadable(DomainError):
 
     status = 503
     code = "document_unreadable"
+
+
+class StorageUnavailable(DomainError):
+    """The safe's storage refused to store a file (disk full, object storage unreachable):
+    nothing was kept, neither the object nor its rows; the resident may try again later."""
+
+    status = 503
+    code = "storage_unavailable"

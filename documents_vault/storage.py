@@ -6,6 +6,7 @@ download views, which check permissions and log the access.
 Object names are random (`ab/ab12…`, 32 hex digits) and say nothing about the owner, the kind
 or the content; the row of the file version holds the name."""
 
+import contextlib
 import re
 import secrets
 from collections.abc import Iterator
@@ -28,10 +29,18 @@ def new_object_name() -> str:
 
 
 def write_object(data: bytes) -> str:
-    """Store bytes under a fresh random name; returns the name."""
+    """Store bytes under a fresh random name; returns the name. A write that fails part way
+    (the disk full) leaves nothing behind: the partial object is removed before the error
+    goes on."""
     storage = vault_storage()
     name = new_object_name()
-    saved = storage.save(name, ContentFile(data))
+    try:
+        saved = storage.save(name, ContentFile(data))
+    except OSError:
+        # If even that fails, the orphan sweep removes it (no row names it).
+        with contextlib.suppress(OSError):
+            storage.delete(name)
+        raise
     return saved.replace("\\", "/")
 
 

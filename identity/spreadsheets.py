@@ -2,10 +2,14 @@
 
 A cell starting with =, +, - or @ is a formula to Excel and LibreOffice, so a resident who
 names themselves "=HYPERLINK(...)" could run one on a clerk's machine (CSV injection, OWASP).
-Such cells are prefixed with an apostrophe, which spreadsheets hide and treat as "text"."""
+Such cells are prefixed with an apostrophe, which spreadsheets hide and treat as "text".
+
+Numbers stay numbers: a `Decimal` (an amount in euros) is written with the French decimal comma
+(`-12,50`), which a spreadsheet in French reads as a number in a `;`-separated file."""
 
 import csv
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from django.http import HttpResponse
 
@@ -18,6 +22,8 @@ def safe_cell(value: object) -> str:
         return ""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
+    if isinstance(value, Decimal):
+        return format(value, "f").replace(".", ",")
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 

@@ -239,6 +239,8 @@ def changes_of(entry: AuditEntry) -> list[Change]:
 
 RESULTS = re.compile(r"^(\d+) results$")
 LIBRARY_EXPORT = re.compile(r"^(\d+) members on (\d{4}-\d{2}-\d{2}) \((\w+)\)$")
+# A price grid: "<product's name>@<first day>".
+PRICE_GRID = re.compile(r"^(.+)@(\d{4}-\d{2}-\d{2})$")
 # Other apps store "<kind>:<public id>": the kind in words, the id kept as the reference.
 REFERENCE_KINDS: dict[str, Promise] = {
     "payment": gettext_lazy("payment"),
@@ -252,6 +254,19 @@ REFERENCE_KINDS: dict[str, Promise] = {
 def detail(entry: AuditEntry) -> str:
     """What the entry was about, in a line: the before/after of a correction, else its
     reference in words where identity knows it (other apps store public references)."""
+    words, reference = detail_parts(entry)
+    return f"{words} {reference}" if reference else words
+
+
+def detail_parts(entry: AuditEntry) -> tuple[str, str]:
+    """`detail` as (words, public reference): a page shows the reference as a code."""
+    kind, _colon, reference = entry.target.partition(":")
+    if not entry.changes and kind in REFERENCE_KINDS and reference:
+        return str(REFERENCE_KINDS[kind]), reference
+    return _detail_words(entry), ""
+
+
+def _detail_words(entry: AuditEntry) -> str:
     changes = changes_of(entry)
     if changes:
         return " ; ".join(f"{c.field} : {c.before} → {c.after}" for c in changes)
@@ -276,9 +291,13 @@ def detail(entry: AuditEntry) -> str:
             "count": count,
             "day": day,
         }
-    kind, _colon, reference = target.partition(":")
-    if kind in REFERENCE_KINDS and reference:
-        return f"{REFERENCE_KINDS[kind]} {reference}"
+    if entry.action in ("tariff.grid_published", "tariff.grid_withdrawn") and (
+        match := PRICE_GRID.match(target)
+    ):
+        return _("%(product)s, from %(day)s") % {
+            "product": match.group(1),
+            "day": format_value("", match.group(2)),
+        }
     return target
 
 
@@ -329,10 +348,13 @@ class TrailRow:
     whose: str
     why: str
     channel: str
-    detail: str
+    detail: str  # in a line (the spreadsheet); a page shows these two:
+    detail_words: str
+    detail_reference: str
 
 
 def trail_row(entry: AuditEntry) -> TrailRow:
+    words, reference = detail_parts(entry)
     return TrailRow(
         entry=entry,
         who=display_name(entry.actor),
@@ -342,4 +364,6 @@ def trail_row(entry: AuditEntry) -> TrailRow:
         why=entry.reason_label,
         channel=str(entry.get_channel_display()),
         detail=detail(entry),
+        detail_words=words,
+        detail_reference=reference,
     )

@@ -2,6 +2,8 @@
 its documents are numbered in its name); money itself is never edited here (read-only views)."""
 
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from identity.admin import ActionModelAdmin, ReadOnlyAdmin
 
@@ -23,8 +25,34 @@ class RegieAdmin(ActionModelAdmin):
 
 @admin.register(LedgerTransaction)
 class LedgerTransactionAdmin(ReadOnlyAdmin):
-    list_display = ["public_id", "kind", "at", "description", "reference"]
+    list_display = ["identifier", "kind", "at", "about", "provider_reference"]
     list_filter = ["kind"]
+    list_select_related = ["order", "refund", "payout"]
+
+    @admin.display(description=_("public identifier"), ordering="public_id")
+    def identifier(self, txn: LedgerTransaction) -> str:
+        return format_html("<code>{}</code>", txn.public_id)
+
+    @admin.display(description=_("What"))
+    def about(self, txn: LedgerTransaction) -> str:
+        """What the movement is about, in words and public references (the stored
+        description is the software's note; a wallet spending's is what was bought)."""
+        if txn.kind == LedgerTransaction.Kind.WALLET_SPEND:
+            return txn.description
+        parts = [
+            (_("Order"), txn.order.public_id if txn.order_id else ""),
+            (_("Refund"), txn.refund.public_id if txn.refund_id else ""),
+            (_("Payout"), txn.payout.provider_reference if txn.payout_id else ""),
+        ]
+        return format_html_join(
+            " — ", "{} <code>{}</code>", ((label, ref) for label, ref in parts if ref)
+        )
+
+    @admin.display(description=_("provider's reference"), ordering="reference")
+    def provider_reference(self, txn: LedgerTransaction) -> str:
+        if not txn.reference or txn.kind == LedgerTransaction.Kind.WALLET_SPEND:
+            return "—"  # a spending's reference is what was bought, shown beside
+        return format_html("<code>{}</code>", txn.reference)
 
 
 @admin.register(Document)

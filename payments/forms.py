@@ -4,13 +4,14 @@ import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from identity.api_types import FIRST_DAY, LAST_DAY
 
 from .actions.checkout import MAX_ATTEMPT
 from .actions.inputs import MAX_TOPUP_CENTS
 from .ledger import format_cents
-from .models import Payment, Refund
+from .models import Channel, Payment, Refund
 
 EUROS = re.compile(r"^\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*(?:€)?\s*$")
 
@@ -79,14 +80,66 @@ class RefundForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Chosen lines are refunded first; a fully refunded line is cancelled."),
     )
+    refund_used = forms.BooleanField(
+        label=_("Also refund the entries already used"),
+        required=False,
+        help_text=_("Only when the lines refunded were partly used."),
+    )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
-    def __init__(self, *args, payment: Payment, **kwargs):
+    def __init__(self, *args, payment: Payment, usages: dict | None = None, **kwargs):
+        """`usages`: {line id: `queries.LineUsage`} of the payment's lines partly used."""
         super().__init__(*args, **kwargs)
+        self.order_lines = list(payment.order.lines.all())
+        self.usages = usages or {}
         self.fields["lines"].choices = [
             (str(line.pk), f"{line.label} — {format_cents(line.refundable_cents)}")
-            for line in payment.order.lines.all()
+            for line in self.order_lines
         ]
+        if not self.usages:
+            del self.fields["refund_used"]
+
+    def clean(self):
+        """Refunding more than the unused part of lines already used needs saying so: the
+        error names how many entries were used and what the unused part is worth."""
+        data = super().clean()
+        amount = data.get("amount")
+        if amount is None or not self.usages or data.get("refund_used"):
+            return data
+        chosen = {int(pk) for pk in data.get("lines") or []}
+        lines = [line for line in self.order_lines if not chosen or line.pk in chosen]
+        used = [self.usages[line.pk] for line in lines if line.pk in self.usages]
+        if not used:
+            return data
+        limit = sum(
+            self.usages[line.pk].unused_cents if line.pk in self.usages else line.refundable_cents
+            for line in lines
+        )
+        if amount > limit:
+            self.add_error(
+                "amount",
+                " ".join(str(used_warning(usage)) for usage in used)
+                + " "
+                + _("Refund at most %(limit)s, or tick “Also refund the entries already used”.")
+                % {"limit": format_cents(limit)},
+            )
+        return data
+
+
+def used_warning(usage) -> str:
+    """A line partly used, in words: how many entries, and its unused part."""
+    return ngettext(
+        "%(used)d of the %(total)d entries of “%(label)s” was already used: its unused part is "
+        "%(unused)s (pro rata of the entries, rounded down to the cent).",
+        "%(used)d of the %(total)d entries of “%(label)s” were already used: its unused part "
+        "is %(unused)s (pro rata of the entries, rounded down to the cent).",
+        usage.used,
+    ) % {
+        "used": usage.used,
+        "total": usage.total,
+        "label": usage.line.label,
+        "unused": format_cents(usage.unused_cents),
+    }
 
 
 class DeskPaymentForm(forms.Form):
@@ -124,7 +177,7 @@ class PaymentFilterForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("Channel"),
         required=False,
-        choices=[("", "—"), ("web", _("Online")), ("kiosk", _("Kiosk")), ("desk", _("Desk"))],
+        choices=[("", "—"), *Channel.choices],
     )
     day_from = DayField(label=_("From (day)"), required=False)
     day_to = DayField(label=_("To (day)"), required=False)

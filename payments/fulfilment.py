@@ -32,7 +32,12 @@ resident removes the line from their basket (`payments.actions.basket.remove_fro
 `check(line)` (optional) reads, never writes: called while the line waits in an unpaid order,
 it returns a short message for the resident when the line can no longer be delivered as it
 stands (its place hold expired: paid late, it is confirmed only if a place is still free, else
-refunded), or None when all is well. The basket page shows it beside the line."""
+refunded), or None when all is well. The basket page shows it beside the line.
+
+`usage(line)` (optional) reads, never writes: for a paid line of countable entries (a book of
+ten pool entries), a `Usage` saying how many of them were already used, or None when nothing
+is countable. The régisseur's refund page warns with it and proposes the unused part
+(`payments.queries.line_usage`)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,12 +61,21 @@ def undeliverable_refund_key(line_id: int) -> str:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """How much of a line was used: `used` of `total` entries."""
+
+    used: int
+    total: int
+
+
+@dataclass(frozen=True)
 class FulfilmentHandler:
     name: str
     fulfil: Callable
     undo: Callable
     on_cancel: Callable | None = None
     check: Callable | None = None
+    usage: Callable | None = None
 
 
 _handlers: dict[str, FulfilmentHandler] = {}
@@ -74,10 +88,11 @@ def register_fulfilment_handler(
     undo: Callable,
     on_cancel: Callable | None = None,
     check: Callable | None = None,
+    usage: Callable | None = None,
 ) -> None:
     """Register (or replace, for reloads and tests) the handler called `name`."""
     _handlers[name] = FulfilmentHandler(
-        name=name, fulfil=fulfil, undo=undo, on_cancel=on_cancel, check=check
+        name=name, fulfil=fulfil, undo=undo, on_cancel=on_cancel, check=check, usage=usage
     )
 
 

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from identity.models import AppendOnlyModel, Person, PublicIdField, User
 
@@ -199,7 +200,7 @@ class LedgerEntry(AppendOnlyModel):
 class Channel(models.TextChoices):
     WEB = "web", _("Online")
     KIOSK = "kiosk", _("Kiosk")
-    DESK = "desk", _("Desk")
+    DESK = "desk", pgettext_lazy("payment channel", "Desk")  # "Accueil": not a facility's desk
 
 
 class Order(models.Model):
@@ -295,6 +296,8 @@ class OrderLine(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
@@ -325,6 +328,8 @@ class BasketAddition(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("basket addition")
+        verbose_name_plural = _("basket additions")
         constraints = [
             models.UniqueConstraint(
                 fields=["buyer", "idempotency_key"], name="one_basket_addition_per_key"
@@ -432,6 +437,8 @@ class Refund(models.Model):
     failure_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="refund_positive"),
@@ -458,6 +465,8 @@ class ProviderEvent(models.Model):
     received_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("provider event")
+        verbose_name_plural = _("provider events")
         constraints = [
             models.UniqueConstraint(fields=["provider", "event_id"], name="unique_provider_event"),
         ]
@@ -479,6 +488,8 @@ class ProviderPayout(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("provider payout")
+        verbose_name_plural = _("provider payouts")
         ordering = ["-arrival_date", "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -503,6 +514,8 @@ class DocumentSequence(models.Model):
     last_number = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("document number sequence")
+        verbose_name_plural = _("document number sequences")
         constraints = [
             models.UniqueConstraint(fields=["regie", "kind", "year"], name="one_sequence"),
         ]
@@ -539,6 +552,8 @@ class Document(AppendOnlyModel):
     content = models.JSONField()  # recipient, lines, payment method, régie mentions, frozen
 
     class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
         ordering = ["-issued_at", "-pk"]
         constraints = [
             models.UniqueConstraint(

@@ -16,8 +16,10 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from .labels import in_french, method_label, provider_label
 from .ledger import format_cents
 from .models import Document
+from .queries import RECONCILIATION_LABELS, Reconciliation
 
 FONT = "SesameVera"
 FONT_BOLD = "SesameVera-Bold"
@@ -25,19 +27,10 @@ BRAND = colors.HexColor("#003d7a")
 MUTED = colors.HexColor("#444444")
 MARGIN = 18 * mm
 
-METHODS = {"card": "Carte bancaire", "cash": "Espèces", "cheque": "Chèque"}
-PROVIDERS = {"demo": "démo, aucun paiement réel", "desk": "guichet de la régie", "stripe": "Stripe"}
 DESTINATIONS = {
     "card": "sur la carte bancaire",
     "wallet": "sur le porte-monnaie",
     "cash": "en espèces au guichet",
-}
-CHANNELS = {
-    "web": "En ligne",
-    "kiosk": "Borne",
-    "desk": "Guichet — carte",
-    "desk_cash": "Guichet — espèces",
-    "desk_cheque": "Guichet — chèques",
 }
 
 TITLES = {
@@ -180,11 +173,10 @@ def document_pdf(document: Document) -> bytes:
         if refund.get("reason"):
             w.line(f"Motif : {refund['reason'][:90]}")
     else:
-        method, provider = payment.get("method", ""), payment.get("provider", "")
-        w.line(
-            f"Mode de paiement : {METHODS.get(method, method)} "
-            f"({PROVIDERS.get(provider, provider)})",
-        )
+        with in_french():
+            method = method_label(payment.get("method", ""))
+            provider = provider_label(payment.get("provider", ""))
+        w.line(f"Mode de paiement : {method} ({provider})")
     w.line(f"Référence du paiement : {payment.get('reference', '')}")
     if document.kind == Document.Kind.RECEIPT:
         w.line(
@@ -208,67 +200,81 @@ def document_pdf(document: Document) -> bytes:
     return buffer.getvalue()
 
 
-def _provider(code: str) -> str:
-    """A provider in words, as the reconciliation page names it ("Guichet de la régie")."""
-    return PROVIDERS.get(code, code).capitalize()
+def reconciliation_pdf(report: Reconciliation) -> bytes:
+    """The day's reconciliation (`queries.daily_reconciliation`) for the régisseur, in French,
+    with the page's and the spreadsheet's words (`queries.RECONCILIATION_LABELS`)."""
+    with in_french():
+        return _reconciliation_pdf(report, {k: str(v) for k, v in RECONCILIATION_LABELS.items()})
 
 
-def reconciliation_pdf(report) -> bytes:
-    """The day's reconciliation (`queries.daily_reconciliation`) for the régisseur."""
+def _reconciliation_pdf(report: Reconciliation, label: dict[str, str]) -> bytes:
     _register_fonts()
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
-    pdf.setTitle(f"Rapprochement du {report.day.strftime('%d/%m/%Y')}")
+    day = report.day.strftime("%d/%m/%Y")
+    pdf.setTitle(f"Rapprochement du {day}")
     w = _Writer(pdf)
     right_edge = w.width - MARGIN
-    w.line(
-        f"Rapprochement journalier du {report.day.strftime('%d/%m/%Y')}",
-        size=14,
-        bold=True,
-        color=BRAND,
-    )
+    amounts = (right_edge - 50 * mm, right_edge - 25 * mm, right_edge)
+
+    def amount_row(text: str, cents: int, *, size: float = 9.5, bold: bool = False) -> None:
+        w.line(text, step=0, size=size, bold=bold)
+        w.right(format_cents(cents), right_edge, size=size, bold=bold)
+        w.y -= 5 * mm if size > 9 else 4 * mm
+
+    w.line(f"Rapprochement journalier du {day}", size=14, bold=True, color=BRAND)
     w.gap()
-    w.line("Encaissements par canal", size=11, bold=True)
-    for row in report.totals:
-        w.line(f"{CHANNELS.get(row['key'], row['key'])} ({row['count']})", step=0)
-        w.right(format_cents(row["amount_cents"]), right_edge)
-        w.y -= 5 * mm
-    w.line("Remboursements", step=0)
-    w.right(format_cents(-report.refunds_cents), right_edge)
+
+    w.line(label["by_regie"], size=11, bold=True)
+    w.line(label["regies"], bold=True, step=0)
+    for x, key in zip(amounts, ("collected", "refunds", "net"), strict=True):
+        w.right(label[key], x, bold=True)
     w.y -= 5 * mm
-    w.line("Dépenses sur les porte-monnaie (entrées)", step=0)
-    w.right(format_cents(report.wallet_spend_cents), right_edge)
-    w.y -= 8 * mm
-    w.line("Virements du prestataire", size=11, bold=True)
+    total = {"name": label["total"], **report.regies_total}
+    for regie in [*report.regies, total]:
+        bold = regie is total
+        w.line(f"{regie['name'][:45]} ({regie['count']})", step=0, bold=bold)
+        cents = (regie["collected_cents"], regie["refunds_cents"], regie["net_cents"])
+        for x, value in zip(amounts, cents, strict=True):
+            w.right(format_cents(value), x, bold=bold)
+        w.y -= 5 * mm
+    w.gap()
+
+    w.line(label["by_channel"], size=11, bold=True)
+    for row in report.totals:
+        amount_row(f"{row['label']} ({row['count']})", row["amount_cents"])
+    amount_row(label["refunds"], -report.refunds_cents)
+    amount_row(label["wallet_spend"], report.wallet_spend_cents)
+    w.gap()
+
+    w.line(label["payouts"], size=11, bold=True)
     if not report.payouts:
         w.line("Aucun virement ce jour.")
     for payout in report.payouts:
-        status = "rapproché" if payout["matched"] else "ÉCART"
+        check = label["matched"] if payout["matched"] else label["difference"].upper()
         w.line(
-            f"{_provider(payout['provider'])} {payout['reference']} : "
-            f"{format_cents(payout['amount_cents'])}"
-            f" (frais {format_cents(payout['fee_cents'])}) — paiements "
-            f"{format_cents(payout['payments_cents'])}, remb. "
-            f"{format_cents(payout['refunds_cents'])} : {status}",
-            size=8.5,
+            f"{payout['provider_label']} {payout['reference']} : "
+            f"{format_cents(payout['amount_cents'])} ({label['fees']} "
+            f"{format_cents(payout['fee_cents'])}) — {label['payments_settled']} "
+            f"{format_cents(payout['payments_cents'])}, {label['refunds_settled']} "
+            f"{format_cents(payout['refunds_cents'])} : {check}",
+            size=8,
         )
     for provider, balance in report.clearing.items():
-        w.line(f"Encaissé par {_provider(provider)}, pas encore viré (fin de journée)", step=0)
-        w.right(format_cents(balance), right_edge)
-        w.y -= 5 * mm
+        amount_row(f"{label['clearing']} — {provider_label(provider)}", balance)
     w.gap()
-    w.line("Détail des paiements", size=11, bold=True)
+
+    w.line(label["details"], size=11, bold=True)
     for row in report.rows:
-        w.line(
-            f"{row['time']}  {CHANNELS.get(row['bucket'], row['bucket'])} — "
-            f"{METHODS.get(row['method'], row['method'])} — {row['reference']}",
+        amount_row(
+            f"{row['time']}  {row['channel_label']} — {row['method_label']} — {row['reference']}",
+            row["amount_cents"],
             size=8,
-            step=0,
         )
-        w.right(format_cents(row["amount_cents"]), right_edge, size=8)
-        w.y -= 4 * mm
+        w.line(row["regies"][:110], size=7.5, color=MUTED, x=MARGIN + 10 * mm)
     w.gap()
-    w.line(f"Grand livre équilibré : {'oui' if report.ledger_balanced else 'NON'}", bold=True)
+    balanced = label["yes"] if report.ledger_balanced else label["no"]
+    w.line(f"{label['ledger_balanced']} : {balanced}", bold=True)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

@@ -3,19 +3,19 @@
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from identity.models import Person, User
 from identity.permissions import can_act_for, person_of
 
-from . import fulfilment
+from . import fulfilment, labels
 from .models import (
     BasketAddition,
-    Channel,
     Document,
     LedgerAccount,
     LedgerEntry,
@@ -160,16 +160,32 @@ def basket_size(user: User) -> int:
 
 
 @dataclass
+class LineRefund:
+    refund: Refund
+    amount_cents: int  # this line's share of the refund
+
+
+@dataclass
 class CheckoutLine:
     line: OrderLine
     notice: str = ""  # what the line's service says stands in the way (an expired hold)
+    refunds: list[LineRefund] = field(default_factory=list)
 
 
 def checkout_lines(order: Order) -> list[CheckoutLine]:
-    """The lines of an order as the checkout page shows them, each with its service's notice
-    while the order is unpaid (`payments.fulfilment` `check` hook; a failing hook says
-    nothing)."""
+    """The lines of an order as its page shows them: while unpaid, each with its service's
+    notice (`payments.fulfilment` `check` hook; a failing hook says nothing); once paid, each
+    with its share of every refund made or under way (`Refund.allocation`)."""
     lines = list(order.lines.select_related("beneficiary"))
+    refunds = (
+        Refund.objects.filter(payment__order=order)
+        .exclude(status=Refund.Status.FAILED)
+        .order_by("created_at", "pk")
+    )
+    shares: dict[int, list[LineRefund]] = {}
+    for refund in refunds:
+        for pk, cents in refund.allocation.items():
+            shares.setdefault(int(pk), []).append(LineRefund(refund=refund, amount_cents=cents))
     rows = []
     for line in lines:
         notice = ""
@@ -180,8 +196,50 @@ def checkout_lines(order: Order) -> list[CheckoutLine]:
                     notice = check(line) or ""
                 except Exception:
                     logger.exception("check of line=%s failed", line.pk)
-        rows.append(CheckoutLine(line=line, notice=str(notice)))
+        rows.append(CheckoutLine(line=line, notice=str(notice), refunds=shares.get(line.pk, [])))
     return rows
+
+
+@dataclass(frozen=True)
+class LineUsage:
+    """A paid line some of whose entries were used, and what its unused part is worth."""
+
+    line: OrderLine
+    used: int
+    total: int
+    unused_cents: int
+
+
+def line_usage(line: OrderLine) -> LineUsage | None:
+    """How much of a delivered line was used, from its service (`usage` hook of
+    `payments.fulfilment`), or None when none of it was (or nothing is countable).
+
+    The unused part is the line's price pro rata of the entries not used, rounded down to the
+    cent (what is given back never exceeds what was not used), less what was refunded on the
+    line already: 10 entries for 36,00 € with 7 used → 10,80 €; 3 entries for 10,00 € with
+    1 used → 6,66 €."""
+    if line.fulfilled_at is None or line.undone_at is not None:
+        return None
+    if not fulfilment.is_registered(line.handler):
+        return None
+    usage_of = fulfilment.get_handler(line.handler).usage
+    if usage_of is None:
+        return None
+    try:
+        usage = usage_of(line)
+    except Exception:
+        logger.exception("usage of line=%s failed", line.pk)
+        return None
+    if usage is None or usage.total <= 0 or usage.used <= 0:
+        return None
+    used = min(usage.used, usage.total)
+    pro_rata = line.total_cents * (usage.total - used) // usage.total
+    return LineUsage(
+        line=line,
+        used=used,
+        total=usage.total,
+        unused_cents=max(0, pro_rata - line.refunded_cents),
+    )
 
 
 def documents_of(user: User):
@@ -231,17 +289,86 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+# --- The daily reconciliation ------------------------------------------------------------------
+
+# Its words, one home for the page, the PDF and the spreadsheet (each column and block title).
+RECONCILIATION_LABELS = {
+    "day": gettext_lazy("Date"),
+    "time": gettext_lazy("Time"),
+    "reference": gettext_lazy("Payment reference"),
+    "order": gettext_lazy("Order reference"),
+    "regies": gettext_lazy("Régie"),
+    "channel": gettext_lazy("Channel"),
+    "method": gettext_lazy("Means of payment"),
+    "provider": gettext_lazy("Provider"),
+    "provider_reference": gettext_lazy("Provider's reference"),
+    "amount": gettext_lazy("Amount"),
+    "refunded": gettext_lazy("Amount refunded"),
+    "payout": gettext_lazy("Payout"),
+    "by_regie": gettext_lazy("Totals by régie"),
+    "by_channel": gettext_lazy("Receipts by channel"),
+    "count": gettext_lazy("Payments"),
+    "collected": gettext_lazy("Collected"),
+    "net": gettext_lazy("Net"),
+    "total": gettext_lazy("Total"),
+    "refunds": gettext_lazy("Refunds"),
+    "wallet_spend": gettext_lazy("Wallet spending (entries)"),
+    "payouts": gettext_lazy("Provider payouts"),
+    "fees": gettext_lazy("Fees"),
+    "payments_settled": gettext_lazy("Payments settled"),
+    "refunds_settled": gettext_lazy("Refunds deducted"),
+    "check": pgettext_lazy("reconciliation", "Check"),
+    "matched": gettext_lazy("matched"),
+    "difference": gettext_lazy("difference"),
+    "clearing": gettext_lazy("Collected, not paid out yet (end of day)"),
+    "balance": gettext_lazy("Balance"),
+    "details": gettext_lazy("Payment details"),
+    "ledger_balanced": gettext_lazy("Ledger balanced"),
+    "yes": gettext_lazy("yes"),
+    "no": gettext_lazy("NO"),
+}
+# The columns of a payment's row, in the spreadsheet's order.
+RECONCILIATION_COLUMNS = [
+    "day",
+    "time",
+    "reference",
+    "order",
+    "regies",
+    "channel",
+    "method",
+    "provider",
+    "provider_reference",
+    "amount",
+    "refunded",
+    "payout",
+]
+AMOUNT_COLUMNS = frozenset({"amount", "refunded"})
+
+
 @dataclass
 class Reconciliation:
     day: date
     rows: list[dict] = field(default_factory=list)
-    totals: list[dict] = field(default_factory=list)
+    totals: list[dict] = field(default_factory=list)  # per channel bucket
+    regies: list[dict] = field(default_factory=list)  # per régie, from the lines paid
     refunds_cents: int = 0
     wallet_spend_cents: int = 0
     payouts: list[dict] = field(default_factory=list)
     # per provider: collected and not paid out yet, derived from the ledger at the end of the day
     clearing: dict[str, int] = field(default_factory=dict)
     ledger_balanced: bool = True
+
+    @property
+    def regies_total(self) -> dict:
+        """The régies' sums; its count is of payments (an order split between two régies
+        counts once for each, once here)."""
+        return {
+            "count": len(self.rows),
+            **{
+                key: sum(regie[key] for regie in self.regies)
+                for key in ("collected_cents", "refunds_cents", "net_cents")
+            },
+        }
 
 
 def _bucket(payment: Payment) -> str:
@@ -250,61 +377,92 @@ def _bucket(payment: Payment) -> str:
     return payment.order.channel
 
 
-BUCKET_LABELS = {
-    Channel.WEB: gettext_lazy("Online"),
-    Channel.KIOSK: gettext_lazy("Kiosk"),
-    "desk_cash": gettext_lazy("Desk — cash"),
-    "desk_cheque": gettext_lazy("Desk — cheque"),
-    Channel.DESK: gettext_lazy("Desk — card"),
-}
+def _by_regie(payments: list[Payment], refunds: list[Refund]) -> list[dict]:
+    """The day's money per régie: each payment shared out over its order's lines (a line
+    belongs to one régie), each refund by the lines it gave back (`Refund.allocation`)."""
+    totals: dict[int, dict] = {}
+
+    def total_of(regie) -> dict:
+        return totals.setdefault(
+            regie.pk,
+            {"name": regie.name, "count": 0, "collected_cents": 0, "refunds_cents": 0},
+        )
+
+    for payment in payments:
+        shares: dict = {}
+        for line in payment.order.lines.all():
+            shares.setdefault(line.regie, 0)
+            shares[line.regie] += line.total_cents
+        for regie, cents in shares.items():
+            total = total_of(regie)
+            total["count"] += 1
+            total["collected_cents"] += cents
+    refunded_lines = {int(pk) for refund in refunds for pk in refund.allocation}
+    lines = OrderLine.objects.select_related("regie").in_bulk(refunded_lines)
+    for refund in refunds:
+        for pk, cents in refund.allocation.items():
+            if int(pk) in lines:
+                total_of(lines[int(pk)].regie)["refunds_cents"] += cents
+    rows = sorted(totals.values(), key=lambda total: total["name"])
+    for total in rows:
+        total["net_cents"] = total["collected_cents"] - total["refunds_cents"]
+    return rows
 
 
 def daily_reconciliation(day: date) -> Reconciliation:
-    """The succeeded payments of a local day by channel (online, kiosk, desk cash and cheque),
-    the refunds, the wallet spending, and each provider payout arriving that day matched with
-    the ledger: its amount plus fees must equal the payments minus the refunds it settles."""
+    """The succeeded payments of a local day by channel (online, kiosk, desk cash and cheque)
+    and by régie, the refunds, the wallet spending, and each provider payout arriving that day
+    matched with the ledger: its amount plus fees must equal the payments minus the refunds it
+    settles."""
     start, end = _start_of(day), _start_of(day + timedelta(days=1))
     report = Reconciliation(day=day)
-    payments = (
+    payments = list(
         Payment.objects.filter(
             status=Payment.Status.SUCCEEDED, succeeded_at__gte=start, succeeded_at__lt=end
         )
-        .select_related("order")
+        .select_related("order", "payout")
+        .prefetch_related("order__lines__regie")
         .order_by("succeeded_at", "pk")
     )
-    sums: dict[str, list[int]] = {key: [0, 0] for key in BUCKET_LABELS}
+    sums: dict[str, list[int]] = {key: [0, 0] for key in labels.BUCKET_LABELS}
     for payment in payments:
         bucket = _bucket(payment)
         sums.setdefault(bucket, [0, 0])
         sums[bucket][0] += 1
         sums[bucket][1] += payment.amount_cents
+        at = timezone.localtime(payment.succeeded_at)
         report.rows.append(
             {
-                "time": timezone.localtime(payment.succeeded_at).strftime("%H:%M"),
+                "day": at.date(),
+                "time": at.strftime("%H:%M"),
                 "reference": payment.public_id,
                 "order": payment.order.public_id,
+                "regies": ", ".join(
+                    sorted({line.regie.name for line in payment.order.lines.all()})
+                ),
                 "provider": payment.provider,
+                "provider_label": labels.provider_label(payment.provider),
                 "provider_reference": payment.provider_reference or "",
-                "channel": payment.order.channel,
                 "bucket": bucket,
-                "channel_label": str(BUCKET_LABELS.get(bucket, bucket)),
+                "channel_label": labels.bucket_label(bucket),
                 "method": payment.method,
-                "method_label": str(Payment.Method(payment.method).label),
+                "method_label": labels.method_label(payment.method),
                 "amount_cents": payment.amount_cents,
                 "refunded_cents": payment.refunded_cents,
                 "payout": payment.payout.provider_reference if payment.payout_id else "",
             }
         )
     report.totals = [
-        {"key": key, "label": str(BUCKET_LABELS.get(key, key)), "count": c, "amount_cents": a}
+        {"key": key, "label": labels.bucket_label(key), "count": c, "amount_cents": a}
         for key, (c, a) in sums.items()
     ]
-    report.refunds_cents = (
+    refunds = list(
         Refund.objects.filter(
             status=Refund.Status.SUCCEEDED, completed_at__gte=start, completed_at__lt=end
-        ).aggregate(total=Sum("amount_cents"))["total"]
-        or 0
+        )
     )
+    report.refunds_cents = sum(refund.amount_cents for refund in refunds)
+    report.regies = _by_regie(payments, refunds)
     report.wallet_spend_cents = (
         LedgerEntry.objects.filter(
             transaction__kind=LedgerTransaction.Kind.WALLET_SPEND,
@@ -326,6 +484,7 @@ def daily_reconciliation(day: date) -> Reconciliation:
         report.payouts.append(
             {
                 "provider": payout.provider,
+                "provider_label": labels.provider_label(payout.provider),
                 "reference": payout.provider_reference,
                 "amount_cents": payout.amount_cents,
                 "fee_cents": payout.fee_cents,
@@ -346,53 +505,108 @@ def daily_reconciliation(day: date) -> Reconciliation:
     return report
 
 
-RECONCILIATION_COLUMNS = [
-    "time",
-    "reference",
-    "order",
-    "channel",
-    "method",
-    "provider",
-    "provider_reference",
-    "amount_cents",
-    "refunded_cents",
-    "payout",
-]
+def spreadsheet_euros(cents: int) -> Decimal:
+    """Cents as a number of euros the spreadsheet adds up (written `12,50`)."""
+    return Decimal(int(cents)).scaleb(-2)
 
 
-def reconciliation_csv_rows(report) -> list[list]:
-    """The daily reconciliation as spreadsheet rows under RECONCILIATION_COLUMNS: one row per
-    movement, then the totals per channel, the payouts matched against the payments they
-    settle, and each provider's clearing balance, each block under its own title row."""
-    rows: list[list] = [[row[column] for column in RECONCILIATION_COLUMNS] for row in report.rows]
-    rows += [[], ["total", "channel", "count", "amount_cents"]]
-    rows += [["total", t["key"], t["count"], t["amount_cents"]] for t in report.totals]
+def spreadsheet_day(day: date) -> str:
+    """A day as French spreadsheets read one (31/03/2026)."""
+    return day.strftime("%d/%m/%Y")
+
+
+def reconciliation_header() -> list[str]:
+    """The headings of RECONCILIATION_COLUMNS, amounts in euros."""
+    return [_heading(column) for column in RECONCILIATION_COLUMNS]
+
+
+def _heading(key: str, *, euros: bool = False) -> str:
+    label = str(RECONCILIATION_LABELS[key])
+    return f"{label} (€)" if euros or key in AMOUNT_COLUMNS else label
+
+
+def reconciliation_csv_rows(report: Reconciliation) -> list[list]:
+    """The daily reconciliation as the public accountant's spreadsheet reads it, under
+    `reconciliation_header()`: one row per payment, then each block (totals by régie, by
+    channel, the payouts matched against the payments they settle, each provider's clearing
+    balance, the ledger check) under its title row and its headings.
+
+    Amounts are numbers of euros (`spreadsheet_euros`: written with a decimal comma by
+    `identity.spreadsheets`), days are 31/03/2026: what a French spreadsheet reads as numbers
+    and dates. The file is `;`-separated, French Excel's list separator (the comma is its
+    decimal mark), and starts with a UTF-8 BOM, without which Excel reads it as Windows-1252
+    and garbles every accent (`csv_response`). Call it inside `labels.in_french()`."""
+    label = _heading
+    rows: list[list] = []
+    for row in report.rows:
+        cells = {
+            **row,
+            "day": spreadsheet_day(row["day"]),
+            "channel": row["channel_label"],
+            "method": row["method_label"],
+            "provider": row["provider_label"],
+            "amount": spreadsheet_euros(row["amount_cents"]),
+            "refunded": spreadsheet_euros(row["refunded_cents"]),
+        }
+        rows.append([cells[column] for column in RECONCILIATION_COLUMNS])
     rows += [
-        ["refunds", "", "", report.refunds_cents],
-        ["wallet_spend", "", "", report.wallet_spend_cents],
         [],
+        [label("by_regie")],
         [
-            "payout",
-            "provider",
-            "amount_cents",
-            "fee_cents",
-            "payments_cents",
-            "refunds_cents",
-            "matched",
+            label("regies"),
+            label("count"),
+            label("collected", euros=True),
+            label("refunds", euros=True),
+            label("net", euros=True),
+        ],
+    ]
+    for regie in [*report.regies, {"name": label("total"), **report.regies_total}]:
+        rows.append(
+            [
+                regie["name"],
+                regie["count"],
+                spreadsheet_euros(regie["collected_cents"]),
+                spreadsheet_euros(regie["refunds_cents"]),
+                spreadsheet_euros(regie["net_cents"]),
+            ]
+        )
+    rows += [
+        [],
+        [label("by_channel")],
+        [label("channel"), label("count"), label("amount", euros=True)],
+    ]
+    rows += [[t["label"], t["count"], spreadsheet_euros(t["amount_cents"])] for t in report.totals]
+    rows += [
+        [label("refunds"), "", spreadsheet_euros(report.refunds_cents)],
+        [label("wallet_spend"), "", spreadsheet_euros(report.wallet_spend_cents)],
+        [],
+        [label("payouts")],
+        [
+            label("payout"),
+            label("provider"),
+            label("amount", euros=True),
+            label("fees", euros=True),
+            label("payments_settled", euros=True),
+            label("refunds_settled", euros=True),
+            label("check"),
         ],
     ]
     rows += [
         [
             payout["reference"],
-            payout["provider"],
-            payout["amount_cents"],
-            payout["fee_cents"],
-            payout["payments_cents"],
-            payout["refunds_cents"],
-            "yes" if payout["matched"] else "no",
+            payout["provider_label"],
+            spreadsheet_euros(payout["amount_cents"]),
+            spreadsheet_euros(payout["fee_cents"]),
+            spreadsheet_euros(payout["payments_cents"]),
+            spreadsheet_euros(payout["refunds_cents"]),
+            label("matched" if payout["matched"] else "difference"),
         ]
         for payout in report.payouts
     ]
-    rows += [[], ["clearing", "provider", "", "balance_cents"]]
-    rows += [["clearing", provider, "", balance] for provider, balance in report.clearing.items()]
+    rows += [[], [label("clearing")], [label("provider"), label("balance", euros=True)]]
+    rows += [
+        [labels.provider_label(provider), spreadsheet_euros(balance)]
+        for provider, balance in report.clearing.items()
+    ]
+    rows += [[], [label("ledger_balanced"), label("yes" if report.ledger_balanced else "no")]]
     return rows

@@ -37,6 +37,7 @@ from .actions.provider_events import (
 from .actions.refunds import refund_payment
 from .actions.wallets import add_topup_to_basket
 from .forms import DeskPaymentForm, PayForm, PaymentFilterForm, RefundForm, TopUpForm
+from .labels import in_french
 from .ledger import format_cents
 from .models import Document, Order, OrderLine, Payment, Refund
 from .pdf import document_pdf, reconciliation_pdf
@@ -148,7 +149,9 @@ def _my_order(request, public_id: str) -> Order:
 @resident_required
 @require_http_methods(["GET", "POST"])
 def checkout(request, public_id):
-    """The basket: lines, how each was priced, the total, and the pay button. The payment's key,
+    """An order's page: while unpaid, the basket (lines, how each was priced, the total, the
+    pay button); once paid, the order (its reference, its lines and their refunds, its
+    documents). The payment's key,
     made by the server from the account, the order and the attempt the page was drawn for,
     makes a double click one payment."""
     order = _my_order(request, public_id)
@@ -203,7 +206,12 @@ def checkout(request, public_id):
 
 
 def _checkout_page(request, order: Order, provider, **context):
-    context.update(order=order, lines=queries.checkout_lines(order), provider=provider)
+    context.update(
+        order=order,
+        lines=queries.checkout_lines(order),
+        provider=provider,
+        documents=order.documents.order_by("issued_at", "pk"),
+    )
     return render(request, "payments/checkout.html", context)
 
 
@@ -344,12 +352,16 @@ def staff_payment(request, public_id):
     """A payment, its order and refunds (opening it is audited); the refund form. Every answer
     to a refund says what happened: the refund made, still at the provider, or why not."""
     payment = _staff_payment(public_id)
+    lines = list(payment.order.lines.select_related("regie"))
+    usages = {line.pk: usage for line in lines if (usage := queries.line_usage(line))}
     form = RefundForm(
         request.POST or None,
         payment=payment,
+        usages=usages,
         initial={
             "idempotency_key": new_idempotency_key(),
             "destination": "card" if payment.provider != "desk" else "cash",
+            **_unused_part_proposed(request, lines, usages),
         },
     )
     if request.method == "POST":
@@ -387,13 +399,23 @@ def staff_payment(request, public_id):
         {
             "payment": payment,
             "order": payment.order,
-            "lines": payment.order.lines.all(),
+            "lines": [(line, usages.get(line.pk)) for line in lines],
             "refunds": payment.refunds.all(),
             "documents": payment.documents.all(),
             "form": form,
             "refund_form_shown": _refund_form_shown(request, payment),
         },
     )
+
+
+def _unused_part_proposed(request, lines, usages) -> dict:
+    """The refund form filled with the unused part of the line `?unused=<line>` names."""
+    for line in lines:
+        usage = usages.get(line.pk)
+        if usage is not None and line.public_id == request.GET.get("unused"):
+            euros, cents = divmod(usage.unused_cents, 100)
+            return {"amount": f"{euros},{cents:02d}", "lines": [str(line.pk)]}
+    return {}
 
 
 def _staff_payment(public_id: str) -> Payment:
@@ -488,18 +510,25 @@ def _day(request) -> tuple[date, bool]:
 @capability_required(Capability.VIEW_PAYMENTS)
 def reconciliation(request):
     day, understood = _day(request)
-    report = queries.daily_reconciliation(day)
     fmt = request.GET.get("format")
-    if fmt == "csv":
-        return csv_response(
-            filename=f"rapprochement-{day}.csv",
-            header=queries.RECONCILIATION_COLUMNS,
-            rows=queries.reconciliation_csv_rows(report),
-        )
-    if fmt == "pdf":
-        return _pdf_response(reconciliation_pdf(report), f"rapprochement-{day}.pdf")
+    if fmt in ("csv", "pdf"):
+        # For the régie and the public accountant: in French, whatever the reader's language.
+        with in_french():
+            report = queries.daily_reconciliation(day)
+            if fmt == "csv":
+                return csv_response(
+                    filename=f"rapprochement-{day}.csv",
+                    header=queries.reconciliation_header(),
+                    rows=queries.reconciliation_csv_rows(report),
+                )
+            return _pdf_response(reconciliation_pdf(report), f"rapprochement-{day}.pdf")
+    report = queries.daily_reconciliation(day)
     if not understood:
         messages.error(
             request, _("Enter a day such as 2026-03-31; today's reconciliation is shown.")
         )
-    return render(request, "payments/reconciliation.html", {"report": report, "day": day})
+    return render(
+        request,
+        "payments/reconciliation.html",
+        {"report": report, "day": day, "labels": queries.RECONCILIATION_LABELS},
+    )

@@ -18,7 +18,6 @@ APP_NAMES = {
 # Models without a verbose name, by `app_label.object_name` (lower case).
 MODEL_NAMES = {
     "mfa.authenticator": _("Authenticators"),
-    "payments.providerpayout": _("Provider payouts"),
     "django_tasks_database.dbtaskresult": _("Task Results"),
 }
 

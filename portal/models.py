@@ -44,3 +44,20 @@ class LegalPage(models.Model):
 
     def __str__(self) -> str:
         return str(self.get_kind_display())
+
+
+class TaskLease(models.Model):
+    """A background task's lease (portal.task_leases): the worker running it renews it while
+    the task runs; once it has expired, the worker is presumed dead and any worker puts the
+    task back in the queue."""
+
+    task_id = models.UUIDField(primary_key=True)
+    worker_id = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("task lease")
+        verbose_name_plural = _("task leases")
+
+    def __str__(self) -> str:
+        return f"lease of task {self.task_id}"

@@ -132,6 +132,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'sesame.sqlite3'}",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        # A persistent connection is checked before each request reuses it: after a restart of
+        # PostgreSQL, the next request reconnects instead of failing on the dead connection.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -143,9 +146,8 @@ AUTH_USER_MODEL = "identity.User"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    # Redis down degrades to a per-process cache instead of failing requests (portal/cache.py).
+    CACHES = {"default": {"BACKEND": "portal.cache.RedisWithFallbackCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -228,6 +230,35 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
+# --- Backups (portal/backup, docs/backup.md) ----------------------------------------------------
+# `manage.py backup` writes encrypted archives to the "backups" storage: a directory (readable by
+# the service's user only), or S3-compatible object storage (ideally with object lock) when
+# SESAME_BACKUP_S3_BUCKET is set. The key (64 hex digits) is a secret from the environment.
+SESAME_BACKUP_KEY = os.environ.get("SESAME_BACKUP_KEY", "")
+SESAME_BACKUP_KEEP = int(os.environ.get("SESAME_BACKUP_KEEP", "14"))
+STORAGES["backups"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {
+        "location": os.environ.get("SESAME_BACKUP_DIR") or VAR_DIR / "backups",
+        "base_url": None,
+        "file_permissions_mode": 0o600,
+        "directory_permissions_mode": 0o700,
+    },
+}
+SESAME_BACKUP_S3_BUCKET = os.environ.get("SESAME_BACKUP_S3_BUCKET", "")
+if SESAME_BACKUP_S3_BUCKET:
+    STORAGES["backups"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": SESAME_BACKUP_S3_BUCKET,
+            "endpoint_url": os.environ.get("SESAME_BACKUP_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("SESAME_BACKUP_S3_REGION") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
@@ -239,6 +270,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Sésame <ne-pas-repon
 # Background work: Django 6's tasks API through its backport; the database backend keeps the
 # embedded default free of any extra service.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Every task a worker runs holds a lease it renews (portal/task_leases.py): one not renewed for
+# this long (its worker died) is run again by another worker; after SESAME_TASK_MAX_ATTEMPTS
+# claims it is failed instead.
+SESAME_TASK_LEASE_SECONDS = float(os.environ.get("SESAME_TASK_LEASE_SECONDS", "60"))
+SESAME_TASK_MAX_ATTEMPTS = int(os.environ.get("SESAME_TASK_MAX_ATTEMPTS", "5"))
 
 SESAME_TERRITORY_NAME = os.environ.get("SESAME_TERRITORY_NAME", "Grand Cahors")
 

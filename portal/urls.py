@@ -18,3 +18,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+# A database out of reach is a 503 asking to retry, anything else the 500 page.
+handler500 = "portal.server_errors.server_error"

@@ -10,6 +10,8 @@ os.environ.setdefault("SECRET_KEY", "sesame-test-key-only-for-the-test-suite")
 os.environ.setdefault("SESAME_CARD_MASTER_KEY", "00112233445566778899aabbccddeeff")
 # And a document-safe master key of its own (AES-256).
 os.environ.setdefault("SESAME_VAULT_MASTER_KEY", "7e57" * 16)
+# And a backup key of its own.
+os.environ.setdefault("SESAME_BACKUP_KEY", "bac0" * 16)
 
 from portal.settings import *  # noqa: E402
 
@@ -41,3 +43,7 @@ if REDIS_URL:  # noqa: F405 - from portal.settings
     CACHES["default"]["LOCATION"] = urlunsplit(  # noqa: F405
         urlsplit(REDIS_URL)._replace(path=f"/{(_base + int(_worker or 0)) % 16}")  # noqa: F405
     )
+# Backups go to a folder of this run (the backup tests give each test its own).
+_backup_dir = tempfile.mkdtemp(prefix="sesame-backups-tests-")
+atexit.register(shutil.rmtree, _backup_dir, ignore_errors=True)
+STORAGES["backups"]["OPTIONS"]["location"] = _backup_dir  # noqa: F405

@@ -44,8 +44,12 @@ Status = Card.Status
 # A physical card's counter rises by one per tap; a bigger jump means taps the server never
 # saw — read by a skimmer, or an offline gate that has not uploaded yet. Staff are told.
 COUNTER_JUMP_THRESHOLD = 20
-# A reader's clock may run ahead a little; further ahead is a misconfigured or forged reader.
+# A reader's clock may drift a little either way; further ahead or behind is a misconfigured or
+# forged reader (one behind could present taps recorded earlier as new ones). An online tap is
+# sent when it happens, so its reader time is checked both ways; an offline tap is dated in the
+# past by nature, so only a time in the future is refused.
 MAX_READER_CLOCK_AHEAD = timedelta(minutes=2)
+MAX_READER_CLOCK_BEHIND = timedelta(minutes=2)
 TAP_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 # Refusals worth an audit entry: someone may be trying to fool a gate.
@@ -291,19 +295,21 @@ def check_tap_id_and_time(*, client_tap_id: str, reader_time: datetime) -> None:
 
 
 def _check_online_clock(*, reader: Reader, reader_time: datetime, now: datetime) -> None:
+    """A reader living in the future could pre-date taps, one living in the past could pass off
+    old ones: either way the tap is refused, nothing is consumed, and staff are told."""
     if reader_time - now > MAX_READER_CLOCK_AHEAD:
-        # A reader living in the future could pre-date taps; staff should look at it.
-        record_audit_entry(
-            actor=None,
-            action="tap.refused.clock_skew",
-            target=f"reader:{reader.public_id}",
-            channel=AuditEntry.Channel.SYSTEM,
-        )
-        raise DomainError(
-            _("The reader's clock is ahead of the server's."),
-            field="reader_time",
-            code="clock_skew",
-        )
+        message = _("The reader's clock is ahead of the server's.")
+    elif now - reader_time > MAX_READER_CLOCK_BEHIND:
+        message = _("The reader's clock is behind the server's.")
+    else:
+        return
+    record_audit_entry(
+        actor=None,
+        action="tap.refused.clock_skew",
+        target=f"reader:{reader.public_id}",
+        channel=AuditEntry.Channel.SYSTEM,
+    )
+    raise DomainError(message, field="reader_time", code="clock_skew")
 
 
 def process_tap(

@@ -26,7 +26,7 @@ from identity.models import AuditEntry, User
 from identity.permissions import active_roles
 
 from .. import crypto, storage
-from ..errors import DocumentUnreadable
+from ..errors import DocumentUnreadable, StorageUnavailable
 from ..models import Document, DocumentEvent, DocumentVersion, Share
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,14 @@ def seal(content: bytes, *, binding: str) -> SealedObject:
     master = crypto.master_key()
     data_key = crypto.new_data_key()
     sealed = crypto.encrypt_file(content, data_key=data_key, binding=binding)
-    name = storage.write_object(sealed)
+    try:
+        name = storage.write_object(sealed)
+    except OSError as error:
+        logger.error("vault storage refused a write: %s", error.strerror or type(error).__name__)
+        raise StorageUnavailable(
+            _("My documents cannot store files right now: nothing was saved. Try again later."),
+            field="file",
+        ) from error
     return SealedObject(
         object_name=name,
         wrapped_key=crypto.wrap_data_key(data_key, binding=binding, master=master),

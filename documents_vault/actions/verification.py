@@ -163,7 +163,7 @@ def verify(*, actor: User, version_public_id: str, findings: Findings) -> Docume
         actor=actor,
         action="staff.document_verified",
         person=document.person,
-        target=document.kind,
+        target=document.get_kind_display()[:120],  # in words, as staff.document_read
         channel=AuditEntry.Channel.COUNTER,
     )
     return version
@@ -198,7 +198,7 @@ def reject(*, actor: User, version_public_id: str, reason: str) -> DocumentVersi
         actor=actor,
         action="staff.document_rejected",
         person=document.person,
-        target=document.kind,
+        target=document.get_kind_display()[:120],  # in words, as staff.document_read
         reason=reason[:200],
         channel=AuditEntry.Channel.COUNTER,
     )

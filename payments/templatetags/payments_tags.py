@@ -1,6 +1,7 @@
 from django import template
 
 from payments import queries
+from payments.forms import used_warning as used_warning_text
 from payments.ledger import format_cents
 
 register = template.Library()
@@ -13,6 +14,12 @@ def euros(cents) -> str:
         return format_cents(int(cents))
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def used_warning(usage) -> str:
+    """A line partly used (`queries.LineUsage`) in words, as the refund form says it."""
+    return used_warning_text(usage)
 
 
 @register.inclusion_tag("payments/_panel.html", takes_context=True)

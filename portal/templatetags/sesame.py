@@ -19,9 +19,9 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import get_language
-from django.utils.translation import gettext_lazy as _
 
 from card.models import Reader
+from payments.labels import PROVIDER_LABELS, provider_label
 
 from ..admin_site import field_name
 
@@ -166,18 +166,11 @@ def day(value, style: str = "long") -> str:
 
 # --- Codes in words ---------------------------------------------------------------------------
 
-PROVIDER_LABELS = {
-    "demo": _("Demo, no real payment"),
-    "stripe": "Stripe",
-    "desk": _("Régie desk"),
-}
-
 
 @register.filter
 def provider(value) -> str:
     """A payment provider's code in words ("desk" → "Guichet de la régie")."""
-    label = PROVIDER_LABELS.get(value)
-    return str(label) if label is not None else str(value).capitalize()
+    return provider_label(value)
 
 
 @register.simple_tag

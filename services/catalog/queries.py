@@ -215,3 +215,15 @@ def offers_for(person, *, on: date | None = None) -> list[ProductOffer]:
             continue
         offers.append(ProductOffer(product, price.price_cents, price.explanation))
     return offers
+
+
+def entries_used_of_sale(line_pk: int) -> tuple[int, int] | None:
+    """(used, total) prepaid entries of the entitlements an order line sold (`sale_ref`
+    "payments.line:<pk>:<unit>"), or None when the line sold no book of entries."""
+    books = Entitlement.objects.filter(
+        sale_ref__startswith=f"payments.line:{line_pk}:", kind=Entitlement.Kind.ENTRIES
+    ).values_list("entries_total", "entries_left")
+    if not books:
+        return None
+    total = sum(entries for entries, _left in books)
+    return total - sum(left for _entries, left in books), total

@@ -372,10 +372,16 @@ def publish_tariff_grid(
     record_audit_entry(
         actor=actor,
         action="tariff.grid_published",
-        target=f"{product.code}@{valid_from.isoformat()}",
+        target=grid_target(product, valid_from),
         channel="system" if actor is None else "web",
     )
     return grid
+
+
+def grid_target(product: Product, valid_from: date) -> str:
+    """A grid as its audit entries name it: the product's name (what the trail shows) and
+    its first day."""
+    return f"{product.name[:100]}@{valid_from.isoformat()}"
 
 
 def _future_grid(product: Product, grid: TariffGrid, today: date) -> TariffGrid:
@@ -400,6 +406,6 @@ def withdraw_tariff_grid(*, actor: User, grid: TariffGrid) -> None:
         raise Forbidden(_("Only an administrator publishes prices."))
     product = Product.objects.select_for_update().get(pk=grid.product_id)
     grid = _future_grid(product, grid, timezone.localdate())
-    target = f"{product.code}@{grid.valid_from.isoformat()}"
+    target = grid_target(product, grid.valid_from)
     grid.delete()
     record_audit_entry(actor=actor, action="tariff.grid_withdrawn", target=target)

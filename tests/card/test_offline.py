@@ -339,6 +339,7 @@ def test_an_entry_used_meanwhile_at_another_gate_is_not_honoured_and_shown_to_st
         credential=sun_url(card, 1),
         client_tap_id="online-1",
         reader_time=timezone.now() - timedelta(minutes=20),
+        now=timezone.now() - timedelta(minutes=20),
     )
     honoured = CardFactory(holder__first_name="Honorine")  # let in offline too, rightly
     EntitlementFactory(holder=honoured.holder, entries=5)

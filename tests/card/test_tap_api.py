@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from card.actions import readers
+from card.actions.taps import MAX_READER_CLOCK_AHEAD, MAX_READER_CLOCK_BEHIND
 from card.models import Tap
 from identity.models import AuditEntry
 from tests.factories import (
@@ -132,19 +133,34 @@ def test_a_tap_id_with_odd_characters_is_a_400(client, reader_and_token):
     assert response.json()["field"] == "tap_id"
 
 
-def test_a_reader_clock_far_in_the_future_is_refused_audited_and_consumes_nothing(
-    client, reader_and_token
+@pytest.mark.parametrize(
+    ("offset", "words"),
+    [
+        (timedelta(hours=3), "en avance"),
+        (-timedelta(hours=3), "en retard"),
+        (MAX_READER_CLOCK_AHEAD + timedelta(seconds=5), "en avance"),
+        (-(MAX_READER_CLOCK_BEHIND + timedelta(seconds=5)), "en retard"),
+    ],
+    ids=["3h-ahead", "3h-behind", "just-ahead", "just-behind"],
+)
+def test_a_reader_clock_ahead_or_behind_is_refused_audited_and_consumes_nothing(
+    client, reader_and_token, offset, words
 ):
-    _reader, token = reader_and_token
+    reader, token = reader_and_token
     card = CardFactory()
     book = EntitlementFactory(holder=card.holder)
-    future = (timezone.now() + timedelta(hours=3)).isoformat()
-    response = post_tap(client, token, credential=sun_url(card, 1), reader_time=future)
+    skewed = (timezone.now() + offset).isoformat()
+    response = post_tap(client, token, credential=sun_url(card, 1), reader_time=skewed)
     assert response.status_code == 400
     assert response.json()["code"] == "clock_skew"
+    assert response.json()["field"] == "reader_time"
+    assert words in response.json()["message"]
+    assert not Tap.objects.exists()
+    assert AuditEntry.objects.filter(
+        action="tap.refused.clock_skew", target=f"reader:{reader.public_id}"
+    ).exists()
     book.refresh_from_db()
     assert book.entries_left == 10
-    assert AuditEntry.objects.filter(action="tap.refused.clock_skew").exists()
     # The message was not burnt: the card still works once the clock is right.
     assert post_tap(client, token, credential=sun_url(card, 1)).json()["granted"] is True
 

@@ -74,6 +74,10 @@ def test_a_verified_proof_of_address_makes_the_household_resident_from_its_date(
     assert version.verification == DocumentVersion.Verification.VERIFIED
     assert queries.open_verification_share(document) is None  # out of the queue
     assert list(queries.verification_queue()) == []
+    # the audit trail names the proof in words (the trail's Détail), not by its code
+    assert AuditEntry.objects.get(action="staff.document_verified").target == (
+        "Justificatif de domicile"
+    )
 
 
 def test_a_verified_caf_certificate_records_the_verified_quotient(client, clerk):

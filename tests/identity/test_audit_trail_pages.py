@@ -265,6 +265,12 @@ def test_a_page_of_the_trail_costs_the_same_queries_for_5_or_50_entries(
         ),
         ("payments.open_payment", "payment:AbC123", "paiement AbC123"),
         ("staff.role_granted", "librarian:12", "Bibliothécaire"),
+        (
+            "tariff.grid_published",
+            "Pass annuel piscine@2026-09-01",
+            "Pass annuel piscine, à partir du 01/09/2026",
+        ),
+        ("tariff.grid_withdrawn", "Entrée@2027-01-01", "Entrée, à partir du 01/01/2027"),
     ],
 )
 def test_references_read_in_words(action, target, words):

@@ -1,5 +1,6 @@
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 
@@ -18,6 +19,8 @@ from identity.spreadsheets import csv_response, safe_cell
         (None, ""),
         (-1250, "-1250"),
         (3.5, "3.5"),
+        (Decimal("-12.50"), "-12,50"),
+        (Decimal(125000).scaleb(-2), "1250,00"),
     ],
 )
 def test_a_cell_a_spreadsheet_would_evaluate_is_shown_as_text(value, shown):

@@ -114,7 +114,7 @@ def test_the_receipt_pdf_carries_the_legal_mentions():
         "Tarif résident",
         "32,50",
         "TVA non applicable, article 293 B du CGI",
-        "Mode de paiement : Carte bancaire (démo, aucun paiement réel)",
+        "Mode de paiement : Carte bancaire (Démo, aucun paiement réel)",
         "Le régisseur : Jeanne Régisseuse",
         f"Facture acquittée : {invoice.reference}",
     ]:

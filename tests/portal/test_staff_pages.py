@@ -96,10 +96,11 @@ def test_the_reconciliation_says_the_same_on_the_page_and_in_its_pdf(demo_client
     pdf = client.get(reverse("payments:reconciliation"), {"format": "pdf"})
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     for label in [
+        "Totaux par régie",
         "Encaissements par canal",
         "En ligne",
-        "Guichet — espèces",
-        "Guichet — chèques",
+        "Accueil — espèces",
+        "Accueil — chèques",
         "Remboursements",
         "Dépenses sur les porte-monnaie (entrées)",
         "Virements du prestataire",

@@ -1,9 +1,6 @@
 """Words for people, not codes: every page each demo role reaches from its home (links
 followed with the test client, GET only) reads in French, with no code of the software
-(`staff.file_viewed`, `user#8`), no ISO date in its text (2026-12-31) and no English word.
-
-A page another part of Sésame still has to fix is listed in KNOWN with what it shows: its own
-test is expected to fail (xfail) until it is fixed, and the other pages stay checked."""
+(`staff.file_viewed`, `user#8`), no ISO date in its text (2026-12-31) and no English word."""
 
 import re
 
@@ -154,21 +151,6 @@ ENGLISH = {
     "something",
 }
 
-# Pages whose words another part of Sésame is changing: {url pattern: (role, what they show)}.
-# Each has its own test, expected to fail until the page is fixed; the others stay checked.
-KNOWN: dict[str, tuple[str, str]] = {
-    r"^/agents/journal/(\?page=\d+)?$": (
-        "admin",
-        "the audit trail's Détail of a price grid published shows its stored reference "
-        "(piscine-pass-annuel@2025-09-01: a product code and an ISO date)",
-    ),
-    r"^/admin/payments/ledgertransaction/$": (
-        "admin",
-        "the ledger's list shows each transaction's reference as the software writes it "
-        "(order …, desk-…): a column of payments' admin",
-    ),
-}
-
 HOMES = {"resident": ["/mon-espace/"], "admin": ["/agents/", "/admin/"]}
 
 
@@ -191,34 +173,12 @@ def pages_of(client, role: str) -> dict[str, str]:
     return crawl(client, HOMES.get(role, ["/agents/"]))
 
 
-def _problems(pages: dict[str, str], *, known: bool) -> dict[str, list[str]]:
-    """The problems of the pages that are (or are not) listed in KNOWN."""
-    return {
-        url: found
-        for url, html in pages.items()
-        if any(re.search(pattern, url) for pattern in KNOWN) == known
-        and (found := words_problems(html))
-    }
-
-
 @pytest.mark.parametrize("role", list(ROLES))
 def test_every_page_of_a_role_speaks_french_words(client, role):
     pages = pages_of(client, role)
     assert len(pages) >= (20 if role == "resident" else 5)  # the crawl did reach its pages
-    assert _problems(pages, known=False) == {}
-
-
-@pytest.mark.parametrize(
-    ("pattern", "role"),
-    [
-        pytest.param(pattern, role, marks=pytest.mark.xfail(reason=f"{pattern}: {what}"))
-        for pattern, (role, what) in KNOWN.items()
-    ],
-)
-def test_a_page_still_to_fix(client, pattern, role):
-    pages = {url: html for url, html in pages_of(client, role).items() if re.search(pattern, url)}
-    assert pages
-    assert _problems(pages, known=True) == {}
+    problems = {url: found for url, html in pages.items() if (found := words_problems(html))}
+    assert problems == {}
 
 
 def test_the_checks_catch_what_they_look_for():

@@ -40,7 +40,11 @@
     if (!texts) {
       return;
     }
-    Array.prototype.forEach.call(table.tBodies, function (body) {
+    var sections = Array.prototype.slice.call(table.tBodies);
+    if (table.tFoot) {
+      sections.push(table.tFoot);  // totals are stacked like the rows they add up
+    }
+    sections.forEach(function (body) {
       Array.prototype.forEach.call(body.rows, function (row) {
         var column = 0;
         Array.prototype.forEach.call(row.cells, function (cell) {

@@ -348,7 +348,7 @@ def test_a_new_grid_closes_the_grid_in_force_the_day_before(june_2026):
     assert new.valid_until is None
     assert sorted(new.lines.values_list("price_cents", flat=True)) == [0, 380]
     entry = AuditEntry.objects.get(action="tariff.grid_published", actor=admin)
-    assert entry.target == f"{product.code}@2026-09-01"
+    assert entry.target == f"{product.name}@2026-09-01"  # the trail's words (identity)
 
 
 def test_a_negative_price_is_refused(june_2026):
