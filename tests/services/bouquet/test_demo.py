@@ -32,9 +32,7 @@ def test_the_demo_has_a_file_in_each_state_and_loads_twice():
         "done",
         "withdrawn",
     }
-    assert set(bouquet.values_list("applicant__user__email", flat=True)) == {
-        RESIDENT_EMAIL
-    }
+    assert set(bouquet.values_list("applicant__user__email", flat=True)) == {RESIDENT_EMAIL}
     count = ProcedureFile.objects.count()
     load_demo()
     assert ProcedureFile.objects.count() == count
