@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint messages migrate demo totp tap bench-taps clean check-python
+.PHONY: run test lint audit messages migrate demo totp tap bench-taps clean check-python
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Sésame needs Python 3.11 or newer")'
@@ -47,6 +47,11 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+
+# Known vulnerabilities of the pinned dependencies (pip-audit); says NOT AUDITED when no advisory
+# source can be reached from this machine (.ci/audit.py).
+audit: $(VENV)/.dev
+	$(PY) .ci/audit.py
 
 # Current second-factor code of a demo staff account: make totp EMAIL=accueil@demo.sesame.fr
 totp: $(VENV)/.runtime

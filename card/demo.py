@@ -12,7 +12,7 @@ from django.utils import timezone
 from identity import tokens
 from identity.demo import RESIDENT_EMAIL
 from identity.models import Person
-from services.catalog.demo import first_pool_entrance
+from services.catalog.demo import KIOSK_HALL, first_pool_entrance, kiosk_hall_point
 from services.catalog.models import AccessPoint
 
 from .actions.numbers import new_card_number
@@ -75,9 +75,8 @@ def load() -> list[DemoReader]:
             AccessPoint.Kind.EXIT: Reader.Kind.GATE,
             AccessPoint.Kind.DESK: Reader.Kind.DESK,
         }
-        for index, point in enumerate(
-            AccessPoint.objects.select_related("facility").order_by("pk")
-        ):
+        points = AccessPoint.objects.select_related("facility").exclude(name=KIOSK_HALL)
+        for index, point in enumerate(points.order_by("pk")):
             prefix = f"{DEMO_READER_PREFIX}{index + 1:08d}"
             Reader.objects.create(
                 name=f"{point.facility.name} — {point.name}",
@@ -122,20 +121,22 @@ DEMO_KIOSK_PREFIX = f"{DEMO_READER_PREFIX}kiosk01"  # noqa: S105 - a prefix, not
 
 
 def _load_kiosk() -> None:
-    """A self-service kiosk in the hall of the first pool (its reception desk's access point):
-    residents tap there to see their passes and recharge their wallet."""
-    if Reader.objects.filter(token_prefix=DEMO_KIOSK_PREFIX).exists():
+    """A self-service kiosk in the hall of the first pool, at an access point of its own (not
+    the reception desk's: the desk's screen and the kiosk's never show each other's taps):
+    residents tap there to see their passes and recharge their wallet. A demo loaded when the
+    kiosk shared the desk's access point gets it moved."""
+    hall = kiosk_hall_point()
+    if hall is None:
         return
-    entrance = first_pool_entrance()
-    desk = AccessPoint.objects.filter(
-        facility=entrance.facility, kind=AccessPoint.Kind.DESK
-    ).first()
-    if desk is None:
+    kiosk = Reader.objects.filter(token_prefix=DEMO_KIOSK_PREFIX).first()
+    if kiosk is not None:
+        if kiosk.access_point_id != hall.pk:
+            Reader.objects.filter(pk=kiosk.pk).update(access_point=hall)
         return
     Reader.objects.create(
-        name=f"{desk.facility.name} — Borne du hall",
+        name=f"{hall.facility.name} — {KIOSK_HALL}",
         kind=Reader.Kind.KIOSK,
-        access_point=desk,
+        access_point=hall,
         token_prefix=DEMO_KIOSK_PREFIX,
         token_hash=tokens.hash_secret(demo_reader_secret(DEMO_KIOSK_PREFIX)),
     )

@@ -52,7 +52,7 @@ class MembersQuery(Schema):
     limit: int = Field(1000, ge=1, le=queries.MAX_PAGE, description="JSON only: page size")
 
 
-class MemberOut(Schema):
+class LibraryMemberOut(Schema):
     borrower_number: str = Field(description="The card number")
     first_name: str
     last_name: str
@@ -63,7 +63,7 @@ class MemberOut(Schema):
 
 class MembersPageOut(Schema):
     on: date
-    members: list[MemberOut]
+    members: list[LibraryMemberOut]
     next_after: str | None = Field(
         description="Pass as `after` for the next page; null on the last page"
     )
@@ -93,6 +93,8 @@ def _members_csv(members: list[queries.LibraryMember], on: date) -> HttpResponse
     response={200: MembersPageOut, 403: ErrorOut},
     auth=ApiTokenAuth(),
     summary="Library members valid on a day",
+    # `format=csv`: the same members as one semicolon-separated file, header row first.
+    openapi_extra={"responses": {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}},
 )
 def library_members(request, response: HttpResponse, query: Query[MembersQuery]):
     """Every active card (NFC card or phone pass, one row each) whose holder holds a library

@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import ExtractHour, TruncDate
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from identity.models import AuditEntry, Facility, Person, User
 from identity.permissions import Capability, has_capability
@@ -341,3 +342,12 @@ def library_members(*, on: date, after: str = "", limit: int | None = None) -> l
         )
         for number, first_name, last_name, birth_date, until, expires_on in rows
     ]
+
+
+def cards_block_removal(person: Person, day: date) -> str | None:
+    """identity's removal check: a card in use stays with its household until it is handed
+    back or reported lost (its holder's guardians manage it)."""
+    live = [status for status in Card.LIVE_STATUSES if status != Card.Status.SUSPENDED]
+    if not Card.objects.filter(holder=person, status__in=live).exists():
+        return None
+    return gettext("a card or a phone pass is in use (block it in My cards first)")

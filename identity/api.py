@@ -12,6 +12,7 @@ from .api_types import Day
 from .errors import DomainError, NotFound
 from .models import AuditEntry, Commune, Household
 from .permissions import capabilities, person_of
+from .ratelimit import rate_limited
 
 router = Router(tags=["identity"])
 
@@ -164,6 +165,7 @@ def _household_out(household: Household) -> HouseholdOut:
 
 
 @router.get("/territory/communes", response=list[CommuneOut], auth=None)
+@rate_limited("identity.communes", per_address="120/m")
 def list_communes(request):
     return [_commune_out(c) for c in queries.communes_for_selection()]
 
@@ -188,7 +190,7 @@ def get_household(request):
 
 @router.post(
     "/household/members",
-    response={201: MemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={201: MemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     auth=session_or_token,
 )
 def add_member(request, payload: MemberIn):

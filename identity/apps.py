@@ -13,3 +13,15 @@ class IdentityConfig(AppConfig):
         # The notifications' tables live in their package and import nothing of identity.models:
         # loading them here (not from identity.models) keeps identity's modules free of cycles.
         import_module("identity.notifications.models")
+
+    def ready(self):
+        from allauth.account.signals import password_reset
+
+        from .actions import lockout
+
+        def unlock(sender, request, user, **kwargs):
+            lockout.unlock_after_password_reset(account=user)
+
+        password_reset.connect(
+            unlock, dispatch_uid="identity.unlock_after_password_reset", weak=False
+        )

@@ -78,15 +78,19 @@ class AddressForm(AddressFields):
     pass
 
 
-class MemberForm(forms.Form):
+class MemberCorrectionForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput())
+
+
+class MemberForm(MemberCorrectionForm):
     role = forms.ChoiceField(
         label=_("Who"),
         choices=[(Person.Role.CHILD, _("A child")), (Person.Role.ADULT, _("A partner (adult)"))],
         widget=forms.RadioSelect,
     )
-    first_name = forms.CharField(label=_("First name"), max_length=100)
-    last_name = forms.CharField(label=_("Last name"), max_length=100)
-    birth_date = forms.DateField(label=_("Date of birth"), widget=DateInput())
+    field_order = ["role", "first_name", "last_name", "birth_date"]
 
 
 class QuotientForm(forms.Form):

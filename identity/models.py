@@ -14,8 +14,13 @@ from django.utils.translation import gettext_lazy as _
 
 
 def new_public_id() -> str:
-    """A non-sequential identifier for anything a resident can address in a URL."""
-    return secrets.token_urlsafe(12)
+    """A non-sequential identifier for anything a resident can address in a URL. It starts with
+    a letter or a digit: a reference beginning with "-" is read as a formula by spreadsheets
+    (the accountant's CSV would have to quote it) and as an option by command lines."""
+    while True:
+        public_id = secrets.token_urlsafe(12)
+        if public_id[0].isalnum():
+            return public_id
 
 
 def age_on(birth_date: date, day: date) -> int:

@@ -25,6 +25,7 @@ class Capability(StrEnum):
     VIEW_AUDIT_TRAIL = "view_audit_trail"
     MANAGE_STAFF = "manage_staff"
     MANAGE_TERRITORY = "manage_territory"
+    HANDLE_APPOINTMENTS = "handle_appointments"
     HANDLE_PROCEDURES = "handle_procedures"
     ASSIST_AT_COUNTER = "assist_at_counter"
     FOLLOW_NOTIFICATIONS = "follow_notifications"
@@ -41,6 +42,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.EDIT_RESIDENT_FILE,
             Capability.VIEW_RESIDENT_DOCUMENTS,
             Capability.SCAN_CARDS,
+            Capability.HANDLE_APPOINTMENTS,
             Capability.HANDLE_PROCEDURES,
             Capability.ASSIST_AT_COUNTER,
         }

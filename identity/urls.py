@@ -9,6 +9,16 @@ urlpatterns = [
     path("mon-espace/bienvenue/", household.onboarding, name="onboarding"),
     path("mon-espace/foyer/", household.household, name="household"),
     path("mon-espace/foyer/membres/ajouter/", household.add_member, name="add_member"),
+    path(
+        "mon-espace/foyer/membres/<str:person_id>/corriger/",
+        household.correct_member,
+        name="correct_member",
+    ),
+    path(
+        "mon-espace/foyer/membres/<str:person_id>/quitter/",
+        household.remove_member,
+        name="remove_member",
+    ),
     path("mon-espace/foyer/adresse/", household.change_address, name="change_address"),
     path("mon-espace/foyer/quotient/", household.declare_quotient, name="declare_quotient"),
     path("mon-espace/consultations/", household.file_accesses, name="file_accesses"),

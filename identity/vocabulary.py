@@ -19,8 +19,12 @@ from .permissions import Capability
 
 ACTION_LABELS: dict[str, Promise] = {
     # Accounts and households
+    "account.locked": gettext_lazy("Account locked after failed logins"),
+    "account.unlocked": gettext_lazy("Account unlocked by a password reset"),
     "household.created": gettext_lazy("Household created"),
     "household.member_added": gettext_lazy("Member added to the household"),
+    "household.member_corrected": gettext_lazy("Member of the household corrected"),
+    "household.member_removed": gettext_lazy("Member left the household"),
     "household.address_changed": gettext_lazy("Move declared"),
     "household.quotient_declared": gettext_lazy("Family quotient declared"),
     "household.address_corrected": gettext_lazy("Address corrected"),
@@ -108,6 +112,15 @@ ACTION_LABELS: dict[str, Promise] = {
     "pools.lesson_held": gettext_lazy("Swimming lesson place held"),
     "pools.lesson_confirmed": gettext_lazy("Swimming lesson booked"),
     "pools.lesson_released": gettext_lazy("Swimming lesson place released"),
+    "appointments.booked": gettext_lazy("Appointment booked"),
+    "appointments.moved": gettext_lazy("Appointment moved"),
+    "appointments.cancelled": gettext_lazy("Appointment cancelled"),
+    "appointments.arrived": gettext_lazy("Arrival at an appointment"),
+    "appointments.no_show": gettext_lazy("Absence from an appointment"),
+    "appointments.slot_blocked": gettext_lazy("Appointment slot blocked"),
+    "appointments.slot_freed": gettext_lazy("Appointment slot freed"),
+    "appointments.agenda_viewed": gettext_lazy("Appointments of a desk consulted"),
+    "appointments.resident_found": gettext_lazy("Resident looked up to book an appointment"),
     "payments.regie_saved": gettext_lazy("Régie set up"),
     "payments.list": gettext_lazy("Payments listed"),
     "payments.open_payment": gettext_lazy("Payment opened"),
@@ -153,6 +166,7 @@ CAPABILITY_LABELS: dict[Capability, Promise] = {
     Capability.VIEW_AUDIT_TRAIL: gettext_lazy("Read the audit trail"),
     Capability.MANAGE_STAFF: gettext_lazy("Manage staff and their applications"),
     Capability.MANAGE_TERRITORY: gettext_lazy("Manage the territory"),
+    Capability.HANDLE_APPOINTMENTS: gettext_lazy("Receive residents by appointment"),
     Capability.HANDLE_PROCEDURES: gettext_lazy("Handle online procedures"),
     Capability.ASSIST_AT_COUNTER: gettext_lazy("Submit a procedure for a resident at the counter"),
     Capability.FOLLOW_NOTIFICATIONS: gettext_lazy("Follow the delivery of notifications"),
@@ -248,6 +262,7 @@ REFERENCE_KINDS: dict[str, Promise] = {
     "order": gettext_lazy("order"),
     "reader": gettext_lazy("reader"),
     "access_point": gettext_lazy("access point"),
+    "procedure": gettext_lazy("procedure file"),
 }
 
 
@@ -273,7 +288,10 @@ def _detail_words(entry: AuditEntry) -> str:
     target = entry.target
     if entry.action in ("person.reduced_rate_recorded", "person.reduced_rate_ended"):
         return format_value("category", target)
-    if entry.action == "household.member_added" and target in Person.Role.values:
+    if (
+        entry.action in ("household.member_added", "household.member_removed")
+        and target in Person.Role.values
+    ):
         return str(Person.Role(target).label)
     if entry.action in ("staff.file_viewed",) and target == "household":
         return ""

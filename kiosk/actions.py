@@ -166,18 +166,27 @@ class SessionOver(DomainError):
     """The screen the resident pressed on is not the current one any more."""
 
 
-def open_session(*, reader: Reader, tap_id: int, now: datetime | None = None) -> KioskSession:
+def open_session(
+    *,
+    reader: Reader,
+    tap_id: int,
+    now: datetime | None = None,
+    paired_at: datetime | None = None,
+) -> KioskSession:
     """The session of the tap the screen shows (created at the resident's first press). A
-    press on a screen that moved on (another tap, the session over) is refused."""
+    press on a screen that moved on (another tap, the session over), or on a tap made before
+    the screen was paired (`paired_at`), is refused."""
     from . import queries
 
     now = now or timezone.now()
     current = queries.open_session(reader)
     if current is not None:
-        if current.tap_id != tap_id:
+        if current.tap_id != tap_id or (
+            paired_at is not None and current.tap.received_at < paired_at
+        ):
             raise SessionOver(_("This screen is not current any more."), code="session_over")
         return current
-    state = queries.screen_state(reader, now=now)
+    state = queries.screen_state(reader, now=now, paired_at=paired_at)
     if state.state != "tap" or state.tap_id != tap_id or state.holder_id is None:
         raise SessionOver(_("This screen is not current any more."), code="session_over")
     try:

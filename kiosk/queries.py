@@ -62,14 +62,20 @@ def paired_screen(pairing_id: str, reader_public_id: str) -> ScreenPairing | Non
     )
 
 
-def screen_state(reader: Reader, *, now: datetime | None = None) -> ScreenState:
+def screen_state(
+    reader: Reader, *, now: datetime | None = None, paired_at: datetime | None = None
+) -> ScreenState:
     """The latest tap or event of this kiosk's reader, as its screen shows it: the holder's
-    first name only, and what they hold (passes, entries left) — never more."""
+    first name only, and what they hold (passes, entries left) — never more. A screen paired
+    at `paired_at` shows nothing that happened before (a tap made a moment before the pairing,
+    a session it started): idle until the next tap."""
     now = now or timezone.now()
     session = open_session(reader)
-    if session is not None:
+    if session is not None and (paired_at is None or session.tap.received_at >= paired_at):
         return _session_state(session)
     since = now - SCREEN_IDLE_AFTER
+    if paired_at is not None and paired_at > since:
+        since = paired_at
     tap = (
         # The access point first: the (access_point, -received_at) index serves this poll.
         Tap.objects.filter(

@@ -20,9 +20,11 @@ from card.models import Reader
 from identity.errors import DomainError
 from identity.models import Facility
 from identity.permissions import Capability
+from identity.ratelimit import rate_limited
 from identity.views.decorators import capability_required
 
 from . import actions, queries
+from .models import ScreenPairing
 
 SCREEN_COOKIE = "sesame_kiosk_screen"
 SCREEN_COOKIE_SALT = "kiosk.screen"
@@ -58,14 +60,15 @@ def _screen_pairing(request, reader_id: str):
 
 def screen_view(view):
     """Only the device paired with this kiosk reader (its signed cookie names a live pairing)
-    sees its screen: no login, no token in the address."""
+    sees its screen: no login, no token in the address. The view gets the pairing (its reader,
+    and when it was paired: the screen shows only what happened since)."""
 
     @wraps(view)
     def wrapper(request, reader_id: str):
         pairing = _screen_pairing(request, reader_id)
         if pairing is None:
             raise PermissionDenied
-        return view(request, pairing.reader)
+        return view(request, pairing)
 
     return wrapper
 
@@ -125,21 +128,23 @@ def _screen_context(
     return context
 
 
-def _current_state(reader: Reader) -> queries.ScreenState:
+def _current_state(pairing: ScreenPairing) -> queries.ScreenState:
     """The screen's state, an open session first brought up to date (payment outcome, 30 s
-    without a touch, card removed — never while the terminal collects)."""
-    session = queries.open_session(reader)
+    without a touch, card removed — never while the terminal collects); nothing from before
+    the screen was paired."""
+    session = queries.open_session(pairing.reader)
     if session is not None and queries.session_due(session):
         actions.tick(session=session)
-    return queries.screen_state(reader)
+    return queries.screen_state(pairing.reader, paired_at=pairing.paired_at)
 
 
 @screen_view
 @require_GET
-def screen(request, reader: Reader):
+def screen(request, pairing: ScreenPairing):
     """The kiosk's full-screen page: "tap your card", then the holder's first name and what
     they hold; polled every second for the reader's latest tap."""
-    state = _current_state(reader)
+    reader = pairing.reader
+    state = _current_state(pairing)
     response = render(request, "kiosk/screen.html", _screen_context(reader, state))
     response["Cache-Control"] = "no-store"
     return response
@@ -147,9 +152,10 @@ def screen(request, reader: Reader):
 
 @screen_view
 @require_GET
-def screen_state(request, reader: Reader):
+def screen_state(request, pairing: ScreenPairing):
     """Polled by htmx: 204 (nothing to swap) while the screen is up to date."""
-    state = _current_state(reader)
+    reader = pairing.reader
+    state = _current_state(pairing)
     if request.GET.get("since") == state.key:
         return HttpResponse(status=204)
     response = render(request, "kiosk/_screen_state.html", _screen_context(reader, state))
@@ -173,18 +179,19 @@ def _amount(request) -> int | None:
 
 @screen_view
 @require_POST
-def screen_action(request, reader: Reader):
+def screen_action(request, pairing: ScreenPairing):
     """A press on the kiosk screen (htmx posts the form; without script, a plain POST then a
     redirect): choose a top-up or a product, pay it on the terminal, cancel, the demo's
     simulated terminal, print or mail the receipt, done. Each answers the new screen."""
+    reader = pairing.reader
     do = request.POST.get("do", "")
     message = notice = ""
-    _current_state(reader)  # a session past its time ends first: a late press acts on nothing
+    _current_state(pairing)  # a session past its time ends first: a late press acts on nothing
     tap_id = _tap_id(request)
     try:
         if tap_id is None:
             raise actions.SessionOver(_("This screen is not current any more."))
-        session = actions.open_session(reader=reader, tap_id=tap_id)
+        session = actions.open_session(reader=reader, tap_id=tap_id, paired_at=pairing.paired_at)
         if do in ("menu", "topup", "buy"):
             actions.choose(session=session, step=do)
         elif do == "pay_topup":
@@ -211,7 +218,7 @@ def screen_action(request, reader: Reader):
         message = error.message
     if not request.headers.get("HX-Request"):
         return redirect("kiosk:screen", reader_id=reader.public_id)
-    state = _current_state(reader)
+    state = _current_state(pairing)
     response = render(
         request,
         "kiosk/_screen_state.html",
@@ -222,6 +229,7 @@ def screen_action(request, reader: Reader):
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("kiosk.pair", per_address="10/m", methods=frozenset({"POST"}))
 def pair(request, code: str):
     """The one-time link staff generated, opened on the kiosk's browser. GET asks to confirm
     (a link previewer must not spend it); POST spends it and sets the device cookie."""

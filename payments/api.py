@@ -62,7 +62,7 @@ class LineOut(Schema):
     total_cents: int
 
 
-class DocumentOut(Schema):
+class PaymentDocumentOut(Schema):
     id: str
     kind: str
     reference: str
@@ -80,7 +80,7 @@ class OrderOut(Schema):
     created_at: datetime
     checkout_url: str
     lines: list[LineOut]
-    documents: list[DocumentOut]
+    documents: list[PaymentDocumentOut]
 
 
 def _document_out(document) -> dict:
@@ -197,7 +197,7 @@ def order(request, order_id: str):
     return _order_out(found)
 
 
-@router.get("/payments/receipts", response=list[DocumentOut], auth=session_or_token)
+@router.get("/payments/receipts", response=list[PaymentDocumentOut], auth=session_or_token)
 def receipts(request):
     """Invoices, receipts and credit notes of the caller's orders, newest first."""
     return [_document_out(d) for d in queries.documents_of(request.auth)[:200]]

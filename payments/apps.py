@@ -12,7 +12,12 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self):
+        from identity.actions.members import register_removal_check
+
+        from .queries import wallet_blocks_removal
+
         register_builtin_handlers()
+        register_removal_check("payments.wallet", wallet_blocks_removal)
         checks.register(demo_provider_in_production, checks.Tags.compatibility)
         # The tasks queue what the actions announce (payments.signals); importing them connects
         # their receivers. Here and not at the top: they import the actions, hence the models.

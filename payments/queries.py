@@ -14,6 +14,7 @@ from identity.models import Person, User
 from identity.permissions import can_act_for, person_of
 
 from . import fulfilment, labels
+from .ledger import format_cents
 from .models import (
     BasketAddition,
     Document,
@@ -36,6 +37,14 @@ def wallet_balance(person_id: int) -> int:
         account__kind=LedgerAccount.Kind.WALLET, account__person_id=person_id
     ).aggregate(total=Sum("amount_cents"))["total"]
     return -(total or 0)
+
+
+def wallet_blocks_removal(person: Person, day: date) -> str | None:
+    """identity's removal check: money left on a member's wallet is spent or refunded first."""
+    balance = wallet_balance(person.pk)
+    if balance <= 0:
+        return None
+    return _("%(amount)s remain on the wallet") % {"amount": format_cents(balance)}
 
 
 def account_balance(account: LedgerAccount) -> int:

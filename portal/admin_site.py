@@ -2,6 +2,7 @@
 also where Django can only show an English name (a library's app, a model or a field that has no
 verbose name). Those names are in the dictionaries below, so that they reach the catalogue."""
 
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -99,6 +100,11 @@ class SesameAdminSite(admin.AdminSite):
         return _("Sésame %(territory)s — administration") % {
             "territory": settings.SESAME_TERRITORY_NAME
         }
+
+    def login(self, request, extra_context=None):
+        """Staff sign in through allauth's login (second factor, rate limits, the lock after
+        repeated failures), never through the admin's own password-only form."""
+        return secure_admin_login(super().login)(request, extra_context)
 
     def get_app_list(self, request, app_label=None):
         app_list = super().get_app_list(request, app_label)

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "services.schools",
     "services.waste_bags",
     "services.pools",
+    "services.appointments",
     "payments",
     "documents_vault",
     "identity",
@@ -177,6 +178,24 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "identity.adapter.AccountAdapter"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGIN_URL = "account_login"
+# Rate limits (identity/ratelimit.py; README, "Attacks"): allauth's own for its views, per
+# client address and per typed email, counted in the default cache (Redis when REDIS_URL is
+# set). Failed logins are limited here per address only: per account, repeated failures lock
+# the account instead (identity/actions/lockout.py).
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+}
+# The client address the per-address limits count: REMOTE_ADDR, or behind N reverse proxies
+# the address the last of them appended to X-Forwarded-For (allauth reads it, and so does
+# identity.ratelimit). Unset behind a proxy, every visitor would share the proxy's address.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("SESAME_TRUSTED_PROXY_COUNT", "0"))
+SESAME_LOGIN_LOCK_FAILURES = int(os.environ.get("SESAME_LOGIN_LOCK_FAILURES", "5"))
+SESAME_LOGIN_FAILURE_WINDOW = int(os.environ.get("SESAME_LOGIN_FAILURE_WINDOW", 15 * 60))
+SESAME_LOGIN_LOCK_SECONDS = int(os.environ.get("SESAME_LOGIN_LOCK_SECONDS", 30 * 60))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Sésame"
@@ -302,6 +321,16 @@ if not DEBUG and SESAME_CARD_MASTER_KEY == DEMO_CARD_MASTER_KEY:
     )
 # The address a card's NDEF URL points to; a phone tapping the card opens this page.
 SESAME_CARD_URL = os.environ.get("SESAME_CARD_URL", "http://127.0.0.1:8000/c/")
+
+# Appointments (services/appointments, docs/appointments.md); their links start with
+# SESAME_SITE_URL (above). The State's passport appointment network (ANTS), off unless both
+# are set: its coordination API (checks, declares and releases pre-application numbers) and
+# the token it gave the town.
+SESAME_ANTS_COORDINATION_URL = os.environ.get("SESAME_ANTS_COORDINATION_URL", "")
+SESAME_ANTS_COORDINATION_TOKEN = os.environ.get("SESAME_ANTS_COORDINATION_TOKEN", "")
+# The token the network sends in X-HUB-RDV-AUTH-TOKEN when it calls the town's endpoints
+# (/api/v1/appointments/ants/…): unset, they answer 404.
+SESAME_ANTS_EDITOR_TOKEN = os.environ.get("SESAME_ANTS_EDITOR_TOKEN", "")
 
 # `make bench-taps` only: mounts its reference endpoints (portal/bench_api.py) under
 # /api/v1/bench/. Never set in production.

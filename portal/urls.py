@@ -4,6 +4,9 @@ from django.urls import include, path
 from . import views
 from .api import api
 
+# allauth answers its rate limits with this (a French page, Retry-After).
+handler429 = "identity.ratelimit.allauth_429"
+
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("", include("portal.app_urls")),

@@ -19,7 +19,8 @@ from identity.models import Person
 from identity.permissions import Capability, has_capability
 from identity.views.decorators import capability_required
 from services.catalog import queries as catalog_queries
-from services.catalog.models import AccessPoint
+from services.catalog.actions import IDENTIFYING_DESK_KINDS
+from services.catalog.models import AccessPoint, Entitlement
 from services.catalog.registry import desk_action, desk_actions_at
 
 from .. import queries
@@ -121,6 +122,26 @@ def _desk_services(request, point: AccessPoint, tap: Tap, *, result=None) -> lis
     ]
 
 
+def _desk_holdings(point: AccessPoint, tap: Tap) -> list[dict] | None:
+    """What the holder of the tap shown can still use at this facility, across all their
+    entitlements (not only the one the tap used): entries left, passes with their end. None
+    for a tap without a holder and at a desk that only identifies people (a town hall)."""
+    if tap.holder_id is None or point.facility.kind in IDENTIFYING_DESK_KINDS:
+        return None
+    held = catalog_queries.held_at(
+        holder_id=tap.holder_id, facility=point.facility, on=timezone.localdate()
+    )
+    return [
+        {
+            "label": entitlement.label,
+            "entries_left": entitlement.entries_left,
+            "valid_until": entitlement.valid_until,
+            "booking": entitlement.kind == Entitlement.Kind.BOOKING,
+        }
+        for entitlement in held
+    ]
+
+
 def _desk_live(
     taps: list[Tap],
     *,
@@ -138,6 +159,7 @@ def _desk_live(
     entry = _desk_entry(shown, with_photo=True) if shown is not None and error is None else None
     if entry is not None and request is not None and point is not None:
         entry["services"] = _desk_services(request, point, shown, result=service_result)
+        entry["holdings"] = _desk_holdings(point, shown)
     newest = taps[0].pk if taps else ""
     return {
         "entry": entry,

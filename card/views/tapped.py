@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from identity.permissions import can_act_for
+from identity.ratelimit import rate_limited
 
 from .. import credentials
 from ..models import Card
@@ -17,6 +18,7 @@ def _finder_name(card: Card) -> str:
     return f"{card.holder.first_name} {last[:1].upper()}." if last else card.holder.first_name
 
 
+@rate_limited("card.tapped", per_address="60/m")
 def tapped(request):
     """What a phone opens when it taps a card: settings.SESAME_CARD_URL with the SUN message.
 

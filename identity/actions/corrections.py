@@ -30,6 +30,7 @@ from .household import (
     check_address,
     check_birth_date,
     check_family_quotient,
+    check_not_a_member_yet,
     locked,
 )
 
@@ -111,6 +112,13 @@ def correct_identity(
     person = Person.objects.get(pk=person.pk)
     if person.role == Person.Role.ADULT and age_on(birth_date, today) < ADULT_AGE:
         raise DomainError(_("An adult is 18 or older."), field="birth_date")
+    check_not_a_member_yet(
+        person.household,
+        first_name=first_name,
+        last_name=last_name,
+        birth_date=birth_date,
+        excluding=person,
+    )
     changes = _apply(
         person, {"first_name": first_name, "last_name": last_name, "birth_date": birth_date}
     )

@@ -1,6 +1,7 @@
 """A resident's household: registration, members, moves and family quotients."""
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -57,6 +58,38 @@ def check_birth_date(birth_date: date, *, today: date) -> None:
         raise DomainError(_("The date of birth is in the future."), field="birth_date")
     if birth_date < date(today.year - 120, 1, 1):
         raise DomainError(_("The date of birth is too far in the past."), field="birth_date")
+
+
+def comparable_name(name: str) -> str:
+    """A name as two spellings of the same person compare: without accents, case, hyphens or
+    repeated spaces ("Léa-Rose  MARTIN" and "lea rose martin" are one)."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(bare.replace("-", " ").replace("'", " ").casefold().split())
+
+
+def check_not_a_member_yet(
+    household: Household,
+    *,
+    first_name: str,
+    last_name: str,
+    birth_date: date,
+    excluding: Person | None = None,
+) -> None:
+    """Refuse a second member with the same names and date of birth (the same child entered
+    twice, or a correction turning one member into another)."""
+    wanted = (comparable_name(first_name), comparable_name(last_name))
+    others = household.members.filter(birth_date=birth_date)
+    if excluding is not None:
+        others = others.exclude(pk=excluding.pk)
+    for other in others:
+        if (comparable_name(other.first_name), comparable_name(other.last_name)) == wanted:
+            raise Conflict(
+                _("%(name)s, born on %(date)s, is already a member of this household.")
+                % {"name": other.full_name, "date": birth_date.strftime("%d/%m/%Y")},
+                field="first_name",
+                code="already_a_member",
+            )
 
 
 def _open_address(
@@ -156,6 +189,9 @@ def add_household_member(
         raise DomainError(_("A child is under 18 on the day they are added."), field="birth_date")
     if role == Person.Role.ADULT and age < ADULT_AGE:
         raise DomainError(_("An adult is 18 or older."), field="birth_date")
+    check_not_a_member_yet(
+        household, first_name=first_name, last_name=last_name, birth_date=birth_date
+    )
     by_staff = not can_manage_household(actor, household)
     if not by_staff and household.members.count() >= MAX_HOUSEHOLD_MEMBERS:
         raise Conflict(

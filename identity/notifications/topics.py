@@ -13,6 +13,7 @@ TOPIC_LABELS: dict[str, Promise] = {
     "procedures.draft_reminder": gettext_lazy("Reminders of unfinished procedures"),
     "appointments.confirmed": gettext_lazy("Appointment confirmations"),
     "appointments.reminder": gettext_lazy("Appointment reminders"),
+    "appointments.cancelled": gettext_lazy("Appointments cancelled by the desk"),
 }
 
 

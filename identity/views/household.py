@@ -4,20 +4,24 @@ out, refusals shown next to the field."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .. import queries, vocabulary
 from ..actions import household as household_actions
+from ..actions import members as member_actions
 from ..errors import DomainError
 from ..forms import (
     AddressForm,
+    MemberCorrectionForm,
     MemberForm,
     ProfileForm,
     QuotientForm,
     show_domain_error,
 )
+from ..models import Person
 from ..permissions import can_manage_household, person_of
 from .decorators import resident_required
 
@@ -47,18 +51,25 @@ def onboarding(request):
     return render(request, "identity/onboarding.html", {"form": form})
 
 
+def _members_context(request, *, member_form=None) -> dict:
+    """What the members' panel shows: the members, which of them this resident may correct or
+    remove, and the form to add one."""
+    overview = queries.household_overview(request.person.household)
+    return {
+        "overview": overview,
+        "can_manage": can_manage_household(request.user, request.person.household),
+        "changeable": {
+            member.pk
+            for member in overview.members
+            if member_actions.can_change_member(request.user, member)
+        },
+        "member_form": member_form or MemberForm(),
+    }
+
+
 @resident_required
 def household(request):
-    overview = queries.household_overview(request.person.household)
-    return render(
-        request,
-        "identity/household.html",
-        {
-            "overview": overview,
-            "can_manage": can_manage_household(request.user, request.person.household),
-            "member_form": MemberForm(),
-        },
-    )
+    return render(request, "identity/household.html", _members_context(request))
 
 
 def _household_form_view(request, *, form_class, template: str, perform, success: str):
@@ -74,19 +85,11 @@ def _household_form_view(request, *, form_class, template: str, perform, success
         else:
             messages.success(request, success)
             if request.headers.get("HX-Request"):
-                overview = queries.household_overview(request.person.household)
-                return render(
-                    request,
-                    "identity/_members.html",
-                    {"overview": overview, "member_form": MemberForm(), "can_manage": True},
-                )
+                return render(request, "identity/_members.html", _members_context(request))
             return redirect("identity:household")
     if request.headers.get("HX-Request"):
-        overview = queries.household_overview(request.person.household)
         return render(
-            request,
-            "identity/_members.html",
-            {"overview": overview, "member_form": form, "can_manage": True},
+            request, "identity/_members.html", _members_context(request, member_form=form)
         )
     return render(request, template, {"form": form})
 
@@ -153,6 +156,79 @@ def declare_quotient(request):
         template="identity/quotient_form.html",
         perform=perform,
         success=_("Your family quotient is recorded."),
+    )
+
+
+def _changeable_member(request, person_id: str) -> Person:
+    """A member of the resident's household they may correct or remove (else 404)."""
+    member = request.person.household.members.filter(public_id=person_id).first()
+    if member is None or not member_actions.can_change_member(request.user, member):
+        raise Http404
+    return member
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def correct_member(request, person_id: str):
+    member = _changeable_member(request, person_id)
+    initial = {
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "birth_date": member.birth_date,
+    }
+    form = MemberCorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            member_actions.correct_member(
+                actor=request.user,
+                person=member,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                birth_date=data["birth_date"],
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            messages.success(request, _("The correction is recorded."))
+            return redirect("identity:household")
+    return render(request, "identity/member_correction.html", {"form": form, "member": member})
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def remove_member(request, person_id: str):
+    """GET says what leaving the household means for this member (or why it cannot happen
+    yet); POST does it."""
+    member = _changeable_member(request, person_id)
+    error = ""
+    if request.method == "POST":
+        leaving_self = member.pk == request.person.pk
+        try:
+            member_actions.remove_member(actor=request.user, person=member)
+        except DomainError as refusal:
+            error = refusal.message
+        else:
+            if leaving_self:
+                messages.success(
+                    request,
+                    _("You left the household. Declare your new address in My household."),
+                )
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s left the household.") % {"name": member.full_name},
+                )
+            return redirect("identity:household")
+    return render(
+        request,
+        "identity/member_removal.html",
+        {
+            "member": member,
+            "is_self": member.pk == request.person.pk,
+            "refusal": member_actions.removal_refusal(member),
+            "error": error,
+        },
     )
 
 

@@ -10,15 +10,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from identity.actions.audit import record_audit_entry
-from identity.errors import DomainError, Forbidden
+from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import Facility, Person, User
 from identity.permissions import can_act_for, person_of
+from payments import queries as payments_queries
 from payments.actions.basket import add_to_basket
 from payments.actions.orders import LineInput, create_order
 from payments.actions.wallets import spend_from_wallet
 from payments.errors import InsufficientFunds
 from payments.models import Channel, Regie
 
+from . import eligibility
 from .models import AccessPoint, Entitlement, FacilityOccupancy, Presence, Product
 from .queries import FacilityRules, facility_rules
 from .tariffs import PriceQuote, quote
@@ -357,6 +359,7 @@ def grant_entitlement(
     entries: int | None = None,
     facility: Facility | None = None,
     sale_ref: str | None = None,
+    product: Product | None = None,
 ) -> Entitlement:
     """Give a person a pass, a booking or an entry book (a sale's fulfilment, a staff gesture,
     the demo). With `sale_ref`, at most once per sale: a second call returns the first
@@ -392,6 +395,7 @@ def grant_entitlement(
                 entries_total=entries,
                 entries_left=entries,
                 sale_ref=sale_ref,
+                product=product,
             )
     except IntegrityError:
         # The same sale fulfilled at the same instant by another process: theirs stands.
@@ -510,6 +514,7 @@ def _grant_sold(
         valid_until=valid_until,
         entries=entries if kind == Entitlement.Kind.ENTRIES else None,
         sale_ref=sale_ref,
+        product=product,
     )
 
 
@@ -529,19 +534,19 @@ def buy_product(
     `idempotency_key` (a form or a kiosk request sent twice) adds or orders once.
     Free for that person: granted at once, once per product, person and day. Refused (a
     DomainError naming the field, nothing created) for someone the actor does not act for, a
-    product off sale or without a price, a quantity below 1 or above MAX_UNITS."""
+    product off sale or without a price, a quantity below 1 or above MAX_UNITS, a person the
+    product is not open to on the day (its age range, residency: eligibility.py) or who still
+    holds it when it is held once at a time."""
     if not can_act_for(actor, person):
         raise Forbidden(_("You cannot buy for this person."))
     day = on or timezone.localdate()
     _check_sellable(product, day, quantity)
+    free_ref = f"free:{product.code}:{person.public_id}:{day.isoformat()}"
+    eligibility.check_can_buy(product, person, on=day, repeating=free_ref)
     price = quote(product=product, person=person, on=day)
     if price.price_cents == 0:
         granted = _grant_sold(
-            product=product,
-            holder=person,
-            day=day,
-            actor=actor,
-            sale_ref=f"free:{product.code}:{person.public_id}:{day.isoformat()}",
+            product=product, holder=person, day=day, actor=actor, sale_ref=free_ref
         )
         return Sale(order=None, entitlements=(granted,), price=price)
     line = LineInput(
@@ -560,6 +565,7 @@ def buy_product(
         beneficiary=person,
     )
     if channel == Channel.WEB:  # online, purchases gather in the buyer's basket
+        _check_not_in_basket(actor, person, product, idempotency_key=idempotency_key)
         order = add_to_basket(buyer=actor, lines=[line], idempotency_key=idempotency_key)
     else:  # a kiosk or a desk pays at once: an order of its own
         order = create_order(
@@ -570,6 +576,32 @@ def buy_product(
             idempotency_key=idempotency_key,
         )
     return Sale(order=order, price=price)
+
+
+def _check_not_in_basket(
+    actor: User, person: Person, product: Product, *, idempotency_key: str | None
+) -> None:
+    """A product held once at a time is in the basket once per person (two lines paid would
+    give two). The same form sent again (its key) is no second line: add_to_basket answers it."""
+    if not product.cannot_be_held_twice:
+        return
+    if idempotency_key and payments_queries.basket_addition(
+        buyer=actor, idempotency_key=idempotency_key
+    ):
+        return
+    basket = payments_queries.basket_of(actor)
+    if basket is not None and any(
+        line.handler == SALE_HANDLER
+        and line.beneficiary_id == person.pk
+        and line.payload.get("product") == product.code
+        for line in basket.lines.all()
+    ):
+        raise Conflict(
+            _("%(product)s for %(name)s is already in your basket.")
+            % {"product": product.name, "name": person.first_name},
+            field="product",
+            code="already_in_basket",
+        )
 
 
 def sale_ref_of_line(line_pk: int, unit: int) -> str:

@@ -84,8 +84,21 @@ class FacilityOccupancyAdmin(LiveStateAdmin):
 
 @admin.register(Product)
 class ProductAdmin(ActionModelAdmin):
-    list_display = ["name", "code", "kind", "facility_kind", "regie_code", "active"]
-    list_filter = ["kind", "facility_kind", "active"]
+    """With its eligibility (services/catalog/eligibility.py): ages, residents only, held once
+    at a time."""
+
+    list_display = [
+        "name",
+        "code",
+        "kind",
+        "facility_kind",
+        "regie_code",
+        "min_age",
+        "max_age",
+        "residents_only",
+        "active",
+    ]
+    list_filter = ["kind", "facility_kind", "residents_only", "active"]
     readonly_fields = ["public_id"]
 
 

@@ -8,6 +8,8 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Services catalogue")
 
     def ready(self) -> None:
+        from identity.actions.members import register_removal_check
+
         from . import fulfilment, queries
         from .registry import MunicipalService, Panel, Procedure, register_service
 
@@ -38,3 +40,4 @@ class CatalogConfig(AppConfig):
             )
         )
         fulfilment.register()
+        register_removal_check("catalog.entitlements", queries.entitlements_block_removal)

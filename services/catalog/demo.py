@@ -77,6 +77,7 @@ LIBRARY_HOURS = {
     ],
 }
 # Limits of each demo pool (the Facility names of identity.demo): places, anti-passback minutes.
+LEA_MEMBERSHIP = "Adhésion médiathèque (moins de 18 ans)"
 POOL_LIMITS = {"Piscine de Cahors": (250, None), "Piscine de Pradines": (120, 240)}
 # Facilities whose hours are entered in the demo (the Cahors pool's are not, see above).
 WITHOUT_HOURS = {"Piscine de Cahors"}
@@ -88,6 +89,7 @@ def load() -> None:
     _load_access_points_and_entitlements()
     _load_hours_and_limits()
     _load_products_and_tariffs()
+    _link_demo_membership()
     _load_sales_setup()
     # Then each municipal service's own demo (services.catalog.registry): the pools' lessons…
     for service in registered_services():
@@ -147,10 +149,26 @@ def _load_access_points_and_entitlements() -> None:
         holder=lea,
         kind=Entitlement.Kind.PASS,
         facility_kind=Facility.Kind.LIBRARY,
-        label="Adhésion médiathèque (moins de 18 ans)",
+        label=LEA_MEMBERSHIP,
         valid_from=today.replace(month=1, day=1),
         valid_until=today.replace(month=12, day=31),
     )
+
+
+# The self-service kiosk in the hall of the first pool checks cards at an access point of its
+# own: its taps never mix with the reception desk's (card/demo.py puts the kiosk reader there).
+KIOSK_HALL = "Borne du hall"
+
+
+def kiosk_hall_point() -> AccessPoint | None:
+    """The first pool's kiosk access point, added when missing (None without a pool)."""
+    entrance = first_pool_entrance()
+    if entrance is None:
+        return None
+    point, _created = AccessPoint.objects.get_or_create(
+        facility=entrance.facility, name=KIOSK_HALL, defaults={"kind": AccessPoint.Kind.DESK}
+    )
+    return point
 
 
 def pool_entrance(name: str) -> AccessPoint:
@@ -193,6 +211,12 @@ PRODUCTS = [
         365,
     ),
 ]
+# Who each product is open to (services/catalog/eligibility.py); the others: everyone.
+ELIGIBILITY = {
+    "piscine-stage-natation": {"min_age": 6, "max_age": 12},  # Léa and Tom, not their parents
+    "piscine-aquagym": {"min_age": 16},
+    "piscine-pass-annuel": {"held_once": True},
+}
 # Per product: (residency, age, QF bracket, reduced category, price in cents per season).
 TARIFFS = {
     "piscine-entree": [
@@ -248,6 +272,10 @@ def _load_products_and_tariffs() -> None:
             number=number,
             defaults={"label": f"QF {number}", "max_amount": max_amount},
         )
+    for code, rules in ELIGIBILITY.items():  # a demo loaded before eligibility existed
+        Product.objects.filter(code=code, min_age=None, max_age=None, held_once=False).update(
+            **rules
+        )
     for code, name, facility_kind, kind, entries, days in PRODUCTS:
         product, _created = Product.objects.get_or_create(
             code=code,
@@ -258,6 +286,7 @@ def _load_products_and_tariffs() -> None:
                 "entries": entries,
                 "validity_days": days,
                 "regie_code": REGIES[facility_kind][0],
+                **ELIGIBILITY.get(code, {}),
             },
         )
         for season, valid_from in enumerate(SEASONS):
@@ -279,6 +308,14 @@ def _load_products_and_tariffs() -> None:
                     for residency, age, qf, reduced, prices in TARIFFS[code]
                 ],
             )
+
+
+def _link_demo_membership() -> None:
+    """Léa's library membership is one of the product's: held once at a time, it is not
+    offered to her again while it is valid (her brother Tom is offered his)."""
+    Entitlement.objects.filter(label=LEA_MEMBERSHIP, product__isnull=True).update(
+        product=Product.objects.filter(code="mediatheque-adhesion").first()
+    )
 
 
 # --- Sales: the collection offices and pay-per-entry -----------------------------------------

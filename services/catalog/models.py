@@ -64,6 +64,15 @@ class Entitlement(models.Model):
         help_text=_("Only at this facility (a booking). Empty: every facility of the kind."),
     )
     sale_ref = models.CharField(_("sale"), max_length=80, null=True, blank=True, unique=True)
+    # The product sold, for a sale (empty for a staff gesture or the demo's grants).
+    product = models.ForeignKey(
+        "Product",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("product"),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -332,6 +341,26 @@ class Product(models.Model):
         blank=True,
         help_text=_("The régie (payments) that collects its sales and pay-per-entry."),
     )
+    # Eligibility (services/catalog/eligibility.py): on the day of the first session for
+    # lessons, on the day of the sale otherwise.
+    min_age = models.PositiveSmallIntegerField(
+        _("minimum age"), null=True, blank=True, help_text=_("Years, included. Empty: none.")
+    )
+    max_age = models.PositiveSmallIntegerField(
+        _("maximum age"), null=True, blank=True, help_text=_("Years, included. Empty: none.")
+    )
+    residents_only = models.BooleanField(
+        _("residents only"),
+        default=False,
+        help_text=_("Only for people living in the territory that day (address history)."),
+    )
+    held_once = models.BooleanField(
+        _("held once at a time"),
+        default=False,
+        help_text=_(
+            "Not sold again to someone who holds it still valid (a membership is always so)."
+        ),
+    )
 
     class Meta:
         ordering = ["facility_kind", "name"]
@@ -354,10 +383,20 @@ class Product(models.Model):
                 ),
                 name="product_has_one_validity_rule_or_is_lessons",
             ),
+            models.CheckConstraint(
+                condition=Q(min_age__isnull=True)
+                | Q(max_age__isnull=True)
+                | Q(max_age__gte=models.F("min_age")),
+                name="product_age_range_is_ordered",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def cannot_be_held_twice(self) -> bool:
+        return self.held_once or self.kind == self.Kind.MEMBERSHIP
 
 
 class QuotientBracket(models.Model):

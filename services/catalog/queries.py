@@ -10,11 +10,13 @@ from django.db.models import Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from identity.errors import DomainError
 from identity.models import Facility
 from identity.permissions import can_act_for
 
+from . import eligibility
 from .models import (
     Entitlement,
     FacilityAccessRules,
@@ -44,6 +46,33 @@ def current_entitlements(*, holder_ids: list[int], on: date) -> QuerySet[Entitle
         valid_from__lte=on,
         valid_until__gte=on,
     ).filter(Q(kind__in=[Entitlement.Kind.PASS, Entitlement.Kind.BOOKING]) | Q(entries_left__gt=0))
+
+
+def held_at(*, holder_id: int, facility: Facility, on: date) -> list[Entitlement]:
+    """Everything a person can use at a facility on a day, in the order `decide` uses them:
+    passes and memberships (with their end), that day's bookings, then entry books with
+    entries left (the one expiring first first). What a desk shows after a tap."""
+    rank = {Entitlement.Kind.PASS: 0, Entitlement.Kind.BOOKING: 1, Entitlement.Kind.ENTRIES: 2}
+    held = current_entitlements(holder_ids=[holder_id], on=on).filter(
+        Q(facility__isnull=True) | Q(facility=facility), facility_kind=facility.kind
+    )
+    return sorted(held, key=lambda e: (rank.get(e.kind, 3), e.valid_until, e.pk))
+
+
+def still_held(*, holder_id: int, on: date) -> QuerySet[Entitlement]:
+    """What a person holds that is not spent yet: usable on the day or later (a pass, a
+    booking to come, an entry book with entries left)."""
+    return Entitlement.objects.filter(
+        holder_id=holder_id, revoked_at__isnull=True, valid_until__gte=on
+    ).filter(Q(kind__in=[Entitlement.Kind.PASS, Entitlement.Kind.BOOKING]) | Q(entries_left__gt=0))
+
+
+def entitlements_block_removal(person, day: date) -> str | None:
+    """identity's removal check: a member holding passes or entries keeps them here."""
+    labels = sorted(set(still_held(holder_id=person.pk, on=day).values_list("label", flat=True)))
+    if not labels:
+        return None
+    return gettext("what they still hold (%(what)s) would be lost") % {"what": ", ".join(labels)}
 
 
 @dataclass(frozen=True)
@@ -197,23 +226,34 @@ class ProductOffer:
     price_cents: int | None
     explanation: str
     refusal: str = ""
+    eligibility: str = ""  # who it is open to, when it is not everyone (eligibility.describe)
 
 
 def offers_for(person, *, on: date | None = None) -> list[ProductOffer]:
-    """Every product on sale in Mon espace (lessons are booked through their service), priced
-    for `person` by the tariff engine on the day."""
+    """Every product on sale in Mon espace (lessons are booked through their service) that is
+    open to `person` on the day (eligibility.is_offered: age range, residency, not held
+    already), priced for them by the tariff engine."""
     day = on or timezone.localdate()
     offers = []
     products = Product.objects.filter(active=True).exclude(kind=Product.Kind.LESSON)
     for product in products.order_by("facility_kind", "name"):
         if product.season_ends_on is not None and product.season_ends_on < day:
             continue
+        if not eligibility.is_offered(product, person, on=day):
+            continue
         try:
             price = quote(product=product, person=person, on=day)
         except DomainError as error:
             offers.append(ProductOffer(product, None, "", refusal=error.message))
             continue
-        offers.append(ProductOffer(product, price.price_cents, price.explanation))
+        offers.append(
+            ProductOffer(
+                product,
+                price.price_cents,
+                price.explanation,
+                eligibility=eligibility.describe(product),
+            )
+        )
     return offers
 
 

@@ -21,6 +21,7 @@ from payments import queries as payments_queries
 from payments.actions.basket import add_to_basket
 from payments.actions.orders import LineInput, create_order
 from payments.models import Channel
+from services.catalog import eligibility
 from services.catalog.actions import grant_entitlement, regie_of, revoke_entitlement
 from services.catalog.models import Entitlement
 from services.catalog.tariffs import quote
@@ -56,8 +57,9 @@ def hold_place(
 ) -> LessonBooking:
     """Hold a place of `course` for `person` (the actor themself or a child in their care) for
     HOLD_MINUTES, priced by the tariff engine today: the order's line. Refused, with nothing
-    held, when the course is not on sale, has started, is full, or the person already has a
-    place in it."""
+    held, when the course is not on sale, has started, is full, the person already has a
+    place in it, or its product is not open to them on the day of the first session (age
+    range, residency: services.catalog.eligibility)."""
     now = now or timezone.now()
     if not can_act_for(actor, person):
         raise Forbidden(_("You cannot book for this person."))
@@ -70,6 +72,7 @@ def hold_place(
             field="course",
             code="started",
         )
+    eligibility.check_can_buy(course.product, person, on=timezone.localdate(first.starts_at))
     day = timezone.localdate(now)
     price = quote(product=course.product, person=person, on=day)  # no price: DomainError
     course = _lock_course(course.pk)
@@ -159,6 +162,7 @@ def confirm_booking(
             valid_from=day,
             valid_until=day,
             sale_ref=f"{SALE_REF_PREFIX}{booking.public_id}:{day.isoformat()}",
+            product=course.product,
         )
     record_audit_entry(
         actor=None, action="pools.lesson_confirmed", person=person, target=course.public_id

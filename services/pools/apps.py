@@ -19,6 +19,7 @@ class PoolsConfig(AppConfig):
     verbose_name = _("Swimming pools")
 
     def ready(self) -> None:
+        from identity.actions.members import register_removal_check
         from identity.models import Facility
         from services.catalog.registry import (
             MunicipalService,
@@ -51,3 +52,4 @@ class PoolsConfig(AppConfig):
             )
         )
         fulfilment.register()
+        register_removal_check("pools.holds", queries.holds_block_removal)

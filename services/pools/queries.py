@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from identity.models import Person
 from identity.permissions import can_act_for
@@ -83,3 +84,14 @@ def panel_context(request, person: Person) -> dict:
         if b.status == LessonBooking.Status.CONFIRMED or b.held_until > now
     ]
     return {"lesson_bookings": bookings}
+
+
+def holds_block_removal(person: Person, day: date) -> str | None:
+    """identity's removal check: a lesson place waiting for its payment is paid or released
+    first (a paid one is a booking the catalogue counts)."""
+    held = LessonBooking.objects.filter(
+        person=person, status=LessonBooking.Status.HELD, held_until__gt=timezone.now()
+    )
+    if not held.exists():
+        return None
+    return gettext("a swimming-lesson place awaits its payment (in the basket)")

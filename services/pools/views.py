@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from identity.errors import DomainError, Forbidden
 from identity.permissions import person_of
+from services.catalog import eligibility
 from services.catalog import queries as catalog_queries
 from services.catalog.tariffs import quote
 from services.catalog.views import form_key, new_form_nonce, person_from_form, to_basket
@@ -30,13 +31,23 @@ def lessons(request):
     offers = []
     for offer in queries.courses_on_sale():
         prices = []
+        # Open to whom on the day of the first session (age, residency): only they are offered.
+        first_day = timezone.localdate(offer.sessions[0].starts_at)
         for person in people:
+            if not eligibility.is_offered(offer.course.product, person, on=first_day):
+                continue
             try:
                 price = quote(product=offer.course.product, person=person, on=today)
                 prices.append({"person": person, "price": price})
             except DomainError as error:
                 prices.append({"person": person, "refusal": error.message})
-        offers.append({"offer": offer, "prices": prices})
+        offers.append(
+            {
+                "offer": offer,
+                "prices": prices,
+                "eligibility": eligibility.describe(offer.course.product),
+            }
+        )
     return render(request, "pools/lessons.html", {"offers": offers, "form_nonce": new_form_nonce()})
 
 

@@ -56,6 +56,27 @@ def test_add_a_child_through_the_api(api, resident):
     ).exists()
 
 
+def test_the_same_child_twice_is_a_409_with_its_code(api, resident):
+    child = {
+        "role": "child",
+        "first_name": "Tom",
+        "last_name": "Martin",
+        "birth_date": "2019-02-08",
+    }
+    api.post("/api/v1/household/members", child, content_type="application/json")
+    again = api.post(
+        "/api/v1/household/members",
+        {**child, "first_name": "TOM", "last_name": "Martín"},
+        content_type="application/json",
+    )
+    assert again.status_code == 409
+    assert again.json()["code"] == "already_a_member"
+    assert again.json()["field"] == "first_name"
+    assert resident.household.members.count() == 2
+    schema = api.get("/api/v1/openapi.json").json()
+    assert "409" in schema["paths"]["/api/v1/household/members"]["post"]["responses"]
+
+
 @pytest.mark.parametrize(
     ("payload", "field"),
     [

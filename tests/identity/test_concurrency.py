@@ -64,3 +64,40 @@ def test_with_the_lock_moves_are_serialised_and_history_stays_whole(resident, mo
     # Periods follow each other with no gap and no overlap.
     for earlier, later in zip(addresses, addresses[1:], strict=False):
         assert earlier.valid_until == later.valid_from
+
+
+def add_the_same_child_twice_at_once(resident, monkeypatch, *, lock: bool) -> list:
+    """The "Add" button pressed in two tabs: the same child, at the same instant. Each waits,
+    just before its audit entry (its last step), for the other."""
+    line_up(monkeypatch, household_actions, "record_audit_entry", lock=lock)
+
+    def add():
+        try:
+            household_actions.add_household_member(
+                actor=resident.user,
+                household=Household.objects.get(pk=resident.household_id),
+                role="child",
+                first_name="Léa",
+                last_name="Martin",
+                birth_date=date(2015, 6, 3),
+            )
+            return "added"
+        except DomainError as error:
+            return error.code
+
+    outcome = run_at_once(add, add)
+    return sorted([a for a in outcome.answers if a] + [type(e).__name__ for e in outcome.errors])
+
+
+def test_without_the_lock_the_same_child_is_added_twice(resident, monkeypatch):
+    assert add_the_same_child_twice_at_once(resident, monkeypatch, lock=False) == [
+        "added",
+        "added",
+    ]
+    assert resident.household.members.filter(first_name="Léa").count() == 2
+
+
+def test_with_the_lock_the_same_child_is_added_once(resident, monkeypatch):
+    outcomes = add_the_same_child_twice_at_once(resident, monkeypatch, lock=True)
+    assert outcomes == ["added", "already_a_member"]
+    assert resident.household.members.filter(first_name="Léa").count() == 1

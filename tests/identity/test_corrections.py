@@ -106,6 +106,23 @@ def test_an_identity_correction_that_makes_no_sense_is_refused(clerk, camille, c
     assert not corrections().exists()
 
 
+def test_a_correction_cannot_make_a_member_the_double_of_another(clerk, camille):
+    from tests.factories import PersonFactory
+
+    PersonFactory(
+        household=camille.household,
+        first_name="Camille",
+        last_name="MARTIN",
+        birth_date=date(1986, 4, 12),
+    )
+    with pytest.raises(DomainError) as refused:
+        correct_camille(clerk, camille)
+    assert refused.value.code == "already_a_member"
+    camille.refresh_from_db()
+    assert camille.first_name == "Camile"
+    assert not corrections().exists()
+
+
 def test_nothing_to_correct_is_refused(clerk, camille):
     with pytest.raises(DomainError):
         correct_camille(clerk, camille, first_name="Camile")

@@ -27,6 +27,7 @@ EXPECTED = {
         Capability.EDIT_RESIDENT_FILE,
         Capability.VIEW_RESIDENT_DOCUMENTS,
         Capability.SCAN_CARDS,
+        Capability.HANDLE_APPOINTMENTS,
         Capability.HANDLE_PROCEDURES,
         Capability.ASSIST_AT_COUNTER,
     },

@@ -65,3 +65,21 @@ def test_the_demo_kiosk_screen_pairs_from_a_printed_link_and_shows_the_tap(runni
     state = screen.get(f"/borne/{kiosk.public_id}/etat/")
     assert "Camille" in state.content.decode()
     assert "Martin" not in state.content.decode()
+
+
+def test_the_demo_kiosk_has_its_own_access_point_beside_the_pool_desk(running_demo):
+    from services.catalog.models import AccessPoint
+
+    kiosk = card_demo.demo_kiosk()
+    point = kiosk.access_point
+    assert point.name == catalog_demo.KIOSK_HALL
+    assert point.kind == AccessPoint.Kind.DESK
+    desk = AccessPoint.objects.get(facility=point.facility, name="Accueil")
+    assert desk.readers.exclude(pk=kiosk.pk).filter(kind="desk").exists()
+    assert not desk.readers.filter(kind="kiosk").exists()
+    # Loading again adds nothing and moves nothing.
+    card_demo.load()
+    catalog_demo.load()
+    assert AccessPoint.objects.filter(name=catalog_demo.KIOSK_HALL).count() == 1
+    assert card_demo.demo_kiosk().access_point == point
+    assert not point.readers.exclude(pk=kiosk.pk).exists()

@@ -101,7 +101,7 @@ def record(
         action=action,
         household=file.household,
         person=file.applicant,
-        target=f"{file.type_key}:{file.public_id} {from_state}>{to_state}".strip()[:120],
+        target=f"procedure:{file.public_id}",
         channel=channel,
     )
     notices.announce(file, event)

@@ -223,8 +223,7 @@ def check_answers(actor: User, file: ProcedureFile) -> dict[str, Any]:
     return cleaned
 
 
-def open_request(file: ProcedureFile) -> ProcedureFile | None:
-    """The applicant's other open file of the same type, if any."""
+def _other_open_file(file: ProcedureFile) -> ProcedureFile | None:
     return (
         ProcedureFile.objects.filter(
             applicant_id=file.applicant_id, type_key=file.type_key, is_open=True
@@ -232,6 +231,12 @@ def open_request(file: ProcedureFile) -> ProcedureFile | None:
         .exclude(pk=file.pk)
         .first()
     )
+
+
+def open_request(file: ProcedureFile) -> ProcedureFile | None:
+    """The applicant's other open file of the same type, if any: the check before submitting
+    (two submissions at once both pass it; the database constraint keeps one)."""
+    return _other_open_file(file)
 
 
 def _already_open(existing: ProcedureFile) -> AlreadyOpen:
@@ -279,7 +284,7 @@ def submit(*, actor: User, file: ProcedureFile, channel: str = Channel.WEB) -> P
             touch(file, "data", "state", "is_open", "submitted_at", "due_on")
     except IntegrityError as error:
         # Two submissions at once: the constraint let one through.
-        raise _already_open(open_request(file) or file) from error
+        raise _already_open(_other_open_file(file) or file) from error
     record(
         file,
         actor=actor,
@@ -304,7 +309,7 @@ def delete_draft(*, actor: User, file: ProcedureFile, channel: str = Channel.WEB
         action="procedure.draft_deleted",
         household=file.household,
         person=file.applicant,
-        target=f"{file.type_key}:{file.public_id}",
+        target=f"procedure:{file.public_id}",
         channel=channel,
     )
     file.events.all().delete()

@@ -252,17 +252,17 @@ def open_for_staff(*, actor: User, file: ProcedureFile, channel: str = Channel.W
         action="procedure.viewed",
         household=file.household,
         person=file.applicant,
-        target=f"{file.type_key}:{file.public_id}",
+        target=f"procedure:{file.public_id}",
         reason="procedure",
         channel=channel,
     )
 
 
-def record_export(*, actor: User, service: str, count: int, channel: str = Channel.WEB) -> None:
+def record_export(*, actor: User, count: int, channel: str = Channel.WEB) -> None:
     """The service's files exported for its statistics: who, when, how many."""
     record_audit_entry(
         actor=actor,
         action="procedure.exported",
-        target=f"{service} ({count})"[:120],
+        target=f"{count} results",
         channel=channel,
     )

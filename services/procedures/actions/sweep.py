@@ -55,7 +55,7 @@ def _delete(file_id: int, now: datetime) -> bool:
             action="procedure.draft_expired",
             household=file.household,
             person=file.applicant,
-            target=f"{file.type_key}:{file.public_id}",
+            target=f"procedure:{file.public_id}",
             channel=Channel.SYSTEM,
         )
         file.events.all().delete()

@@ -70,3 +70,9 @@ def test_pradines_sells_entries_from_the_wallet_and_cahors_keeps_make_tap(territ
     camille = Person.objects.get(user__email=identity_demo.RESIDENT_EMAIL)
     book = Entitlement.objects.get(holder=camille, facility_kind="pool")
     assert (book.kind, book.entries_left) == ("entries", 10)
+
+
+def test_lea_is_not_offered_the_library_membership_she_holds(territory):
+    camille = Person.objects.get(user__email=identity_demo.RESIDENT_EMAIL)
+    lea = camille.household.members.get(first_name="Léa")
+    assert "mediatheque-adhesion" not in {o.product.code for o in offers_for(lea)}
