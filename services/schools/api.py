@@ -5,10 +5,10 @@ outside the territory). Public and rate-limited per client address."""
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from ninja.throttling import AnonRateThrottle
 
 from identity.errors import DomainError
 from identity.models import Commune
+from identity.ratelimit import rate_limited
 
 from . import queries
 from .levels import next_school_year, school_year_label
@@ -51,8 +51,8 @@ class RefusalOut(Schema):
     "/schools/catchment",
     response={200: CatchmentOut, 422: RefusalOut},
     auth=None,
-    throttle=[AnonRateThrottle(CATCHMENT_RATE)],
 )
+@rate_limited("schools.catchment", per_address=CATCHMENT_RATE)
 def catchment(request, params: Query[CatchmentQuery]):
     if not 0 < params.number < 100000:
         raise InvalidQuery(_("Enter a house number."), field="number")

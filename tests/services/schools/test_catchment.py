@@ -187,12 +187,11 @@ def test_a_lookup_without_a_number_is_refused_naming_the_field(client, mapped):
 
 
 def test_the_lookup_is_rate_limited_per_client(client, mapped):
-    statuses = [
-        lookup(client, street="Rue Nationale", number=1, commune="60057").status_code
-        for _ in range(61)
-    ]
-    assert statuses[:60] == [200] * 60
-    assert statuses[60] == 429
+    answers = [lookup(client, street="Rue Nationale", number=1, commune="60057") for _ in range(61)]
+    assert [a.status_code for a in answers[:60]] == [200] * 60
+    assert answers[60].status_code == 429
+    assert answers[60].json()["code"] == "rate_limited"
+    assert answers[60]["Retry-After"]
 
 
 def test_residents_reach_the_lookup_without_signing_in(client, mapped):
