@@ -41,15 +41,18 @@ class CatchmentOut(Schema):
     school: SchoolOut | None = None
 
 
-class RefusalOut(Schema):
-    code: str
-    message: str
+class CatchmentRefusalOut(Schema):
+    """A refusal naming its field, or django-ninja's own list of query errors (`detail`)."""
+
+    code: str = "invalid"
+    message: str = ""
     field: str | None = None
+    detail: list[dict] | None = None
 
 
 @router.get(
     "/schools/catchment",
-    response={200: CatchmentOut, 422: RefusalOut},
+    response={200: CatchmentOut, 422: CatchmentRefusalOut},
     auth=None,
 )
 @rate_limited("schools.catchment", per_address=CATCHMENT_RATE)
