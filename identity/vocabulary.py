@@ -138,6 +138,10 @@ ACTION_LABELS: dict[str, Promise] = {
     "payments.line_undeliverable": gettext_lazy("Purchase that could not be delivered"),
     # The site's own pages
     "portal.legal_page_updated": gettext_lazy("Legal page rewritten"),
+    # Schools
+    "schools.catchment_imported": gettext_lazy("Catchment map imported"),
+    "schools.enrolled": gettext_lazy("Child enrolled at a school"),
+    "schools.list_read": gettext_lazy("School list downloaded"),
 }
 
 # The fields a correction names, as the pages call them.

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "services.moving",
     "services.water",
     "services.alerts",
+    "services.schools",
     "services.waste_bags",
     "services.pools",
     "services.canteen",

@@ -10,6 +10,7 @@ from services.catalog import demo as catalog_demo
 from services.civil_status import demo as civil_status_demo
 from services.elections import demo as elections_demo
 from services.moving import demo as moving_demo
+from services.schools import demo as schools_demo
 from services.waste_bags import demo as waste_bags_demo
 from services.water import demo as water_demo
 
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             moving_demo,
             water_demo,
             alerts_demo,
+            schools_demo,
         ):
             procedures_demo.load()
         readers = card_demo.load()

@@ -1,0 +1,339 @@
+"""School pre-enrolment (inscription scolaire) on the procedures engine.
+
+The town may ask only for the child's identity, the guardians' identity and a proof of
+address; a sworn statement stands in for the proof and checking the address never blocks the
+enrolment (Code de l'éducation D131-3-1, décret n° 2020-811 of 29 June 2020). The mayor issues
+the certificate of enrolment (L131-5), which the school's head needs to admit the child. The
+school is the catchment school of the household's address on the day of the submission; a
+parent may ask for another school (a derogation) with one of the town's published reasons,
+decided by the mayor (and the receiving commune's mayor when the school is elsewhere)."""
+
+from datetime import date
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from documents_vault.models import DocumentKind
+from identity.errors import DomainError
+from identity.models import Person
+from services.procedures.errors import FieldErrors
+from services.procedures.fields import (
+    ChoiceField,
+    Condition,
+    DocumentField,
+    PersonField,
+    Step,
+    YesNoField,
+)
+from services.procedures.types import (
+    ANSWER,
+    ASK,
+    TAKE,
+    ProcedureType,
+    State,
+    Transition,
+)
+
+from . import queries
+from .actions import EnrolmentInput, enrol
+from .levels import LEVEL_CHOICES, age_problem, next_school_year, school_year_label
+from .models import Enrolment, School
+
+KEY = "school_pre_enrolment"
+COMPLETE_STATE = "complete"
+CATCHMENT, DEROGATION = "catchment", "derogation"
+PROOF, SWORN = "proof", "sworn"
+# The town's published derogation criteria.
+DEROGATION_REASONS = (
+    ("siblings", _("A brother or sister already at that school")),
+    ("work", _("A parent works near that school")),
+    ("childcare", _("The child is looked after near that school")),
+    ("medical", _("Medical reasons")),
+)
+
+
+class SchoolChoices:
+    """The town's schools, read when the form is drawn (a school added in the admin shows)."""
+
+    def __iter__(self):
+        return iter([(s.public_id, s.name) for s in School.objects.order_by("name")])
+
+
+def submitted_on(file) -> date:
+    return timezone.localdate(file.submitted_at) if file.submitted_at else timezone.localdate()
+
+
+def validate(data, context) -> None:
+    from services.procedures.models import ProcedureFile
+
+    errors = {}
+    child = Person.objects.filter(public_id=data.get("child")).first()
+    start = next_school_year(context.today)
+    if child is not None and data.get("level"):
+        problem = age_problem(level=data["level"], birth_date=child.birth_date, start=start)
+        if problem == "too_young":
+            errors["level"] = str(
+                _("The child is too young for this level in %(year)s.")
+                % {"year": school_year_label(start)}
+            )
+        elif problem == "too_old":
+            errors["level"] = str(
+                _("The child is too old for this level in %(year)s.")
+                % {"year": school_year_label(start)}
+            )
+    if child is not None:
+        taken = Enrolment.objects.filter(child=child, school_year=start).exists()
+        open_file = (
+            ProcedureFile.objects.filter(type_key=KEY, data__child=child.public_id)
+            .exclude(state__in=(State.DRAFT, State.REFUSED, State.WITHDRAWN))
+            .filter(submitted_at__date__gte=date(start - 1, 9, 1))
+            .exists()
+        )
+        if taken or open_file:
+            errors["child"] = str(
+                _("This child already has a pre-enrolment for %(year)s.")
+                % {"year": school_year_label(start)}
+            )
+    if data.get("choice") == DEROGATION and not data.get("derogation_reason"):
+        errors["derogation_reason"] = str(_("Give the reason for the derogation."))
+    if data.get("address_proof") == SWORN and data.get("sworn_statement") is not True:
+        errors["sworn_statement"] = str(
+            _("Tick the sworn statement, or give a proof of address instead.")
+        )
+    if errors:
+        raise FieldErrors(errors)
+
+
+def accepted(file, actor) -> None:
+    """The child enters the school's list for the school year (a refusal refuses the
+    acceptance): the school asked for under a derogation, else the catchment school of the
+    household's address on the day of the submission; a map that gives none or two schools is
+    a data error for the administrator, never a silent pick."""
+    data = file.data
+    day = submitted_on(file)
+    start = next_school_year(day)
+    child = Person.objects.get(public_id=data["child"])
+    if data.get("choice") == DEROGATION:
+        school = School.objects.filter(public_id=data.get("wanted_school")).first()
+        if school is None:
+            raise DomainError(_("The school asked for no longer exists."), field="wanted_school")
+    else:
+        found = queries.catchment_of_household(file.household, on=day, school_year=start)
+        if found.school is None:
+            raise DomainError(
+                _(
+                    "The catchment map gives no single school for this address "
+                    "(%(problem)s): the administrator must correct the map first."
+                )
+                % {"problem": queries.status_label(found)},
+                field="school",
+                code=found.status,
+            )
+        school = found.school
+    enrol(
+        actor=actor,
+        enrolment=EnrolmentInput(
+            child=child,
+            school=school,
+            school_year=start,
+            level=data["level"],
+            derogation=data.get("choice") == DEROGATION,
+            procedure=file.public_id,
+        ),
+    )
+
+
+def outcome_lines(file) -> list[str]:
+    """The certificate of enrolment (L131-5) with the mentions the school's head expects."""
+    row = Enrolment.objects.filter(procedure=file.public_id).select_related("school", "child")
+    enrolment = row.first()
+    if enrolment is None:
+        return []
+    child, school = enrolment.child, enrolment.school
+    lines = [
+        str(_("CERTIFICATE OF ENROLMENT (Code de l'éducation, article L131-5)")),
+        str(
+            _("The mayor certifies that %(name)s, born on %(birth)s, is enrolled at:")
+            % {"name": child.full_name, "birth": child.birth_date.strftime("%d/%m/%Y")}
+        ),
+        str(
+            _("%(school)s, %(address)s (UAI %(uai)s)")
+            % {"school": school.name, "address": school.address, "uai": school.uai or "-"}
+        ),
+        str(
+            _("Level: %(level)s — school year %(year)s")
+            % {
+                "level": enrolment.get_level_display(),
+                "year": school_year_label(enrolment.school_year),
+            }
+        ),
+        str(
+            _("Legal guardian: %(name)s") % {"name": file.applicant.full_name},
+        ),
+    ]
+    if enrolment.derogation:
+        lines.append(str(_("Enrolment granted by derogation to the catchment map.")))
+    lines.append(
+        str(_("Present this certificate to the school's head, who then admits the child."))
+    )
+    return lines
+
+
+MARK_COMPLETE = Transition(
+    "mark_complete",
+    _("The file is complete"),
+    frozenset({State.SUBMITTED, State.IN_REVIEW}),
+    COMPLETE_STATE,
+)
+ACCEPT = Transition(
+    "accept",
+    _("Accept (certificate of enrolment)"),
+    frozenset({State.SUBMITTED, State.IN_REVIEW, COMPLETE_STATE}),
+    State.ACCEPTED,
+)
+REFUSE = Transition(
+    "refuse",
+    _("Refuse"),
+    frozenset({State.SUBMITTED, State.IN_REVIEW, State.WAITING, COMPLETE_STATE}),
+    State.REFUSED,
+    needs_message=True,
+)
+REFUSE_DEROGATION = Transition(
+    "refuse_derogation",
+    _("Refuse the derogation (with the other commune's answer when there is one)"),
+    frozenset({State.SUBMITTED, State.IN_REVIEW, COMPLETE_STATE}),
+    State.REFUSED,
+    needs_message=True,
+)
+INCOMPLETE = Transition(
+    "ask",
+    _("The file is incomplete: ask the parent"),
+    ASK.sources | {COMPLETE_STATE},
+    State.WAITING,
+    needs_message=True,
+)
+DONE = Transition("complete", _("Mark as done"), frozenset({State.ACCEPTED}), State.DONE)
+WITHDRAW = Transition(
+    "withdraw",
+    _("Withdraw my request"),
+    frozenset({State.SUBMITTED, State.IN_REVIEW, State.WAITING, COMPLETE_STATE}),
+    State.WITHDRAWN,
+    by="resident",
+)
+
+DEROGATION_SHOWN = Condition("choice", (DEROGATION,))
+
+PRE_ENROLMENT = ProcedureType(
+    key=KEY,
+    name=_("School pre-enrolment"),
+    service="schools",
+    summary=_(
+        "Enrol your child in a nursery or primary school of the town for the coming school "
+        "year: the school of your address, or another one by derogation."
+    ),
+    life_events=("school", "birth"),
+    keywords=("ecole", "inscription", "scolaire", "maternelle", "elementaire", "derogation"),
+    answer_days=30,
+    extra_states=((COMPLETE_STATE, _("Complete")),),
+    transitions=(
+        TAKE,
+        MARK_COMPLETE,
+        INCOMPLETE,
+        ANSWER,
+        ACCEPT,
+        REFUSE,
+        REFUSE_DEROGATION,
+        DONE,
+        WITHDRAW,
+    ),
+    validate=validate,
+    on_accept=accepted,
+    outcome_lines=outcome_lines,
+    steps=(
+        Step(
+            "child",
+            _("The child"),
+            (
+                PersonField(name="child", label=_("Child to enrol")),
+                ChoiceField(
+                    name="level", label=_("Level at the start of the year"), choices=LEVEL_CHOICES
+                ),
+                DocumentField(
+                    name="child_identity",
+                    label=_("The child's identity (family record book or birth certificate)"),
+                    kinds=(DocumentKind.FAMILY_RECORD_BOOK, DocumentKind.IDENTITY_DOCUMENT),
+                ),
+                DocumentField(
+                    name="guardian_identity",
+                    label=_("Your identity document"),
+                    kinds=(DocumentKind.IDENTITY_DOCUMENT,),
+                ),
+            ),
+        ),
+        Step(
+            "school",
+            _("The school"),
+            (
+                ChoiceField(
+                    name="choice",
+                    label=_("School"),
+                    help=_(
+                        "The school of your address is the one the catchment map gives for "
+                        "your household's address on the day you send the request."
+                    ),
+                    choices=(
+                        (CATCHMENT, _("The school of my address")),
+                        (DEROGATION, _("Another school (a derogation)")),
+                    ),
+                ),
+                ChoiceField(
+                    name="wanted_school",
+                    label=_("School asked for"),
+                    choices=SchoolChoices(),
+                    shown_when=DEROGATION_SHOWN,
+                ),
+                ChoiceField(
+                    name="derogation_reason",
+                    label=_("Reason for the derogation"),
+                    choices=DEROGATION_REASONS,
+                    shown_when=DEROGATION_SHOWN,
+                ),
+                DocumentField(
+                    name="derogation_document",
+                    label=_("A document supporting the reason"),
+                    kinds=(DocumentKind.OTHER,),
+                    required=False,
+                    shown_when=DEROGATION_SHOWN,
+                ),
+            ),
+        ),
+        Step(
+            "address",
+            _("Your address"),
+            (
+                ChoiceField(
+                    name="address_proof",
+                    label=_("Your address"),
+                    choices=(
+                        (PROOF, _("I give a proof of address")),
+                        (SWORN, _("I make a sworn statement of my address")),
+                    ),
+                ),
+                DocumentField(
+                    name="proof_of_address",
+                    label=_("Proof of address"),
+                    kinds=(DocumentKind.PROOF_OF_ADDRESS,),
+                    shown_when=Condition("address_proof", (PROOF,)),
+                ),
+                YesNoField(
+                    name="sworn_statement",
+                    label=_(
+                        "I declare on my honour that my household lives at the address "
+                        "the town holds"
+                    ),
+                    shown_when=Condition("address_proof", (SWORN,)),
+                ),
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,88 @@
+"""The administrator imports a year's map in the admin (all or nothing, the wrong lines named),
+sees the map's data errors above the list, and downloads a school's list (audited)."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from identity.models import AuditEntry, StaffRole
+from services.schools.levels import next_school_year
+from services.schools.models import CatchmentSegment, Enrolment
+from tests.factories import CommuneFactory, staff_user
+
+from .factories import SchoolFactory, family, street
+
+pytestmark = pytest.mark.django_db
+URL = "/admin/schools/catchmentsegment/"
+
+
+@pytest.fixture
+def administrator(client):
+    user = staff_user(StaffRole.Role.ADMIN)
+    user.is_staff = user.is_superuser = True
+    user.save()
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def town():
+    commune = CommuneFactory(insee_code="60057")
+    SchoolFactory(name="École du Nord", commune=commune)
+    street(commune, "Rue Nationale")
+    street(commune, "Rue de la Gare")
+    return commune
+
+
+def upload(client, text: str, year: int = 2027):
+    return client.post(
+        URL + "import/",
+        {"school_year": year, "csv": SimpleUploadedFile("carte.csv", text.encode())},
+    )
+
+
+def test_a_wrong_file_is_refused_whole_with_its_lines_named(client, administrator, town):
+    response = upload(
+        client,
+        "school;commune;street;from;to;side\n"
+        "École du Nord;60057;Rue Nationale;1;20;\n"
+        "École du Nord;60057;Rue Perdue;1;20;\n",
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "ligne 3" in page
+    assert "Rue Perdue" in page
+    assert CatchmentSegment.objects.count() == 0
+
+
+def test_a_good_file_is_imported_and_the_missing_street_is_shown(client, administrator, town):
+    response = upload(
+        client, "school;commune;street;from;to;side\nÉcole du Nord;60057;Rue Nationale;;;\n"
+    )
+    assert response.status_code == 302
+    assert CatchmentSegment.objects.count() == 1
+    page = client.get(URL + "?school_year__exact=2027").content.decode()
+    assert "Rue de la Gare n’est dans le secteur d’aucune école" in page
+
+
+def test_the_heads_list_downloads_as_csv_and_is_audited(client, administrator, town):
+    school = SchoolFactory(name="École du Sud", commune=town)
+    _parent, child = family(commune=town)
+    Enrolment.objects.create(
+        child=child,
+        school=school,
+        school_year=next_school_year(timezone.localdate()),
+        level="ps",
+        procedure="x",
+        accepted_by=administrator,
+    )
+    response = client.post(
+        "/admin/schools/school/",
+        {"action": "download_list", "_selected_action": [school.pk]},
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    text = response.content.decode("utf-8-sig")
+    assert child.last_name in text
+    assert "Petite section" in text
+    assert AuditEntry.objects.filter(action="schools.list_read", actor=administrator).count() == 1
