@@ -13,10 +13,10 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from identity import images
+from identity.pdf import FONT, FONT_BOLD, register_fonts
 
 from .models import Card
 
@@ -30,8 +30,6 @@ INK = colors.HexColor("#111111")
 MUTED = colors.HexColor("#444444")
 PLACEHOLDER = colors.HexColor("#e6e6e6")
 
-FONT = "SesameVera"
-FONT_BOLD = "SesameVera-Bold"
 MONO = "Courier-Bold"
 
 BAND_HEIGHT = 11 * mm
@@ -39,12 +37,6 @@ MARGIN = 4 * mm
 # An identity photo is 35 × 45 mm; on the card it keeps that ratio.
 PHOTO_WIDTH = 21 * mm
 PHOTO_HEIGHT = 27 * mm
-
-
-def _register_fonts() -> None:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, "Vera.ttf"))
-        pdfmetrics.registerFont(TTFont(FONT_BOLD, "VeraBd.ttf"))
 
 
 def group_number(number: str) -> str:
@@ -106,7 +98,7 @@ def card_face(card: Card) -> bytes:
     """One page the size of the card: branding band, photo, name, number, expiry date.
 
     Printed in the territory's language (French), whatever language the clerk's screen uses."""
-    _register_fonts()
+    register_fonts()
     buffer = io.BytesIO()
     territory = settings.SESAME_TERRITORY_NAME
     with translation.override(settings.LANGUAGE_CODE):

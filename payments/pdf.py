@@ -12,17 +12,15 @@ from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
+
+from identity.pdf import FONT, FONT_BOLD, register_fonts
 
 from .labels import in_french, method_label, provider_label
 from .ledger import format_cents
 from .models import Document
 from .queries import RECONCILIATION_LABELS, Reconciliation
 
-FONT = "SesameVera"
-FONT_BOLD = "SesameVera-Bold"
 BRAND = colors.HexColor("#003d7a")
 MUTED = colors.HexColor("#444444")
 MARGIN = 18 * mm
@@ -38,12 +36,6 @@ TITLES = {
     Document.Kind.RECEIPT: "REÇU DE PAIEMENT",
     Document.Kind.CREDIT_NOTE: "AVOIR (REMBOURSEMENT)",
 }
-
-
-def _register_fonts() -> None:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, "Vera.ttf"))
-        pdfmetrics.registerFont(TTFont(FONT_BOLD, "VeraBd.ttf"))
 
 
 def _french_date(value: datetime) -> str:
@@ -97,7 +89,7 @@ def document_pdf(document: Document) -> bytes:
     """The PDF of an invoice, a receipt or a credit note, with the mentions a French public
     invoice carries: the public body and its régie, address, SIRET, number and date, the
     lines, the amounts, the VAT mention, the means of payment and the régisseur."""
-    _register_fonts()
+    register_fonts()
     content = document.content
     regie = content["regie"]
     buffer = io.BytesIO()
@@ -208,7 +200,7 @@ def reconciliation_pdf(report: Reconciliation) -> bytes:
 
 
 def _reconciliation_pdf(report: Reconciliation, label: dict[str, str]) -> bytes:
-    _register_fonts()
+    register_fonts()
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
     day = report.day.strftime("%d/%m/%Y")

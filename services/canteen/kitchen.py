@@ -10,21 +10,18 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from identity.actions.audit import record_audit_entry
 from identity.errors import Conflict, Forbidden
 from identity.models import AuditEntry, User
+from identity.pdf import FONT, register_fonts
 from identity.permissions import Capability, has_capability
 from identity.schooling.calendar import school_calendar
 from identity.schooling.models import Enrolment
 
 from . import rules
 from .models import Booking, Service
-
-FONT = "SesameVera"
 
 
 @dataclass(frozen=True)
@@ -79,8 +76,7 @@ def kitchen_list(*, actor: User, service: Service, day: date) -> KitchenList:
 
 def kitchen_pdf(sheet: KitchenList) -> bytes:
     """The list as an A4 PDF: the total, then each class with its count and children."""
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, "Vera.ttf"))
+    register_fonts()
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer, pagesize=A4)
     page.setTitle(f"{sheet.service} {sheet.day.isoformat()}")

@@ -13,22 +13,14 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+from identity.pdf import FONT, FONT_BOLD, register_fonts
 
 from .models import ProcedureFile
 from .web import summary
 
-FONT = "SesameVera"
-FONT_BOLD = "SesameVera-Bold"
 BRAND = colors.HexColor("#003d7a")
-
-
-def _register_fonts() -> None:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, "Vera.ttf"))
-        pdfmetrics.registerFont(TTFont(FONT_BOLD, "VeraBd.ttf"))
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -49,7 +41,7 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _render(title: str, blocks: list[tuple[str, str]]) -> bytes:
-    _register_fonts()
+    register_fonts()
     styles = _styles()
     buffer = io.BytesIO()
     document = SimpleDocTemplate(

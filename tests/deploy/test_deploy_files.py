@@ -30,6 +30,7 @@ NOT_PERIODIC = {
     "create_first_administrator": "once, at installation (docs/deployment.md)",
     "db_worker": "the task worker itself, a service (sesame-worker@.service)",
     "import_streets": "an import of the Base Adresse Nationale's file, when the town updates it",
+    "import_school_calendar": "the ministry's school calendar, imported once a school year",
 }
 
 
