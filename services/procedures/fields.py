@@ -114,7 +114,7 @@ PHONE = re.compile(r"^(?:\+33|0033|0)([1-9]\d{8})$")
 
 @dataclass(frozen=True, kw_only=True)
 class PhoneField(Field):
-    """A French phone number, stored as +33XXXXXXXXX."""
+    """A French phone number, stored in E.164 form (+33 and nine digits)."""
 
     kind: ClassVar[str] = "phone"
 
