@@ -4,8 +4,28 @@ fill forms as a person would. Selenium is imported by the journeys only."""
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+
+def wait_for_text(browser, text: str, timeout: float = 15) -> None:
+    """A click posts and the next page loads: wait for its text, not the old page's. While the
+    page is being replaced its body goes stale, or chromium answers that the node no longer
+    belongs to the document: both are asked again until the new page comes (a page that never
+    shows the text still fails, by timeout)."""
+
+    def shown(browser) -> bool:
+        try:
+            return text in browser.find_element(By.TAG_NAME, "body").text
+        except StaleElementReferenceException:
+            return False
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return False
+            raise
+
+    WebDriverWait(browser, timeout).until(shown)
 
 
 def log_in(browser, live_server, user) -> None:

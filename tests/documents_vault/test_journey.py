@@ -8,23 +8,15 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from identity.models import StaffRole
+from tests.browser import wait_for_text
 from tests.documents_vault.factories import pdf_bytes
 from tests.factories import ResidentFactory, staff_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for_text(browser, text: str, timeout: float = 15) -> None:
-    """A click posts and the next page loads: wait for its text, not the old page's (whose
-    body goes stale meanwhile, so it is asked again until the new page comes)."""
-    WebDriverWait(browser, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda b: text in b.find_element(By.TAG_NAME, "body").text
-    )
 
 
 def wait_for_file(folder, timeout=15):

@@ -5,21 +5,13 @@ no CSP violation."""
 
 import pytest
 from django.urls import reverse
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from identity.notifications.models import SmsConsent
-from tests.browser import fill, fits_a_phone, log_in, severe_console_errors
+from tests.browser import fill, fits_a_phone, log_in, severe_console_errors, wait_for_text
 from tests.factories import ResidentFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for_text(browser, text: str, timeout: float = 15) -> None:
-    WebDriverWait(browser, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda b: text in b.find_element(By.TAG_NAME, "body").text
-    )
 
 
 def test_a_resident_turns_sms_on_reads_the_confirmation_then_stops_them(browser, live_server):

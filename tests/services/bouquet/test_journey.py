@@ -5,22 +5,14 @@ accepted with its outcome to download. No sideways scroll, no script error, no C
 
 import pytest
 from django.urls import reverse
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from services.civil_status.procedures import KEY
 from services.procedures.models import ProcedureFile
-from tests.browser import fits_a_phone, log_in, severe_console_errors
+from tests.browser import fits_a_phone, log_in, severe_console_errors, wait_for_text
 from tests.factories import ResidentFactory, staff_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for_text(browser, text: str, timeout: float = 15) -> None:
-    WebDriverWait(browser, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda b: text in b.find_element(By.TAG_NAME, "body").text
-    )
 
 
 def choose(browser, name: str, value: str) -> None:
