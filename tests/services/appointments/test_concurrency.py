@@ -11,7 +11,7 @@ import time_machine
 
 from identity.errors import DomainError
 from identity.notifications.models import Notification
-from services.appointments import actions, queries
+from services.appointments import actions, notices, queries
 from services.appointments.models import Appointment
 from tests.concurrency import at_once, line_up
 from tests.factories import ResidentFactory
@@ -115,16 +115,21 @@ def remind_at_once() -> list:
     return at_once(actions.send_reminders, actions.send_reminders)
 
 
+# Lined up just after the reminder is written, the last step before the stamp and the commit:
+# the decision rests on the row re-read under lock, not on the list of due appointments (lined up
+# after the list, one run could finish before the other re-read the row, and the race hid).
+
+
 def test_without_the_lock_two_runs_both_remind_and_only_the_dedupe_key_saves_the_resident(
     one_due, monkeypatch
 ):
-    line_up(monkeypatch, queries, "due_reminders", lock=False)
+    line_up(monkeypatch, notices, "reminder", lock=False)
     assert remind_at_once() == [1, 1]  # the race: both runs handled it
     assert Notification.objects.filter(topic="appointments.reminder").count() == 1
 
 
 def test_two_runs_at_once_remind_once(one_due, monkeypatch):
-    line_up(monkeypatch, queries, "due_reminders", lock=True)
+    line_up(monkeypatch, notices, "reminder", lock=True)
     assert sorted(remind_at_once()) == [0, 1]
     assert Notification.objects.filter(topic="appointments.reminder").count() == 1
     one_due.refresh_from_db()
