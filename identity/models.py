@@ -149,6 +149,10 @@ class Facility(models.Model):
     commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="facilities")
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # The postal address, and for a school its national identifier (UAI): both are on the
+    # certificate of enrolment a school's head receives.
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    uai = models.CharField(_("UAI code"), max_length=8, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from identity.actions.audit import record_audit_entry
-from identity.errors import DomainError, Forbidden
-from identity.models import AuditEntry, Facility, Person, User
-from identity.permissions import Capability, has_capability
+from identity.errors import Conflict, DomainError, Forbidden
+from identity.models import AuditEntry, Facility, Person, StaffRole, User
+from identity.permissions import Capability, can_handle_procedures, has_capability
 
 from .models import Enrolment, Level, SchoolClass, SchoolClosure, SchoolHoliday, SchoolYear
 
@@ -21,6 +21,25 @@ from .models import Enrolment, Level, SchoolClass, SchoolClosure, SchoolHoliday,
 def _check_manages(actor: User, school: Facility | None = None) -> None:
     if not has_capability(actor, Capability.MANAGE_TERRITORY, facility=school):
         raise Forbidden(_("You cannot change the school structure."))
+
+
+def _check_enrols(actor: User, school: Facility, procedure_file: str) -> None:
+    # A pre-enrolment's acceptance is the procedures engine's transition: the clerk who handles
+    # the file may enrol through it without managing the territory.
+    if procedure_file and can_handle_procedures(actor, role=StaffRole.Role.CLERK):
+        return
+    _check_manages(actor, school)
+
+
+def lock_child(child: Person) -> None:
+    """The child's row locked: one writer at a time decides about the child's enrolments (a
+    missing enrolment row cannot be locked, the child's can)."""
+    Person.objects.select_for_update().filter(pk=child.pk).first()
+
+
+def enrolment_of(child: Person, school_year: SchoolYear) -> Enrolment | None:
+    """The child's enrolment for the year, read after `lock_child`."""
+    return Enrolment.objects.filter(child=child, school_year=school_year).first()
 
 
 @transaction.atomic
@@ -32,11 +51,16 @@ def enrol_child(
     school_year: SchoolYear,
     level: str,
     school_class: SchoolClass | None = None,
+    procedure_file: str = "",
+    derogation: bool = False,
 ) -> Enrolment:
-    """Enrol `child` at `school` for `school_year` (the town links them until pre-enrolment
-    does). A second enrolment of the child for the same year replaces the school, level and
-    class of the first, audited with what changed."""
-    _check_manages(actor, school)
+    """Enrol `child` at `school` for `school_year`. At the counter (no `procedure_file`), a
+    second enrolment of the child for the same year replaces the school, level and class of
+    the first, audited with what changed. From an accepted pre-enrolment (`procedure_file`,
+    its public id), a child already enrolled for the year is refused (Conflict
+    "already_enrolled"): a file never overwrites another decision. The child's row is locked
+    while this is decided, so two acceptances at once enrol the child once."""
+    _check_enrols(actor, school, procedure_file)
     if school.kind != Facility.Kind.SCHOOL:
         raise DomainError(_("Choose a school."), field="school")
     if child.role != Person.Role.CHILD:
@@ -48,12 +72,17 @@ def enrol_child(
             raise DomainError(_("This class is not of this school and year."), field="school_class")
         if level not in school_class.level_codes:
             raise DomainError(_("This class does not take this level."), field="school_class")
-    enrolment = (
-        Enrolment.objects.select_for_update().filter(child=child, school_year=school_year).first()
-    )
+    lock_child(child)
+    enrolment = enrolment_of(child, school_year)
     before = {}
     if enrolment is None:
         enrolment = Enrolment(child=child, school_year=school_year)
+    elif procedure_file:
+        raise Conflict(
+            _("This child is already enrolled for this school year."),
+            field="child",
+            code="already_enrolled",
+        )
     else:
         before = {
             "school": enrolment.school_id,
@@ -65,6 +94,9 @@ def enrol_child(
     enrolment.school_class = school_class
     enrolment.recorded_by = actor
     enrolment.recorded_at = timezone.now()
+    if procedure_file:
+        enrolment.procedure_file = procedure_file
+        enrolment.derogation = derogation
     enrolment.save()
     after = {"school": school.pk, "level": level, "class": getattr(school_class, "pk", None)}
     record_audit_entry(
@@ -73,7 +105,8 @@ def enrol_child(
         person=child,
         target=f"{school_year.name}:{school.public_id}",
         changes={k: [before.get(k), v] for k, v in after.items() if before.get(k) != v},
-        channel=AuditEntry.Channel.COUNTER,
+        reason=f"procedure:{procedure_file}" if procedure_file else "",
+        channel=AuditEntry.Channel.WEB if procedure_file else AuditEntry.Channel.COUNTER,
     )
     return enrolment
 

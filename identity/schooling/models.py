@@ -134,7 +134,9 @@ class SchoolClass(models.Model):
 
 class Enrolment(models.Model):
     """A child at a school for a school year, at a level, in a class once the head has made
-    them. Written by identity.schooling.actions.enrol_child (the town, until pre-enrolment)."""
+    them. Written by identity.schooling.actions.enrol_child: at the counter by the town, or on
+    the acceptance of a school pre-enrolment (its file's public id and whether the school was
+    granted by derogation are then kept, for the certificate and the head's list)."""
 
     public_id = PublicIdField()
     child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="enrolments")
@@ -153,6 +155,9 @@ class Enrolment(models.Model):
     recorded_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The public id of the pre-enrolment file that was accepted (empty: enrolled at the counter).
+    procedure_file = models.CharField(_("pre-enrolment file"), max_length=40, blank=True)
+    derogation = models.BooleanField(_("by derogation"), default=False)
 
     class Meta:
         app_label = "identity"

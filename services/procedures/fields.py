@@ -7,7 +7,7 @@ Schema for the API. A field may be shown only when another field has one of some
 (`Condition`): a hidden field is neither asked nor kept."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
@@ -55,6 +55,9 @@ class Field:
     shown_when: Condition | None = None
     # A key of services.procedures.prefill.known(person): the value the town already knows.
     prefill: str = ""
+    # The help computed for the file's household on the day the step is drawn (the school of
+    # the household's address), in place of `help` on the page.
+    help_for: Callable[[Context], str] | None = None
 
     kind: ClassVar[str] = "text"
 

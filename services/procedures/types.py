@@ -119,6 +119,9 @@ Validate = Callable[[Mapping[str, Any], Context], None]
 OpenUntil = Callable[[date], "date | None"]
 # outcome_lines(file) -> the lines of the outcome PDF once accepted.
 OutcomeLines = Callable[[Any], list[str]]
+# staff_notes(file) -> (label, value) lines the staff see on the file before deciding (the
+# places left in the school the file would enrol in).
+StaffNotes = Callable[[Any], list[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,7 @@ class ProcedureType:
     open_until: OpenUntil | None = None
     on_accept: OnAccept | None = None
     outcome_lines: OutcomeLines | None = None
+    staff_notes: StaffNotes | None = None
     keywords: tuple[str, ...] = field(default_factory=tuple)
 
     def fields(self) -> list[Field]:

@@ -4,6 +4,7 @@ actions take (an address's parts, a group's lines, a document picked or uploaded
 
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from documents_vault import queries as vault_queries
@@ -13,6 +14,7 @@ from .fields import (
     SEEN_AT_COUNTER,
     AddressField,
     ChoiceField,
+    Context,
     DocumentField,
     Field,
     GroupField,
@@ -57,13 +59,14 @@ def describe(
 ) -> list[dict]:
     """The step's fields as the template draws them, with their values and errors."""
     rows = []
+    context = Context(household=file.household, today=timezone.localdate())
     for field in step.fields:
         value = _value_for_page(field, values.get(field.name))
         row = {
             "name": field.name,
             "kind": field.kind,
             "label": field.label,
-            "help": field.help,
+            "help": field.help_for(context) if field.help_for else field.help,
             "required": field.required,
             "value": value,
             "error": errors.get(field.name, ""),

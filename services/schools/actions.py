@@ -1,10 +1,10 @@
 """Writes of the schools: a school year's catchment map imported from the town's CSV (all or
-nothing), the enrolment of a child on the acceptance of their pre-enrolment, and the head's
-list of a school (an audited read of children's names)."""
+nothing), the enrolment of a child on the acceptance of their pre-enrolment (places checked
+under lock, written through identity.schooling.actions.enrol_child), and the head's list of a
+school (an audited read of children's names)."""
 
 import csv
 import io
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import (
     AuditEntry,
     Commune,
+    Facility,
     Person,
     StaffRole,
     Street,
@@ -22,9 +23,12 @@ from identity.models import (
     normalise_street_name,
 )
 from identity.permissions import Capability, can_handle_procedures, has_capability
+from identity.schooling.actions import enrol_child
+from identity.schooling.models import Enrolment
 
-from .models import CatchmentSegment, Enrolment, School
-from .queries import school_list
+from .levels import school_year_label, school_year_of
+from .models import CatchmentSegment, SchoolPlaces
+from .queries import PlacesLine, places_line, school_list, schools
 
 CSV_COLUMNS = ("school", "commune", "street", "from", "to", "side")
 SIDES = {
@@ -67,7 +71,7 @@ def _parse(text: str) -> tuple[list[CatchmentSegment], list[tuple[int, str]]]:
     problems: list[tuple[int, str]] = []
     if not rows or [c.strip().lower() for c in rows[0]] != list(CSV_COLUMNS):
         return [], [(1, _("the header must be %(columns)s") % {"columns": ";".join(CSV_COLUMNS)})]
-    schools = {normalise_street_name(s.name): s for s in School.objects.all()}
+    by_name = {normalise_street_name(s.name): s for s in schools()}
     communes = {c.insee_code: c for c in Commune.objects.all()}
     segments = []
     for line, row in enumerate(rows[1:], start=2):
@@ -77,7 +81,7 @@ def _parse(text: str) -> tuple[list[CatchmentSegment], list[tuple[int, str]]]:
             problems.append((line, _("%(count)s columns expected") % {"count": len(CSV_COLUMNS)}))
             continue
         name, insee, street_name, start, end, side = (cell.strip() for cell in row)
-        school = schools.get(normalise_street_name(name))
+        school = by_name.get(normalise_street_name(name))
         commune = communes.get(insee)
         if school is None:
             problems.append((line, _("unknown school “%(name)s”") % {"name": name}))
@@ -158,48 +162,70 @@ def import_catchment_map(
     return len(segments)
 
 
-@dataclass(frozen=True)
-class EnrolmentInput:
-    child: Person
-    school: School
-    school_year: int
-    level: str
-    derogation: bool
-    procedure: str
+def places_taken(*, school: Facility, level: str, school_year: int) -> PlacesLine:
+    """The places of the school and level against its enrolments, read under the lock of its
+    places row (when the service has set places): two acceptances for the last place are
+    decided one after the other."""
+    SchoolPlaces.objects.select_for_update().filter(
+        school=school, level=level, school_year=school_year
+    ).first()
+    return places_line(school, level, school_year)
 
 
-def enrolled_already(child: Person, school_year: int) -> bool:
-    """Whether the child has an enrolment for the year, read under the child's row lock."""
-    Person.objects.select_for_update().filter(pk=child.pk).first()
-    return Enrolment.objects.filter(child=child, school_year=school_year).exists()
+def enrol_pre_enrolled(
+    *,
+    actor: User,
+    child: Person,
+    school: Facility,
+    school_year: int,
+    level: str,
+    derogation: bool,
+    procedure_file: str,
+) -> Enrolment:
+    """The child of an accepted pre-enrolment enrolled (inside the acceptance's transaction)
+    in the town's one enrolment table, which the canteen and after-school care read.
 
-
-def enrol(*, actor: User, enrolment: EnrolmentInput) -> Enrolment:
-    """The child accepted in the school (inside the pre-enrolment's acceptance transaction):
-    once per child and school year: the child's row is locked while it is checked, so that two
-    clerks accepting two guardians' files for the same child at once enrol them once."""
-    if enrolled_already(enrolment.child, enrolment.school_year):
-        raise Conflict(
-            _("This child is already enrolled for this school year."),
-            field="child",
-            code="already_enrolled",
+    Refused with its reason, the file staying as it was: the town's school year not set up,
+    the school and level full (the places the service set, against every enrolment of the
+    year), the child already enrolled for the year. A full level is never overridden here:
+    raising its places in the admin is the service's explicit, audited decision."""
+    year = school_year_of(school_year)
+    if year is None:
+        raise DomainError(
+            _(
+                "The school year %(year)s is not set up: the administrator adds it "
+                "(School years) before files are accepted."
+            )
+            % {"year": school_year_label(school_year)},
+            field="school_year",
+            code="no_school_year",
         )
-    row = Enrolment.objects.create(
-        child=enrolment.child,
-        school=enrolment.school,
-        school_year=enrolment.school_year,
-        level=enrolment.level,
-        derogation=enrolment.derogation,
-        procedure=enrolment.procedure,
-        accepted_by=actor,
-    )
-    record_audit_entry(
+    line = places_taken(school=school, level=level, school_year=school_year)
+    if line.full:
+        raise Conflict(
+            _(
+                "%(school)s has no place left in %(level)s for %(year)s (%(accepted)s enrolled "
+                "for %(places)s places): refuse the file, or raise the places in the admin first."
+            )
+            % {
+                "school": school.name,
+                "level": line.level_label,
+                "year": school_year_label(school_year),
+                "accepted": line.accepted,
+                "places": line.places,
+            },
+            field="school",
+            code="school_full",
+        )
+    return enrol_child(
         actor=actor,
-        action="schools.enrolled",
-        person=enrolment.child,
-        target=f"schools.Enrolment:{row.public_id}",
+        child=child,
+        school=school,
+        school_year=year,
+        level=level,
+        procedure_file=procedure_file,
+        derogation=derogation,
     )
-    return row
 
 
 def may_read_lists(actor: User) -> bool:
@@ -210,7 +236,7 @@ def may_read_lists(actor: User) -> bool:
 
 @transaction.atomic
 def read_school_list(
-    *, actor: User, school: School, school_year: int, channel: str = AuditEntry.Channel.WEB
+    *, actor: User, school: Facility, school_year: int, channel: str = AuditEntry.Channel.WEB
 ) -> list[Enrolment]:
     """The school's children for a school year, for its head: audited (names of children)."""
     if not may_read_lists(actor):
@@ -219,7 +245,7 @@ def read_school_list(
     record_audit_entry(
         actor=actor,
         action="schools.list_read",
-        target=f"schools.School:{school.public_id} {school_year} ({len(rows)})",
+        target=f"identity.Facility:{school.public_id} {school_year} ({len(rows)})",
         channel=channel,
     )
     return rows

@@ -17,12 +17,16 @@ from identity.spreadsheets import csv_response
 
 from . import actions, queries
 from .levels import next_school_year, school_year_label
-from .models import CatchmentSegment, School, SchoolPlaces
+from .models import CatchmentSegment, SchoolFacility, SchoolPlaces
 
 
-@admin.register(School)
+@admin.register(SchoolFacility)
 class SchoolAdmin(ActionModelAdmin):
+    """The town's schools (Facilities of kind school): their address and UAI, and the list of
+    the children enrolled for the coming school year (an audited download)."""
+
     list_display = ["name", "commune", "address", "uai"]
+    fields = ["name", "commune", "address", "uai"]
     deletable = False
     actions = ["download_list"]
 
@@ -42,6 +46,7 @@ class SchoolAdmin(ActionModelAdmin):
                         child.last_name,
                         child.first_name,
                         child.birth_date.strftime("%d/%m/%Y"),
+                        enrolment.school_class.name if enrolment.school_class else "",
                         _("yes") if enrolment.derogation else _("no"),
                     ]
                 )
@@ -53,6 +58,7 @@ class SchoolAdmin(ActionModelAdmin):
                 _("Last name"),
                 _("First name"),
                 _("Date of birth"),
+                _("Class"),
                 _("Derogation"),
             ],
             rows=rows,

@@ -10,12 +10,13 @@ from documents_vault.actions import uploads
 from documents_vault.demo import _demo_pdf
 from identity.actions.household import AddressInput, add_household_member, register_resident
 from identity.demo import DEMO_PASSWORD
-from identity.models import Commune, Person, Street, User
+from identity.models import Commune, Facility, Person, Street, User
+from identity.schooling.models import SchoolYear
 from services.procedures.demo import demo_people, has_files, play
 
 from .actions import import_catchment_map
-from .levels import next_school_year
-from .models import School, SchoolPlaces
+from .levels import next_school_year, school_year_label
+from .models import SchoolPlaces
 from .procedures import KEY
 
 STREETS = ("Rue du Château du Roi", "Rue Nationale", "Quai Champollion", "Boulevard Gambetta")
@@ -28,12 +29,12 @@ MAP = """school;commune;street;from;to;side
 """
 # (email, parent, child, child's birth date, level, address, the file's answers and path)
 FAMILIES = (
-    ("sophie.bernard", "Sophie", "Bernard", "Noé", date(2024, 5, 2), "ps", "7 rue Nationale"),
-    ("karim.haddad", "Karim", "Haddad", "Inès", date(2021, 9, 14), "cp", "8 rue Nationale"),
-    ("julie.petit", "Julie", "Petit", "Jules", date(2024, 1, 20), "ps", "3 quai Champollion"),
-    ("marc.roux", "Marc", "Roux", "Emma", date(2023, 3, 3), "ms", "15 rue Nationale"),
-    ("laura.moreau", "Laura", "Moreau", "Hugo", date(2022, 7, 7), "gs", "4 boulevard Gambetta"),
-    ("nadia.leroy", "Nadia", "Leroy", "Lina", date(2021, 2, 2), "cp", "21 rue Nationale"),
+    ("sophie.bernard", "Sophie", "Bernard", "Noé", date(2024, 5, 2), "PS", "7 rue Nationale"),
+    ("karim.haddad", "Karim", "Haddad", "Inès", date(2021, 9, 14), "CP", "8 rue Nationale"),
+    ("julie.petit", "Julie", "Petit", "Jules", date(2024, 1, 20), "PS", "3 quai Champollion"),
+    ("marc.roux", "Marc", "Roux", "Emma", date(2023, 3, 3), "MS", "15 rue Nationale"),
+    ("laura.moreau", "Laura", "Moreau", "Hugo", date(2022, 7, 7), "GS", "4 boulevard Gambetta"),
+    ("nadia.leroy", "Nadia", "Leroy", "Lina", date(2021, 2, 2), "CP", "21 rue Nationale"),
 )
 DEROGATION_TO_JAURES = {"choice": "derogation", "derogation_reason": "siblings"}
 PATHS = (
@@ -112,19 +113,31 @@ def load() -> None:
     cahors = Commune.objects.get(insee_code="46042")
     for name in STREETS:
         Street.objects.get_or_create(commune=cahors, name=name)
+    start = next_school_year(timezone.localdate())
+    # The town's school year the files are for (the canteen reads the same one).
+    SchoolYear.objects.get_or_create(
+        name=school_year_label(start),
+        defaults={
+            "starts_on": date(start, 9, 1),
+            "ends_on": date(start + 1, 7, 3),
+            "zone": "C",
+        },
+    )
     schools = {
-        name: School.objects.get_or_create(
-            name=name, defaults={"commune": cahors, "address": address, "uai": uai}
+        name: Facility.objects.update_or_create(
+            commune=cahors,
+            name=name,
+            kind=Facility.Kind.SCHOOL,
+            defaults={"address": address, "uai": uai},
         )[0]
         for name, address, uai in (
             ("École Lucie-Aubrac", "20 rue du Château du Roi, 46000 Cahors", "0460531K"),
             ("École Jean-Jaurès", "2 boulevard Gambetta, 46000 Cahors", "0460532L"),
         )
     }
-    start = next_school_year(timezone.localdate())
     import_catchment_map(actor=admin, school_year=start, text=MAP)
     for school in schools.values():
-        for level, places in (("ps", 2), ("ms", 25), ("gs", 25), ("cp", 24), ("ce2", 24)):
+        for level, places in (("PS", 2), ("MS", 25), ("GS", 25), ("CP", 24), ("CE2", 24)):
             SchoolPlaces.objects.create(
                 school=school, school_year=start, level=level, places=places
             )
@@ -132,7 +145,7 @@ def load() -> None:
 
     # Camille's son Tom: a withdrawn request, a refused derogation, then accepted and done.
     tom = resident.household.members.get(first_name="Tom")
-    answers = _answers(resident, tom, "ce2")
+    answers = _answers(resident, tom, "CE2")
     play(type_key=KEY, resident=resident, clerk=clerk, answers=answers, path=(("withdraw", ""),))
     play(
         type_key=KEY,

@@ -4,21 +4,21 @@ is compulsory from the year of the third birthday)."""
 
 from datetime import date
 
-from django.utils.translation import gettext_lazy as _
+from identity.schooling.models import Level, SchoolYear
 
-# The age reached during the calendar year the school year starts in.
-LEVELS = (
-    ("ps", _("Petite section"), 3),
-    ("ms", _("Moyenne section"), 4),
-    ("gs", _("Grande section"), 5),
-    ("cp", _("CP"), 6),
-    ("ce1", _("CE1"), 7),
-    ("ce2", _("CE2"), 8),
-    ("cm1", _("CM1"), 9),
-    ("cm2", _("CM2"), 10),
-)
-LEVEL_CHOICES = tuple((key, label) for key, label, _age in LEVELS)
-LEVEL_AGES = {key: age for key, _label, age in LEVELS}
+# The age reached during the calendar year the school year starts in, for each level of the
+# one list of levels (identity.schooling.Level, the canteen's too).
+LEVEL_AGES = {
+    Level.PS: 3,
+    Level.MS: 4,
+    Level.GS: 5,
+    Level.CP: 6,
+    Level.CE1: 7,
+    Level.CE2: 8,
+    Level.CM1: 9,
+    Level.CM2: 10,
+}
+LEVEL_CHOICES = tuple(Level.choices)
 # A child may be one year older than the level's age (a repeated year), never younger.
 YEARS_LATE_ALLOWED = 1
 
@@ -30,6 +30,11 @@ def next_school_year(today: date) -> int:
 
 def school_year_label(start: int) -> str:
     return f"{start}-{start + 1}"
+
+
+def school_year_of(start: int) -> SchoolYear | None:
+    """The town's school year (identity.schooling) that starts in the year `start`."""
+    return SchoolYear.objects.filter(starts_on__year=start).order_by("starts_on").first()
 
 
 def age_problem(*, level: str, birth_date: date, start: int) -> str | None:

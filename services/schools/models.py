@@ -1,31 +1,48 @@
-"""The schools, their catchment map dated by school year, their places per level, and the
-children accepted by pre-enrolment. Rows are written by the actions only (the admin goes
-through identity.admin.ActionModelAdmin)."""
+"""The schools' catchment map dated by school year and their places per level. The schools are
+the town's Facilities of kind school, and an accepted pre-enrolment is the one
+identity.schooling Enrolment (the canteen's and after-school care's list). Rows are written by
+the actions only (the admin goes through identity.admin.ActionModelAdmin)."""
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from identity.models import Commune, Person, PublicIdField, Street, User
+from identity.models import Facility, Street
 
 from .levels import LEVEL_CHOICES, school_year_label
 
 
-class School(models.Model):
-    public_id = PublicIdField()
-    name = models.CharField(_("name"), max_length=200, unique=True)
-    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="+")
-    address = models.CharField(_("address"), max_length=200)
-    # The national school identifier (UAI), on the certificate.
-    uai = models.CharField(_("UAI code"), max_length=8, blank=True)
+class SchoolFacilityManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=Facility.Kind.SCHOOL)
+
+
+class SchoolFacility(Facility):
+    """The town's schools in the schools' admin: the Facilities of kind school (no table of
+    their own), with their address and UAI for the certificate, and the head's list."""
+
+    objects = SchoolFacilityManager()
 
     class Meta:
-        ordering = ["name"]
+        proxy = True
         verbose_name = _("school")
         verbose_name_plural = _("schools")
 
-    def __str__(self) -> str:
-        return self.name
+    def save(self, *args, **kwargs):
+        self.kind = Facility.Kind.SCHOOL
+        super().save(*args, **kwargs)
+
+
+def school_field(related_name: str) -> models.ForeignKey:
+    """The town's school: a Facility of kind school (identity), the one the canteen, the
+    classes and the enrolments also point at."""
+    return models.ForeignKey(
+        Facility,
+        on_delete=models.PROTECT,
+        related_name=related_name,
+        limit_choices_to={"kind": Facility.Kind.SCHOOL},
+        verbose_name=_("school"),
+    )
 
 
 class CatchmentSegment(models.Model):
@@ -38,7 +55,7 @@ class CatchmentSegment(models.Model):
         EVEN = "even", _("Even numbers")
 
     school_year = models.PositiveIntegerField(_("school year (starting year)"))
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="segments")
+    school = school_field("catchment_segments")
     street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="+")
     number_from = models.PositiveIntegerField(_("from number"), default=1)
     number_to = models.PositiveIntegerField(_("to number"), default=9999)
@@ -85,7 +102,7 @@ class CatchmentSegment(models.Model):
 class SchoolPlaces(models.Model):
     """The places a school opens in a level for a school year."""
 
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="places")
+    school = school_field("school_places")
     school_year = models.PositiveIntegerField(_("school year (starting year)"))
     level = models.CharField(_("level"), max_length=4, choices=LEVEL_CHOICES)
     places = models.PositiveIntegerField(_("places"))
@@ -102,31 +119,3 @@ class SchoolPlaces(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school} {self.level} {school_year_label(self.school_year)}"
-
-
-class Enrolment(models.Model):
-    """A child accepted in a school and level for a school year (the mayor's certificate of
-    enrolment); the school's head admits them. One per child and school year."""
-
-    public_id = PublicIdField()
-    child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="enrolments")
-    school_year = models.PositiveIntegerField()
-    level = models.CharField(max_length=4, choices=LEVEL_CHOICES)
-    derogation = models.BooleanField(default=False)
-    procedure = models.CharField(max_length=40, help_text="public id of the procedure file")
-    accepted_at = models.DateTimeField(default=timezone.now, editable=False)
-    accepted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        ordering = ["school_year", "school", "level", "child__last_name"]
-        verbose_name = _("enrolment")
-        verbose_name_plural = _("enrolments")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["child", "school_year"], name="one_school_enrolment_per_child_and_year"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"enrolment#{self.pk}"

@@ -11,15 +11,19 @@ decided by the mayor (and the receiving commune's mayor when the school is elsew
 from datetime import date
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from documents_vault.models import DocumentKind
 from identity.errors import DomainError
 from identity.models import Person
+from identity.queries import current_address
+from identity.schooling.actions import lock_child
 from services.procedures.errors import FieldErrors
 from services.procedures.fields import (
     ChoiceField,
     Condition,
+    Context,
     DocumentField,
     PersonField,
     Step,
@@ -35,9 +39,8 @@ from services.procedures.types import (
 )
 
 from . import queries
-from .actions import EnrolmentInput, enrol
+from .actions import enrol_pre_enrolled
 from .levels import LEVEL_CHOICES, age_problem, next_school_year, school_year_label
-from .models import Enrolment, School
 
 KEY = "school_pre_enrolment"
 COMPLETE_STATE = "complete"
@@ -56,16 +59,69 @@ class SchoolChoices:
     """The town's schools, read when the form is drawn (a school added in the admin shows)."""
 
     def __iter__(self):
-        return iter([(s.public_id, s.name) for s in School.objects.order_by("name")])
+        return iter([(s.public_id, s.name) for s in queries.schools()])
 
 
 def submitted_on(file) -> date:
     return timezone.localdate(file.submitted_at) if file.submitted_at else timezone.localdate()
 
 
-def validate(data, context) -> None:
+def other_application(child: Person, start: int):
+    """The child's other pre-enrolment file for the school year starting in `start`, sent by
+    either guardian and not refused or withdrawn, read under the child's row lock (two
+    guardians submitting at once are decided one after the other)."""
     from services.procedures.models import ProcedureFile
 
+    return (
+        ProcedureFile.objects.filter(type_key=KEY, data__child=child.public_id)
+        .exclude(state__in=(State.DRAFT, State.REFUSED, State.WITHDRAWN))
+        .filter(submitted_at__date__gte=date(start - 1, 9, 1))
+        .select_related("applicant")
+        .order_by("submitted_at")
+        .first()
+    )
+
+
+def proposed_school(context: Context) -> str:
+    """The school of the household's address on the day, shown as the parent fills the form
+    (the catchment map of the coming school year)."""
+    start = next_school_year(context.today)
+    found = queries.catchment_of_household(context.household, on=context.today, school_year=start)
+    address = current_address(context.household, on=context.today)
+    where = f"{address.line1}, {address.commune.name}" if address else ""
+    day = date_format(context.today, "l j F Y")
+    if found.school is not None:
+        school = found.school
+        return str(
+            _(
+                "On %(day)s, the school of your address (%(address)s) for %(year)s is "
+                "%(school)s, %(school_address)s."
+            )
+            % {
+                "day": day,
+                "address": where,
+                "year": school_year_label(start),
+                "school": school.name,
+                "school_address": school.address,
+            }
+        )
+    if found.status == queries.OUTSIDE:
+        return str(
+            _(
+                "Your household's address is outside the territory: no school of the town is "
+                "the school of your address; ask for a derogation."
+            )
+        )
+    return str(
+        _(
+            "The catchment map gives no single school for your address (%(address)s) yet: "
+            "the school service will tell you the school. You can also ask for a derogation."
+        )
+        % {"address": where}
+    )
+
+
+def validate(data, context) -> None:
     errors = {}
     child = Person.objects.filter(public_id=data.get("child")).first()
     start = next_school_year(context.today)
@@ -82,17 +138,35 @@ def validate(data, context) -> None:
                 % {"year": school_year_label(start)}
             )
     if child is not None:
-        taken = Enrolment.objects.filter(child=child, school_year=start).exists()
-        open_file = (
-            ProcedureFile.objects.filter(type_key=KEY, data__child=child.public_id)
-            .exclude(state__in=(State.DRAFT, State.REFUSED, State.WITHDRAWN))
-            .filter(submitted_at__date__gte=date(start - 1, 9, 1))
-            .exists()
-        )
-        if taken or open_file:
+        lock_child(child)
+        other = other_application(child, start)
+        if other is not None:
             errors["child"] = str(
-                _("This child already has a pre-enrolment for %(year)s.")
+                _(
+                    "This child already has a pre-enrolment for %(year)s, sent by %(name)s on "
+                    "%(day)s: one file per child and school year."
+                )
+                % {
+                    "year": school_year_label(start),
+                    "name": other.applicant.full_name,
+                    "day": date_format(timezone.localdate(other.submitted_at), "j F Y"),
+                }
+            )
+        elif queries.enrolment_of(child, start) is not None:
+            errors["child"] = str(
+                _("This child is already enrolled in a school for %(year)s.")
                 % {"year": school_year_label(start)}
+            )
+    if data.get("choice") == CATCHMENT:
+        found = queries.catchment_of_household(
+            context.household, on=context.today, school_year=start
+        )
+        if found.status == queries.OUTSIDE:
+            errors["choice"] = str(
+                _(
+                    "Your household's address is outside the territory: ask for a derogation "
+                    "to a school of the town."
+                )
             )
     if data.get("choice") == DEROGATION and not data.get("derogation_reason"):
         errors["derogation_reason"] = str(_("Give the reason for the derogation."))
@@ -104,49 +178,91 @@ def validate(data, context) -> None:
         raise FieldErrors(errors)
 
 
-def accepted(file, actor) -> None:
-    """The child enters the school's list for the school year (a refusal refuses the
-    acceptance): the school asked for under a derogation, else the catchment school of the
-    household's address on the day of the submission; a map that gives none or two schools is
-    a data error for the administrator, never a silent pick."""
+def school_of_file(file):
+    """The school a file enrols in: the school asked for under a derogation, else the
+    catchment school of the household's address on the day of the submission; a map that
+    gives none or two schools is a data error for the administrator, never a silent pick."""
     data = file.data
     day = submitted_on(file)
-    start = next_school_year(day)
-    child = Person.objects.get(public_id=data["child"])
     if data.get("choice") == DEROGATION:
-        school = School.objects.filter(public_id=data.get("wanted_school")).first()
+        school = queries.school_by_public_id(data.get("wanted_school"))
         if school is None:
             raise DomainError(_("The school asked for no longer exists."), field="wanted_school")
-    else:
-        found = queries.catchment_of_household(file.household, on=day, school_year=start)
-        if found.school is None:
-            raise DomainError(
-                _(
-                    "The catchment map gives no single school for this address "
-                    "(%(problem)s): the administrator must correct the map first."
-                )
-                % {"problem": queries.status_label(found)},
-                field="school",
-                code=found.status,
-            )
-        school = found.school
-    enrol(
-        actor=actor,
-        enrolment=EnrolmentInput(
-            child=child,
-            school=school,
-            school_year=start,
-            level=data["level"],
-            derogation=data.get("choice") == DEROGATION,
-            procedure=file.public_id,
-        ),
+        return school
+    found = queries.catchment_of_household(
+        file.household, on=day, school_year=next_school_year(day)
     )
+    if found.school is None:
+        raise DomainError(
+            _(
+                "The catchment map gives no single school for this address "
+                "(%(problem)s): the administrator must correct the map first."
+            )
+            % {"problem": queries.status_label(found)},
+            field="school",
+            code=found.status,
+        )
+    return found.school
+
+
+def accepted(file, actor) -> None:
+    """The child enters the school's list for the school year (a refusal refuses the
+    acceptance): places and a second enrolment are checked under lock."""
+    data = file.data
+    enrol_pre_enrolled(
+        actor=actor,
+        child=Person.objects.get(public_id=data["child"]),
+        school=school_of_file(file),
+        school_year=next_school_year(submitted_on(file)),
+        level=data["level"],
+        derogation=data.get("choice") == DEROGATION,
+        procedure_file=file.public_id,
+    )
+
+
+def staff_notes(file) -> list[tuple[str, str]]:
+    """What the school service sees before deciding: the school the file enrols in and the
+    places of its level against the children already enrolled (a school filling up)."""
+    start = next_school_year(submitted_on(file))
+    enrolment = queries.enrolment_of_file(file.public_id)
+    if enrolment is not None:
+        school = enrolment.school
+    else:
+        try:
+            school = school_of_file(file)
+        except DomainError as error:
+            return [(str(_("School")), error.message)]
+    level = file.data.get("level", "")
+    line = queries.places_line(school, level, start)
+    if line.places is None:
+        places = _("%(accepted)s enrolled, no places set for this level") % {
+            "accepted": line.accepted
+        }
+    else:
+        places = _("%(accepted)s enrolled for %(places)s places") % {
+            "accepted": line.accepted,
+            "places": line.places,
+        }
+        if line.full:
+            places = _("%(places)s — full") % {"places": places}
+    return [
+        (str(_("School")), school.name),
+        (
+            str(
+                _("Places in %(level)s, %(year)s")
+                % {
+                    "level": line.level_label,
+                    "year": school_year_label(start),
+                }
+            ),
+            str(places),
+        ),
+    ]
 
 
 def outcome_lines(file) -> list[str]:
     """The certificate of enrolment (L131-5) with the mentions the school's head expects."""
-    row = Enrolment.objects.filter(procedure=file.public_id).select_related("school", "child")
-    enrolment = row.first()
+    enrolment = queries.enrolment_of_file(file.public_id)
     if enrolment is None:
         return []
     child, school = enrolment.child, enrolment.school
@@ -164,7 +280,7 @@ def outcome_lines(file) -> list[str]:
             _("Level: %(level)s — school year %(year)s")
             % {
                 "level": enrolment.get_level_display(),
-                "year": school_year_label(enrolment.school_year),
+                "year": enrolment.school_year.name,
             }
         ),
         str(
@@ -249,6 +365,7 @@ PRE_ENROLMENT = ProcedureType(
     validate=validate,
     on_accept=accepted,
     outcome_lines=outcome_lines,
+    staff_notes=staff_notes,
     steps=(
         Step(
             "child",
@@ -281,6 +398,7 @@ PRE_ENROLMENT = ProcedureType(
                         "The school of your address is the one the catchment map gives for "
                         "your household's address on the day you send the request."
                     ),
+                    help_for=proposed_school,
                     choices=(
                         (CATCHMENT, _("The school of my address")),
                         (DEROGATION, _("Another school (a derogation)")),

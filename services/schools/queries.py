@@ -7,11 +7,12 @@ from datetime import date
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
-from identity.models import Commune, Household, Street, normalise_street_name
+from identity.models import Commune, Facility, Household, Street, normalise_street_name
 from identity.queries import current_address, street_for
+from identity.schooling.models import Enrolment
 
 from .levels import LEVEL_CHOICES
-from .models import CatchmentSegment, Enrolment, School, SchoolPlaces
+from .models import CatchmentSegment, SchoolPlaces
 
 IN_MAP, NOT_IN_MAP, TWO_SCHOOLS, UNKNOWN_STREET, OUTSIDE = (
     "in_map",
@@ -27,8 +28,8 @@ class Catchment:
     """The answer for an address: `school` when exactly one segment covers it, else why not."""
 
     status: str
-    school: School | None = None
-    schools: tuple[School, ...] = ()
+    school: Facility | None = None
+    schools: tuple[Facility, ...] = ()
 
 
 def house_number(address_line: str) -> int | None:
@@ -112,9 +113,24 @@ def map_errors(school_year: int) -> list[MapError]:
     return errors
 
 
+def schools():
+    """The town's schools (Facilities of kind school), by name."""
+    return Facility.objects.filter(kind=Facility.Kind.SCHOOL).order_by("name")
+
+
+def school_by_public_id(public_id: str | None) -> Facility | None:
+    return schools().filter(public_id=public_id or "").first()
+
+
+def enrolments_of_year(school_year: int):
+    """The enrolments of the school year starting in `school_year` (pre-enrolments accepted
+    and children enrolled at the counter alike: both take a place)."""
+    return Enrolment.objects.filter(school_year__starts_on__year=school_year)
+
+
 @dataclass(frozen=True)
 class PlacesLine:
-    school: School
+    school: Facility
     level: str
     level_label: str
     places: int | None
@@ -133,12 +149,10 @@ def places_against_accepted(school_year: int) -> list[PlacesLine]:
     }
     accepted = {
         (row["school"], row["level"]): row["n"]
-        for row in Enrolment.objects.filter(school_year=school_year)
-        .values("school", "level")
-        .annotate(n=Count("pk"))
+        for row in enrolments_of_year(school_year).values("school", "level").annotate(n=Count("pk"))
     }
     lines = []
-    for school in School.objects.all():
+    for school in schools():
         for level, label in LEVEL_CHOICES:
             key = (school.pk, level)
             if key in places or key in accepted:
@@ -148,17 +162,43 @@ def places_against_accepted(school_year: int) -> list[PlacesLine]:
     return lines
 
 
-def school_list(school: School, school_year: int):
-    """The children accepted in a school for a school year, by level and name."""
-    return (
-        Enrolment.objects.filter(school=school, school_year=school_year)
-        .select_related("child")
-        .order_by("level", "child__last_name", "child__first_name")
+def places_line(school: Facility, level: str, school_year: int) -> PlacesLine:
+    """The places of one school and level against the children enrolled there."""
+    places = (
+        SchoolPlaces.objects.filter(school=school, level=level, school_year=school_year)
+        .values_list("places", flat=True)
+        .first()
+    )
+    accepted = enrolments_of_year(school_year).filter(school=school, level=level).count()
+    label = dict(LEVEL_CHOICES).get(level, level)
+    return PlacesLine(school, level, str(label), places, accepted)
+
+
+def school_list(school: Facility, school_year: int) -> list[Enrolment]:
+    """The children enrolled in a school for a school year, by level (PS to CM2) and name."""
+    order = [code for code, _label in LEVEL_CHOICES]
+    rows = (
+        enrolments_of_year(school_year)
+        .filter(school=school)
+        .select_related("child", "school_class")
+    )
+    return sorted(
+        rows,
+        key=lambda e: (order.index(e.level), e.child.last_name, e.child.first_name),
     )
 
 
 def enrolment_of(child, school_year: int) -> Enrolment | None:
-    return Enrolment.objects.filter(child=child, school_year=school_year).first()
+    return enrolments_of_year(school_year).filter(child=child).first()
+
+
+def enrolment_of_file(file_public_id: str) -> Enrolment | None:
+    """The enrolment an accepted pre-enrolment file wrote."""
+    return (
+        Enrolment.objects.filter(procedure_file=file_public_id)
+        .select_related("school", "child", "school_year")
+        .first()
+    )
 
 
 def status_label(found: Catchment) -> str:

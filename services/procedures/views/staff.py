@@ -173,6 +173,7 @@ def staff_file(request, public_id: str):
             "file": file,
             "kind": kind,
             "sections": web.summary(file),
+            "notes": kind.staff_notes(file) if kind.staff_notes else [],
             "timeline": web.timeline(file, queries.staff_timeline(file), staff=True),
             "shares": list(shares),
             "transitions": [

@@ -5,12 +5,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from identity.models import AuditEntry, StaffRole
+from identity.models import AuditEntry, Facility, StaffRole
 from services.schools.levels import next_school_year
-from services.schools.models import CatchmentSegment, Enrolment
-from tests.factories import CommuneFactory, staff_user
+from identity.schooling.actions import enrol_child
+from services.schools.models import CatchmentSegment
+from tests.factories import CommuneFactory, FacilityFactory, staff_user
 
-from .factories import SchoolFactory, family, street
+from .factories import SchoolFactory, family, school_year, street
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/schools/catchmentsegment/"
@@ -68,16 +69,15 @@ def test_a_good_file_is_imported_and_the_missing_street_is_shown(client, adminis
 def test_the_heads_list_downloads_as_csv_and_is_audited(client, administrator, town):
     school = SchoolFactory(name="École du Sud", commune=town)
     _parent, child = family(commune=town)
-    Enrolment.objects.create(
+    enrol_child(
+        actor=administrator,
         child=child,
         school=school,
-        school_year=next_school_year(timezone.localdate()),
-        level="ps",
-        procedure="x",
-        accepted_by=administrator,
+        school_year=school_year(next_school_year(timezone.localdate())),
+        level="PS",
     )
     response = client.post(
-        "/admin/schools/school/",
+        "/admin/schools/schoolfacility/",
         {"action": "download_list", "_selected_action": [school.pk]},
     )
     assert response.status_code == 200
@@ -86,3 +86,30 @@ def test_the_heads_list_downloads_as_csv_and_is_audited(client, administrator, t
     assert child.last_name in text
     assert "Petite section" in text
     assert AuditEntry.objects.filter(action="schools.list_read", actor=administrator).count() == 1
+
+
+def test_the_schools_are_the_towns_school_facilities_edited_in_the_admin(
+    client, administrator, town
+):
+    school = Facility.objects.get(name="École du Nord")
+    response = client.post(
+        f"/admin/schools/schoolfacility/{school.pk}/change/",
+        {
+            "name": "École du Nord",
+            "commune": town.pk,
+            "address": "1 place de l’École, 60000 Beauvais",
+            "uai": "0600001A",
+        },
+    )
+    assert response.status_code == 302
+    school.refresh_from_db()
+    assert (school.kind, school.address, school.uai) == (
+        Facility.Kind.SCHOOL,
+        "1 place de l’École, 60000 Beauvais",
+        "0600001A",
+    )
+    assert AuditEntry.objects.filter(action="configuration.saved", actor=administrator).exists()
+    listed = client.get("/admin/schools/schoolfacility/").content.decode()
+    assert "École du Nord" in listed
+    FacilityFactory(name="Piscine du Nord", commune=town)
+    assert "Piscine du Nord" not in client.get("/admin/schools/schoolfacility/").content.decode()

@@ -19,13 +19,13 @@ from services.procedures.actions import handling
 from services.procedures.errors import FieldErrors
 from services.schools import procedures
 from services.schools.actions import read_school_list
-from services.schools.models import Enrolment, SchoolPlaces
+from identity.schooling.models import Enrolment
 from services.schools.queries import places_against_accepted
 from tests.documents_vault.factories import pdf_bytes, stored_document
 from tests.factories import CommuneFactory, PersonFactory, UserFactory, staff_user
 from tests.services.bouquet.factories import submit
 
-from .factories import SchoolFactory, family, segment, street
+from .factories import SchoolFactory, family, places, school_year, segment, street
 
 pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
@@ -43,6 +43,7 @@ def town():
     commune = CommuneFactory(name="Beauvais", insee_code="60057")
     north = SchoolFactory(name="École du Nord", commune=commune, address="1 rue du Nord")
     south = SchoolFactory(name="École du Sud", commune=commune)
+    school_year(2027)
     nationale = street(commune, "Rue Nationale")
     segment(north, nationale, year=2027, start=1, end=99, side="even")
     segment(south, nationale, year=2027, start=1, end=99, side="odd")
@@ -65,7 +66,7 @@ def document(person, kind: str, *, pages: int) -> str:
 def answers(parent, child, **more):
     return {
         "child": child.public_id,
-        "level": "ps",
+        "level": "PS",
         "child_identity": document(parent, "family_record_book", pages=1),
         "guardian_identity": document(parent, "identity_document", pages=2),
         "choice": "catchment",
@@ -87,7 +88,12 @@ def test_an_accepted_file_enrols_the_child_at_the_school_of_the_address_with_a_c
         assert file.staff_state_label == "Complète"
         file = handling.transition(actor=clerk, file=file, key="accept")
     enrolment = Enrolment.objects.get(child=child)
-    assert (enrolment.school, enrolment.school_year, enrolment.level) == (north, 2027, "ps")
+    assert (enrolment.school, enrolment.school_year.name, enrolment.level) == (
+        north,
+        "2027-2028",
+        "PS",
+    )
+    assert enrolment.procedure_file == file.public_id
     assert not enrolment.derogation
     client.force_login(parent.user)
     response = client.get(reverse("procedures:outcome", args=[file.public_id]))
@@ -137,9 +143,9 @@ def test_only_the_documents_the_law_allows_are_asked():
 @pytest.mark.parametrize(
     ("born", "level", "problem"),
     [
-        (date(2025, 1, 10), "ps", "jeune"),  # two in 2027: too young for petite section
-        (date(2022, 1, 10), "cp", "jeune"),  # five in 2027: too young for CP
-        (date(2018, 6, 1), "cp", "âgé"),  # nine in 2027: too old for CP
+        (date(2025, 1, 10), "PS", "jeune"),  # two in 2027: too young for petite section
+        (date(2022, 1, 10), "CP", "jeune"),  # five in 2027: too young for CP
+        (date(2018, 6, 1), "CP", "âgé"),  # nine in 2027: too old for CP
     ],
 )
 def test_a_child_too_young_or_too_old_for_the_level_is_refused_naming_the_level(
@@ -156,7 +162,7 @@ def test_a_child_too_young_or_too_old_for_the_level_is_refused_naming_the_level(
 def test_a_child_repeating_a_year_may_enter_the_level_a_year_late(town):
     commune, *_ = town
     parent, child = family(commune=commune, child_born=date(2022, 2, 1))
-    file = submit(procedures.KEY, parent, answers(parent, child, level="ms"))
+    file = submit(procedures.KEY, parent, answers(parent, child, level="MS"))
     assert file.state == "submitted"
 
 
@@ -254,7 +260,7 @@ def test_an_address_the_map_does_not_cover_is_a_data_error_not_a_silent_pick(tow
 
 def test_places_per_school_and_level_against_accepted_files(town, clerk):
     commune, north, _south = town
-    SchoolPlaces.objects.create(school=north, school_year=2027, level="ps", places=1)
+    places(north, "PS", 1, year=2027)
     parent, child = family(line1="12 rue Nationale", commune=commune)
     handling.transition(
         actor=clerk,
@@ -264,7 +270,7 @@ def test_places_per_school_and_level_against_accepted_files(town, clerk):
     [line] = places_against_accepted(2027)
     assert (line.school, line.level, line.places, line.accepted, line.full) == (
         north,
-        "ps",
+        "PS",
         1,
         1,
         True,
