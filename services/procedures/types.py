@@ -122,6 +122,9 @@ OutcomeLines = Callable[[Any], list[str]]
 # staff_notes(file) -> (label, value) lines the staff see on the file before deciding (the
 # places left in the school the file would enrol in).
 StaffNotes = Callable[[Any], list[tuple[str, str]]]
+# queue_summary() -> (column titles, rows of cells): a table above the staff queue when it is
+# filtered on the type or its service (the places of the schools against the files accepted).
+QueueSummary = Callable[[], tuple[list[str], list[list[str]]]]
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ class ProcedureType:
     on_accept: OnAccept | None = None
     outcome_lines: OutcomeLines | None = None
     staff_notes: StaffNotes | None = None
+    queue_summary: QueueSummary | None = None
     keywords: tuple[str, ...] = field(default_factory=tuple)
 
     def fields(self) -> list[Field]:

@@ -204,8 +204,8 @@ def enrol_pre_enrolled(
     if line.full:
         raise Conflict(
             _(
-                "%(school)s has no place left in %(level)s for %(year)s (%(accepted)s enrolled "
-                "for %(places)s places): refuse the file, or raise the places in the admin first."
+                "%(school)s has no place left in %(level)s for %(year)s (places: %(places)s, "
+                "enrolled: %(accepted)s): refuse the file, or raise the places in the admin first."
             )
             % {
                 "school": school.name,

@@ -12,6 +12,7 @@ from datetime import date
 
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from documents_vault.models import DocumentKind
@@ -82,6 +83,16 @@ def other_application(child: Person, start: int):
     )
 
 
+def long_day(day: date) -> str:
+    """ "lundi 7 septembre 2026", "mardi 1er juin 2027" in French; "Monday 7 September 2026"."""
+    text = date_format(day, "l j F Y")
+    if (get_language() or "").startswith("fr"):
+        text = text[0].lower() + text[1:]
+        if day.day == 1:
+            text = text.replace(" 1 ", " 1er ", 1)
+    return text
+
+
 def proposed_school(context: Context) -> str:
     """The school of the household's address on the day, shown as the parent fills the form
     (the catchment map of the coming school year)."""
@@ -89,7 +100,7 @@ def proposed_school(context: Context) -> str:
     found = queries.catchment_of_household(context.household, on=context.today, school_year=start)
     address = current_address(context.household, on=context.today)
     where = f"{address.line1}, {address.commune.name}" if address else ""
-    day = date_format(context.today, "l j F Y")
+    day = long_day(context.today)
     if found.school is not None:
         school = found.school
         return str(
@@ -149,7 +160,7 @@ def validate(data, context) -> None:
                 % {
                     "year": school_year_label(start),
                     "name": other.applicant.full_name,
-                    "day": date_format(timezone.localdate(other.submitted_at), "j F Y"),
+                    "day": long_day(timezone.localdate(other.submitted_at)),
                 }
             )
         elif queries.enrolment_of(child, start) is not None:
@@ -235,11 +246,11 @@ def staff_notes(file) -> list[tuple[str, str]]:
     level = file.data.get("level", "")
     line = queries.places_line(school, level, start)
     if line.places is None:
-        places = _("%(accepted)s enrolled, no places set for this level") % {
+        places = _("enrolled: %(accepted)s, no places set for this level") % {
             "accepted": line.accepted
         }
     else:
-        places = _("%(accepted)s enrolled for %(places)s places") % {
+        places = _("places: %(places)s, enrolled: %(accepted)s") % {
             "accepted": line.accepted,
             "places": line.places,
         }
@@ -258,6 +269,31 @@ def staff_notes(file) -> list[tuple[str, str]]:
             str(places),
         ),
     ]
+
+
+def queue_summary() -> tuple[list[str], list[list[str]]]:
+    """Above the queue: each school and level of the coming school year, its places against
+    the children enrolled (a school filling up shows before the last place is given)."""
+    start = next_school_year(timezone.localdate())
+    columns = [
+        str(_("School")),
+        str(_("Level")),
+        str(_("Enrolled for %(year)s") % {"year": school_year_label(start)}),
+        str(_("Places")),
+    ]
+    rows = []
+    for line in queries.places_against_accepted(start):
+        if line.places is None:
+            left = _("not set")
+        elif line.full:
+            left = _("%(places)s — full") % {"places": line.places}
+        else:
+            left = _("%(places)s (%(left)s left)") % {
+                "places": line.places,
+                "left": line.places - line.accepted,
+            }
+        rows.append([line.school.name, line.level_label, str(line.accepted), str(left)])
+    return columns, rows
 
 
 def outcome_lines(file) -> list[str]:
@@ -366,6 +402,7 @@ PRE_ENROLMENT = ProcedureType(
     on_accept=accepted,
     outcome_lines=outcome_lines,
     staff_notes=staff_notes,
+    queue_summary=queue_summary,
     steps=(
         Step(
             "child",

@@ -69,11 +69,22 @@ def queue(request):
         for step in kind.transitions:
             if step.by == By.STAFF:
                 bulk.setdefault(step.key, step.label)
+    summaries = []
+    for kind in kinds:
+        chosen = filters.type_key == kind.key or (
+            filters.service == kind.service and not filters.type_key
+        )
+        if kind.queue_summary and chosen:
+            columns, rows = kind.queue_summary()
+            summaries.append(
+                (kind.name, columns, [list(zip(columns, row, strict=True)) for row in rows])
+            )
     return render(
         request,
         "procedures/staff_queue.html",
         {
             "files": files,
+            "summaries": summaries,
             "filters": filters,
             "services": [(key, _service_name(key)) for key in sorted({k.service for k in kinds})],
             "kinds": kinds,

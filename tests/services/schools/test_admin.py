@@ -6,8 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from identity.models import AuditEntry, Facility, StaffRole
-from services.schools.levels import next_school_year
 from identity.schooling.actions import enrol_child
+from services.schools.levels import next_school_year
 from services.schools.models import CatchmentSegment
 from tests.factories import CommuneFactory, FacilityFactory, staff_user
 

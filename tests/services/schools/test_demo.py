@@ -6,9 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from services.procedures.models import ProcedureFile
 from identity.models import Facility
 from identity.schooling.models import Enrolment
+from services.procedures.models import ProcedureFile
 from services.schools.models import CatchmentSegment
 from services.schools.procedures import KEY
 from services.schools.queries import map_errors

@@ -13,13 +13,16 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from documents_vault.models import Document
-from identity.errors import DomainError, Forbidden
+from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import AuditEntry, Guardianship, Person
+from identity.schooling.actions import enrol_child
+from identity.schooling.models import Enrolment, SchoolYear
+from services.canteen import queries as canteen_queries
 from services.procedures.actions import handling
 from services.procedures.errors import FieldErrors
 from services.schools import procedures
 from services.schools.actions import read_school_list
-from identity.schooling.models import Enrolment
+from services.schools.models import SchoolPlaces
 from services.schools.queries import places_against_accepted
 from tests.documents_vault.factories import pdf_bytes, stored_document
 from tests.factories import CommuneFactory, PersonFactory, UserFactory, staff_user
@@ -184,6 +187,67 @@ def test_a_second_application_for_the_same_child_and_year_is_refused(town):
             ),
         )
     assert list(refused.value.errors) == ["child"]
+    # The second guardian sees the first guardian's file, by name and day.
+    assert parent.full_name in refused.value.errors["child"]
+    assert "lundi 15 mars 2027" in refused.value.errors["child"]
+
+
+def test_the_same_parent_applying_twice_for_the_child_is_refused_on_the_child(town, clerk):
+    commune, *_ = town
+    parent, child = family(line1="12 rue Nationale", commune=commune)
+    file = submit(procedures.KEY, parent, answers(parent, child))
+    handling.transition(actor=clerk, file=file, key="accept")
+    with pytest.raises(FieldErrors) as refused:
+        submit(procedures.KEY, parent, answers(parent, child))
+    assert list(refused.value.errors) == ["child"]
+
+
+def test_a_withdrawn_file_leaves_the_child_free_for_a_new_one(town):
+    commune, *_ = town
+    parent, child = family(commune=commune)
+    file = submit(procedures.KEY, parent, answers(parent, child))
+    handling.transition(actor=parent.user, file=file, key="withdraw")
+    assert submit(procedures.KEY, parent, answers(parent, child)).state == "submitted"
+
+
+def test_a_child_the_town_enrolled_at_the_counter_cannot_be_pre_enrolled_again(town):
+    commune, north, _south = town
+    parent, child = family(commune=commune)
+    enrol_child(
+        actor=staff_user("admin"),
+        child=child,
+        school=north,
+        school_year=school_year(2027),
+        level="PS",
+    )
+    with pytest.raises(FieldErrors) as refused:
+        submit(procedures.KEY, parent, answers(parent, child))
+    assert "déjà inscrit" in refused.value.errors["child"]
+
+
+def test_an_address_outside_the_territory_is_refused_on_the_choice_of_school(town):
+    parent, child = family(line1="3 rue de Paris", commune=CommuneFactory(territory=None))
+    with pytest.raises(FieldErrors) as refused:
+        submit(procedures.KEY, parent, answers(parent, child))
+    assert list(refused.value.errors) == ["choice"]
+    assert "hors du territoire" in refused.value.errors["choice"]
+
+
+def test_a_family_outside_the_territory_may_ask_for_a_derogation(town):
+    _commune, north, _south = town
+    parent, child = family(line1="3 rue de Paris", commune=CommuneFactory(territory=None))
+    file = submit(
+        procedures.KEY,
+        parent,
+        answers(
+            parent,
+            child,
+            choice="derogation",
+            wanted_school=north.public_id,
+            derogation_reason="work",
+        ),
+    )
+    assert file.state == "submitted"
 
 
 def test_a_derogation_without_a_reason_is_refused(town):
@@ -289,3 +353,56 @@ def test_the_heads_list_is_audited_and_for_the_school_service_only(town, clerk):
     with pytest.raises(Forbidden):
         read_school_list(actor=parent.user, school=north, school_year=2027)
     assert Person.objects.get(pk=child.pk)
+
+
+def test_the_accepted_child_is_in_the_canteens_school_list_with_nothing_to_copy(town, clerk):
+    commune, north, _south = town
+    parent, child = family(line1="12 rue Nationale", commune=commune)
+    handling.transition(
+        actor=clerk, file=submit(procedures.KEY, parent, answers(parent, child)), key="accept"
+    )
+    # The canteen (and after-school care) read the town's one enrolment table.
+    first_days = [date(2027, 9, 6), date(2027, 9, 7)]
+    assert canteen_queries.enrolled_days(child, north.pk, first_days) == set(first_days)
+    assert canteen_queries.enrolled_days(child, north.pk, [date(2027, 3, 16)]) == set()
+
+
+def test_a_full_level_refuses_the_acceptance_with_its_reason_and_the_file_waits(town, clerk):
+    commune, north, _south = town
+    places(north, "PS", 1, year=2027)
+    first, first_child = family(line1="12 rue Nationale", commune=commune)
+    handling.transition(
+        actor=clerk, file=submit(procedures.KEY, first, answers(first, first_child)), key="accept"
+    )
+    second, second_child = family(line1="14 rue Nationale", commune=commune)
+    file = submit(procedures.KEY, second, answers(second, second_child))
+    with pytest.raises(Conflict) as refused:
+        handling.transition(actor=clerk, file=file, key="accept")
+    assert refused.value.code == "school_full"
+    assert "École du Nord" in refused.value.message
+    assert "places\u00a0: 1, inscrits\u00a0: 1" in refused.value.message
+    file.refresh_from_db()
+    assert file.state == "submitted"
+    assert not Enrolment.objects.filter(child=second_child).exists()
+    # The service may still refuse the file, or raise the places (the audited override).
+    SchoolPlaces.objects.filter(school=north, level="PS").update(places=2)
+    assert handling.transition(actor=clerk, file=file, key="accept").state == "accepted"
+
+
+def test_a_level_without_places_set_is_not_limited(town, clerk):
+    commune, north, _south = town
+    places(north, "MS", 0, year=2027)  # another level: PS has no places row
+    parent, child = family(line1="12 rue Nationale", commune=commune)
+    file = submit(procedures.KEY, parent, answers(parent, child))
+    assert handling.transition(actor=clerk, file=file, key="accept").state == "accepted"
+
+
+def test_a_school_year_the_town_has_not_set_up_refuses_the_acceptance(town, clerk):
+    commune, *_ = town
+    SchoolYear.objects.all().delete()
+    parent, child = family(line1="12 rue Nationale", commune=commune)
+    file = submit(procedures.KEY, parent, answers(parent, child))
+    with pytest.raises(DomainError) as refused:
+        handling.transition(actor=clerk, file=file, key="accept")
+    assert refused.value.code == "no_school_year"
+    assert "2027-2028" in refused.value.message
