@@ -43,9 +43,11 @@ class SchoolClosureAdmin(ActionModelAdmin):
 
 @admin.register(Enrolment)
 class EnrolmentAdmin(ActionModelAdmin):
-    list_display = ["child", "school", "school_year", "level", "school_class"]
+    list_display = ["child", "school", "school_year", "level", "school_class", "derogation"]
     list_filter = ["school_year", "school", "level"]
     raw_id_fields = ["child"]
+    # Written by an accepted pre-enrolment only (services.schools).
+    readonly_fields = ["procedure_file", "derogation"]
     deletable = False
 
     def save_model(self, request, obj, form, change):
