@@ -139,17 +139,27 @@ class Enrolment(models.Model):
     granted by derogation are then kept, for the certificate and the head's list)."""
 
     public_id = PublicIdField()
-    child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="enrolments")
+    child = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="enrolments", verbose_name=_("child")
+    )
     school = models.ForeignKey(
         Facility,
         on_delete=models.PROTECT,
         related_name="enrolments",
         limit_choices_to={"kind": Facility.Kind.SCHOOL},
+        verbose_name=_("school"),
     )
-    school_year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="+")
+    school_year = models.ForeignKey(
+        SchoolYear, on_delete=models.PROTECT, related_name="+", verbose_name=_("school year")
+    )
     level = models.CharField(_("level"), max_length=3, choices=Level.choices)
     school_class = models.ForeignKey(
-        SchoolClass, on_delete=models.PROTECT, null=True, blank=True, related_name="enrolments"
+        SchoolClass,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enrolments",
+        verbose_name=_("class"),
     )
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
     recorded_by = models.ForeignKey(
