@@ -44,6 +44,14 @@ def schools_to_facilities(apps, schema_editor):
             procedure_file=old.procedure,
             derogation=old.derogation,
         )
+    fire_pending_checks(schema_editor)
+
+
+def fire_pending_checks(schema_editor):
+    # PostgreSQL refuses to alter a table with deferred foreign-key checks still pending from
+    # the rows just written in this transaction: run them now.
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def school_field(related_name):
@@ -73,6 +81,7 @@ def levels_upper(apps, schema_editor):
     for places in SchoolPlaces.objects.all():
         places.level = places.level.upper()
         places.save(update_fields=["level"])
+    fire_pending_checks(schema_editor)
 
 
 class Migration(migrations.Migration):

@@ -21,7 +21,14 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
-def test_the_schools_rows_become_facilities_and_enrolments():
+@pytest.fixture
+def back_to_the_latest():
+    yield
+    executor = MigrationExecutor(connection)
+    migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_the_schools_rows_become_facilities_and_enrolments(back_to_the_latest):
     old = migrate(BEFORE)
     commune = old.get_model("identity", "Commune").objects.create(
         name="Beauvais", insee_code="60057", postcode="60000"
@@ -86,9 +93,3 @@ def test_the_schools_rows_become_facilities_and_enrolments():
         "FILE-1",
         True,
     )
-    migrate(executor_leaf())
-
-
-def executor_leaf():
-    executor = MigrationExecutor(connection)
-    return executor.loader.graph.leaf_nodes()
