@@ -257,6 +257,10 @@ class Dish(models.Model):
     def allergen_codes(self) -> list[str]:
         return [code for code in self.allergens.split(",") if code]
 
+    @property
+    def allergen_labels(self) -> list[str]:
+        return [Allergen(code).label for code in self.allergen_codes if code in Allergen.values]
+
 
 class Diet(models.Model):
     """A child's diet, recorded once and shown on every kitchen list: one row per child and
