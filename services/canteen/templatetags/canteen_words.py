@@ -27,7 +27,9 @@ def instant_words(value: datetime | None) -> str:
 def day_words(value) -> str:
     """« lundi 7 septembre 2026 »: the catalogue names the weekdays with a capital (for the
     lists of days where they start a line), which a French date in a sentence does not take."""
-    words = formats.date_format(value, "l j F Y")
-    if (get_language() or "").startswith("fr"):
-        return words[:1].lower() + words[1:]
-    return words
+    if not (get_language() or "").startswith("fr"):
+        return formats.date_format(value, "l j F Y")
+    words = formats.date_format(value, "l j").lower()
+    if value.day == 1:
+        words += "er"  # « 1er septembre »
+    return f"{words} {formats.date_format(value, 'F Y')}"
