@@ -92,7 +92,7 @@ def kitchen_list(*, actor: User, service: Service, day: date) -> KitchenList:
     order = {kind: n for n, kind in enumerate(Diet.Kind.values)}
     for diet in sorted(
         Diet.objects.filter(child_id__in=[b.child_id for b in bookings]),
-        key=lambda d: order[d.kind],
+        key=lambda d: (d.kind != Diet.Kind.ALLERGY_PAI, order[d.kind]),  # allergies first
     ):
         diets.setdefault(diet.child_id, []).append(
             KitchenDiet(diet.kind, diet.get_kind_display(), diet.details)

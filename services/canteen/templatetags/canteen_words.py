@@ -24,6 +24,7 @@ def instant_words(value: datetime | None) -> str:
     }
 
 
+@register.filter
 def day_words(value) -> str:
     """« lundi 7 septembre 2026 »: the catalogue names the weekdays with a capital (for the
     lists of days where they start a line), which a French date in a sentence does not take."""
