@@ -529,7 +529,9 @@ def declare_diets(
             raise DomainError(
                 _("An allergy with a care plan needs the PAI document."), field="document"
             )
-    return _write_diets(actor=actor, child=child, choices=choices, care_plan=document, by_town=False)
+    return _write_diets(
+        actor=actor, child=child, choices=choices, care_plan=document, by_town=False
+    )
 
 
 @transaction.atomic

@@ -26,7 +26,9 @@ class CanteenConfig(AppConfig):
                 facility_kinds=frozenset({Facility.Kind.SCHOOL}),
                 gates=(Gate(Facility.Kind.SCHOOL, gate.serve_at_tap),),
                 procedures=(
-                    Procedure("canteen", _("Book the canteen and after-school care"), "canteen:home"),
+                    Procedure(
+                        "canteen", _("Book the canteen and after-school care"), "canteen:home"
+                    ),
                 ),
                 panels=(
                     Panel(

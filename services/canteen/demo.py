@@ -232,4 +232,3 @@ def load() -> None:
             )
             menus.append(menu)
     actions.publish_menus(actor=admin, menus=menus)
-

@@ -154,9 +154,7 @@ def kitchen_pdf(sheet: KitchenList) -> bytes:
         for child in children:
             if child.diets:
                 # An allergy is printed in capitals after "!!": it must catch the eye on paper.
-                words = " ; ".join(
-                    str(d).upper() if d.is_allergy else str(d) for d in child.diets
-                )
+                words = " ; ".join(str(d).upper() if d.is_allergy else str(d) for d in child.diets)
                 mark = "!! " if child.has_allergy else ""
                 line(f"    {mark}{child.name} — {words}")
             else:

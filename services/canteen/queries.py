@@ -142,9 +142,7 @@ def month_calendar(child: Person, service: Service, month: date, now: datetime) 
     first = month.replace(day=1)
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     school = service.site.school
-    enrolled = enrolled_days(
-        child, school.pk, [first + timedelta(days=n) for n in range(last.day)]
-    )
+    enrolled = enrolled_days(child, school.pk, [first + timedelta(days=n) for n in range(last.day)])
     calendar = school_calendar(school, first, last)
     bookings = {
         b.day: b

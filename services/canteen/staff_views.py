@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from identity.errors import Conflict, Forbidden
-from identity.permissions import Capability, active_roles, has_capability
+from identity.models import Facility
+from identity.permissions import ROLE_CAPABILITIES, Capability, active_roles, has_capability
 from identity.schooling.calendar import school_calendar
 
 from . import rules
@@ -22,10 +23,17 @@ from .models import Service
 
 
 def _schools(request) -> set[int | None]:
-    """The schools whose canteen lists the user sees (None: every school)."""
-    if not has_capability(request.user, Capability.VIEW_ATTENDANCE):
+    """The schools whose canteen lists the user sees (None: every school): staff who see the
+    attendance of a school (a canteen agent), or of every facility."""
+    schools = {
+        role.facility_id
+        for role in active_roles(request.user)
+        if Capability.VIEW_ATTENDANCE in ROLE_CAPABILITIES.get(role.role, frozenset())
+        and (role.facility is None or role.facility.kind == Facility.Kind.SCHOOL)
+    }
+    if not schools:
         raise PermissionDenied
-    return {role.facility_id for role in active_roles(request.user)}
+    return schools
 
 
 def _day(value: str) -> date:
@@ -69,7 +77,9 @@ def kitchen_days(request):
 
 
 def _sheet(request, service_id: str, day: str):
-    service = get_object_or_404(Service.objects.select_related("site__school"), public_id=service_id)
+    service = get_object_or_404(
+        Service.objects.select_related("site__school"), public_id=service_id
+    )
     return service, _day(day)
 
 

@@ -15,9 +15,7 @@ urlpatterns = [
         name="pattern",
     ),
     path("agents/cantine/", staff_views.kitchen_days, name="kitchen_days"),
-    path(
-        "agents/cantine/<slug:service_id>/<str:day>/", staff_views.kitchen, name="kitchen"
-    ),
+    path("agents/cantine/<slug:service_id>/<str:day>/", staff_views.kitchen, name="kitchen"),
     path(
         "agents/cantine/<slug:service_id>/<str:day>/liste.pdf",
         staff_views.kitchen_pdf,

@@ -17,6 +17,7 @@ from documents_vault import queries as vault_queries
 from documents_vault.forms import PickOrUploadForm
 from documents_vault.models import DocumentKind
 from identity.errors import DomainError, Forbidden
+from identity.permissions import person_of
 from services.catalog.views import form_key, new_form_nonce
 
 from . import actions, queries
@@ -25,6 +26,8 @@ from .models import Diet
 
 
 def _children(request) -> list[queries.ChildAtCanteen]:
+    if person_of(request.user) is None:
+        raise Http404  # a staff account has no household
     return queries.children_at_canteen(request.user, timezone.localdate())
 
 
@@ -45,7 +48,7 @@ def _service(entry: queries.ChildAtCanteen, service_id: str):
 
 
 def _month_of(value: str) -> date:
-    """"2026-09" → 1 September 2026; anything else → this month."""
+    """ "2026-09" → 1 September 2026; anything else → this month."""
     try:
         year, month = (int(part) for part in value.split("-"))
         return date(year, month, 1)

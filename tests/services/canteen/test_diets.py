@@ -62,11 +62,13 @@ def test_a_parent_declares_diets_with_the_pai_from_the_safe(family):
     )
     diets = {d.kind: d for d in Diet.objects.filter(child=child)}
     assert set(diets) == {"no_pork", "allergy_pai"}
-    assert diets["allergy_pai"].care_plan == plan and diets["allergy_pai"].details == "arachide"
+    assert diets["allergy_pai"].care_plan == plan
+    assert diets["allergy_pai"].details == "arachide"
     # The PAI is shared with the child's canteen file (the school's staff read it there).
     assert Share.objects.filter(document=plan, target_kind="canteen_diet").exists()
     entry = AuditEntry.objects.get(action="canteen.diets_declared")
-    assert entry.person == child and entry.changes["diets"][1] == ["allergy_pai:arachide", "no_pork:"]
+    assert entry.person == child
+    assert entry.changes["diets"][1] == ["allergy_pai:arachide", "no_pork:"]
     # Declared again: they replace the previous ones; the PAI already recorded stays.
     actions.declare_diets(
         actor=user, child=child, choices=[DietChoice("allergy_pai", "arachide, noix")]
@@ -119,7 +121,8 @@ def test_the_diets_page_adds_the_pai_to_the_safe(family, client):
     plan = Document.objects.get(person=child, kind=DocumentKind.CARE_PLAN)
     assert Diet.objects.get(child=child, kind="allergy_pai").care_plan == plan
     page = client.get(url).content.decode()
-    assert "Végétarien" in page and "Allergie avec PAI" in page
+    assert "Végétarien" in page
+    assert "Allergie avec PAI" in page
 
 
 def test_the_diets_page_names_the_missing_details(family, client):
@@ -181,7 +184,8 @@ def test_the_kitchen_list_counts_each_diet(kitchen_day):
     assert dict(sheet.diet_counts) == {"Sans porc": 2, "Allergie avec PAI": 1}
     assert sheet.without_diet == 1
     (entry,) = [c for _n, children in sheet.classes for c in children if c.name == child.full_name]
-    assert entry.has_allergy and str(entry.diets[0]) == "Allergie avec PAI (arachide)"
+    assert entry.has_allergy
+    assert str(entry.diets[0]) == "Allergie avec PAI (arachide)"
 
 
 def test_the_kitchen_pdf_prints_the_counts_and_the_allergies(kitchen_day):
@@ -235,3 +239,23 @@ def test_staff_of_another_school_and_residents_are_refused(kitchen_day, client):
         with time_machine.travel(datetime(2026, 12, 2, 16, tzinfo=PARIS), tick=False):
             client.force_login(user)
             assert client.get(url).status_code == 403
+
+
+def test_the_town_corrects_diets_in_the_admin_through_the_action(family, client):
+    user, child, service = family
+    administrator = staff_user(StaffRole.Role.ADMIN)
+    administrator.is_staff = administrator.is_superuser = True
+    administrator.save()
+    client.force_login(administrator)
+    response = client.post(
+        "/admin/canteen/diet/add/", {"child": child.pk, "kind": "no_meat", "details": ""}
+    )
+    assert response.status_code == 302
+    assert Diet.objects.get(child=child).by_town
+    assert AuditEntry.objects.filter(action="canteen.diets_corrected", person=child).exists()
+    # A PAI without its document is refused on the form, nothing written.
+    response = client.post(
+        "/admin/canteen/diet/add/", {"child": child.pk, "kind": "allergy_pai", "details": "lait"}
+    )
+    assert response.status_code == 200
+    assert list(Diet.objects.filter(child=child).values_list("kind", flat=True)) == ["no_meat"]

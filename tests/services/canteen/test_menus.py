@@ -1,9 +1,20 @@
-"""A dish names its allergens from the 14 of EU regulation 1169/2011, nothing else."""
+"""A dish names its allergens from the 14 of EU regulation 1169/2011, nothing else; parents see
+only the menus staff published, each dish with its allergens."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
-from services.canteen.models import Allergen, validate_allergens
+from identity.errors import DomainError, Forbidden
+from identity.models import AuditEntry, StaffRole
+from services.canteen import actions
+from services.canteen.models import Allergen, Dish, Menu, validate_allergens
+from tests.factories import staff_user
+from tests.services.canteen.factories import canteen_site, enrolled_child, lunch
 
 
 def test_the_fourteen_regulated_allergens():
@@ -20,18 +31,6 @@ def test_a_dish_names_known_allergens_only():
 
 # --- Published to parents ------------------------------------------------------------------------
 
-from datetime import date, datetime  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
-
-import time_machine  # noqa: E402
-from django.urls import reverse  # noqa: E402
-
-from identity.errors import DomainError, Forbidden  # noqa: E402
-from identity.models import AuditEntry, StaffRole  # noqa: E402
-from services.canteen import actions  # noqa: E402
-from services.canteen.models import Dish, Menu  # noqa: E402
-from tests.factories import staff_user  # noqa: E402
-from tests.services.canteen.factories import canteen_site, enrolled_child, lunch  # noqa: E402
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -60,13 +59,16 @@ def test_parents_see_only_published_menus_with_their_allergens(week_of_menus, cl
             reverse("canteen:menus", args=[child.public_id]) + "?semaine=2026-12-09"
         ).content.decode()
     assert "Semaine du lundi 7 décembre 2026" in html
-    assert "Poisson pané" in html and "Hachis secret" not in html
+    assert "Poisson pané" in html
+    assert "Hachis secret" not in html
     dish = html[html.index("Poisson pané") : html.index("</li>", html.index("Poisson pané"))]
-    assert "Poissons" in dish and "Céréales contenant du gluten" in dish
+    assert "Poissons" in dish
+    assert "Céréales contenant du gluten" in dish
     # Courses in their order: the starter before the main course.
     assert html.index("Carottes râpées") < html.index("Poisson pané")
     entry = AuditEntry.objects.get(action="canteen.menus_published")
-    assert entry.actor == agent and entry.target.endswith("2026-12-07")
+    assert entry.actor == agent
+    assert entry.target.endswith("2026-12-07")
 
 
 @pytest.mark.django_db
@@ -82,3 +84,22 @@ def test_a_menu_without_dish_or_by_a_parent_is_not_published(week_of_menus):
     with pytest.raises(Forbidden):
         actions.publish_menus(actor=elsewhere, menus=[monday])
     assert not Menu.objects.filter(published=True).exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_publishes_menus_through_the_action(week_of_menus, client):
+    site, guardian, child, monday, tuesday = week_of_menus
+    administrator = staff_user(StaffRole.Role.ADMIN)
+    administrator.is_staff = administrator.is_superuser = True
+    administrator.save()
+    client.force_login(administrator)
+    response = client.post(
+        "/admin/canteen/menu/",
+        {"action": "publish", "_selected_action": [monday.pk, tuesday.pk]},
+    )
+    assert response.status_code == 302
+    assert set(Menu.objects.filter(published=True).values_list("pk", flat=True)) == {
+        monday.pk,
+        tuesday.pk,
+    }
+    assert AuditEntry.objects.filter(action="canteen.menus_published").count() == 2

@@ -5,13 +5,13 @@ its reason; the month is read in a constant number of queries; another household
 not found."""
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from zoneinfo import ZoneInfo
 
 from identity.models import StaffRole
 from identity.schooling.actions import close_school
@@ -74,11 +74,13 @@ def test_each_day_says_its_state_and_until_when_it_may_change(family):
     html = client.get(month_url(child, service)).content.decode()
 
     monday = day_item(html, "2026-12-07")
-    assert 'data-status="bookable"' in monday and "checked" in monday
+    assert 'data-status="bookable"' in monday
+    assert "checked" in monday
     # The deadline as a date and a time, never as a rule (15:00 the day before).
     assert "modifiable jusqu’au dimanche 6 décembre 2026 à 15\u00a0h\u00a000" in monday
     thursday = day_item(html, "2026-12-03")
-    assert 'data-status="bookable"' in thursday and "checked" not in thursday
+    assert 'data-status="bookable"' in thursday
+    assert "checked" not in thursday
     assert "mercredi 2 décembre 2026 à 15\u00a0h\u00a000" in thursday
     # Today: its deadline (yesterday 15:00) is past, it shows as it stands.
     assert 'data-status="locked"' in day_item(html, "2026-12-01")
@@ -180,7 +182,8 @@ def test_a_day_past_its_deadline_refuses_the_whole_form(family):
     )
     page = client.get(response.url).content.decode()
     error = page[page.index("message-error") :]
-    assert "Mardi 1 décembre 2026" in error[:300] and "réservations closes" in error[:300]
+    assert "Mardi 1 décembre 2026" in error[:300]
+    assert "réservations closes" in error[:300]
     assert booked(child, service) == [date(2026, 12, 7)]  # nothing cancelled, nothing booked
 
 
