@@ -454,8 +454,9 @@ def _clean_choices(choices: list[DietChoice]) -> list[DietChoice]:
 def _write_diets(
     *, actor: User, child: Person, choices: list[DietChoice], care_plan, by_town: bool
 ) -> list[Diet]:
-    Person.objects.select_for_update().filter(pk=child.pk).first()  # one change at a time
-    before = {d.kind: d for d in Diet.objects.filter(child=child)}
+    # One change of a child's diets at a time: two at once would both add the same kind.
+    Person.objects.select_for_update().filter(pk=child.pk).first()
+    before = {d.kind: d for d in queries.diets_of(child)}
     wanted = {choice.kind: choice for choice in choices}
     now = timezone.now()
     Diet.objects.filter(child=child).exclude(kind__in=list(wanted)).delete()
@@ -598,7 +599,7 @@ def publish_menus(*, actor: User, menus: list[Menu]) -> int:
             record_audit_entry(
                 actor=actor,
                 action="canteen.menus_published",
-                target=f"{menu.site.public_id}:{menu.day.isoformat()}",
+                target=f"canteen.Menu:{menu.pk}",
                 channel=AuditEntry.Channel.COUNTER,
             )
     return published

@@ -163,12 +163,16 @@ class Booking(models.Model):
         ABSENT = "absent", _("Absent")
 
     public_id = PublicIdField()
-    child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("child")
+    )
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("service")
+    )
     day = models.DateField(_("day"))
-    state = models.CharField(max_length=10, choices=State.choices, default=State.BOOKED)
-    booked_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.BOOKED)
+    booked_at = models.DateTimeField(_("booked at"), default=timezone.now)
     booked_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     changed_at = models.DateTimeField(default=timezone.now)
     # Served at the service without a booking: billed at the penalty price.
@@ -211,10 +215,12 @@ class Menu(models.Model):
     """A site's menu for a day, published to parents (actions.publish_menus): parents see
     published menus only."""
 
-    site = models.ForeignKey(CanteenSite, on_delete=models.CASCADE, related_name="menus")
+    site = models.ForeignKey(
+        CanteenSite, on_delete=models.CASCADE, related_name="menus", verbose_name=_("site")
+    )
     day = models.DateField(_("day"))
     published = models.BooleanField(_("published to parents"), default=False, editable=False)
-    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
     published_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
     )
@@ -274,7 +280,9 @@ class Diet(models.Model):
         TEXTURE = "texture", _("Adapted texture")
 
     public_id = PublicIdField()
-    child = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    child = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="+", verbose_name=_("child")
+    )
     kind = models.CharField(_("diet"), max_length=20, choices=Kind.choices)
     # What the kitchen must know: the allergens of a PAI, the texture ("mixed", "cut small").
     details = models.CharField(_("details"), max_length=200, blank=True)
@@ -287,7 +295,7 @@ class Diet(models.Model):
         verbose_name=_("care plan (PAI)"),
     )
     recorded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     # Corrected by the town (not the parent's own declaration as it stands).
     by_town = models.BooleanField(_("corrected by the town"), default=False)
 

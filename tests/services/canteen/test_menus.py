@@ -68,7 +68,7 @@ def test_parents_see_only_published_menus_with_their_allergens(week_of_menus, cl
     assert html.index("Carottes râpées") < html.index("Poisson pané")
     entry = AuditEntry.objects.get(action="canteen.menus_published")
     assert entry.actor == agent
-    assert entry.target.endswith("2026-12-07")
+    assert entry.target == f"canteen.Menu:{monday.pk}"
 
 
 @pytest.mark.django_db
