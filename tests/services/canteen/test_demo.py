@@ -45,10 +45,12 @@ def test_camilles_children_are_booked_with_their_diets(canteen, client):
     }
     days = set(Booking.objects.filter(child=lea, service=lunch).values_list("day", flat=True))
     # From tomorrow (today's deadline passed yesterday) to the Christmas holidays.
-    assert min(days) == date(2026, 12, 1) and max(days) == date(2026, 12, 18)
+    assert min(days) == date(2026, 12, 1)
+    assert max(days) == date(2026, 12, 18)
     assert len(days) == 11
     plan = Diet.objects.get(child=tom, kind="allergy_pai").care_plan
-    assert plan.kind == "care_plan" and plan.household_id == tom.household_id
+    assert plan.kind == "care_plan"
+    assert plan.household_id == tom.household_id
     assert Menu.objects.filter(site=lunch.site, published=True).count() == 8
 
     with time_machine.travel(NOW, tick=False):
