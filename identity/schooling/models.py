@@ -50,7 +50,9 @@ class SchoolHoliday(models.Model):
     """School holidays of the territory's zone, as the Éducation nationale's calendar gives
     them: the first day without classes and the day classes resume (a school day)."""
 
-    school_year = models.ForeignKey(SchoolYear, on_delete=models.CASCADE, related_name="holidays")
+    school_year = models.ForeignKey(
+        SchoolYear, on_delete=models.CASCADE, related_name="holidays", verbose_name=_("school year")
+    )
     name = models.CharField(_("name"), max_length=120)
     starts_on = models.DateField(_("first day of the holidays"))
     classes_resume_on = models.DateField(_("classes resume on"))
@@ -108,8 +110,11 @@ class SchoolClass(models.Model):
         on_delete=models.PROTECT,
         related_name="school_classes",
         limit_choices_to={"kind": Facility.Kind.SCHOOL},
+        verbose_name=_("school"),
     )
-    school_year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="classes")
+    school_year = models.ForeignKey(
+        SchoolYear, on_delete=models.PROTECT, related_name="classes", verbose_name=_("school year")
+    )
     name = models.CharField(_("name"), max_length=60)
     levels = models.CharField(_("levels"), max_length=40, help_text=_("For example: CE1,CE2"))
 
