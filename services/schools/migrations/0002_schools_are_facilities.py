@@ -86,7 +86,7 @@ def levels_upper(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("identity", "0008_school_details"),
+        ("identity", "0009_school_details"),
         ("schools", "0001_initial"),
     ]
 

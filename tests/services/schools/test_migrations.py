@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
-BEFORE = [("schools", "0001_initial"), ("identity", "0008_school_details")]
+BEFORE = [("schools", "0001_initial"), ("identity", "0009_school_details")]
 AFTER = [("schools", "0002_schools_are_facilities")]
 
 
