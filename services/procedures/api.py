@@ -161,6 +161,10 @@ def _file_out(file: ProcedureFile, *, events=None, staff: bool = False) -> FileO
 
 
 def _refusal(error: DomainError):
+    """A refusal as its status; a plain refusal of one input (a missing message, a document
+    not theirs) is an invalid field: a 422 naming it, like the form's answers."""
+    if type(error) is DomainError and error.field:
+        error = FieldErrors({error.field: error.message})
     return Status(error.status, error.as_dict())
 
 

@@ -182,7 +182,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "procedures:export": ("GET", "302 403 403 403 403 403 200 403 403"),
     "procedures:file": ("GET", "302 200 404 404 404 404 404 404 404"),
     "procedures:message": ("POST", "302 302 404 404 404 404 404 404 404"),
-    "procedures:mine": ("GET", "302 200 200 200 200 200 200 200 200"),
+    "procedures:mine": ("GET", "302 200 200 302 302 302 302 302 302"),
     "procedures:outcome": ("GET", "302 200 404 404 404 404 404 404 404"),
     "procedures:queue": ("GET", "302 403 403 403 403 403 200 403 403"),
     "procedures:receipt": ("GET", "302 404 404 404 404 404 200 404 404"),

@@ -17,6 +17,7 @@ from identity.actions.audit import record_audit_entry
 from identity.errors import DomainError, Forbidden
 from identity.models import User
 
+from ..errors import FieldErrors
 from ..models import ProcedureEvent, ProcedureFile
 from ..types import CLOSED_STATES, By, State
 from . import common
@@ -48,11 +49,10 @@ class Attachment:
 def _message(text: str, *, required: bool) -> str:
     text = (text or "").strip()
     if required and not text:
-        raise DomainError(_("Write the message to send with it."), field="message")
+        raise FieldErrors({"message": _("Write the message to send with it.")})
     if len(text) > MAX_MESSAGE:
-        raise DomainError(
-            _("A message has at most %(count)s characters.") % {"count": MAX_MESSAGE},
-            field="message",
+        raise FieldErrors(
+            {"message": _("A message has at most %(count)s characters.") % {"count": MAX_MESSAGE}}
         )
     return text
 

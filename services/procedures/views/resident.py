@@ -17,6 +17,7 @@ from documents_vault.forms import PickOrUploadForm
 from documents_vault.models import DocumentKind
 from identity.errors import DomainError, Forbidden, NotFound
 from identity.models import AuditEntry
+from identity.views.decorators import resident_required
 
 from .. import pdf, queries, web
 from ..actions import drafts, handling
@@ -199,7 +200,7 @@ def delete_draft(request, public_id: str):
     return redirect("procedures:mine")
 
 
-@login_required
+@resident_required
 @require_GET
 def mine(request):
     return render(
