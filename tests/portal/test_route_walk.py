@@ -368,7 +368,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "POST /procedures/{public_id}/steps": ("POST", "401 200 404 404 404 404 404 404 404"),
     "POST /procedures/{public_id}/submit": ("POST", "401 409 404 404 404 404 404 404 404"),
     "POST /procedures/{public_id}/transitions/{key}": (
-        "POST", "401 400 404 404 404 404 404 404 404"
+        "POST", "401 422 404 404 404 404 404 404 404"
     ),
     "GET /household": ("GET", "401 200 200 404 404 404 404 404 404"),
     "GET /household/file-accesses": ("GET", "401 200 200 404 404 404 404 404 404"),
