@@ -296,6 +296,9 @@ def submit(request, public_id: str):
 
 class TransitionIn(Schema):
     message: str = ""
+    # Documents joined to the message, by id: the resident's from their safe; a clerk's among
+    # those the file shares (uploads go through the pages or the safe's own API).
+    documents: list[str] = []
 
 
 @router.post(
@@ -309,7 +312,12 @@ def transition(request, public_id: str, key: str, payload: TransitionIn):
     try:
         file, staff = _file(request, public_id)
         file = handling.transition(
-            actor=request.user, file=file, key=key, message=payload.message, channel=API
+            actor=request.user,
+            file=file,
+            key=key,
+            message=payload.message,
+            attachments=[handling.Attachment(document_id=d) for d in payload.documents],
+            channel=API,
         )
     except DomainError as error:
         return _refusal(error)
@@ -328,7 +336,8 @@ class MessageIn(Schema):
     auth=session_or_token,
 )
 def message(request, public_id: str, payload: MessageIn):
-    """A message on a submitted file; the resident may join documents of their safe by id."""
+    """A message on a submitted file, with documents joined by id: the resident's from their
+    safe, a clerk's among those the file shares."""
     try:
         file, staff = _file(request, public_id)
         handling.send_message(

@@ -4,9 +4,13 @@ actions take (an address's parts, a group's lines, a document picked or uploaded
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from documents_vault import queries as vault_queries
+from documents_vault.forms import PickOrUploadForm
+from documents_vault.models import DocumentKind
+from identity.errors import DomainError
 from identity.models import AuditEntry, Commune, User
 
 from .fields import (
@@ -149,10 +153,46 @@ def summary(file: ProcedureFile) -> list[tuple[str, str, list[tuple[str, str]]]]
     return sections
 
 
+def _joined_documents(file: ProcedureFile, events, *, staff: bool) -> dict[str, dict]:
+    """What each joined document shows on a timeline line: its kind and, for the resident,
+    the link to download it from the file; for staff, the link through the file's share
+    while it is open (the safe's rule)."""
+    from .actions.common import SHARE_KIND
+
+    ids = {public_id for event in events for public_id in event.documents}
+    found = vault_queries.documents_by_public_id(ids)
+    shares = {}
+    if staff:
+        shares = {
+            share.document.public_id: share.public_id
+            for share in vault_queries.open_shares_for_file(SHARE_KIND, file.public_id)
+        }
+    joined = {}
+    for public_id in ids:
+        document = found.get(public_id)
+        if document is None:
+            continue
+        if staff:
+            share = shares.get(public_id)
+            url = reverse("documents_vault:shared_file", args=[share]) if share else ""
+        elif document.is_deleted:
+            url = ""
+        else:
+            url = reverse("procedures:attachment", args=[file.public_id, public_id])
+        joined[public_id] = {
+            "label": _("%(kind)s of %(name)s")
+            % {"kind": document.get_kind_display(), "name": document.person.first_name},
+            "url": url,
+        }
+    return joined
+
+
 def timeline(file: ProcedureFile, events, *, staff: bool) -> list[dict]:
     """The timeline's lines in words: when, who (staff shown to the resident as the town
     hall), what, the message and the documents joined."""
     kind = file.type
+    events = list(events)
+    documents = _joined_documents(file, events, staff=staff)
     rows = []
     for event in events:
         if event.kind == ProcedureEvent.Kind.TRANSITION:
@@ -177,9 +217,52 @@ def timeline(file: ProcedureFile, events, *, staff: bool) -> list[dict]:
                 "who": who,
                 "what": what,
                 "text": "" if event.kind == ProcedureEvent.Kind.ASSIGNED else event.text,
-                "documents": len(event.documents),
+                "documents": [documents[d] for d in event.documents if d in documents],
                 "internal": event.internal,
                 "kind": event.kind,
             }
         )
     return rows
+
+
+def attachment_form(
+    request, file: ProcedureFile, data=None, files=None, *, html_id: str = "attachment"
+) -> PickOrUploadForm:
+    """The document a message may carry, the same form on both sides: the resident picks one
+    of their documents, a clerk one the file shares; either may add a new file, which goes
+    into the resident's safe. No document is the default."""
+    # The actions import this module's summary (through the PDFs): imported when called.
+    from .actions.common import SHARE_KIND, is_applicant
+
+    if is_applicant(request.user, file):
+        documents = vault_queries.documents_for_picker(
+            request.user, file.applicant, DocumentKind.values
+        )
+    else:
+        documents = [
+            share.document
+            for share in vault_queries.open_shares_for_file(SHARE_KIND, file.public_id)
+        ]
+    # One page may hold several (a form per state change): `html_id` keeps their ids apart.
+    form = PickOrUploadForm(
+        data, files, documents=documents, prefix="attachment", auto_id=f"id_{html_id}_%s"
+    )
+    form.fields["document"].required = False
+    form.fields["document"].choices = [("", _("No document")), *form.fields["document"].choices]
+    form.fields["document"].initial = ""
+    return form
+
+
+def posted_attachments(request, file: ProcedureFile) -> list:
+    """The document posted with a message, if any (a refusal names the field "document")."""
+    from .actions.handling import Attachment
+
+    form = attachment_form(request, file, request.POST, request.FILES)
+    if not form.is_valid():
+        raise DomainError(
+            next(iter(form.errors.values()))[0] if form.errors else _("Check the document."),
+            field="document",
+        )
+    if not form.cleaned_data.get("document"):
+        return []
+    return [Attachment(**form.pick())]

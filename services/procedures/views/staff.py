@@ -176,9 +176,12 @@ def staff_file(request, public_id: str):
             "timeline": web.timeline(file, queries.staff_timeline(file), staff=True),
             "shares": list(shares),
             "transitions": [
-                t for t in kind.transitions if t.by == By.STAFF and file.state in t.sources
+                (t, web.attachment_form(request, file, html_id=t.key))
+                for t in kind.transitions
+                if t.by == By.STAFF and file.state in t.sources
             ],
             "colleagues": queries.colleagues(file),
+            "message_form": web.attachment_form(request, file),
             "service_name": _service_name(file.service_key),
         },
     )
@@ -194,7 +197,11 @@ def staff_transition(request, public_id: str, key: str):
     file = _staff_file(request, public_id)
     try:
         handling.transition(
-            actor=request.user, file=file, key=key, message=request.POST.get("text", "")
+            actor=request.user,
+            file=file,
+            key=key,
+            message=request.POST.get("text", ""),
+            attachments=web.posted_attachments(request, file),
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -239,7 +246,12 @@ def comment(request, public_id: str):
 def staff_message(request, public_id: str):
     file = _staff_file(request, public_id)
     try:
-        handling.send_message(actor=request.user, file=file, text=request.POST.get("text", ""))
+        handling.send_message(
+            actor=request.user,
+            file=file,
+            text=request.POST.get("text", ""),
+            attachments=web.posted_attachments(request, file),
+        )
     except DomainError as error:
         messages.error(request, error.message)
     else:
