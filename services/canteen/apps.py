@@ -11,7 +11,7 @@ class CanteenConfig(AppConfig):
         from identity.models import Facility
         from services.catalog.registry import Gate, MunicipalService, register_service
 
-        from . import billing, gate
+        from . import billing, gate, listeners
 
         register_service(
             MunicipalService(
@@ -19,6 +19,7 @@ class CanteenConfig(AppConfig):
                 name=_("School canteen and after-school care"),
                 facility_kinds=frozenset({Facility.Kind.SCHOOL}),
                 gates=(Gate(Facility.Kind.SCHOOL, gate.serve_at_tap),),
+                on_address_change=listeners.household_moved,
             )
         )
         billing.register()

@@ -331,3 +331,27 @@ def download_attachment(
         channel=channel,
     )
     return decrypted
+
+
+def open_files_of(household, type_key: str) -> list[ProcedureFile]:
+    """A household's open files of one type (a service looking at its own requests)."""
+    return list(ProcedureFile.objects.filter(household=household, type_key=type_key, is_open=True))
+
+
+@transaction.atomic
+def post_note(*, file: ProcedureFile, text: str, channel: str = Channel.WEB) -> ProcedureEvent:
+    """A line written by Sésame itself on an open file, read by both the clerk and the
+    resident (and mailed to the resident like a message): what another service learnt that
+    matters to this request (the household moved…)."""
+    file = common.locked(file)
+    if not file.is_open:
+        raise DomainError(_("This file is closed."), field="message")
+    touch(file)
+    return record(
+        file,
+        actor=None,
+        kind=ProcedureEvent.Kind.MESSAGE,
+        action="procedure.message_sent",
+        channel=channel,
+        text=_message(text, required=True),
+    )
