@@ -52,7 +52,6 @@ ACTION_LABELS: dict[str, Promise] = {
     "procedure.draft_reminded": gettext_lazy("Reminder before a draft is deleted"),
     "procedure.draft_expired": gettext_lazy("Forgotten procedure draft deleted"),
     "procedure.document_downloaded": gettext_lazy("Document of a procedure downloaded"),
-    "procedure.booked": gettext_lazy("Appointment booked for a procedure"),
     # The document safe
     "staff.documents_listed": gettext_lazy("Documents listed"),
     "staff.document_read": gettext_lazy("Document read"),

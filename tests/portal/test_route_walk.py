@@ -174,6 +174,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "appointments:staff_desks": ("GET", "302 403 403 403 403 403 200 403 403"),
     # --- procedures -----------------------------------------------------------------------------
     "procedures:assign": ("POST", "302 404 404 404 404 404 302 404 404"),
+    "procedures:attachment": ("GET", "302 200 404 404 404 404 404 404 404"),
     "procedures:bulk": ("POST", "302 403 403 403 403 403 302 403 403"),
     "procedures:catalogue": ("GET", "200 200 200 200 200 200 200 200 200"),
     "procedures:comment": ("POST", "302 404 404 404 404 404 302 404 404"),
@@ -537,6 +538,7 @@ FILLERS: dict[str, Callable[[Camille], dict]] = {
     "procedures:summary": lambda c: {"public_id": _draft(c).public_id},
     "procedures:delete_draft": lambda c: {"public_id": _draft(c).public_id},
     "procedures:outcome": lambda c: {"public_id": _done_procedure(c).public_id},
+    "procedures:attachment": lambda c: _attachment(c),
     "procedures:resident_transition": lambda c: {
         "public_id": _procedure(c).public_id,
         "key": "answer",
@@ -634,6 +636,17 @@ def _done_procedure(c: Camille) -> ProcedureFile:
     """Camille's civil status request done: its outcome is a PDF."""
     done = ProcedureFile.objects.filter(applicant=c.person, state="done")
     return c.first(done.filter(type_key="civil_status_certificate"), "procedure file done")
+
+
+def _attachment(c: Camille) -> dict:
+    """A document joined to the timeline of one of Camille's files (made online)."""
+    files = ProcedureFile.objects.filter(applicant=c.person, channel="web").exclude(state="draft")
+    for file in files:
+        for documents in file.events.filter(internal=False).values_list("documents", flat=True):
+            if documents:
+                return {"public_id": file.public_id, "document_id": documents[0]}
+    c.first(ProcedureFile.objects.none(), "procedure file with a joined document")
+    return {}
 
 
 def _draft(c: Camille) -> ProcedureFile:
