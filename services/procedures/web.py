@@ -8,9 +8,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from documents_vault import queries as vault_queries
-from documents_vault.forms import PickOrUploadForm
-from documents_vault.models import DocumentKind
-from identity.errors import DomainError
 from identity.models import AuditEntry, Commune, User
 
 from .fields import (
@@ -24,7 +21,7 @@ from .fields import (
     Step,
     YesNoField,
 )
-from .models import ProcedureEvent, ProcedureFile
+from .models import SHARE_KIND, ProcedureEvent, ProcedureFile
 
 NEW_DOCUMENT = "new"
 Channel = AuditEntry.Channel
@@ -157,8 +154,6 @@ def _joined_documents(file: ProcedureFile, events, *, staff: bool) -> dict[str, 
     """What each joined document shows on a timeline line: its kind and, for the resident,
     the link to download it from the file; for staff, the link through the file's share
     while it is open (the safe's rule)."""
-    from .actions.common import SHARE_KIND
-
     ids = {public_id for event in events for public_id in event.documents}
     found = vault_queries.documents_by_public_id(ids)
     shares = {}
@@ -223,46 +218,3 @@ def timeline(file: ProcedureFile, events, *, staff: bool) -> list[dict]:
             }
         )
     return rows
-
-
-def attachment_form(
-    request, file: ProcedureFile, data=None, files=None, *, html_id: str = "attachment"
-) -> PickOrUploadForm:
-    """The document a message may carry, the same form on both sides: the resident picks one
-    of their documents, a clerk one the file shares; either may add a new file, which goes
-    into the resident's safe. No document is the default."""
-    # The actions import this module's summary (through the PDFs): imported when called.
-    from .actions.common import SHARE_KIND, is_applicant
-
-    if is_applicant(request.user, file):
-        documents = vault_queries.documents_for_picker(
-            request.user, file.applicant, DocumentKind.values
-        )
-    else:
-        documents = [
-            share.document
-            for share in vault_queries.open_shares_for_file(SHARE_KIND, file.public_id)
-        ]
-    # One page may hold several (a form per state change): `html_id` keeps their ids apart.
-    form = PickOrUploadForm(
-        data, files, documents=documents, prefix="attachment", auto_id=f"id_{html_id}_%s"
-    )
-    form.fields["document"].required = False
-    form.fields["document"].choices = [("", _("No document")), *form.fields["document"].choices]
-    form.fields["document"].initial = ""
-    return form
-
-
-def posted_attachments(request, file: ProcedureFile) -> list:
-    """The document posted with a message, if any (a refusal names the field "document")."""
-    from .actions.handling import Attachment
-
-    form = attachment_form(request, file, request.POST, request.FILES)
-    if not form.is_valid():
-        raise DomainError(
-            next(iter(form.errors.values()))[0] if form.errors else _("Check the document."),
-            field="document",
-        )
-    if not form.cleaned_data.get("document"):
-        return []
-    return [Attachment(**form.pick())]

@@ -25,6 +25,7 @@ from ..actions.common import is_counter_clerk
 from ..errors import AlreadyOpen, FieldErrors
 from ..models import ProcedureFile
 from ..types import By, State, procedure_type
+from . import attachments
 
 Channel = AuditEntry.Channel
 
@@ -226,7 +227,7 @@ def file_page(request, public_id: str):
             "sections": web.summary(file),
             "transitions": transitions,
             "answer_expected": any(t.needs_message for t in transitions),
-            "message_form": web.attachment_form(request, file),
+            "message_form": attachments.attachment_form(request, file),
             "has_outcome": file.state in (State.ACCEPTED, State.DONE)
             and kind.outcome_lines is not None,
         },
@@ -242,7 +243,7 @@ def message(request, public_id: str):
             actor=request.user,
             file=file,
             text=request.POST.get("text", ""),
-            attachments=web.posted_attachments(request, file),
+            attachments=attachments.posted_attachments(request, file),
         )
     except (Forbidden, NotFound) as error:
         raise Http404 from error
@@ -266,7 +267,7 @@ def resident_transition(request, public_id: str, key: str):
             file=file,
             key=key,
             message=request.POST.get("text", ""),
-            attachments=web.posted_attachments(request, file),
+            attachments=attachments.posted_attachments(request, file),
         )
     except (Forbidden, NotFound) as error:
         raise Http404 from error

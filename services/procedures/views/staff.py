@@ -26,6 +26,7 @@ from ..actions import counter, handling
 from ..actions.common import SHARE_KIND
 from ..models import ProcedureFile
 from ..types import STATE_LABELS, By, State, procedure_type
+from . import attachments
 
 Channel = AuditEntry.Channel
 
@@ -176,12 +177,12 @@ def staff_file(request, public_id: str):
             "timeline": web.timeline(file, queries.staff_timeline(file), staff=True),
             "shares": list(shares),
             "transitions": [
-                (t, web.attachment_form(request, file, html_id=t.key))
+                (t, attachments.attachment_form(request, file, html_id=t.key))
                 for t in kind.transitions
                 if t.by == By.STAFF and file.state in t.sources
             ],
             "colleagues": queries.colleagues(file),
-            "message_form": web.attachment_form(request, file),
+            "message_form": attachments.attachment_form(request, file),
             "service_name": _service_name(file.service_key),
         },
     )
@@ -201,7 +202,7 @@ def staff_transition(request, public_id: str, key: str):
             file=file,
             key=key,
             message=request.POST.get("text", ""),
-            attachments=web.posted_attachments(request, file),
+            attachments=attachments.posted_attachments(request, file),
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -250,7 +251,7 @@ def staff_message(request, public_id: str):
             actor=request.user,
             file=file,
             text=request.POST.get("text", ""),
-            attachments=web.posted_attachments(request, file),
+            attachments=attachments.posted_attachments(request, file),
         )
     except DomainError as error:
         messages.error(request, error.message)
