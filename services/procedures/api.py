@@ -16,7 +16,7 @@ from identity.errors import DomainError, Forbidden, NotFound
 from identity.models import AuditEntry
 
 from . import queries
-from .actions import drafts, handling
+from .actions import drafts, handling, outputs
 from .errors import FieldErrors
 from .models import ProcedureFile
 from .types import ProcedureType, procedure_type
@@ -299,6 +299,39 @@ class TransitionIn(Schema):
     # Documents joined to the message, by id: the resident's from their safe; a clerk's among
     # those the file shares (uploads go through the pages or the safe's own API).
     documents: list[str] = []
+    # Accepting a file whose type produces a booking: one of the openings' `value`.
+    slot: str = ""
+
+
+class BookingOpeningOut(Schema):
+    value: str
+    label: str
+
+
+class BookingOpeningsOut(Schema):
+    label: str
+    openings: list[BookingOpeningOut]
+
+
+@router.get(
+    "/procedures/{public_id}/openings",
+    response={200: BookingOpeningsOut, **ERRORS},
+    auth=session_or_token,
+)
+def booking_openings(request, public_id: str):
+    """Staff: what accepting the file books (an appointment to collect a certificate…) and
+    the times to choose from, to give as `slot` to the `accept` transition; 404 when it books
+    nothing."""
+    file = queries.file_for_staff(request.user, public_id)
+    if file is None:
+        return _refusal(NotFound(_("Procedure not found.")))
+    output, openings = outputs.booking_openings(file)
+    if output is None:
+        return _refusal(NotFound(_("Accepting this file books nothing.")))
+    return BookingOpeningsOut(
+        label=str(output.label),
+        openings=[BookingOpeningOut(value=o.value, label=o.label) for o in openings],
+    )
 
 
 @router.post(
@@ -317,6 +350,7 @@ def transition(request, public_id: str, key: str, payload: TransitionIn):
             key=key,
             message=payload.message,
             attachments=[handling.Attachment(document_id=d) for d in payload.documents],
+            slot=payload.slot,
             channel=API,
         )
     except DomainError as error:

@@ -24,7 +24,7 @@ from identity.models import User
 from ..errors import FieldErrors
 from ..models import ProcedureEvent, ProcedureFile
 from ..types import CLOSED_STATES, By, State
-from . import common
+from . import common, outputs
 from .common import (
     SHARE_KIND,
     Channel,
@@ -130,11 +130,13 @@ def transition(
     key: str,
     message: str = "",
     attachments: Sequence[Attachment] = (),
+    slot: str = "",
     channel: str = Channel.WEB,
 ) -> ProcedureFile:
     """Move the file along one of its type's transitions: who may (staff handling the type, or
     the resident) and from which states is the type's; the state is read under the row lock,
-    so that of two clerks clicking at once the second is refused ("wrong_state")."""
+    so that of two clerks clicking at once the second is refused ("wrong_state"). Accepting a
+    file whose type produces a booking books the `slot` chosen (actions.outputs)."""
     kind = type_of(file)
     step = kind.transition(key)
     if step is None:
@@ -148,8 +150,12 @@ def transition(
     text = _message(message, required=step.needs_message)
     shared = _attach(actor, file, attachments, channel)
     before = file.state
-    if step.target == State.ACCEPTED and kind.on_accept is not None:
-        kind.on_accept(file, actor)
+    if step.target == State.ACCEPTED:
+        produced = outputs.produce_booking(actor=actor, file=file, opening=slot)
+        if produced is not None:
+            text = "\n\n".join(filter(None, [text, _booking_line(*produced)]))
+        if kind.on_accept is not None:
+            kind.on_accept(file, actor)
     file.state = step.target
     fields = ["state"]
     if step.target in CLOSED_STATES:
@@ -173,6 +179,15 @@ def transition(
         documents=shared,
     )
     return file
+
+
+def _booking_line(output, booked) -> str:
+    """The booking in the acceptance's message: what, when and where, in words."""
+    return _("%(what)s: %(when)s, %(place)s.") % {
+        "what": output.label,
+        "when": booked.when,
+        "place": booked.place,
+    }
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from identity.spreadsheets import csv_response
 from services.catalog import registry
 
 from .. import pdf, queries, web
-from ..actions import counter, handling
+from ..actions import counter, handling, outputs
 from ..actions.common import SHARE_KIND
 from ..models import ProcedureFile
 from ..types import STATE_LABELS, By, State, procedure_type
@@ -183,9 +183,21 @@ def staff_file(request, public_id: str):
             ],
             "colleagues": queries.colleagues(file),
             "message_form": attachments.attachment_form(request, file),
+            "booking": _booking(file),
             "service_name": _service_name(file.service_key),
         },
     )
+
+
+def _booking(file: ProcedureFile) -> dict | None:
+    """What accepting the file books, and the times to choose from (only while it may be
+    accepted)."""
+    if file.state not in (State.SUBMITTED, State.IN_REVIEW):
+        return None
+    output, openings = outputs.booking_openings(file)
+    if output is None:
+        return None
+    return {"label": output.label, "openings": openings, "days": output.days}
 
 
 def _back(file: ProcedureFile):
@@ -203,6 +215,7 @@ def staff_transition(request, public_id: str, key: str):
             key=key,
             message=request.POST.get("text", ""),
             attachments=attachments.posted_attachments(request, file),
+            slot=request.POST.get("slot", ""),
         )
     except DomainError as error:
         messages.error(request, error.message)
