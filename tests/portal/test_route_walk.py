@@ -363,6 +363,8 @@ ROUTES: dict[str, tuple[str, str]] = {
     "GET /procedures/queue": ("GET", "401 403 403 403 403 403 200 403 403"),
     "GET /procedures/types": ("GET", "200 200 200 200 200 200 200 200 200"),
     "GET /procedures/{public_id}": ("GET", "401 200 404 404 404 404 200 404 404"),
+    # what accepting books: Camille's open request is sent by email, so it books nothing (404)
+    "GET /procedures/{public_id}/openings": ("GET", "401 404 404 404 404 404 404 404 404"),
     "POST /appointments": ("POST", "401 422 422 422 422 422 422 422 422"),
     "POST /procedures": ("POST", "401 422 422 422 422 422 422 422 422"),
     "POST /procedures/{public_id}/messages": ("POST", "401 422 422 422 422 422 422 422 422"),
