@@ -10,7 +10,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from identity.models import AuditEntry, Household
-from services.procedures.actions.handling import open_files_of, post_note
+from services.procedures.actions.handling import post_note
+from services.procedures.queries import open_files_of
 
 from . import queries
 from .levels import next_school_year

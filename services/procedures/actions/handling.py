@@ -317,9 +317,9 @@ def record_export(*, actor: User, count: int, channel: str = Channel.WEB) -> Non
     )
 
 
-def attachment_ids(file: ProcedureFile, *, staff: bool) -> set[str]:
-    """The documents joined to the file's timeline lines this side reads."""
-    events = file.events.all() if staff else file.events.filter(internal=False)
+def _joined_for_resident(file: ProcedureFile) -> set[str]:
+    """The documents joined to the timeline lines the resident reads."""
+    events = file.events.filter(internal=False)
     return {
         public_id
         for documents in events.values_list("documents", flat=True)
@@ -334,7 +334,7 @@ def download_attachment(
     or one of theirs): read from their safe (logged on the document) and audited on the
     file. A document that is not on this file's timeline is not found."""
     require_applicant(actor, file)
-    if document_id not in attachment_ids(file, staff=False):
+    if document_id not in _joined_for_resident(file):
         raise NotFound(_("Document not found."))
     decrypted = download_own(actor=actor, public_id=document_id, channel=channel)
     record_audit_entry(
@@ -346,11 +346,6 @@ def download_attachment(
         channel=channel,
     )
     return decrypted
-
-
-def open_files_of(household, type_key: str) -> list[ProcedureFile]:
-    """A household's open files of one type (a service looking at its own requests)."""
-    return list(ProcedureFile.objects.filter(household=household, type_key=type_key, is_open=True))
 
 
 @transaction.atomic

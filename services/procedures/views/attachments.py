@@ -3,6 +3,7 @@ for the resident (their safe's documents) and for a clerk (the file's shared doc
 
 from django.utils.translation import gettext as _
 
+from documents_vault import intake
 from documents_vault import queries as vault_queries
 from documents_vault.forms import PickOrUploadForm
 from documents_vault.models import DocumentKind
@@ -39,7 +40,12 @@ def attachment_form(
 
 
 def posted_attachments(request, file: ProcedureFile) -> list:
-    """The document posted with a message, if any (a refusal names the field "document")."""
+    """The document posted with a message, if any (a refusal names the field "document", or
+    "file" when the safe's intake refused the upload while receiving it: too large, a
+    dangerous name)."""
+    refused = intake.refusal(request)
+    if refused is not None:
+        raise refused
     form = attachment_form(request, file, request.POST, request.FILES)
     if not form.is_valid():
         raise DomainError(

@@ -246,3 +246,22 @@ def test_api_a_clerk_joins_a_shared_document_and_another_households_is_a_422(
     )
     assert asked.status_code == 200
     assert asked.json()["timeline"][-1]["documents"] == [identity_card.public_id]
+
+
+def test_pages_a_file_past_the_safes_limit_is_refused_while_received(
+    client, settings, agent, file
+):
+    settings.SESAME_VAULT_MAX_UPLOAD_BYTES = 1000
+    before, documents = file.events.count(), Document.objects.count()
+    client.force_login(agent)
+    page = client.post(
+        reverse("procedures:staff_message", args=[file.public_id]),
+        {
+            "text": "The form.",
+            "attachment-document": "new",
+            "attachment-file": io.BytesIO(pdf_bytes(pages=40)),
+        },
+        follow=True,
+    )
+    assert "Le fichier dépasse" in page.content.decode()
+    _nothing_written(file, before, documents)
