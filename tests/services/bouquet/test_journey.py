@@ -2,7 +2,8 @@
 it in the catalogue, fills its steps (the fields that do not apply hide themselves), checks the
 summary and sends it; a clerk takes and accepts it from the queue; the resident sees it
 accepted with its outcome to download. A clerk on a phone accepts a certificate to collect,
-which books the appointment at the civil-status desk. No sideways scroll, no script error, no CSP violation."""
+which books the appointment at the civil-status desk. No sideways scroll, no script error, no
+CSP violation."""
 
 import pytest
 from django.urls import reverse
