@@ -248,9 +248,7 @@ def test_api_a_clerk_joins_a_shared_document_and_another_households_is_a_422(
     assert asked.json()["timeline"][-1]["documents"] == [identity_card.public_id]
 
 
-def test_pages_a_file_past_the_safes_limit_is_refused_while_received(
-    client, settings, agent, file
-):
+def test_pages_a_file_past_the_safes_limit_is_refused_while_received(client, settings, agent, file):
     settings.SESAME_VAULT_MAX_UPLOAD_BYTES = 1000
     before, documents = file.events.count(), Document.objects.count()
     client.force_login(agent)
