@@ -363,6 +363,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "GET /procedures/types": ("GET", "200 200 200 200 200 200 200 200 200"),
     "GET /procedures/{public_id}": ("GET", "401 200 404 404 404 404 200 404 404"),
     "POST /appointments": ("POST", "401 422 422 422 422 422 422 422 422"),
+    "POST /canteen/bookings": ("POST", "401 422 422 422 422 422 422 422 422"),
     "POST /procedures": ("POST", "401 422 422 422 422 422 422 422 422"),
     "POST /procedures/{public_id}/messages": ("POST", "401 422 422 422 422 422 422 422 422"),
     "POST /procedures/{public_id}/steps": ("POST", "401 200 404 404 404 404 404 404 404"),
