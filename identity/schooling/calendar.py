@@ -105,6 +105,18 @@ def school_calendar(school: Facility | None, start: date, end: date) -> SchoolCa
     return calendar
 
 
+def holiday_periods() -> list[tuple[date, date]]:
+    """Every school holiday of the territory as (first day, day classes resume), the summers
+    included: from the day after a school year's last day of classes to the first day of the
+    next school year set up. The one table of school holidays (services read it from here)."""
+    periods = list(SchoolHoliday.objects.values_list("starts_on", "classes_resume_on"))
+    years = list(SchoolYear.objects.order_by("starts_on").values_list("starts_on", "ends_on"))
+    for (_start, ends_on), (next_start, _end) in zip(years, years[1:], strict=False):
+        if next_start > ends_on + timedelta(days=1):
+            periods.append((ends_on + timedelta(days=1), next_start))
+    return sorted(periods)
+
+
 def school_year_on(day: date) -> SchoolYear | None:
     """The school year a day belongs to (holidays inside it included), or None."""
     return SchoolYear.objects.filter(starts_on__lte=day, ends_on__gte=day).first()

@@ -338,7 +338,6 @@ ROUTES: dict[str, tuple[str, str]] = {
     "admin:elections_election_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:catalog_product_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:catalog_quotientbracket_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
-    "admin:catalog_schoolholidayperiod_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:identity_commune_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:identity_facility_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:identity_schoolclass_delete": ("GET", "302 302 302 302 302 302 302 302 302"),
