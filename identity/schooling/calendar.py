@@ -6,7 +6,7 @@ Ascension and Whit Monday from it); school holidays and closures are the town's 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Q
+from django.db.models import F, Q, Value
 from django.utils.translation import gettext as _
 
 from identity.models import Facility
@@ -84,22 +84,37 @@ class SchoolCalendar:
 
 
 def school_calendar(school: Facility | None, start: date, end: date) -> SchoolCalendar:
-    """The calendar of `school` (None: the territory's) from `start` to `end` included, in
-    three queries whatever the length of the period."""
+    """The calendar of `school` (None: the territory's) from `start` to `end` included, in one
+    query whatever the length of the period (the school years, holidays and closures that meet
+    it, as one UNION ALL: a booking reads it on every request)."""
     calendar = SchoolCalendar(start=start, end=end)
-    calendar.years = list(
-        SchoolYear.objects.filter(starts_on__lte=end, ends_on__gte=start).values_list(
-            "starts_on", "ends_on"
-        )
+    years = (
+        SchoolYear.objects.filter(starts_on__lte=end, ends_on__gte=start)
+        .order_by()
+        .annotate(kind=Value("year"), last=F("ends_on"), label=Value(""))
+        .values_list("kind", "starts_on", "last", "label")
     )
-    calendar.holidays = list(
-        SchoolHoliday.objects.filter(starts_on__lte=end, classes_resume_on__gt=start).values_list(
-            "starts_on", "classes_resume_on", "name"
-        )
+    holidays = (
+        SchoolHoliday.objects.filter(starts_on__lte=end, classes_resume_on__gt=start)
+        .order_by()
+        .annotate(kind=Value("holiday"), last=F("classes_resume_on"), label=F("name"))
+        .values_list("kind", "starts_on", "last", "label")
     )
-    closures = SchoolClosure.objects.filter(day__gte=start, day__lte=end)
     scope = Q(school__isnull=True) if school is None else Q(school__isnull=True) | Q(school=school)
-    calendar.closures = dict(closures.filter(scope).values_list("day", "reason"))
+    closures = (
+        SchoolClosure.objects.filter(scope, day__gte=start, day__lte=end)
+        .order_by()
+        .annotate(kind=Value("closure"), first=F("day"), last=F("day"), label=F("reason"))
+        .values_list("kind", "first", "last", "label")
+    )
+    for kind, first, last, label in years.union(holidays, closures, all=True):
+        if kind == "year":
+            calendar.years.append((first, last))
+        elif kind == "holiday":
+            calendar.holidays.append((first, last, label))
+        else:
+            calendar.closures[first] = label
+    calendar.holidays.sort()
     for year in range(start.year, end.year + 1):
         calendar.public.update(public_holidays(year))
     return calendar
