@@ -156,13 +156,7 @@ def _book(
                 raise DomainError(f"{_day_words(day)}: {reason}", field="days", code="not_enrolled")
             skipped.append((day, reason))
     wanted = [day for day in wanted if day in enrolled]
-    existing = {
-        b.day: b
-        # No ordering: Booking's default one joins the service and its site for nothing.
-        for b in Booking.objects.filter(child=child, service=service, day__in=wanted)
-        .order_by()
-        .only("pk", "day", "state")
-    }
+    existing = queries.bookings_on(child, service, wanted)
     new_days = [d for d in wanted if d not in existing or existing[d].state == "cancelled"]
     if new_days:
         taken = _take_places(service_id=service.pk, days=new_days, capacity=service.capacity)
