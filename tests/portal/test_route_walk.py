@@ -53,6 +53,7 @@ from portal.api import api
 from services.appointments.actions import block_slot
 from services.appointments.models import Appointment, SlotBlock
 from services.appointments.queries import slots_of
+from services.canteen.models import Service as CanteenService
 from services.catalog.models import AccessPoint
 from services.pools.models import LessonCourse
 from services.procedures.models import ProcedureFile
@@ -157,6 +158,15 @@ ROUTES: dict[str, tuple[str, str]] = {
     "catalog:products": ("GET", "302 200 200 404 404 404 404 404 404"),
     "pools:book": ("POST", "302 404 404 404 404 404 404 404 404"),
     "pools:lessons": ("GET", "302 200 200 404 404 404 404 404 404"),
+    # --- canteen --------------------------------------------------------------------------------
+    "canteen:home": ("GET", "302 200 200 404 404 404 404 404 404"),
+    "canteen:month": ("GET", "302 200 404 404 404 404 404 404 404"),
+    "canteen:pattern": ("GET", "302 200 404 404 404 404 404 404 404"),
+    "canteen:diets": ("GET", "302 200 404 404 404 404 404 404 404"),
+    "canteen:menus": ("GET", "302 200 404 404 404 404 404 404 404"),
+    "canteen:kitchen_days": ("GET", "302 403 403 403 403 200 403 403 403"),
+    "canteen:kitchen": ("GET", "302 403 403 403 403 200 403 403 403"),
+    "canteen:kitchen_pdf": ("GET", "302 403 403 403 403 200 403 403 403"),
     # --- appointments ---------------------------------------------------------------------------
     "appointments:agenda": ("GET", "302 403 403 403 403 403 200 403 403"),
     "appointments:block": ("POST", "302 403 403 403 403 403 302 403 403"),
@@ -267,13 +277,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "admin:jsi18n": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:login": ("GET", "302 403 403 403 403 403 403 403 302"),
     "admin:logout": ("POST", "302 302 302 302 302 302 302 302 200"),
-    "admin:canteen_booking_change": ("GET", "302 302 302 302 302 302 302 302 302"),
-    "admin:canteen_canteensite_change": ("GET", "302 302 302 302 302 302 302 302 302"),
-    "admin:canteen_menu_change": ("GET", "302 302 302 302 302 302 302 302 302"),
-    "admin:identity_enrolment_change": ("GET", "302 302 302 302 302 302 302 302 302"),
-    "admin:identity_schoolclass_change": ("GET", "302 302 302 302 302 302 302 302 302"),
     "admin:identity_schoolclosure_change": ("GET", "302 302 302 302 302 302 302 302 302"),
-    "admin:identity_schoolyear_change": ("GET", "302 302 302 302 302 302 302 302 302"),
     "admin:password_change": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:password_change_done": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:view_on_site": ("GET", "302 302 302 302 302 302 302 302 404"),
@@ -310,16 +314,10 @@ ROUTES: dict[str, tuple[str, str]] = {
     "admin:kiosk_screenpairing_change": ("GET", "302 302 302 302 302 302 302 302 302"),
     "admin:pools_lessonbooking_change": ("GET", "302 302 302 302 302 302 302 302 302"),
     "admin:waste_bags_bagdistribution_change": ("GET", "302 302 302 302 302 302 302 302 302"),
-    "admin:canteen_booking_history": ("GET", "302 302 302 302 302 302 302 302 302"),
-    "admin:canteen_canteensite_history": ("GET", "302 302 302 302 302 302 302 302 302"),
-    "admin:canteen_menu_history": ("GET", "302 302 302 302 302 302 302 302 302"),
     "admin:catalog_facilityclosure_history": ("GET", "302 302 302 302 302 302 302 302 302"),
     "admin:catalog_facilityoccupancy_history": ("GET", "302 302 302 302 302 302 302 302 302"),
     "admin:django_tasks_*_history": ("GET", "302 302 302 302 302 302 302 302 302"),
-    "admin:identity_enrolment_history": ("GET", "302 302 302 302 302 302 302 302 302"),
-    "admin:identity_schoolclass_history": ("GET", "302 302 302 302 302 302 302 302 302"),
     "admin:identity_schoolclosure_history": ("GET", "302 302 302 302 302 302 302 302 302"),
-    "admin:identity_schoolyear_history": ("GET", "302 302 302 302 302 302 302 302 302"),
     "admin:kiosk_devicestatus_history": ("GET", "302 302 302 302 302 302 302 302 302"),
     "admin:kiosk_kiosksession_history": ("GET", "302 302 302 302 302 302 302 302 302"),
     "admin:kiosk_kiosksettings_history": ("GET", "302 302 302 302 302 302 302 302 302"),
@@ -328,8 +326,9 @@ ROUTES: dict[str, tuple[str, str]] = {
     "admin:pools_lessonbooking_history": ("GET", "302 302 302 302 302 302 302 302 302"),
     "admin:waste_bags_bagdistribution_history": ("GET", "302 302 302 302 302 302 302 302 302"),
     "admin:appointments_desk_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
-    "admin:canteen_canteensite_delete": ("GET", "302 302 302 302 302 302 302 302 302"),
-    "admin:canteen_menu_delete": ("GET", "302 302 302 302 302 302 302 302 302"),
+    "admin:canteen_canteensite_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
+    "admin:canteen_diet_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
+    "admin:canteen_menu_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:catalog_accesspoint_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:schools_schoolplaces_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:catalog_facilityaccessrules_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
@@ -340,8 +339,8 @@ ROUTES: dict[str, tuple[str, str]] = {
     "admin:catalog_quotientbracket_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:identity_commune_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:identity_facility_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
-    "admin:identity_schoolclass_delete": ("GET", "302 302 302 302 302 302 302 302 302"),
-    "admin:identity_schoolyear_delete": ("GET", "302 302 302 302 302 302 302 302 302"),
+    "admin:identity_schoolclass_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
+    "admin:identity_schoolyear_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:identity_territory_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:identity_street_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:kiosk_kiosksettings_delete": ("GET", "302 302 302 302 302 302 302 302 302"),
@@ -453,6 +452,16 @@ def _reduced_rate(c: Camille) -> ReducedRateStatus:
     return found or ReducedRateStatusFactory(person=c.child)
 
 
+def _lunch(c: Camille) -> CanteenService:
+    """The lunch of the school Camille's child is enrolled at (the canteen's demo)."""
+    return c.first(
+        CanteenService.objects.filter(
+            kind="lunch", site__school__enrolments__child=c.child
+        ).distinct(),
+        "canteen lunch of Camille's child",
+    )
+
+
 def _desk(c: Camille) -> dict:
     """The desk of Camille's appointment, as the desk's addresses name it."""
     return {"public_id": _appointment(c).desk.public_id}
@@ -518,6 +527,18 @@ FILLERS: dict[str, Callable[[Camille], dict]] = {
     "kiosk:*": lambda c: {"reader_id": c.first(Reader.objects.all(), "reader").public_id},
     # services
     "pools:book": lambda c: {"public_id": c.first(LessonCourse.objects.all(), "course").public_id},
+    # canteen
+    "canteen:month": lambda c: {"child_id": c.child.public_id, "service_id": _lunch(c).public_id},
+    "canteen:pattern": lambda c: {
+        "child_id": c.child.public_id,
+        "service_id": _lunch(c).public_id,
+    },
+    "canteen:diets": lambda c: {"child_id": c.child.public_id},
+    "canteen:menus": lambda c: {"child_id": c.child.public_id},
+    "canteen:kitchen*": lambda c: {
+        "service_id": _lunch(c).public_id,
+        "day": timezone.localdate().isoformat(),
+    },
     # appointments
     "appointments:*": lambda c: {"public_id": _appointment(c).public_id},
     "appointments:slots": _desk,

@@ -24,7 +24,7 @@ def move_periods(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalog", "0005_product_eligibility"),
+        ("catalog", "0006_grid_ended_by_successor"),
         ("identity", "0007_schooling"),
     ]
 
