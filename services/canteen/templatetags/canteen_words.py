@@ -26,11 +26,10 @@ def instant_words(value: datetime | None) -> str:
 
 @register.filter
 def day_words(value) -> str:
-    """« lundi 7 septembre 2026 »: the catalogue names the weekdays with a capital (for the
-    lists of days where they start a line), which a French date in a sentence does not take."""
+    """« lundi 7 septembre 2026 », « mardi 1er décembre 2026 »."""
     if not (get_language() or "").startswith("fr"):
         return formats.date_format(value, "l j F Y")
-    words = formats.date_format(value, "l j").lower()
+    words = formats.date_format(value, "l j")
     if value.day == 1:
         words += "er"  # « 1er septembre »
     return f"{words} {formats.date_format(value, 'F Y')}"
