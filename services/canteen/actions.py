@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from documents_vault.actions.picking import attach_document
@@ -28,6 +29,7 @@ from identity.schooling.calendar import SchoolCalendar, school_calendar
 
 from . import queries, rules
 from .models import Booking, BookingRequest, Diet, Menu, Service, ServiceDay
+from .words import day_words, instant_words
 
 # A pattern (or a list of days) spans at most this many days: a slip of the year is refused.
 MAX_SPAN_DAYS = 400
@@ -55,8 +57,9 @@ class BookingAnswer:
         )
 
 
-def _day_words(day: date) -> str:
-    return formats.date_format(day, "l j F Y")
+def _day_refused(day: date, reason: str) -> str:
+    """« Mardi 1er décembre 2026 : réservations closes le … »"""
+    return capfirst(f"{day_words(day)}: {reason}")
 
 
 def why_not_bookable(
@@ -76,9 +79,7 @@ def why_not_bookable(
         }
     if not rules.is_open(service, day, calendar, now):
         limit = rules.deadline(service, day, calendar)
-        return _("bookings closed on %(when)s") % {
-            "when": formats.date_format(timezone.localtime(limit), "l j F Y à H:i:s")
-        }
+        return _("bookings closed on %(when)s") % {"when": instant_words(limit)}
     return None
 
 
@@ -156,7 +157,9 @@ def _book(
         if day not in enrolled:
             reason = _("the child is not enrolled at this school that day")
             if strict:
-                raise DomainError(f"{_day_words(day)}: {reason}", field="days", code="not_enrolled")
+                raise DomainError(
+                    capfirst(f"{day_words(day)}: {reason}"), field="days", code="not_enrolled"
+                )
             skipped.append((day, reason))
     wanted = [day for day in wanted if day in enrolled]
     existing = queries.bookings_on(child, service, wanted)
@@ -166,7 +169,7 @@ def _book(
         full = [day for day in new_days if day not in taken]
         if full and strict:
             raise DomainError(
-                _("%(day)s: no place left.") % {"day": _day_words(full[0])},
+                _("%(day)s: no place left.") % {"day": day_words(full[0])},
                 field="days",
                 code="full",
             )
@@ -238,7 +241,9 @@ def book_days(
     for day in sorted(set(days)):
         reason = why_not_bookable(service, day, calendar, now)
         if reason is not None:
-            raise DomainError(f"{_day_words(day)}: {reason}", field="days", code="not_bookable")
+            raise DomainError(
+                capfirst(f"{day_words(day)}: {reason}"), field="days", code="not_bookable"
+            )
     return _book(
         actor=actor, child=child, service=service, days=days, skipped=[], key=key, strict=True
     )
@@ -325,11 +330,11 @@ def cancel_days(*, actor: User, child: Person, service: Service, days: list[date
     booked = {b.day for b in bookings}
     for day in wanted:
         if day not in booked:
-            raise DomainError(_("%(day)s is not booked.") % {"day": _day_words(day)}, field="days")
+            raise DomainError(_("%(day)s is not booked.") % {"day": day_words(day)}, field="days")
         if not rules.is_open(service, day, calendar, now):
             raise DomainError(
                 _("%(day)s can no longer be cancelled: justify the absence instead.")
-                % {"day": _day_words(day)},
+                % {"day": day_words(day)},
                 field="days",
                 code="deadline_passed",
             )
@@ -387,7 +392,7 @@ def set_days(
     stray = sorted(set(chosen) - set(offered))
     if stray:
         raise DomainError(
-            _("%(day)s cannot be changed here.") % {"day": _day_words(stray[0])}, field="days"
+            _("%(day)s cannot be changed here.") % {"day": day_words(stray[0])}, field="days"
         )
     if not offered:
         raise DomainError(_("Choose at least one day."), field="days")
@@ -598,7 +603,7 @@ def publish_menus(*, actor: User, menus: list[Menu]) -> int:
             raise Forbidden(_("You cannot publish the menus of this canteen."))
         if not menu.dishes.exists():
             raise DomainError(
-                _("The menu of %(day)s has no dish.") % {"day": _day_words(menu.day)},
+                _("The menu of %(day)s has no dish.") % {"day": day_words(menu.day)},
                 field="dishes",
             )
     pending = [menu.pk for menu in menus if not menu.published]

@@ -12,7 +12,7 @@ from ninja import Field, Router, Schema
 from pydantic import field_validator
 
 from identity.api_auth import session_or_token
-from identity.api_types import Day
+from identity.api_types import Day, ErrorOut
 from identity.errors import Conflict, DomainError, Forbidden, NotFound
 from identity.models import Person
 
@@ -24,12 +24,6 @@ router = Router(tags=["canteen"])
 PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,24}")
 # Refusals that are a state of the service, not a fault of the request's fields.
 STATE_CODES = {"full", "in_progress"}
-
-
-class CanteenRefusalOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 class CanteenRequestInvalidOut(Schema):
@@ -85,11 +79,11 @@ def _refusal(error: DomainError) -> DomainError:
     "/canteen/bookings",
     response={
         200: CanteenBookingOut,
-        400: CanteenRefusalOut,
-        403: CanteenRefusalOut,
-        404: CanteenRefusalOut,
-        409: CanteenRefusalOut,
-        422: CanteenRefusalOut | CanteenRequestInvalidOut,
+        400: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut | CanteenRequestInvalidOut,
     },
     auth=session_or_token,
 )
