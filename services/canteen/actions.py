@@ -3,10 +3,11 @@
 A request books days one by one (`book_days`: every day must be bookable, or nothing is written)
 or by a pattern (`book_pattern`: the days it meets that cannot be booked are skipped and listed,
 the others booked). Both take an idempotency key: the same request sent again returns the first
-answer. Capacity is held by one counter row per service and day (ServiceDay), row-locked in day
-order for the request's transaction: two parents booking the last place at once get one place
-and one refusal (tests/services/canteen/test_concurrency.py). The number of SQL statements of a
-request does not grow with its number of days."""
+answer. Capacity is held by one counter row per service and day (ServiceDay): a booking takes
+its days' places in one conditional upsert that row-locks the counters in day order for the
+request's transaction (`_take_places`): two parents booking the last place at once get one
+place and one refusal (tests/services/canteen/test_concurrency.py). The number of SQL
+statements of a request does not grow with its number of days."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -14,6 +15,7 @@ from datetime import date, datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from documents_vault.actions.picking import attach_document
@@ -27,6 +29,7 @@ from identity.schooling.calendar import SchoolCalendar, school_calendar
 
 from . import queries, rules
 from .models import Booking, BookingRequest, Diet, Menu, Service, ServiceDay
+from .words import day_words, instant_words
 
 # A pattern (or a list of days) spans at most this many days: a slip of the year is refused.
 MAX_SPAN_DAYS = 400
@@ -54,8 +57,9 @@ class BookingAnswer:
         )
 
 
-def _day_words(day: date) -> str:
-    return formats.date_format(day, "l j F Y")
+def _day_refused(day: date, reason: str) -> str:
+    """« Mardi 1er décembre 2026 : réservations closes le … »"""
+    return capfirst(f"{day_words(day)}: {reason}")
 
 
 def why_not_bookable(
@@ -75,9 +79,7 @@ def why_not_bookable(
         }
     if not rules.is_open(service, day, calendar, now):
         limit = rules.deadline(service, day, calendar)
-        return _("bookings closed on %(when)s") % {
-            "when": formats.date_format(timezone.localtime(limit), "l j F Y à H:i:s")
-        }
+        return _("bookings closed on %(when)s") % {"when": instant_words(limit)}
     return None
 
 
@@ -107,18 +109,35 @@ def _claim_key(actor: User, key: str) -> BookingAnswer | None:
     return BookingAnswer.from_dict(answer)
 
 
-def _lock_days(service: Service, days: list[date]) -> None:
-    """Create the days' counters if needed and row-lock them, in day order (no deadlock between
-    two requests over overlapping days)."""
+def _create_counters(service: Service, days: list[date]) -> None:
+    """The days' counters, created if missing (two requests creating one at once are
+    serialised by its unique index)."""
     ServiceDay.objects.bulk_create(
         [ServiceDay(service=service, day=day) for day in days], ignore_conflicts=True
     )
-    list(
-        ServiceDay.objects.select_for_update()
-        .filter(service=service, day__in=days)
-        .order_by("day")
-        .values_list("pk")
+
+
+def _take_places(*, service_id: int, days: list[date], capacity: int) -> set[date]:
+    """One place on each of `days` (sorted, distinct) that has one left; the days it took. A
+    single conditional upsert, whatever the number of days: it creates a day's counter on its
+    first booking, adds one where the count is under the capacity, and holds the counters' row
+    locks until commit, taken in day order (no deadlock between two requests over overlapping
+    days). On PostgreSQL a second request for the last place waits for that lock, then sees
+    the place taken (tests/services/canteen/test_concurrency.py)."""
+    if capacity <= 0 or not days:
+        return set()
+    table = ServiceDay._meta.db_table
+    rows = ", ".join(["(%s, %s, 1)"] * len(days))
+    sql = (
+        f"INSERT INTO {table} (service_id, day, booked) VALUES {rows} "  # noqa: S608
+        f"ON CONFLICT (service_id, day) DO UPDATE SET booked = {table}.booked + 1 "
+        f"WHERE {table}.booked < %s RETURNING day"
     )
+    params = [v for day in days for v in (service_id, connection.ops.adapt_datefield_value(day))]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, capacity])
+        taken = [row[0] for row in cursor.fetchall()]
+    return {day if isinstance(day, date) else date.fromisoformat(day) for day in taken}
 
 
 def _book(
@@ -138,23 +157,19 @@ def _book(
         if day not in enrolled:
             reason = _("the child is not enrolled at this school that day")
             if strict:
-                raise DomainError(f"{_day_words(day)}: {reason}", field="days", code="not_enrolled")
+                raise DomainError(
+                    capfirst(f"{day_words(day)}: {reason}"), field="days", code="not_enrolled"
+                )
             skipped.append((day, reason))
     wanted = [day for day in wanted if day in enrolled]
-    existing = {
-        b.day: b
-        for b in Booking.objects.filter(child=child, service=service, day__in=wanted).only(
-            "pk", "day", "state"
-        )
-    }
+    existing = queries.bookings_on(child, service, wanted)
     new_days = [d for d in wanted if d not in existing or existing[d].state == "cancelled"]
     if new_days:
-        _lock_days(service, new_days)
-        taken = queries.places_taken(service, new_days)
-        full = [day for day in new_days if taken.get(day, 0) >= service.capacity]
+        taken = _take_places(service_id=service.pk, days=new_days, capacity=service.capacity)
+        full = [day for day in new_days if day not in taken]
         if full and strict:
             raise DomainError(
-                _("%(day)s: no place left.") % {"day": _day_words(full[0])},
+                _("%(day)s: no place left.") % {"day": day_words(full[0])},
                 field="days",
                 code="full",
             )
@@ -181,8 +196,6 @@ def _book(
             if day not in existing
         ]
     )
-    if new_days:
-        ServiceDay.objects.filter(service=service, day__in=new_days).update(booked=F("booked") + 1)
     answer = BookingAnswer(
         booked=sorted(
             {*new_days, *(d for d, b in existing.items() if b.state != Booking.State.CANCELLED)}
@@ -228,7 +241,9 @@ def book_days(
     for day in sorted(set(days)):
         reason = why_not_bookable(service, day, calendar, now)
         if reason is not None:
-            raise DomainError(f"{_day_words(day)}: {reason}", field="days", code="not_bookable")
+            raise DomainError(
+                capfirst(f"{day_words(day)}: {reason}"), field="days", code="not_bookable"
+            )
     return _book(
         actor=actor, child=child, service=service, days=days, skipped=[], key=key, strict=True
     )
@@ -315,15 +330,16 @@ def cancel_days(*, actor: User, child: Person, service: Service, days: list[date
     booked = {b.day for b in bookings}
     for day in wanted:
         if day not in booked:
-            raise DomainError(_("%(day)s is not booked.") % {"day": _day_words(day)}, field="days")
+            raise DomainError(_("%(day)s is not booked.") % {"day": day_words(day)}, field="days")
         if not rules.is_open(service, day, calendar, now):
             raise DomainError(
                 _("%(day)s can no longer be cancelled: justify the absence instead.")
-                % {"day": _day_words(day)},
+                % {"day": day_words(day)},
                 field="days",
                 code="deadline_passed",
             )
-    _lock_days(service, wanted)
+    _create_counters(service, wanted)
+    queries.places_taken(service, wanted, for_update=True)
     Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
         state=Booking.State.CANCELLED, changed_at=now
     )
@@ -376,7 +392,7 @@ def set_days(
     stray = sorted(set(chosen) - set(offered))
     if stray:
         raise DomainError(
-            _("%(day)s cannot be changed here.") % {"day": _day_words(stray[0])}, field="days"
+            _("%(day)s cannot be changed here.") % {"day": day_words(stray[0])}, field="days"
         )
     if not offered:
         raise DomainError(_("Choose at least one day."), field="days")
@@ -587,7 +603,7 @@ def publish_menus(*, actor: User, menus: list[Menu]) -> int:
             raise Forbidden(_("You cannot publish the menus of this canteen."))
         if not menu.dishes.exists():
             raise DomainError(
-                _("The menu of %(day)s has no dish.") % {"day": _day_words(menu.day)},
+                _("The menu of %(day)s has no dish.") % {"day": day_words(menu.day)},
                 field="dishes",
             )
     pending = [menu.pk for menu in menus if not menu.published]

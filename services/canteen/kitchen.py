@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -23,6 +23,7 @@ from identity.schooling.models import Enrolment
 
 from . import rules
 from .models import Booking, Diet, Service
+from .words import day_words
 
 
 @dataclass(frozen=True)
@@ -141,9 +142,9 @@ def kitchen_pdf(sheet: KitchenList) -> bytes:
         y -= step
 
     service = sheet.service
-    day_words = formats.date_format(sheet.day, "l j F Y")
+    day_in_words = day_words(sheet.day)
     line(f"{service.site.name} — {service.get_kind_display()}", 14, 8 * mm)
-    line(day_words, 12, 8 * mm)
+    line(day_in_words, 12, 8 * mm)
     line(_("Total: %(count)s") % {"count": sheet.count}, 12, 7 * mm)
     line(_("Without a diet: %(count)s") % {"count": sheet.without_diet}, 10)
     for label, count in sheet.diet_counts:

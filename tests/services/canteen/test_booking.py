@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from identity.errors import DomainError, Forbidden
 from identity.models import StaffRole
@@ -92,7 +93,16 @@ def test_a_day_after_a_deadline_at_1500_is_refused_with_the_date_and_time(family
         actions.book_days(
             actor=user, child=child, service=service, days=[date(2026, 12, 1)], key="k"
         )
-    assert "Monday 30 November 2026 à 15:00:00" in refusal.value.message
+    assert refusal.value.message == (
+        "Tuesday 1 December 2026: bookings closed on Monday 30 November 2026 at 3:00 PM"
+    )
+    with translation.override("fr"), pytest.raises(DomainError) as refusal:
+        actions.book_days(
+            actor=user, child=child, service=service, days=[date(2026, 12, 1)], key="k2"
+        )
+    assert refusal.value.message == (
+        "Mardi 1er décembre 2026: réservations closes le lundi 30 novembre 2026 à 15\xa0h\xa000"
+    )
 
 
 def test_a_child_not_in_the_household_is_refused(family):

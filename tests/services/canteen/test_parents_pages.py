@@ -182,7 +182,7 @@ def test_a_day_past_its_deadline_refuses_the_whole_form(family):
     )
     page = client.get(response.url).content.decode()
     error = page[page.index("message-error") :]
-    assert "mardi 1 décembre 2026" in error[:300]
+    assert "Mardi 1er décembre 2026" in error[:300]
     assert "réservations closes" in error[:300]
     assert booked(child, service) == [date(2026, 12, 7)]  # nothing cancelled, nothing booked
 
