@@ -251,3 +251,6 @@ class Dish(models.Model):
     @property
     def allergen_codes(self) -> list[str]:
         return [code for code in self.allergens.split(",") if code]
+
+
+from .absence_models import AbsenceReport  # noqa: E402,F401 - the billing block's model
