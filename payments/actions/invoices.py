@@ -76,13 +76,11 @@ def credit_note_to_wallet(
             return Document.objects.get(
                 kind=Document.Kind.CREDIT_NOTE, content__ledger=existing.public_id
             )
-        locked = OrderLine.objects.select_for_update().select_related("order", "regie").get(
-            pk=line.pk
+        locked = (
+            OrderLine.objects.select_for_update().select_related("order", "regie").get(pk=line.pk)
         )
         order = locked.order
-        invoice = (
-            queries.invoices_of_order(order, regie=locked.regie)[:1] or [None]
-        )[0]
+        invoice = (queries.invoices_of_order(order, regie=locked.regie)[:1] or [None])[0]
         if invoice is None:
             raise Conflict(_("This line has no invoice to correct."), code="not_invoiced")
         if order.payer_id is None:

@@ -177,9 +177,9 @@ def _tell_parent(report: AbsenceReport, booking: Booking) -> None:
                 "day": day,
             }
             if report.credit_note:
-                body += " " + _(
-                    "Credit note %(reference)s credits its price to your wallet."
-                ) % {"reference": report.credit_note}
+                body += " " + _("Credit note %(reference)s credits its price to your wallet.") % {
+                    "reference": report.credit_note
+                }
         else:
             subject = _("Absence refused")
             body = _(

@@ -14,21 +14,20 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from identity.actions.audit import record_audit_entry
 from identity.errors import DomainError, Forbidden
-from identity.notifications import notify
 from identity.models import AuditEntry, Household, Person, User
+from identity.notifications import notify
 from identity.permissions import Capability, has_capability
 from identity.schooling.calendar import school_calendar
 from payments.actions.inputs import account_key
 from payments.actions.invoices import issue_invoices
 from payments.actions.orders import LineInput, create_order
-from payments.ledger import format_cents
 from payments.fulfilment import register_fulfilment_handler
+from payments.ledger import format_cents
 from payments.models import Channel, Order, Regie
 from services.catalog.actions import regie_of
 from services.catalog.tariffs import quote
@@ -213,7 +212,9 @@ def bill_all(*, year: int, month: int) -> tuple[int, int]:
                 billed += 1
         except DomainError as error:
             failed += 1
-            logger.warning("canteen month not billed household=%s code=%s", household.pk, error.code)
+            logger.warning(
+                "canteen month not billed household=%s code=%s", household.pk, error.code
+            )
     return billed, failed
 
 

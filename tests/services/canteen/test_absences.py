@@ -41,7 +41,11 @@ def booked():
         service = lunch(site, product=priced("Repas", 350))
         guardian, child = enrolled_child(site)
         actions.book_days(
-            actor=guardian.user, child=child, service=service, days=[DAY, date(2026, 12, 4)], key="k"
+            actor=guardian.user,
+            child=child,
+            service=service,
+            days=[DAY, date(2026, 12, 4)],
+            key="k",
         )
     return guardian, Booking.objects.get(child=child, day=DAY)
 
@@ -60,11 +64,11 @@ def clerk():
 
 def test_before_the_deadline_the_day_is_cancelled_not_justified(booked):
     guardian, booking = booked
-    with time_machine.travel(datetime(2026, 12, 2, 14, 59, tzinfo=PARIS)):
-        with pytest.raises(DomainError) as refused:
-            absences.report_absence(
-                actor=guardian.user, booking=booking, file_name="c.pdf", content=pdf_bytes()
-            )
+    before = datetime(2026, 12, 2, 14, 59, tzinfo=PARIS)
+    with time_machine.travel(before), pytest.raises(DomainError) as refused:
+        absences.report_absence(
+            actor=guardian.user, booking=booking, file_name="c.pdf", content=pdf_bytes()
+        )
     assert refused.value.code == "before_deadline"
     assert not AbsenceReport.objects.exists()
 
@@ -105,7 +109,7 @@ def test_accepted_before_billing_the_day_is_not_billed(booked, clerk):
     assert not Document.objects.filter(kind="credit").exists()
     assert Share.objects.get(document=absence.document).closed_at is not None  # file closed
     told = Notification.objects.get(topic="canteen.absence_decided")
-    assert "accepted" in told.body
+    assert "acceptée" in told.body
     assert AuditEntry.objects.filter(action="canteen.absence_accepted").exists()
 
 
@@ -131,9 +135,10 @@ def test_accepted_after_the_invoice_a_credit_note_names_it_and_credits_the_walle
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(document_pdf(credit))).pages)
     assert f"Avoir sur la facture N° {invoice.reference}" in text
     assert "3 décembre 2026" in text
-    assert "Credit note CANTINE-2027-A000001" in Notification.objects.get(
-        topic="canteen.absence_decided"
-    ).body
+    assert (
+        "L’avoir CANTINE-2027-A000001"
+        in Notification.objects.get(topic="canteen.absence_decided").body
+    )
 
 
 def test_refused_the_meal_is_billed_and_the_parent_reads_why(booked, clerk):
@@ -142,7 +147,9 @@ def test_refused_the_meal_is_billed_and_the_parent_reads_why(booked, clerk):
     with pytest.raises(DomainError) as no_reason:
         absences.decide_absence(actor=clerk, report=absence, accept=False)
     assert no_reason.value.field == "reason"
-    absences.decide_absence(actor=clerk, report=absence, accept=False, reason="Certificat illisible")
+    absences.decide_absence(
+        actor=clerk, report=absence, accept=False, reason="Certificat illisible"
+    )
     with pytest.raises(Conflict):
         absences.decide_absence(actor=clerk, report=absence, accept=True)  # decided once
     with time_machine.travel(JANUARY):

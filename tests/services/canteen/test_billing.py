@@ -159,9 +159,9 @@ def test_the_parent_sees_the_invoice_in_mon_espace_and_opens_its_pdf(december, o
 
 def test_a_month_is_billed_once_it_is_over(december, officer):
     household, _child = december
-    with time_machine.travel(datetime(2026, 12, 31, 20, tzinfo=PARIS)):
-        with pytest.raises(DomainError) as refused:
-            billing.bill_month(actor=officer, household=household, year=2026, month=12)
+    last_evening = datetime(2026, 12, 31, 20, tzinfo=PARIS)
+    with time_machine.travel(last_evening), pytest.raises(DomainError) as refused:
+        billing.bill_month(actor=officer, household=household, year=2026, month=12)
     assert refused.value.field == "month"
     assert not Order.objects.exists()
 
@@ -183,3 +183,12 @@ def test_the_monthly_run_bills_last_month_of_every_household_once(december):
     assert Order.objects.count() == 2
     assert Document.objects.filter(kind="invoice").count() == 2
     assert set(Order.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_the_demo_bills_the_previous_month_once(december):
+    from services.canteen import demo_invoices
+
+    with time_machine.travel(JANUARY):
+        assert demo_invoices.load() == 1
+        assert demo_invoices.load() == 1  # the same order, nothing issued twice
+    assert Document.objects.filter(kind="invoice").count() == 1

@@ -1,7 +1,7 @@
 """Two monthly runs billing the same household at once, on PostgreSQL: one invoice, one
 number. As in pretix, the first test shows the race with the lock switched off: both runs
-read "no invoice issued yet" for the month's order, and both issue one; the second, lined up the same
-way, that the order row lock makes the second run find the first one's invoice. Then the
+read "no invoice issued yet" for the month's order, and both issue one; the second, lined up
+the same way, that the order row lock makes the second run find the first one's invoice. Then the
 whole run twice at once: one order, one invoice."""
 
 from datetime import date, datetime
