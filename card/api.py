@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from ninja import Field, Router, Schema
 from ninja.security import HttpBearer
 
-from identity.api_types import AwareInstant
+from identity.api_types import AwareInstant, ErrorOut
 
 from . import snapshot as offline_snapshot
 from .actions.offline import (
@@ -33,12 +33,6 @@ class ReaderAuth(HttpBearer):
 
 
 reader_auth = ReaderAuth()
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 class TapIn(Schema):

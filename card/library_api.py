@@ -13,7 +13,7 @@ from ninja import Field, Query, Router, Schema
 
 from identity.actions.audit import record_audit_entry
 from identity.api_auth import ApiTokenAuth
-from identity.api_types import Day
+from identity.api_types import Day, ErrorOut
 from identity.errors import Forbidden
 from identity.models import AuditEntry
 from identity.spreadsheets import csv_response
@@ -30,12 +30,6 @@ CSV_COLUMNS = (
     "membership_valid_until",
     "card_expires_on",
 )
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 class MembersQuery(Schema):

@@ -8,19 +8,13 @@ from ninja import Field, Router, Schema, Status
 from . import queries, vocabulary
 from .actions import household as household_actions
 from .api_auth import session_or_token
-from .api_types import Day
+from .api_types import Day, ErrorOut
 from .errors import DomainError, NotFound
 from .models import AuditEntry, Commune, Household
 from .permissions import capabilities, person_of
 from .ratelimit import rate_limited
 
 router = Router(tags=["identity"])
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 class CommuneOut(Schema):

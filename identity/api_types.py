@@ -9,6 +9,7 @@ same years as the régisseur's date filters (payments.forms.DayField)."""
 from datetime import UTC, date, datetime
 from typing import Annotated
 
+from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime
 
 FIRST_DAY = date(1900, 1, 1)
@@ -37,3 +38,12 @@ def _instant_in_range(value: datetime) -> datetime:
 Day = Annotated[date, AfterValidator(_day_in_range)]
 # A moment, with its UTC offset (a reader's clock).
 AwareInstant = Annotated[AwareDatetime, AfterValidator(_instant_in_range)]
+
+
+class ErrorOut(Schema):
+    """The one error shape of the API (portal.api's handlers answer it too): a stable `code`, a
+    message, and the field at fault when there is one."""
+
+    code: str
+    message: str
+    field: str | None = None

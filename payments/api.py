@@ -12,6 +12,7 @@ from django.urls import reverse
 from ninja import Field, Router, Schema, Status
 
 from identity.api_auth import session_or_token
+from identity.api_types import ErrorOut
 from identity.errors import NotFound
 from identity.models import Person
 from identity.permissions import can_act_for
@@ -22,12 +23,6 @@ from .actions.wallets import create_topup_order
 from .models import CURRENCY, Order
 
 router = Router(tags=["payments"])
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 class WalletOut(Schema):

@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ValidationInfo, field_validator
 
 from identity.api_auth import session_or_token
-from identity.api_types import AwareInstant, Day
+from identity.api_types import AwareInstant, Day, ErrorOut
 from identity.errors import NotFound
 from identity.models import Person
 from identity.permissions import can_act_for
@@ -23,12 +23,6 @@ from .models import Appointment, Channel
 router = Router(tags=["appointments"])
 
 PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,24}")
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 class DeskOut(Schema):

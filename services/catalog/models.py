@@ -437,6 +437,9 @@ class TariffGrid(models.Model):
         _("valid until (included)"), null=True, blank=True, help_text=_("Empty: no end yet.")
     )
     published_at = models.DateTimeField(default=timezone.now, editable=False)
+    # True when its end was set by the publication of the next grid, not by the administrator:
+    # withdrawing that next grid before its first day gives this one back its open end.
+    ended_by_successor = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["product", "-valid_from"]

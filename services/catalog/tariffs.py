@@ -338,6 +338,7 @@ def publish_tariff_grid(
     today = timezone.localdate()
     if grid is not None:
         grid = _future_grid(product, grid, today)
+        _reopen_the_grid_closed_by(product, grid)  # closed again below, from the new first day
     to_close = check_grid_period(
         product=product,
         valid_from=valid_from,
@@ -348,7 +349,8 @@ def publish_tariff_grid(
     )
     if to_close is not None:
         to_close.valid_until = valid_from - timedelta(days=1)
-        to_close.save(update_fields=["valid_until"])
+        to_close.ended_by_successor = True
+        to_close.save(update_fields=["valid_until", "ended_by_successor"])
     if grid is None:
         grid = TariffGrid.objects.create(
             product=product, valid_from=valid_from, valid_until=valid_until
@@ -378,6 +380,26 @@ def publish_tariff_grid(
     return grid
 
 
+def _reopen_the_grid_closed_by(product: Product, grid: TariffGrid) -> None:
+    """Undo what publishing `grid` (not started yet) did to the grid before it: that one runs
+    again up to the next other grid, or with no end. Called under the product's lock, before
+    `grid` is withdrawn or moved."""
+    closed = product.grids.filter(
+        valid_until=grid.valid_from - timedelta(days=1), ended_by_successor=True
+    ).first()
+    if closed is None:
+        return
+    next_grid = (
+        product.grids.exclude(pk=grid.pk)
+        .filter(valid_from__gt=closed.valid_from)
+        .order_by("valid_from")
+        .first()
+    )
+    closed.valid_until = None if next_grid is None else next_grid.valid_from - timedelta(days=1)
+    closed.ended_by_successor = next_grid is not None
+    closed.save(update_fields=["valid_until", "ended_by_successor"])
+
+
 def grid_target(product: Product, valid_from: date) -> str:
     """A grid as its audit entries name it: the product's name (what the trail shows) and
     its first day."""
@@ -401,11 +423,14 @@ def _future_grid(product: Product, grid: TariffGrid, today: date) -> TariffGrid:
 @transaction.atomic
 def withdraw_tariff_grid(*, actor: User, grid: TariffGrid) -> None:
     """An administrator withdraws a grid whose first day has not come yet (a grid in force is
-    kept: sales may have used it). The grid it closed keeps its end: publish its successor."""
+    kept: sales may have used it). The grid its publication closed is open again, up to the
+    next grid if there is one, so the product keeps a price; an end the administrator chose
+    stays."""
     if not has_capability(actor, Capability.MANAGE_TERRITORY):
         raise Forbidden(_("Only an administrator publishes prices."))
     product = Product.objects.select_for_update().get(pk=grid.product_id)
     grid = _future_grid(product, grid, timezone.localdate())
     target = grid_target(product, grid.valid_from)
+    _reopen_the_grid_closed_by(product, grid)
     grid.delete()
     record_audit_entry(actor=actor, action="tariff.grid_withdrawn", target=target)

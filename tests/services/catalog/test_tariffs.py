@@ -20,8 +20,10 @@ from services.catalog.tariffs import (
     LineInput,
     TariffFacts,
     choose_line,
+    grid_in_force,
     publish_tariff_grid,
     quote,
+    withdraw_tariff_grid,
 )
 from tests.factories import (
     AddressFactory,
@@ -349,6 +351,68 @@ def test_a_new_grid_closes_the_grid_in_force_the_day_before(june_2026):
     assert sorted(new.lines.values_list("price_cents", flat=True)) == [0, 380]
     entry = AuditEntry.objects.get(action="tariff.grid_published", actor=admin)
     assert entry.target == f"{product.name}@2026-09-01"  # the trail's words (identity)
+
+
+def _grids_of(product) -> list[tuple[date, date | None]]:
+    return list(product.grids.order_by("valid_from").values_list("valid_from", "valid_until"))
+
+
+@pytest.fixture
+def price_change_planned(june_2026):
+    """A product priced since September 2025 and an administrator's change from 1 September
+    2026, which closed the first grid on 31 August."""
+    product = ProductFactory()
+    publish_tariff_grid(
+        actor=None,
+        product=product,
+        valid_from=date(2025, 9, 1),
+        lines=[LineInput(price_cents=350)],
+        historical=True,
+    )
+    admin = staff_user(StaffRole.Role.ADMIN)
+    planned = publish_tariff_grid(
+        actor=admin,
+        product=product,
+        valid_from=date(2026, 9, 1),
+        lines=[LineInput(price_cents=380)],
+    )
+    return product, planned, admin
+
+
+def test_withdrawing_a_planned_change_gives_the_grid_in_force_its_open_end_back(
+    price_change_planned,
+):
+    product, planned, admin = price_change_planned
+    withdraw_tariff_grid(actor=admin, grid=planned)
+    assert _grids_of(product) == [(date(2025, 9, 1), None)]
+    still = grid_in_force(product, date(2026, 9, 2))  # still sold after 31 August
+    assert [line.price_cents for line in still.lines.all()] == [350]
+
+
+def test_moving_a_planned_change_moves_the_end_of_the_grid_in_force(price_change_planned):
+    product, planned, admin = price_change_planned
+    publish_tariff_grid(
+        actor=admin,
+        product=product,
+        valid_from=date(2026, 10, 1),
+        lines=[LineInput(price_cents=390)],
+        grid=planned,
+    )
+    assert _grids_of(product) == [(date(2025, 9, 1), date(2026, 9, 30)), (date(2026, 10, 1), None)]
+
+
+def test_an_end_the_administrator_chose_stays_when_the_next_grid_is_withdrawn(june_2026):
+    product = ProductFactory()
+    TariffGridFactory(product=product, valid_from=date(2025, 9, 1), valid_until=date(2026, 8, 31))
+    admin = staff_user(StaffRole.Role.ADMIN)
+    planned = publish_tariff_grid(
+        actor=admin,
+        product=product,
+        valid_from=date(2026, 9, 1),
+        lines=[LineInput(price_cents=380)],
+    )
+    withdraw_tariff_grid(actor=admin, grid=planned)
+    assert _grids_of(product) == [(date(2025, 9, 1), date(2026, 8, 31))]
 
 
 def test_a_negative_price_is_refused(june_2026):
