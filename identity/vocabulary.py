@@ -138,6 +138,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "payments.open_document": gettext_lazy("Invoice or receipt opened"),
     "payments.refund": gettext_lazy("Refund"),
     "payments.desk_payment": gettext_lazy("Payment taken at the desk"),
+    "payments.wallet_payment": gettext_lazy("Order paid from the wallet"),
     "payments.line_undeliverable": gettext_lazy("Purchase that could not be delivered"),
     # The site's own pages
     "portal.legal_page_updated": gettext_lazy("Legal page rewritten"),

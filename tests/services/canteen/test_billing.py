@@ -192,3 +192,32 @@ def test_the_demo_bills_the_previous_month_once(december):
         assert demo_invoices.load() == 1
         assert demo_invoices.load() == 1  # the same order, nothing issued twice
     assert Document.objects.filter(kind="invoice").count() == 1
+
+
+@time_machine.travel(JANUARY)
+def test_the_parent_pays_the_invoice_from_their_wallet_on_its_page(december, officer, client):
+    from payments import queries as payment_queries
+    from tests.payments.factories import topped_up
+
+    household, _child = december
+    order = billing.bill_month(actor=officer, household=household, year=2026, month=12)
+    parent = order.payer
+    client.force_login(parent.user)
+    page = client.get(reverse("payments:checkout", args=[order.public_id])).content.decode()
+    assert "data-pay-with-wallet" in page
+    pay = reverse("payments:pay_with_wallet", args=[order.public_id])
+    short = client.post(pay, {"attempt": 0}, follow=True)  # an empty wallet
+    assert "The balance is insufficient" in short.content.decode()
+    assert Order.objects.get(pk=order.pk).status == "pending"
+    topped_up(parent, 2000)
+    answer = client.post(pay, {"attempt": 0})
+    assert answer.status_code == 302
+    assert client.post(pay, {"attempt": 0}).status_code == 302  # a double click: one payment
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert payment_queries.wallet_balance(parent.pk) == 2000 - 1400
+    receipt = order.documents.get(kind="receipt")
+    assert receipt.content["invoice"] == order.documents.get(kind="invoice").reference
+    assert "Mode de paiement : Porte-monnaie" in pdf_text(document_pdf(receipt))
+    assert order.payments.filter(status="succeeded").count() == 1
+    assert AuditEntry.objects.filter(action="payments.wallet_payment").count() == 1

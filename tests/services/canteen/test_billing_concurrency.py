@@ -2,7 +2,8 @@
 number. As in pretix, the first test shows the race with the lock switched off: both runs
 read "no invoice issued yet" for the month's order, and both issue one; the second, lined up
 the same way, that the order row lock makes the second run find the first one's invoice. Then the
-whole run twice at once: one order, one invoice."""
+whole run twice at once: one order, one invoice. Last, two invoices paid from a wallet that
+holds enough for one: without the wallet's row lock both are paid, with it one is refused."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -10,15 +11,19 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from identity.errors import DomainError
 from identity.models import StaffRole
+from payments import ledger
 from payments import queries as payment_queries
 from payments.actions.invoices import issue_invoices
 from payments.actions.orders import LineInput, create_order
-from payments.models import Document, Order, Regie
+from payments.actions.wallets import pay_order_from_wallet
+from payments.models import Document, LedgerAccount, Order, Regie
 from services.canteen import actions, billing
 from services.canteen.models import Booking
 from tests.concurrency import at_once, line_up
 from tests.factories import staff_user
+from tests.payments.factories import topped_up, wallet_regie
 from tests.services.canteen.factories import canteen_site, enrolled_child, lunch
 from tests.services.canteen.test_billing import priced
 
@@ -92,3 +97,65 @@ def test_billing_the_month_twice_at_once_issues_one_order_and_one_invoice(househ
     assert [d.reference for d in Document.objects.filter(kind="invoice")] == [
         "CANTINE-2027-F000001"
     ]
+
+
+@pytest.fixture
+def two_invoices_and_a_wallet_for_one(household):
+    """Two invoiced orders of 3,50 € for the parent, whose wallet holds 5 €."""
+    guardian = household.members.get(role="adult")
+    wallet_regie()
+    topped_up(guardian, 500)
+    regie = Regie.objects.get(code="cantine")
+    # The régie's revenue account exists (its first creation would serialise the payments).
+    ledger.regie_account(LedgerAccount.Kind.REVENUE, regie)
+    orders = [
+        create_order(
+            buyer=None,
+            payer=guardian,
+            channel="desk",
+            lines=[
+                LineInput(regie=regie, label="Repas", handler=billing.HANDLER, unit_price_cents=350)
+            ],
+        )
+        for _ in range(2)
+    ]
+    for order in orders:
+        issue_invoices(order)
+    return guardian, orders
+
+
+def pay_both(guardian, orders) -> list:
+    def pay(order):
+        try:
+            return pay_order_from_wallet(
+                actor=guardian.user, order=order, idempotency_key=f"w-{order.pk}"
+            )
+        except DomainError as error:
+            return error
+
+    return at_once(*(lambda o=o: pay(o) for o in orders))
+
+
+def test_without_the_wallet_lock_both_invoices_are_paid_with_money_for_one(
+    two_invoices_and_a_wallet_for_one, monkeypatch
+):
+    guardian, orders = two_invoices_and_a_wallet_for_one
+    line_up(monkeypatch, ledger, "_lock_accounts", lock=False)  # both read "5 € left"
+    answers = pay_both(guardian, orders)
+    assert not any(isinstance(answer, DomainError) for answer in answers)  # the race
+    assert payment_queries.wallet_balance(guardian.pk) == 500 - 700
+
+
+def test_with_the_wallet_lock_the_second_invoice_is_refused(
+    two_invoices_and_a_wallet_for_one, monkeypatch
+):
+    guardian, orders = two_invoices_and_a_wallet_for_one
+    line_up(monkeypatch, ledger, "_lock_accounts", lock=True)
+    answers = pay_both(guardian, orders)
+    refused = [answer for answer in answers if isinstance(answer, DomainError)]
+    assert len(refused) == 1
+    assert refused[0].code == "insufficient_balance"
+    assert payment_queries.wallet_balance(guardian.pk) == 150
+    assert sorted(
+        Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("status", flat=True)
+    ) == ["paid", "pending"]
