@@ -122,6 +122,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "canteen.absence_reported": gettext_lazy("Canteen absence reported with a certificate"),
     "canteen.absence_accepted": gettext_lazy("Canteen absence accepted"),
     "canteen.absence_refused": gettext_lazy("Canteen absence refused"),
+    "canteen.absence_queue_opened": gettext_lazy("Canteen absences to decide opened"),
     "canteen.kitchen_list_opened": gettext_lazy("Canteen kitchen list opened"),
     "appointments.booked": gettext_lazy("Appointment booked"),
     "appointments.moved": gettext_lazy("Appointment moved"),

@@ -134,6 +134,16 @@ def decide_absence(
     return report
 
 
+def audit_absence_queue(*, actor: User) -> None:
+    """A clerk opened the queue of reported absences (children's names and days)."""
+    record_audit_entry(
+        actor=actor,
+        action="canteen.absence_queue_opened",
+        target=FILE_KIND,
+        channel=AuditEntry.Channel.COUNTER,
+    )
+
+
 def _credit_if_invoiced(report: AbsenceReport, booking: Booking) -> str:
     """The day's price credited by a credit note when its month was already invoiced (the
     invoice never changes); "" when the month is not billed yet (the day will not be)."""
@@ -191,6 +201,6 @@ def _tell_parent(report: AbsenceReport, booking: Booking) -> None:
         topic="canteen.absence_decided",
         subject=subject,
         body=body,
-        link=reverse("payments:mine"),
+        link=reverse("canteen:absences"),
         dedupe_key=f"canteen-absence:{report.public_id}",
     )

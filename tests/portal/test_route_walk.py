@@ -19,7 +19,7 @@ into a file, as table lines to compare with the table."""
 import fnmatch
 import os
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import time, timedelta
 from http.cookies import SimpleCookie
 
 import pytest
@@ -53,6 +53,8 @@ from portal.api import api
 from services.appointments.actions import block_slot
 from services.appointments.models import Appointment, SlotBlock
 from services.appointments.queries import slots_of
+from services.canteen.models import AbsenceReport, Booking, CanteenSite
+from services.canteen.models import Service as CanteenService
 from services.catalog.models import AccessPoint
 from services.pools.models import LessonCourse
 from services.procedures.models import ProcedureFile
@@ -194,6 +196,12 @@ ROUTES: dict[str, tuple[str, str]] = {
     "procedures:step": ("GET", "302 200 404 404 404 404 404 404 404"),
     "procedures:summary": ("GET", "302 200 404 404 404 404 404 404 404"),
     "procedures:type": ("GET", "200 200 200 200 200 200 200 200 200"),
+    # --- canteen: justified absences ----------------------------------------------------------
+    "canteen:absences": ("GET", "302 200 200 302 302 302 302 302 302"),
+    "canteen:report_absence": ("GET", "302 200 404 302 302 302 302 302 302"),
+    "canteen:absence_queue": ("GET", "302 403 403 403 403 403 200 403 403"),
+    # the clerk's empty POST is a refusal without a reason: a message, back to the queue
+    "canteen:decide_absence": ("POST", "302 403 403 403 403 403 302 403 403"),
     # --- payments ---------------------------------------------------------------------------------
     "payments:basket": ("GET", "302 200 200 302 302 302 302 302 302"),
     "payments:cancel": ("POST", "302 302 404 302 302 302 302 302 302"),
@@ -438,6 +446,10 @@ class Camille:
             *ProcedureFile.objects.filter(household=self.household).values_list(
                 "public_id", flat=True
             ),
+            *Booking.objects.filter(household=self.household).values_list("public_id", flat=True),
+            *AbsenceReport.objects.filter(booking__household=self.household).values_list(
+                "public_id", flat=True
+            ),
         }
         return any(part in ids for part in address.strip("/").replace(".", "/").split("/"))
 
@@ -553,6 +565,8 @@ FILLERS: dict[str, Callable[[Camille], dict]] = {
             OrderLine.objects.filter(order__payer=c.person), "order line"
         ).public_id
     },
+    "canteen:report_absence": lambda c: {"public_id": _canteen_booking(c).public_id},
+    "canteen:decide_absence": lambda c: {"public_id": _absence_report(c).public_id},
     "payments:checkout": lambda c: {"public_id": _order(c).public_id},
     "payments:cancel": lambda c: {"public_id": _order(c).public_id},
     "payments:pay_with_wallet": lambda c: {"public_id": _order(c).public_id},
@@ -640,6 +654,28 @@ def _done_procedure(c: Camille) -> ProcedureFile:
 
 def _draft(c: Camille) -> ProcedureFile:
     return c.first(ProcedureFile.objects.filter(applicant=c.person, state="draft"), "draft")
+
+
+def _canteen_booking(c: Camille) -> Booking:
+    """A lunch of Camille's child (the demo of this branch books none)."""
+    found = Booking.objects.filter(child=c.child).order_by("pk").first()
+    if found is not None:
+        return found
+    school = Facility.objects.filter(kind=Facility.Kind.SCHOOL).order_by("pk").first()
+    site = CanteenSite.objects.create(school=school, name="Restaurant scolaire")
+    service = CanteenService.objects.create(
+        site=site, kind="lunch", capacity=100, rule="days_before", rule_time=time(15, 0)
+    )
+    return Booking.objects.create(
+        child=c.child, household=c.household, service=service, day=timezone.localdate()
+    )
+
+
+def _absence_report(c: Camille) -> AbsenceReport:
+    found = AbsenceReport.objects.filter(booking__household=c.household).order_by("pk").first()
+    return found or AbsenceReport.objects.create(
+        booking=_canteen_booking(c), document=_vault_document(c), reported_by=c.person.user
+    )
 
 
 def _share(c: Camille) -> Share:
