@@ -119,6 +119,40 @@ def spend_from_wallet(
         return existing
 
 
+def refund_wallet_spending(
+    *, spending_key: str, amount_cents: int, refund_key: str
+) -> LedgerTransaction:
+    """Give back to the wallet `amount_cents` of what the spending `spending_key` took (a
+    prepaid day cancelled before its deadline: one day of a spending that paid several), from
+    the régie's refunds account, in the caller's transaction. The same `refund_key` returns
+    the first refund; never more than the spending took."""
+    check_key(refund_key)
+    existing = LedgerTransaction.objects.filter(idempotency_key=refund_key).first()
+    if existing is not None:
+        return existing
+    spending = (
+        LedgerTransaction.objects.filter(idempotency_key=spending_key, kind=TxnKind.WALLET_SPEND)
+        .select_related("regie")
+        .first()
+    )
+    if spending is None:
+        raise DomainError(_("Nothing was paid from the wallet for this."), code="no_spending")
+    wallet_entry = spending.entries.select_related("account").get(account__kind=Kind.WALLET)
+    if not 0 < amount_cents <= wallet_entry.amount_cents:  # the wallet was debited: positive
+        raise DomainError(_("Invalid amount."), field="amount_cents")
+    return ledger.post(
+        kind=TxnKind.REFUND,
+        entries=[
+            (ledger.regie_account(Kind.REFUNDS, spending.regie), amount_cents),
+            (wallet_entry.account, -amount_cents),
+        ],
+        regie=spending.regie,
+        idempotency_key=refund_key,
+        reference=spending.reference,
+        description=f"refund of {spending.reference}"[:200],
+    )
+
+
 def wallet_payment_key(*, payer: User, order: Order, attempt: int) -> str:
     """The key of a payment from the wallet started from an order's page: made by the server
     from the account, the order and the attempt the page was drawn for (a double click: one

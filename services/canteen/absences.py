@@ -24,7 +24,7 @@ from identity.schooling.calendar import school_calendar
 from payments.actions.invoices import credit_note_to_wallet
 from payments.models import OrderLine
 
-from . import billing, rules
+from . import billing, prepayment, rules
 from .models import AbsenceReport, Booking
 
 logger = logging.getLogger(__name__)
@@ -119,7 +119,8 @@ def decide_absence(
         report.decided_by = actor
         report.decided_at = timezone.now()
         report.refusal_reason = "" if accept else reason[:300]
-        if accept:
+        # Accepted: a prepaid day goes back to the wallet; a billed one, by a credit note.
+        if accept and not prepayment.refund([booking]):
             report.credit_note = _credit_if_invoiced(report, booking)
         report.save()
         close_file_shares(target_kind=FILE_KIND, target_id=report.public_id, actor=actor)

@@ -22,7 +22,7 @@ from identity.models import Person, User
 from identity.permissions import can_act_for
 from identity.schooling.calendar import SchoolCalendar, school_calendar
 
-from . import queries, rules
+from . import prepayment, queries, rules
 from .models import Booking, BookingRequest, Service, ServiceDay
 
 # A pattern (or a list of days) spans at most this many days: a slip of the year is refused.
@@ -186,6 +186,8 @@ def _book(
         ),
         skipped=sorted(skipped),
     )
+    if service.prepaid and new_days:
+        prepayment.charge(actor=actor, child=child, service=service, days=new_days, key=key)
     record_audit_entry(
         actor=actor,
         action="canteen.booked",
@@ -325,6 +327,8 @@ def cancel_days(*, actor: User, child: Person, service: Service, days: list[date
         state=Booking.State.CANCELLED, changed_at=now
     )
     ServiceDay.objects.filter(service=service, day__in=wanted).update(booked=F("booked") - 1)
+    if service.prepaid:
+        prepayment.refund(bookings)
     record_audit_entry(
         actor=actor,
         action="canteen.cancelled",

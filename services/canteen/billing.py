@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -32,7 +33,7 @@ from payments.models import Channel, Order, Regie
 from services.catalog.actions import regie_of
 from services.catalog.tariffs import quote
 
-from .models import AbsenceReport, Booking
+from .models import AbsenceReport, Booking, PrepaidMeal
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,10 @@ def month_lines(household: Household, year: int, month: int) -> list[BillLine]:
             household=household, day__gte=first, day__lte=last, state__in=BILLED_STATES
         )
         .exclude(absence_report__state=AbsenceReport.State.ACCEPTED)
+        # Paid from the wallet at booking (a service on prepayment): not billed again.
+        .exclude(
+            Exists(PrepaidMeal.objects.filter(booking=OuterRef("pk"), refunded_at__isnull=True))
+        )
         .select_related("child", "service__site__school", "service__product")
         .select_related("service__penalty_product")
         .order_by("child_id", "service_id", "day")
