@@ -27,6 +27,10 @@ ACTION_LABELS: dict[str, Promise] = {
     "household.member_removed": gettext_lazy("Member left the household"),
     "household.address_changed": gettext_lazy("Move declared"),
     "household.quotient_declared": gettext_lazy("Family quotient declared"),
+    "household.quotient_fetch_consented": gettext_lazy(
+        "Consent to fetch the family quotient from the CAF or the MSA"
+    ),
+    "household.quotient_fetched": gettext_lazy("Family quotient fetched from the CAF or the MSA"),
     "household.address_corrected": gettext_lazy("Address corrected"),
     "household.quotient_corrected": gettext_lazy("Family quotient corrected"),
     "person.corrected": gettext_lazy("Identity corrected"),

@@ -101,6 +101,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "identity:remove_member": ("GET", "302 200 404 302 302 302 302 302 302"),
     "identity:correct_quotient": ("GET", "302 403 403 403 403 403 302 403 403"),
     "identity:declare_quotient": ("GET", "302 200 200 302 302 302 302 302 302"),
+    "identity:fetch_quotient": ("GET", "302 200 200 302 302 302 302 302 302"),
     "identity:end_guardianship": ("GET", "302 403 403 403 403 403 302 403 403"),
     "identity:end_reduced_rate": ("GET", "302 403 403 403 403 403 302 403 403"),
     "identity:file_accesses": ("GET", "302 200 200 302 302 302 302 302 302"),
