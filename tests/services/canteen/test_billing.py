@@ -221,3 +221,16 @@ def test_the_parent_pays_the_invoice_from_their_wallet_on_its_page(december, off
     assert "Mode de paiement : Porte-monnaie" in pdf_text(document_pdf(receipt))
     assert order.payments.filter(status="succeeded").count() == 1
     assert AuditEntry.objects.filter(action="payments.wallet_payment").count() == 1
+
+
+@time_machine.travel(JANUARY)
+def test_paid_online_the_invoice_keeps_its_number(december, officer):
+    from tests.payments.factories import pay
+
+    household, _child = december
+    order = billing.bill_month(actor=officer, household=household, year=2026, month=12)
+    pay(order)  # through the online (demo) provider, as from the order's page
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert [d.reference for d in order.documents.filter(kind="invoice")] == ["CANTINE-2027-F000001"]
+    assert order.documents.get(kind="receipt").content["invoice"] == "CANTINE-2027-F000001"
