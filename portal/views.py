@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from card import queries as card_queries
 from identity import queries, trust, vocabulary
-from identity.models import Facility, Territory
+from identity.models import Facility, StaffRole, Territory
 from identity.notifications import queries as notification_queries
 from identity.permissions import (
     Capability,
@@ -80,6 +80,9 @@ def staff_home(request):
             "can_scan": Capability.SCAN_CARDS in granted,
             "can_manage_cards": Capability.EDIT_RESIDENT_FILE in granted,
             "can_follow_attendance": Capability.VIEW_ATTENDANCE in granted,
+            "can_see_kitchen_lists": any(
+                role.role == StaffRole.Role.CANTEEN_AGENT for role in active_roles(request.user)
+            ),
             "granted": sorted(str(vocabulary.CAPABILITY_LABELS[c]) for c in granted),
         },
     )

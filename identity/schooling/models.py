@@ -50,7 +50,9 @@ class SchoolHoliday(models.Model):
     """School holidays of the territory's zone, as the Éducation nationale's calendar gives
     them: the first day without classes and the day classes resume (a school day)."""
 
-    school_year = models.ForeignKey(SchoolYear, on_delete=models.CASCADE, related_name="holidays")
+    school_year = models.ForeignKey(
+        SchoolYear, on_delete=models.CASCADE, related_name="holidays", verbose_name=_("school year")
+    )
     name = models.CharField(_("name"), max_length=120)
     starts_on = models.DateField(_("first day of the holidays"))
     classes_resume_on = models.DateField(_("classes resume on"))
@@ -108,8 +110,11 @@ class SchoolClass(models.Model):
         on_delete=models.PROTECT,
         related_name="school_classes",
         limit_choices_to={"kind": Facility.Kind.SCHOOL},
+        verbose_name=_("school"),
     )
-    school_year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="classes")
+    school_year = models.ForeignKey(
+        SchoolYear, on_delete=models.PROTECT, related_name="classes", verbose_name=_("school year")
+    )
     name = models.CharField(_("name"), max_length=60)
     levels = models.CharField(_("levels"), max_length=40, help_text=_("For example: CE1,CE2"))
 
@@ -137,17 +142,27 @@ class Enrolment(models.Model):
     them. Written by identity.schooling.actions.enrol_child (the town, until pre-enrolment)."""
 
     public_id = PublicIdField()
-    child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="enrolments")
+    child = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="enrolments", verbose_name=_("child")
+    )
     school = models.ForeignKey(
         Facility,
         on_delete=models.PROTECT,
         related_name="enrolments",
         limit_choices_to={"kind": Facility.Kind.SCHOOL},
+        verbose_name=_("school"),
     )
-    school_year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="+")
+    school_year = models.ForeignKey(
+        SchoolYear, on_delete=models.PROTECT, related_name="+", verbose_name=_("school year")
+    )
     level = models.CharField(_("level"), max_length=3, choices=Level.choices)
     school_class = models.ForeignKey(
-        SchoolClass, on_delete=models.PROTECT, null=True, blank=True, related_name="enrolments"
+        SchoolClass,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enrolments",
+        verbose_name=_("class"),
     )
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
     recorded_by = models.ForeignKey(

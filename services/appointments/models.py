@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from identity.models import Facility, Person, PublicIdField, User
 
@@ -86,13 +87,13 @@ class OpeningPattern(models.Model):
     weekday = models.PositiveSmallIntegerField(
         _("weekday"),
         choices=[
-            (0, _("Monday")),
-            (1, _("Tuesday")),
-            (2, _("Wednesday")),
-            (3, _("Thursday")),
-            (4, _("Friday")),
-            (5, _("Saturday")),
-            (6, _("Sunday")),
+            (0, pgettext_lazy("weekday", "Monday")),
+            (1, pgettext_lazy("weekday", "Tuesday")),
+            (2, pgettext_lazy("weekday", "Wednesday")),
+            (3, pgettext_lazy("weekday", "Thursday")),
+            (4, pgettext_lazy("weekday", "Friday")),
+            (5, pgettext_lazy("weekday", "Saturday")),
+            (6, pgettext_lazy("weekday", "Sunday")),
         ],
     )
     starts = models.TimeField(_("from"))

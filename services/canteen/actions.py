@@ -16,14 +16,17 @@ from django.db.models import F
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from documents_vault.actions.picking import attach_document
+from documents_vault.actions.sharing import FileRef
+from documents_vault.models import DocumentKind
 from identity.actions.audit import record_audit_entry
 from identity.errors import Conflict, DomainError, Forbidden
-from identity.models import Person, User
-from identity.permissions import can_act_for
+from identity.models import AuditEntry, Person, User
+from identity.permissions import Capability, can_act_for, has_capability
 from identity.schooling.calendar import SchoolCalendar, school_calendar
 
 from . import prepayment, queries, rules
-from .models import Booking, BookingRequest, Service, ServiceDay
+from .models import Booking, BookingRequest, Diet, Menu, Service, ServiceDay
 
 # A pattern (or a list of days) spans at most this many days: a slip of the year is refused.
 MAX_SPAN_DAYS = 400
@@ -336,3 +339,271 @@ def cancel_days(*, actor: User, child: Person, service: Service, days: list[date
         target=f"{service.public_id}:{len(wanted)}",
     )
     return len(wanted)
+
+
+@dataclass
+class MonthChange:
+    """What a month's form did: the days booked and the days cancelled."""
+
+    booked: list[date] = field(default_factory=list)
+    cancelled: list[date] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "booked": [day.isoformat() for day in self.booked],
+            "cancelled": [day.isoformat() for day in self.cancelled],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "MonthChange":
+        return cls(
+            booked=[date.fromisoformat(day) for day in data["booked"]],
+            cancelled=[date.fromisoformat(day) for day in data.get("cancelled", [])],
+        )
+
+
+@transaction.atomic
+def set_days(
+    *,
+    actor: User,
+    child: Person,
+    service: Service,
+    offered: list[date],
+    chosen: list[date],
+    key: str,
+) -> MonthChange:
+    """The month's form of a parent: of the days it `offered` (those it showed as changeable),
+    the `chosen` ones are booked and the others cancelled when they were booked. All or
+    nothing: a day that cannot be booked or cancelled refuses the whole form with its reason.
+    The same form sent again (same key) does nothing more and gets the first answer."""
+    _check_request(actor, child, service)
+    stray = sorted(set(chosen) - set(offered))
+    if stray:
+        raise DomainError(
+            _("%(day)s cannot be changed here.") % {"day": _day_words(stray[0])}, field="days"
+        )
+    if not offered:
+        raise DomainError(_("Choose at least one day."), field="days")
+    _span_check(min(offered), max(offered))
+    # The key is claimed for the whole form: a double click waits for the first and gets its
+    # answer instead of cancelling what the first one cancelled again.
+    first = _claim_key_as(actor, key)
+    if first is not None:
+        return MonthChange.from_dict(first)
+    booked = set(
+        Booking.objects.filter(
+            child=child, service=service, day__in=offered, state=Booking.State.BOOKED
+        ).values_list("day", flat=True)
+    )
+    to_cancel = sorted(booked - set(chosen))
+    to_book = sorted(set(chosen) - booked)
+    if to_cancel:
+        cancel_days(actor=actor, child=child, service=service, days=to_cancel)
+    if to_book:
+        book_days(actor=actor, child=child, service=service, days=to_book, key=f"{key}:book")
+    change = MonthChange(booked=to_book, cancelled=to_cancel)
+    BookingRequest.objects.filter(user=actor, key=key).update(answer=change.as_dict())
+    return change
+
+
+def _claim_key_as(actor: User, key: str) -> dict | None:
+    """_claim_key for an answer that is not a BookingAnswer: the stored dict, or None."""
+    if not key or len(key) > 75:
+        raise DomainError(_("Each request carries a key of 1 to 80 characters."), field="key")
+    table = BookingRequest._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, user_id, answer, at) VALUES (%s, %s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+            [key, actor.pk, "null", timezone.now()],
+        )
+        claimed = cursor.fetchone() is not None
+    if claimed:
+        return None
+    answer = BookingRequest.objects.get(user=actor, key=key).answer
+    if answer is None:
+        raise Conflict(_("This request is being handled: try again."), code="in_progress")
+    return answer
+
+
+# --- Diets --------------------------------------------------------------------------------------
+
+# The kinds of diet the kitchen needs words for.
+DETAILS_REQUIRED = {
+    Diet.Kind.ALLERGY_PAI: _("Name the allergies of the care plan."),
+    Diet.Kind.TEXTURE: _("Say which texture (mixed, cut small…)."),
+}
+
+
+@dataclass(frozen=True)
+class DietChoice:
+    kind: str
+    details: str = ""
+
+
+def _clean_choices(choices: list[DietChoice]) -> list[DietChoice]:
+    seen: dict[str, DietChoice] = {}
+    for choice in choices:
+        if choice.kind not in Diet.Kind.values:
+            raise DomainError(_("Choose diets from the list."), field="kinds")
+        details = choice.details.strip()
+        if len(details) > 200:
+            raise DomainError(_("200 characters at most."), field=f"details_{choice.kind}")
+        if not details and choice.kind in DETAILS_REQUIRED:
+            raise DomainError(str(DETAILS_REQUIRED[choice.kind]), field=f"details_{choice.kind}")
+        seen[choice.kind] = DietChoice(choice.kind, details)
+    return list(seen.values())
+
+
+def _write_diets(
+    *, actor: User, child: Person, choices: list[DietChoice], care_plan, by_town: bool
+) -> list[Diet]:
+    # One change of a child's diets at a time: two at once would both add the same kind.
+    Person.objects.select_for_update().filter(pk=child.pk).first()
+    before = {d.kind: d for d in queries.diets_of(child)}
+    wanted = {choice.kind: choice for choice in choices}
+    now = timezone.now()
+    Diet.objects.filter(child=child).exclude(kind__in=list(wanted)).delete()
+    for kind, choice in wanted.items():
+        plan = care_plan if kind == Diet.Kind.ALLERGY_PAI else None
+        Diet.objects.update_or_create(
+            child=child,
+            kind=kind,
+            defaults={
+                "details": choice.details,
+                "care_plan": plan,
+                "recorded_by": actor,
+                "recorded_at": now,
+                "by_town": by_town,
+            },
+        )
+    record_audit_entry(
+        actor=actor,
+        action="canteen.diets_corrected" if by_town else "canteen.diets_declared",
+        person=child,
+        channel=AuditEntry.Channel.COUNTER if by_town else AuditEntry.Channel.WEB,
+        changes={
+            "diets": [
+                sorted(f"{k}:{d.details}" for k, d in before.items()),
+                sorted(f"{k}:{c.details}" for k, c in wanted.items()),
+            ]
+        },
+    )
+    return list(Diet.objects.filter(child=child))
+
+
+def _care_plan_target(child: Person):
+    return FileRef(
+        kind="canteen_diet",
+        id=child.public_id,
+        label=_("Canteen diet of %(name)s") % {"name": child.first_name},
+        capability=Capability.VIEW_ATTENDANCE,
+    )
+
+
+@transaction.atomic
+def declare_diets(
+    *,
+    actor: User,
+    child: Person,
+    choices: list[DietChoice],
+    care_plan: dict | None = None,
+) -> list[Diet]:
+    """A parent records the child's diets once (they replace the previous ones). An allergy
+    with a care plan (PAI) needs the PAI document: `care_plan` holds attach_document's
+    arguments (a document of the safe, `document_id`, or a new file, `file_name` and
+    `content`); without it, the PAI document already recorded stays."""
+    if child.role != Person.Role.CHILD or not can_act_for(actor, child):
+        raise Forbidden(_("You do not act for this child."))
+    choices = _clean_choices(choices)
+    document = None
+    if any(c.kind == Diet.Kind.ALLERGY_PAI for c in choices):
+        if care_plan:
+            share = attach_document(
+                actor=actor,
+                person=child,
+                kinds=[DocumentKind.CARE_PLAN],
+                target=_care_plan_target(child),
+                **care_plan,
+            )
+            document = share.document
+        else:
+            current = Diet.objects.filter(child=child, kind=Diet.Kind.ALLERGY_PAI).first()
+            document = current.care_plan if current else None
+        if document is None:
+            raise DomainError(
+                _("An allergy with a care plan needs the PAI document."), field="document"
+            )
+    return _write_diets(
+        actor=actor, child=child, choices=choices, care_plan=document, by_town=False
+    )
+
+
+@transaction.atomic
+def correct_diet(
+    *,
+    actor: User,
+    child: Person,
+    kind: str,
+    details: str = "",
+    care_plan=None,
+    remove: bool = False,
+) -> list[Diet]:
+    """The town corrects one of a child's diets (adds, changes or removes it): staff who edit
+    residents' files or manage the territory. A PAI diet rests on a care-plan document of the
+    child's household."""
+    if not (
+        has_capability(actor, Capability.EDIT_RESIDENT_FILE)
+        or has_capability(actor, Capability.MANAGE_TERRITORY)
+    ):
+        raise Forbidden(_("You cannot correct diets."))
+    if child.role != Person.Role.CHILD:
+        raise DomainError(_("Diets are recorded for children."), field="child")
+    current = {d.kind: d for d in Diet.objects.filter(child=child)}
+    choices = [DietChoice(k, d.details) for k, d in current.items() if k != kind]
+    if not remove:
+        choices.append(DietChoice(kind, details))
+    choices = _clean_choices(choices)
+    plan = care_plan if care_plan is not None else getattr(current.get(kind), "care_plan", None)
+    if not remove and kind == Diet.Kind.ALLERGY_PAI:
+        if plan is None or plan.household_id != child.household_id or plan.is_deleted:
+            raise DomainError(
+                _("An allergy with a care plan needs the PAI document."), field="care_plan"
+            )
+    else:
+        plan = getattr(current.get(Diet.Kind.ALLERGY_PAI), "care_plan", None)
+    return _write_diets(actor=actor, child=child, choices=choices, care_plan=plan, by_town=True)
+
+
+# --- Menus --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def publish_menus(*, actor: User, menus: list[Menu]) -> int:
+    """Publish menus to parents (staff of the site's school, or who manage the territory).
+    A menu without a dish is refused. Returns how many were published now."""
+    for menu in menus:
+        school = menu.site.school
+        if not (
+            has_capability(actor, Capability.MANAGE_TERRITORY)
+            or has_capability(actor, Capability.VIEW_ATTENDANCE, facility=school)
+        ):
+            raise Forbidden(_("You cannot publish the menus of this canteen."))
+        if not menu.dishes.exists():
+            raise DomainError(
+                _("The menu of %(day)s has no dish.") % {"day": _day_words(menu.day)},
+                field="dishes",
+            )
+    pending = [menu.pk for menu in menus if not menu.published]
+    published = Menu.objects.filter(pk__in=pending, published=False).update(
+        published=True, published_at=timezone.now(), published_by=actor
+    )
+    for menu in menus:
+        if menu.pk in pending:
+            record_audit_entry(
+                actor=actor,
+                action="canteen.menus_published",
+                target=f"canteen.Menu:{menu.pk}",
+                channel=AuditEntry.Channel.COUNTER,
+            )
+    return published

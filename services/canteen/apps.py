@@ -9,9 +9,15 @@ class CanteenConfig(AppConfig):
 
     def ready(self) -> None:
         from identity.models import Facility
-        from services.catalog.registry import Gate, MunicipalService, register_service
+        from services.catalog.registry import (
+            Gate,
+            MunicipalService,
+            Panel,
+            Procedure,
+            register_service,
+        )
 
-        from . import billing, gate
+        from . import billing, gate, queries
 
         register_service(
             MunicipalService(
@@ -19,6 +25,19 @@ class CanteenConfig(AppConfig):
                 name=_("School canteen and after-school care"),
                 facility_kinds=frozenset({Facility.Kind.SCHOOL}),
                 gates=(Gate(Facility.Kind.SCHOOL, gate.serve_at_tap),),
+                procedures=(
+                    Procedure(
+                        "canteen", _("Book the canteen and after-school care"), "canteen:home"
+                    ),
+                ),
+                panels=(
+                    Panel(
+                        key="bookings",
+                        title=_("Canteen and after-school care"),
+                        template="canteen/_panel.html",
+                        context=queries.panel_context,
+                    ),
+                ),
             )
         )
         billing.register()

@@ -1,6 +1,7 @@
-"""The kitchen's list of a service and day, per class, and its counts, as data and as a
-printable PDF (reportlab, in the staff member's language). It is final at the booking
-deadline and shown from then on; opening it is a read of children's names, so it is audited."""
+"""The kitchen's list of a service and day, per class, with each child's diets (allergies
+first), and its counts (the total and per diet), as data and as a printable PDF (reportlab, in
+the staff member's language). It is final at the booking deadline and shown from then on;
+opening it is a read of children's names and health data, so it is audited."""
 
 import io
 from dataclasses import dataclass
@@ -21,19 +22,49 @@ from identity.schooling.calendar import school_calendar
 from identity.schooling.models import Enrolment
 
 from . import rules
-from .models import Booking, Service
+from .models import Booking, Diet, Service
+
+
+@dataclass(frozen=True)
+class KitchenDiet:
+    kind: str
+    label: str
+    details: str
+
+    @property
+    def is_allergy(self) -> bool:
+        return self.kind == Diet.Kind.ALLERGY_PAI
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.details})" if self.details else self.label
+
+
+@dataclass(frozen=True)
+class KitchenChild:
+    name: str
+    diets: list[KitchenDiet]
+
+    @property
+    def has_allergy(self) -> bool:
+        return any(diet.is_allergy for diet in self.diets)
 
 
 @dataclass(frozen=True)
 class KitchenList:
     service: Service
     day: date
-    # (class name, [child names]) sorted by class then name.
-    classes: list[tuple[str, list[str]]]
+    # (class name, [children]) sorted by class then name.
+    classes: list[tuple[str, list[KitchenChild]]]
+    # (diet label, how many children) in the order of Diet.Kind, diets nobody has left out.
+    diet_counts: list[tuple[str, int]]
 
     @property
     def count(self) -> int:
         return sum(len(children) for _name, children in self.classes)
+
+    @property
+    def without_diet(self) -> int:
+        return sum(1 for _n, children in self.classes for child in children if not child.diets)
 
 
 def kitchen_list(*, actor: User, service: Service, day: date) -> KitchenList:
@@ -57,10 +88,23 @@ def kitchen_list(*, actor: User, service: Service, day: date) -> KitchenList:
             school_year__ends_on__gte=day,
         ).values_list("child_id", "school_class__name")
     )
-    per_class: dict[str, list[str]] = {}
+    diets: dict[int, list[KitchenDiet]] = {}
+    order = {kind: n for n, kind in enumerate(Diet.Kind.values)}
+    for diet in sorted(
+        Diet.objects.filter(child_id__in=[b.child_id for b in bookings]),
+        key=lambda d: (d.kind != Diet.Kind.ALLERGY_PAI, order[d.kind]),  # allergies first
+    ):
+        diets.setdefault(diet.child_id, []).append(
+            KitchenDiet(diet.kind, diet.get_kind_display(), diet.details)
+        )
+    per_class: dict[str, list[KitchenChild]] = {}
+    counts = dict.fromkeys(Diet.Kind.values, 0)
     for booking in bookings:
         name = classes.get(booking.child_id) or _("No class yet")
-        per_class.setdefault(name, []).append(booking.child.full_name)
+        child_diets = diets.get(booking.child_id, [])
+        per_class.setdefault(name, []).append(KitchenChild(booking.child.full_name, child_diets))
+        for diet in child_diets:
+            counts[diet.kind] += 1
     record_audit_entry(
         actor=actor,
         action="canteen.kitchen_list_opened",
@@ -70,7 +114,11 @@ def kitchen_list(*, actor: User, service: Service, day: date) -> KitchenList:
     return KitchenList(
         service=service,
         day=day,
-        classes=[(name, sorted(children)) for name, children in sorted(per_class.items())],
+        classes=[
+            (name, sorted(children, key=lambda c: c.name))
+            for name, children in sorted(per_class.items())
+        ],
+        diet_counts=[(Diet.Kind(kind).label, n) for kind, n in counts.items() if n],
     )
 
 
@@ -96,11 +144,21 @@ def kitchen_pdf(sheet: KitchenList) -> bytes:
     day_words = formats.date_format(sheet.day, "l j F Y")
     line(f"{service.site.name} — {service.get_kind_display()}", 14, 8 * mm)
     line(day_words, 12, 8 * mm)
-    line(_("Total: %(count)s") % {"count": sheet.count}, 12, 10 * mm)
+    line(_("Total: %(count)s") % {"count": sheet.count}, 12, 7 * mm)
+    line(_("Without a diet: %(count)s") % {"count": sheet.without_diet}, 10)
+    for label, count in sheet.diet_counts:
+        line(_("%(diet)s: %(count)s") % {"diet": label, "count": count}, 10)
+    y -= 4 * mm
     for name, children in sheet.classes:
         line(f"{name} ({len(children)})", 11, 6.5 * mm)
         for child in children:
-            line(f"    {child}")
+            if child.diets:
+                # An allergy is printed in capitals after "!!": it must catch the eye on paper.
+                words = " ; ".join(str(d).upper() if d.is_allergy else str(d) for d in child.diets)
+                mark = "!! " if child.has_allergy else ""
+                line(f"    {mark}{child.name} — {words}")
+            else:
+                line(f"    {child.name}")
         y -= 3 * mm
     page.showPage()
     page.save()

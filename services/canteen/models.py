@@ -172,12 +172,16 @@ class Booking(models.Model):
         ABSENT = "absent", _("Absent")
 
     public_id = PublicIdField()
-    child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("child")
+    )
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("service")
+    )
     day = models.DateField(_("day"))
-    state = models.CharField(max_length=10, choices=State.choices, default=State.BOOKED)
-    booked_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.BOOKED)
+    booked_at = models.DateTimeField(_("booked at"), default=timezone.now)
     booked_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     changed_at = models.DateTimeField(default=timezone.now)
     # Served at the service without a booking: billed at the penalty price.
@@ -217,11 +221,18 @@ class BookingRequest(models.Model):
 
 
 class Menu(models.Model):
-    """A site's menu for a day, published to parents."""
+    """A site's menu for a day, published to parents (actions.publish_menus): parents see
+    published menus only."""
 
-    site = models.ForeignKey(CanteenSite, on_delete=models.CASCADE, related_name="menus")
+    site = models.ForeignKey(
+        CanteenSite, on_delete=models.CASCADE, related_name="menus", verbose_name=_("site")
+    )
     day = models.DateField(_("day"))
-    published = models.BooleanField(_("published to parents"), default=False)
+    published = models.BooleanField(_("published to parents"), default=False, editable=False)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
 
     class Meta:
         ordering = ["day"]
@@ -260,6 +271,57 @@ class Dish(models.Model):
     @property
     def allergen_codes(self) -> list[str]:
         return [code for code in self.allergens.split(",") if code]
+
+    @property
+    def allergen_labels(self) -> list[str]:
+        return [Allergen(code).label for code in self.allergen_codes if code in Allergen.values]
+
+
+class Diet(models.Model):
+    """A child's diet, recorded once and shown on every kitchen list: one row per child and
+    kind. An allergy with a care plan (PAI) holds the PAI document of the safe it rests on."""
+
+    class Kind(models.TextChoices):
+        NO_PORK = "no_pork", _("No pork")
+        NO_MEAT = "no_meat", _("No meat")
+        VEGETARIAN = "vegetarian", _("Vegetarian")
+        ALLERGY_PAI = "allergy_pai", _("Allergy with a care plan (PAI)")
+        TEXTURE = "texture", _("Adapted texture")
+
+    public_id = PublicIdField()
+    child = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="+", verbose_name=_("child")
+    )
+    kind = models.CharField(_("diet"), max_length=20, choices=Kind.choices)
+    # What the kitchen must know: the allergens of a PAI, the texture ("mixed", "cut small").
+    details = models.CharField(_("details"), max_length=200, blank=True)
+    care_plan = models.ForeignKey(
+        "documents_vault.Document",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("care plan (PAI)"),
+    )
+    recorded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    # Corrected by the town (not the parent's own declaration as it stands).
+    by_town = models.BooleanField(_("corrected by the town"), default=False)
+
+    class Meta:
+        ordering = ["child", "kind"]
+        verbose_name = _("diet")
+        verbose_name_plural = _("diets")
+        constraints = [
+            models.UniqueConstraint(fields=["child", "kind"], name="one_diet_kind_per_child"),
+            models.CheckConstraint(
+                condition=~Q(kind="allergy_pai") | Q(care_plan__isnull=False),
+                name="pai_diet_has_its_care_plan",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
 
 
 from .billing_models import AbsenceReport, PrepaidMeal  # noqa: E402,F401 - billing's tables

@@ -1,13 +1,20 @@
-"""Reads of the canteen."""
+"""Reads of the canteen: the counters, a child's enrolled days, and the parents' pages (the
+children at the canteen, a child's month, the diets, the published menus)."""
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from identity.models import Person
+from identity.models import Person, User
+from identity.permissions import person_of
+from identity.schooling.calendar import school_calendar
 from identity.schooling.models import Enrolment
 
-from .models import Booking, Service, ServiceDay
+from . import rules
+from .models import Booking, CanteenSite, Diet, Dish, Menu, Service, ServiceDay
 
 
 def places_taken(service: Service, days: list[date]) -> dict[date, int]:
@@ -35,3 +42,173 @@ def enrolled_days(child: Person, school_id: int, days: list[date]) -> set[date]:
 
 def bookings_of(child: Person, service: Service, start: date, end: date) -> QuerySet[Booking]:
     return Booking.objects.filter(child=child, service=service, day__gte=start, day__lte=end)
+
+
+# --- Parents' pages -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildAtCanteen:
+    """A child in the parent's care, enrolled at a school whose canteen runs services."""
+
+    child: Person
+    school_name: str
+    services: list[Service]
+
+
+def children_at_canteen(user: User, on: date) -> list[ChildAtCanteen]:
+    """The children `user` is a guardian of, enrolled at a school with a canteen site for a
+    school year not over on `on`, with the services of their school's sites. Three queries."""
+    own = person_of(user)
+    if own is None:
+        return []
+    enrolments = list(
+        Enrolment.objects.filter(
+            child__guardians__guardian=own,
+            child__guardians__ended_on__isnull=True,
+            child__role=Person.Role.CHILD,
+            school_year__ends_on__gte=on,
+        )
+        .select_related("child", "school")
+        .order_by("child__birth_date", "child_id", "school_year__starts_on")
+    )
+    services = list(
+        Service.objects.filter(site__school_id__in={e.school_id for e in enrolments})
+        .select_related("site")
+        .order_by("site__name", "kind")
+    )
+    found: dict[int, ChildAtCanteen] = {}
+    for enrolment in enrolments:
+        offered = [s for s in services if s.site.school_id == enrolment.school_id]
+        if offered and enrolment.child_id not in found:
+            found[enrolment.child_id] = ChildAtCanteen(
+                child=enrolment.child, school_name=enrolment.school.name, services=offered
+            )
+    return list(found.values())
+
+
+class DayStatus:
+    BOOKABLE = "bookable"  # may be booked or cancelled now (until `deadline`)
+    LOCKED = "locked"  # after the deadline: as it stands
+    PAST = "past"
+    NOT_RUN = "not_run"  # the service does not run that weekday
+    CLOSED = "closed"  # a closure or a public holiday
+    HOLIDAY = "holiday"  # the school holidays, the service not running then
+    NOT_ENROLLED = "not_enrolled"
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    status: str
+    state: str = ""  # the booking's state (Booking.State), "" without one
+    reason: str = ""  # the closure's reason, the holidays' name
+    deadline: datetime | None = None  # until when it may be changed (bookable days)
+    without_booking: bool = False
+
+    @property
+    def booked(self) -> bool:
+        return self.state == Booking.State.BOOKED
+
+
+@dataclass(frozen=True)
+class MonthCalendar:
+    child: Person
+    service: Service
+    month: date  # its first day
+    weeks: list[list[CalendarDay | None]]  # Monday to Sunday; None outside the month
+
+    @property
+    def days(self) -> list[CalendarDay]:
+        return [day for week in self.weeks for day in week if day is not None]
+
+    @property
+    def offered(self) -> list[date]:
+        return [d.day for d in self.days if d.status == DayStatus.BOOKABLE]
+
+    @property
+    def previous(self) -> date:
+        return (self.month - timedelta(days=1)).replace(day=1)
+
+    @property
+    def next(self) -> date:
+        return (self.month + timedelta(days=32)).replace(day=1)
+
+
+def month_calendar(child: Person, service: Service, month: date, now: datetime) -> MonthCalendar:
+    """Each day of `month` for `child` at `service`: its status, its booking's state, and for
+    a day that may still change, the instant it stops (rules.deadline). A constant number of
+    queries (enrolments, the school calendar's three, the bookings), whatever the month."""
+    first = month.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    school = service.site.school
+    enrolled = enrolled_days(child, school.pk, [first + timedelta(days=n) for n in range(last.day)])
+    calendar = school_calendar(school, first, last)
+    bookings = {
+        b.day: b
+        for b in Booking.objects.filter(
+            child=child, service=service, day__gte=first, day__lte=last
+        ).only("day", "state", "without_booking")
+    }
+    today = timezone.localdate(now, timezone.get_default_timezone())
+    cells: list[CalendarDay | None] = [None] * first.weekday()
+    for n in range(last.day):
+        day = first + timedelta(days=n)
+        booking = bookings.get(day)
+        state = booking.state if booking else ""
+        extra = {"state": state, "without_booking": bool(booking and booking.without_booking)}
+        closed = calendar.closures.get(day) or calendar.public.get(day)
+        if day < today:
+            cell = CalendarDay(day, DayStatus.PAST, **extra)
+        elif day.weekday() not in service.runs_on_weekdays:
+            cell = CalendarDay(day, DayStatus.NOT_RUN, **extra)
+        elif closed:
+            cell = CalendarDay(day, DayStatus.CLOSED, reason=closed, **extra)
+        elif rules.in_holidays(calendar, day) and not service.runs_in_holidays:
+            name = calendar.holiday_name(day) or _("Outside the school year")
+            cell = CalendarDay(day, DayStatus.HOLIDAY, reason=name, **extra)
+        elif day not in enrolled:
+            cell = CalendarDay(day, DayStatus.NOT_ENROLLED, **extra)
+        else:
+            limit = rules.deadline(service, day, calendar)
+            status = DayStatus.BOOKABLE if now <= limit else DayStatus.LOCKED
+            cell = CalendarDay(day, status, deadline=limit, **extra)
+        cells.append(cell)
+    cells += [None] * (-len(cells) % 7)
+    weeks = [cells[i : i + 7] for i in range(0, len(cells), 7)]
+    return MonthCalendar(child=child, service=service, month=first, weeks=weeks)
+
+
+def diets_of(child: Person) -> list[Diet]:
+    return list(Diet.objects.filter(child=child).select_related("care_plan"))
+
+
+@dataclass(frozen=True)
+class MenuDay:
+    day: date
+    dishes: list[Dish]
+
+
+def published_week(site: CanteenSite, monday: date) -> list[MenuDay]:
+    """The published menus of `site` for the week starting `monday`, dishes in course order
+    (two queries)."""
+    menus = (
+        Menu.objects.filter(
+            site=site,
+            published=True,
+            day__gte=monday,
+            day__lt=monday + timedelta(days=7),
+        )
+        .prefetch_related("dishes")
+        .order_by("day")
+    )
+    order = {course: n for n, course in enumerate(Dish.Course.values)}
+    return [
+        MenuDay(menu.day, sorted(menu.dishes.all(), key=lambda d: (order[d.course], d.pk)))
+        for menu in menus
+    ]
+
+
+def panel_context(request, person) -> dict:
+    """Mon espace: the children at the canteen and a link to each one's month."""
+    return {"canteen_children": children_at_canteen(request.user, timezone.localdate())}

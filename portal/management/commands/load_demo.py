@@ -6,6 +6,7 @@ from documents_vault import demo as vault_demo
 from identity import demo
 from payments import demo as payments_demo
 from services.alerts import demo as alerts_demo
+from services.canteen import demo as canteen_demo
 from services.catalog import demo as catalog_demo
 from services.civil_status import demo as civil_status_demo
 from services.elections import demo as elections_demo
@@ -36,6 +37,8 @@ class Command(BaseCommand):
             schools_demo,
         ):
             procedures_demo.load()
+        # The canteen enrols children of the schools' demo families: after it.
+        canteen_demo.load()
         readers = card_demo.load()
         self.stdout.write(
             self.style.SUCCESS(f"\nSésame demo accounts (password for all: {demo.DEMO_PASSWORD})")

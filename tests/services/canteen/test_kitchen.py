@@ -46,7 +46,9 @@ def test_the_list_is_final_at_the_deadline_and_printable(booked_lunch):
     with time_machine.travel(datetime(2026, 12, 2, 15, 0, 1, tzinfo=PARIS), tick=False):
         sheet = kitchen_list(actor=agent, service=service, day=THURSDAY)
     assert sheet.count == 2
-    assert sorted(sheet.classes[0][1]) == sorted(child.full_name for child in children)
+    assert sorted(c.name for c in sheet.classes[0][1]) == sorted(
+        child.full_name for child in children
+    )
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(kitchen_pdf(sheet))).pages)
     assert "Total: 2" in text
     for child in children:
