@@ -77,6 +77,14 @@ def document_of_public_id(public_id: str) -> Document | None:
     )
 
 
+def documents_by_public_id(public_ids) -> dict[str, Document]:
+    """Documents by their public ids (deleted ones too: a timeline still names them), for a
+    page that lists documents joined to a file; whether a reader may open each is the access
+    actions' decision."""
+    documents = Document.objects.select_related("person").filter(public_id__in=list(public_ids))
+    return {document.public_id: document for document in documents}
+
+
 def current_version(document: Document) -> DocumentVersion | None:
     versions = getattr(document, "live_versions", None)
     if versions is None:

@@ -55,9 +55,11 @@ ACTION_LABELS: dict[str, Promise] = {
     "procedure.draft_deleted": gettext_lazy("Procedure draft deleted"),
     "procedure.draft_reminded": gettext_lazy("Reminder before a draft is deleted"),
     "procedure.draft_expired": gettext_lazy("Forgotten procedure draft deleted"),
+    "procedure.document_downloaded": gettext_lazy("Document of a procedure downloaded"),
     # The document safe
     "staff.documents_listed": gettext_lazy("Documents listed"),
     "staff.document_read": gettext_lazy("Document read"),
+    "staff.document_added": gettext_lazy("Document sent to a resident"),
     "staff.document_verified": gettext_lazy("Document verified"),
     "staff.document_rejected": gettext_lazy("Document rejected"),
     "vault.access_refused": gettext_lazy("Access to a document refused"),

@@ -34,7 +34,7 @@ class FileRef:
     facility: Facility | None = None  # when only the staff of one facility handle it
 
 
-def _open_share(document: Document, target: FileRef, *, actor: User | None, channel: str) -> Share:
+def open_share(document: Document, target: FileRef, *, actor: User | None, channel: str) -> Share:
     """Open (or find, if already open) the share of `document` with `target`."""
     existing = document.shares.filter(
         target_kind=target.kind, target_id=target.id, closed_at__isnull=True
@@ -65,7 +65,7 @@ def _open_share(document: Document, target: FileRef, *, actor: User | None, chan
 
 def submit_for_verification(document: Document, *, actor: User, channel: str) -> Share:
     """A document of a kind clerks verify joins their queue: shared with it until decided."""
-    return _open_share(
+    return open_share(
         document,
         FileRef(
             kind=queries.VERIFICATION_TARGET,
@@ -106,7 +106,7 @@ def share_document(
     form)."""
     if not queries.may_see(actor, document):
         raise NotFound(_("Document not found."))
-    return _open_share(document, target, actor=actor, channel=channel)
+    return open_share(document, target, actor=actor, channel=channel)
 
 
 @transaction.atomic

@@ -14,8 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from identity.actions.audit import record_audit_entry
 from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import AuditEntry, Person, User, new_public_id
+from identity.permissions import can_read_shared_document
 
 from .. import inspection, queries
 from ..models import (
@@ -118,6 +120,29 @@ def add_document(
     """A new document in the safe of `person`'s household, belonging to `person`."""
     if not queries.may_file_for(actor, person):
         raise Forbidden(_("You cannot add a document for this person."))
+    return _store(
+        actor=actor,
+        person=person,
+        kind=kind,
+        file_name=file_name,
+        content=content,
+        expires_on=expires_on,
+        channel=channel,
+    )
+
+
+def _store(
+    *,
+    actor: User,
+    person: Person,
+    kind: str,
+    file_name: str,
+    content: bytes,
+    expires_on: date | None,
+    channel: str,
+) -> Document:
+    """The safe's checks (kind, expiry, inspection with the antivirus hook, duplicates), then
+    the sealed file and its rows; nothing is left behind on a refusal."""
     _check_kind(kind)
     _check_expiry(kind, expires_on)
     clean = inspection.inspect(content, name=file_name)
@@ -149,6 +174,64 @@ def add_document(
         if version.verification == Verification.PENDING:
             sharing.submit_for_verification(document, actor=actor, channel=channel)
     return document
+
+
+# What staff may put into a resident's safe for a file they handle: a letter, a form to fill
+# in, a certificate of the town's own. Never a kind the clerks verify (a proof the resident
+# gives), which would look verified by the town that wrote it.
+KINDS_STAFF_MAY_ADD = frozenset({DocumentKind.OTHER})
+
+
+@transaction.atomic
+def add_document_for_file(
+    *,
+    actor: User,
+    person: Person,
+    target: sharing.FileRef,
+    file_name: str,
+    content: bytes,
+    kind: str = DocumentKind.OTHER,
+    channel: str = AuditEntry.Channel.WEB,
+) -> Share:
+    """Staff handling a file (`target`) send its resident a document: it goes into `person`'s
+    safe with the safe's checks (type, size, antivirus, encryption), marked as added by staff,
+    and is shared with the file at once. The resident reads it like any of their documents;
+    staff read it through the share while the file is open. Audited."""
+    facility_id = target.facility.pk if target.facility is not None else None
+    if not can_read_shared_document(actor, capability=target.capability, facility_id=facility_id):
+        raise Forbidden(_("Only the staff handling this file may send it a document."))
+    if kind not in KINDS_STAFF_MAY_ADD:
+        raise DomainError(
+            _("The town hall sends documents of the kind “Other” only."), field="kind"
+        )
+    try:
+        document = _store(
+            actor=actor,
+            person=person,
+            kind=kind,
+            file_name=file_name,
+            content=content,
+            expires_on=None,
+            channel=channel,
+        )
+    except Conflict as error:
+        if error.code != "duplicate":
+            raise
+        raise Conflict(
+            _("This file is already in the resident's documents: they have it."),
+            field="file",
+            code="duplicate",
+        ) from error
+    share = sharing.open_share(document, target, actor=actor, channel=channel)
+    record_audit_entry(
+        actor=actor,
+        action="staff.document_added",
+        household=person.household,
+        person=person,
+        target=str(target.label)[:120],
+        channel=channel,
+    )
+    return share
 
 
 def _locked(document: Document) -> Document:

@@ -16,7 +16,7 @@ class AppointmentsConfig(AppConfig):
             register_service,
         )
 
-        from . import demo, queries
+        from . import bookers, demo, queries
 
         register_service(
             MunicipalService(
@@ -34,6 +34,7 @@ class AppointmentsConfig(AppConfig):
                         context=queries.panel_context,
                     ),
                 ),
+                bookers=(bookers.CIVIL_STATUS_BOOKER,),
                 demo=demo.load,
             )
         )

@@ -10,7 +10,9 @@ site. They go to the person's own account, or, for a child without one, to a gua
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from identity.models import User
 from identity.notifications import notify
@@ -59,75 +61,81 @@ def _key(kind: str, appointment: Appointment) -> str:
     return f"appointments.{kind}:{appointment.public_id}:{int(appointment.starts_at.timestamp())}"
 
 
-def confirmed(appointment: Appointment) -> None:
-    """The booking (or its new time, after a move) with its calendar file."""
+def _tell(
+    appointment: Appointment,
+    kind: str,
+    *,
+    subject: Promise,
+    body: Promise,
+    sms: Promise | None = None,
+    practical: bool = True,
+    calendar_file: bool = True,
+) -> None:
+    """The one shape of every notice: to the appointment's recipient, in the site's language,
+    its texts filled with the appointment's facts, the link to its page, once per key. The
+    texts are lazy so that they are translated here, inside the language override."""
     recipient = recipient_of(appointment)
     if recipient is None:
         return
     with translation.override(settings.LANGUAGE_CODE):
         facts = _facts(appointment)
+        text = str(body) % facts
         notify(
             recipient=recipient,
-            topic="appointments.confirmed",
-            subject=_("Appointment confirmed: %(desk)s, %(day)s at %(time)s") % facts,
-            body=_body(
-                appointment,
-                _(
-                    "The appointment of %(person)s at %(desk)s (%(place)s) is booked for %(day)s "
-                    "at %(time)s."
-                )
-                % facts,
-            ),
+            topic=f"appointments.{kind}",
+            subject=str(subject) % facts,
+            body=_body(appointment, text) if practical else text,
+            sms=str(sms) % facts if sms is not None else "",
             link=detail_path(appointment),
-            attachments=[("rendez-vous.ics", calendar.ics(appointment), "text/calendar")],
-            dedupe_key=_key("confirmed", appointment),
+            attachments=(
+                [("rendez-vous.ics", calendar.ics(appointment), "text/calendar")]
+                if calendar_file
+                else []
+            ),
+            dedupe_key=_key(kind, appointment),
         )
+
+
+def confirmed(appointment: Appointment) -> None:
+    """The booking (or its new time, after a move) with its calendar file."""
+    _tell(
+        appointment,
+        "confirmed",
+        subject=gettext_lazy("Appointment confirmed: %(desk)s, %(day)s at %(time)s"),
+        body=gettext_lazy(
+            "The appointment of %(person)s at %(desk)s (%(place)s) is booked for %(day)s "
+            "at %(time)s."
+        ),
+    )
 
 
 def reminder(appointment: Appointment) -> None:
     """The day before: email, and SMS where the recipient opted in."""
-    recipient = recipient_of(appointment)
-    if recipient is None:
-        return
-    with translation.override(settings.LANGUAGE_CODE):
-        facts = _facts(appointment)
-        notify(
-            recipient=recipient,
-            topic="appointments.reminder",
-            subject=_("Reminder: appointment tomorrow at %(time)s, %(desk)s") % facts,
-            body=_body(
-                appointment,
-                _(
-                    "Reminder: %(person)s has an appointment at %(desk)s (%(place)s) tomorrow, "
-                    "%(day)s at %(time)s."
-                )
-                % facts,
-            ),
-            sms=_("Reminder: appointment %(desk)s tomorrow at %(time)s, %(place)s.") % facts,
-            link=detail_path(appointment),
-            dedupe_key=_key("reminder", appointment),
-        )
+    _tell(
+        appointment,
+        "reminder",
+        subject=gettext_lazy("Reminder: appointment tomorrow at %(time)s, %(desk)s"),
+        body=gettext_lazy(
+            "Reminder: %(person)s has an appointment at %(desk)s (%(place)s) tomorrow, "
+            "%(day)s at %(time)s."
+        ),
+        sms=gettext_lazy("Reminder: appointment %(desk)s tomorrow at %(time)s, %(place)s."),
+        calendar_file=False,
+    )
 
 
 def cancelled_by_the_desk(appointment: Appointment) -> None:
     """Staff cancelled it: the resident must know (their own cancellation they saw)."""
-    recipient = recipient_of(appointment)
-    if recipient is None:
-        return
-    with translation.override(settings.LANGUAGE_CODE):
-        facts = _facts(appointment)
-        notify(
-            recipient=recipient,
-            topic="appointments.cancelled",
-            subject=_("Appointment cancelled: %(desk)s, %(day)s at %(time)s") % facts,
-            body=_(
-                "The appointment of %(person)s at %(desk)s on %(day)s at %(time)s is "
-                "cancelled by the desk. You can book another one:"
-            )
-            % facts,
-            sms=_("Your appointment %(desk)s of %(day)s at %(time)s is cancelled by the desk.")
-            % facts,
-            link=detail_path(appointment),
-            attachments=[("rendez-vous.ics", calendar.ics(appointment), "text/calendar")],
-            dedupe_key=_key("cancelled", appointment),
-        )
+    _tell(
+        appointment,
+        "cancelled",
+        subject=gettext_lazy("Appointment cancelled: %(desk)s, %(day)s at %(time)s"),
+        body=gettext_lazy(
+            "The appointment of %(person)s at %(desk)s on %(day)s at %(time)s is "
+            "cancelled by the desk. You can book another one:"
+        ),
+        sms=gettext_lazy(
+            "Your appointment %(desk)s of %(day)s at %(time)s is cancelled by the desk."
+        ),
+        practical=False,
+    )

@@ -17,7 +17,7 @@ class CanteenConfig(AppConfig):
             register_service,
         )
 
-        from . import billing, gate, queries
+        from . import billing, gate, listeners, queries
 
         register_service(
             MunicipalService(
@@ -38,6 +38,7 @@ class CanteenConfig(AppConfig):
                         context=queries.panel_context,
                     ),
                 ),
+                on_address_change=listeners.household_moved,
             )
         )
         billing.register()

@@ -51,6 +51,14 @@ What a service declares:
   and calls `perform` with the person the desk's tap identified (card decides who that is; the
   action still checks the actor's rights, its limits and its locks, as every action).
 
+- `bookers`: `Booker`s, something a service books for a person at a time it offers (an
+  appointment at a desk), asked for by key by whoever produces a booking without knowing the
+  service: the procedures engine, when a type accepted produces a booking (a certificate to
+  collect at the town hall). `openings(person, first, last)` lists the times one may book,
+  each an `Opening` with an opaque `value` and its label; `book(actor=, person=, opening=,
+  reference=)` books one, or raises a DomainError (the time is taken: a Conflict
+  `slot_taken`), and answers what was `Booked`.
+
 - `gates`: `Gate`s, a service's own decision at the entrances of facilities of a kind (the
   canteen at a school: that day's booking is the entitlement, and a child without one is served
   at the penalty price, never refused). `decide` asks the gate of the facility's kind first,
@@ -70,7 +78,7 @@ name when an order line is paid or refunded, and never imports services.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -196,6 +204,49 @@ class Gate:
 _gates: dict[str, Gate] = {}
 
 
+@dataclass(frozen=True)
+class Opening:
+    """A time a booker offers: `value` is the booker's own (given back to `book`)."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Booked:
+    """What a booker booked: its reference (a public id), when (and when in words: "mardi 8
+    décembre 2026 à 09:15"), and where, in words."""
+
+    reference: str
+    starts_at: datetime
+    when: str
+    place: str
+
+
+# openings(person, first, last) -> the Openings one may book for person between two days.
+Openings = Callable[[Person, date, date], "list[Opening]"]
+# book(*, actor, person, opening, reference) -> Booked, or raise DomainError.
+Book = Callable[..., Booked]
+
+
+@dataclass(frozen=True)
+class Booker:
+    """Something a service books for a person at a time it offers (see the module docstring)."""
+
+    key: str
+    label: str | Promise
+    openings: Openings
+    book: Book
+
+
+_bookers: dict[str, Booker] = {}
+
+
+def booker(key: str) -> Booker | None:
+    """The booker registered under `key`, if its service is installed."""
+    return _bookers.get(key)
+
+
 def gate_for(facility_kind: str) -> Gate | None:
     """The gate a service registered for this kind of facility, if any."""
     return _gates.get(facility_kind)
@@ -216,6 +267,7 @@ class MunicipalService:
     panels: tuple[Panel, ...] = ()
     desk_actions: tuple[DeskAction, ...] = ()
     gates: tuple[Gate, ...] = ()
+    bookers: tuple[Booker, ...] = ()
     # demo(): the service's demo data (idempotent), loaded after the catalogue's.
     demo: Callable[[], None] | None = None
     # on_address_change(household, since): the household moved (a change of address declared
@@ -245,10 +297,16 @@ def register_service(service: MunicipalService) -> MunicipalService:
         taken = _gates.get(gate.facility_kind)
         if taken is not None and taken != gate:
             raise ImproperlyConfigured(f"Two gates for facilities of kind {gate.facility_kind!r}.")
+    for offered in service.bookers:
+        taken = _bookers.get(offered.key)
+        if taken is not None and taken != offered:
+            raise ImproperlyConfigured(f"Booker {offered.key!r} is registered twice.")
     for action in service.desk_actions:
         register_desk_action(action)
     for gate in service.gates:
         _gates[gate.facility_kind] = gate
+    for offered in service.bookers:
+        _bookers[offered.key] = offered
     _services[service.key] = service
     return service
 
@@ -261,6 +319,8 @@ def unregister_service(key: str) -> None:
             unregister_desk_action(action.key)
         for gate in service.gates:
             _gates.pop(gate.facility_kind, None)
+        for offered in service.bookers:
+            _bookers.pop(offered.key, None)
 
 
 def services() -> list[MunicipalService]:

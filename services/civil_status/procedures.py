@@ -8,7 +8,10 @@ n° 2017-890 of 6 May 2017, articles 30 to 32:
 - a death act's copy is delivered to anyone;
 - whoever asks for a full copy or an extract with parentage gives the names of the person's
   parents;
-- it is free, sent by post (or by email where the town sends it electronically)."""
+- it is free, sent by post (or by email where the town sends it electronically), or handed
+  over at the town hall's civil-status desk: accepting such a request books the appointment
+  to collect it (the engine's booking output, through the registry's booker of the
+  appointments service), where the clerk checks the requester's identity."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -24,7 +27,7 @@ from services.procedures.fields import (
     Step,
     TextField,
 )
-from services.procedures.types import ProcedureType
+from services.procedures.types import BookingOutput, ProcedureType
 
 KEY = "civil_status_certificate"
 
@@ -84,11 +87,15 @@ def outcome_lines(file) -> list[str]:
     data = file.data
     act = dict(ACTS).get(data.get("act"), "")
     copy = dict(COPIES).get(data.get("copy"), "")
-    delivery = (
-        _("It is sent by email to %(email)s.") % {"email": data.get("email", "")}
-        if data.get("delivery") == "email"
-        else _("It is sent by post to the address you gave.")
-    )
+    if data.get("delivery") == "email":
+        delivery = _("It is sent by email to %(email)s.") % {"email": data.get("email", "")}
+    elif data.get("delivery") == COUNTER:
+        delivery = _(
+            "It is handed to you at the town hall's civil-status desk, at the appointment "
+            "booked for you: bring your identity document."
+        )
+    else:
+        delivery = _("It is sent by post to the address you gave.")
     return [
         str(_("%(copy)s of the %(act)s of %(first)s %(last)s: accepted."))
         % {
@@ -103,6 +110,8 @@ def outcome_lines(file) -> list[str]:
 
 
 PARENTS_SHOWN = Condition("copy", WITH_PARENTS)
+# Delivered by hand at the civil-status desk, at an appointment booked on acceptance.
+COUNTER = "counter"
 
 CERTIFICATE = ProcedureType(
     key=KEY,
@@ -117,6 +126,11 @@ CERTIFICATE = ProcedureType(
     answer_days=10,
     validate=validate,
     outcome_lines=outcome_lines,
+    booking=BookingOutput(
+        booker="appointments.civil_status_desk",
+        label=_("Appointment to collect the certificate"),
+        when=Condition("delivery", (COUNTER,)),
+    ),
     steps=(
         Step(
             "act",
@@ -171,7 +185,11 @@ CERTIFICATE = ProcedureType(
                 ChoiceField(
                     name="delivery",
                     label=_("Send it"),
-                    choices=(("post", _("By post")), ("email", _("By email"))),
+                    choices=(
+                        ("post", _("By post")),
+                        ("email", _("By email")),
+                        (COUNTER, _("To collect at the town hall")),
+                    ),
                 ),
                 AddressField(
                     name="address",

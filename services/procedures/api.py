@@ -16,7 +16,7 @@ from identity.errors import DomainError, Forbidden, NotFound
 from identity.models import AuditEntry
 
 from . import queries
-from .actions import drafts, handling
+from .actions import drafts, handling, outputs
 from .errors import FieldErrors
 from .models import ProcedureFile
 from .types import ProcedureType, procedure_type
@@ -161,6 +161,10 @@ def _file_out(file: ProcedureFile, *, events=None, staff: bool = False) -> FileO
 
 
 def _refusal(error: DomainError):
+    """A refusal as its status; a plain refusal of one input (a missing message, a document
+    not theirs) is an invalid field: a 422 naming it, like the form's answers."""
+    if type(error) is DomainError and error.field:
+        error = FieldErrors({error.field: error.message})
     return Status(error.status, error.as_dict())
 
 
@@ -292,6 +296,42 @@ def submit(request, public_id: str):
 
 class TransitionIn(Schema):
     message: str = ""
+    # Documents joined to the message, by id: the resident's from their safe; a clerk's among
+    # those the file shares (uploads go through the pages or the safe's own API).
+    documents: list[str] = []
+    # Accepting a file whose type produces a booking: one of the openings' `value`.
+    slot: str = ""
+
+
+class BookingOpeningOut(Schema):
+    value: str
+    label: str
+
+
+class BookingOpeningsOut(Schema):
+    label: str
+    openings: list[BookingOpeningOut]
+
+
+@router.get(
+    "/procedures/{public_id}/openings",
+    response={200: BookingOpeningsOut, **ERRORS},
+    auth=session_or_token,
+)
+def booking_openings(request, public_id: str):
+    """Staff: what accepting the file books (an appointment to collect a certificate…) and
+    the times to choose from, to give as `slot` to the `accept` transition; 404 when it books
+    nothing."""
+    file = queries.file_for_staff(request.user, public_id)
+    if file is None:
+        return _refusal(NotFound(_("Procedure not found.")))
+    output, openings = outputs.booking_openings(file)
+    if output is None:
+        return _refusal(NotFound(_("Accepting this file books nothing.")))
+    return BookingOpeningsOut(
+        label=str(output.label),
+        openings=[BookingOpeningOut(value=o.value, label=o.label) for o in openings],
+    )
 
 
 @router.post(
@@ -305,7 +345,13 @@ def transition(request, public_id: str, key: str, payload: TransitionIn):
     try:
         file, staff = _file(request, public_id)
         file = handling.transition(
-            actor=request.user, file=file, key=key, message=payload.message, channel=API
+            actor=request.user,
+            file=file,
+            key=key,
+            message=payload.message,
+            attachments=[handling.Attachment(document_id=d) for d in payload.documents],
+            slot=payload.slot,
+            channel=API,
         )
     except DomainError as error:
         return _refusal(error)
@@ -324,7 +370,8 @@ class MessageIn(Schema):
     auth=session_or_token,
 )
 def message(request, public_id: str, payload: MessageIn):
-    """A message on a submitted file; the resident may join documents of their safe by id."""
+    """A message on a submitted file, with documents joined by id: the resident's from their
+    safe, a clerk's among those the file shares."""
     try:
         file, staff = _file(request, public_id)
         handling.send_message(

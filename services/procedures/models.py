@@ -14,6 +14,9 @@ from identity.models import AppendOnlyModel, AuditEntry, Household, Person, Publ
 
 from .types import STATE_LABELS, procedure_type
 
+# What the resident reads in the safe's log as the file a document is shared with.
+SHARE_KIND = "procedure"
+
 
 class ProcedureFile(models.Model):
     public_id = PublicIdField()

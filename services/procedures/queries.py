@@ -146,3 +146,8 @@ def panel_context(request, person: Person) -> dict:
     """Mon espace > My procedures: the resident's files in progress and their drafts."""
     files = list(files_of(request.user).exclude(state__in=[State.DONE, State.WITHDRAWN])[:6])
     return {"procedure_files": files}
+
+
+def open_files_of(household, type_key: str) -> list[ProcedureFile]:
+    """A household's open files of one type (a service looking at its own requests)."""
+    return list(ProcedureFile.objects.filter(household=household, type_key=type_key, is_open=True))

@@ -18,7 +18,7 @@ from django.utils.translation import pgettext_lazy
 
 from identity.models import StaffRole
 
-from .fields import Context, Field, Step
+from .fields import Condition, Context, Field, Step
 
 Label = str | Promise
 
@@ -122,6 +122,23 @@ OutcomeLines = Callable[[Any], list[str]]
 
 
 @dataclass(frozen=True)
+class BookingOutput:
+    """An accepted file produces a booking: the clerk accepting it chooses one of the times
+    the registry's booker `booker` offers (services.catalog.registry.Booker: an appointment at
+    a desk…), in the `days` days from tomorrow; the booking is made in the acceptance's
+    transaction, so a time taken meanwhile, or none chosen, refuses the acceptance. `when`:
+    only for the answers it holds for (the certificate to collect at the town hall)."""
+
+    booker: str
+    label: Label
+    when: Condition | None = None
+    days: int = 30
+
+    def applies(self, data: Mapping[str, Any]) -> bool:
+        return self.when is None or self.when.holds(data)
+
+
+@dataclass(frozen=True)
 class ProcedureType:
     key: str
     name: Label
@@ -138,6 +155,7 @@ class ProcedureType:
     open_until: OpenUntil | None = None
     on_accept: OnAccept | None = None
     outcome_lines: OutcomeLines | None = None
+    booking: BookingOutput | None = None
     keywords: tuple[str, ...] = field(default_factory=tuple)
 
     def fields(self) -> list[Field]:
@@ -151,6 +169,10 @@ class ProcedureType:
 
     def document_kinds(self) -> set[str]:
         return {kind for f in self.fields() for kind in getattr(f, "kinds", ())}
+
+    def books(self, data: Mapping[str, Any]) -> BookingOutput | None:
+        """The booking accepting a file with these answers produces, if any."""
+        return self.booking if self.booking is not None and self.booking.applies(data) else None
 
     def transition(self, key: str) -> Transition | None:
         return next((t for t in self.transitions if t.key == key), None)

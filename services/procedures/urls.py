@@ -28,6 +28,11 @@ urlpatterns = [
         name="resident_transition",
     ),
     path("mon-espace/demarches/<str:public_id>/resultat.pdf", resident.outcome, name="outcome"),
+    path(
+        "mon-espace/demarches/<str:public_id>/documents/<str:document_id>/",
+        resident.attachment,
+        name="attachment",
+    ),
     path("agents/demarches/", staff.queue, name="queue"),
     path("agents/demarches/lot/", staff.bulk, name="bulk"),
     path("agents/demarches/export.csv", staff.export, name="export"),

@@ -4,6 +4,7 @@ actions take (an address's parts, a group's lines, a document picked or uploaded
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from documents_vault import queries as vault_queries
@@ -20,7 +21,7 @@ from .fields import (
     Step,
     YesNoField,
 )
-from .models import ProcedureEvent, ProcedureFile
+from .models import SHARE_KIND, ProcedureEvent, ProcedureFile
 
 NEW_DOCUMENT = "new"
 Channel = AuditEntry.Channel
@@ -149,10 +150,44 @@ def summary(file: ProcedureFile) -> list[tuple[str, str, list[tuple[str, str]]]]
     return sections
 
 
+def _joined_documents(file: ProcedureFile, events, *, staff: bool) -> dict[str, dict]:
+    """What each joined document shows on a timeline line: its kind and, for the resident,
+    the link to download it from the file; for staff, the link through the file's share
+    while it is open (the safe's rule)."""
+    ids = {public_id for event in events for public_id in event.documents}
+    found = vault_queries.documents_by_public_id(ids)
+    shares = {}
+    if staff:
+        shares = {
+            share.document.public_id: share.public_id
+            for share in vault_queries.open_shares_for_file(SHARE_KIND, file.public_id)
+        }
+    joined = {}
+    for public_id in ids:
+        document = found.get(public_id)
+        if document is None:
+            continue
+        if staff:
+            share = shares.get(public_id)
+            url = reverse("documents_vault:shared_file", args=[share]) if share else ""
+        elif document.is_deleted:
+            url = ""
+        else:
+            url = reverse("procedures:attachment", args=[file.public_id, public_id])
+        joined[public_id] = {
+            "label": _("%(kind)s of %(name)s")
+            % {"kind": document.get_kind_display(), "name": document.person.first_name},
+            "url": url,
+        }
+    return joined
+
+
 def timeline(file: ProcedureFile, events, *, staff: bool) -> list[dict]:
     """The timeline's lines in words: when, who (staff shown to the resident as the town
     hall), what, the message and the documents joined."""
     kind = file.type
+    events = list(events)
+    documents = _joined_documents(file, events, staff=staff)
     rows = []
     for event in events:
         if event.kind == ProcedureEvent.Kind.TRANSITION:
@@ -177,7 +212,7 @@ def timeline(file: ProcedureFile, events, *, staff: bool) -> list[dict]:
                 "who": who,
                 "what": what,
                 "text": "" if event.kind == ProcedureEvent.Kind.ASSIGNED else event.text,
-                "documents": len(event.documents),
+                "documents": [documents[d] for d in event.documents if d in documents],
                 "internal": event.internal,
                 "kind": event.kind,
             }

@@ -11,7 +11,7 @@ class SchoolsConfig(AppConfig):
         from services.catalog.registry import MunicipalService, register_service
         from services.procedures.types import catalogue_entry, register_procedure_type
 
-        from . import procedures
+        from . import listeners, procedures
 
         pre_enrolment = register_procedure_type(procedures.PRE_ENROLMENT)
         register_service(
@@ -19,5 +19,6 @@ class SchoolsConfig(AppConfig):
                 key="schools",
                 name=_("Schools"),
                 procedures=(catalogue_entry(pre_enrolment),),
+                on_address_change=listeners.household_moved,
             )
         )

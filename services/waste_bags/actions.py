@@ -53,8 +53,15 @@ def hand_out_bags(
             _("At most %(max)s rolls at once: check the number.") % {"max": MAX_ROLLS_AT_ONCE},
             field="quantity",
         )
-    year = (day or timezone.localdate()).year
+    day = day or timezone.localdate()
+    year = day.year
     household = person.household
+    if not queries.entitled_on(household, day):
+        raise DomainError(
+            _("This household does not live in the territory: no bags."),
+            field="quantity",
+            code="not_entitled",
+        )
     quota = queries.quota_for(household, year)
     if quota is None:
         raise DomainError(

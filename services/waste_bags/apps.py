@@ -11,12 +11,13 @@ class WasteBagsConfig(AppConfig):
         from identity.models import Facility
         from services.catalog.registry import DeskAction, MunicipalService, register_service
 
-        from . import actions, queries
+        from . import actions, listeners, queries
 
         register_service(
             MunicipalService(
                 key="waste_bags",
                 name=_("Waste-sorting bags"),
+                on_address_change=listeners.household_moved,
                 facility_kinds=frozenset({Facility.Kind.TOWN_HALL}),
                 desk_actions=(
                     DeskAction(

@@ -186,6 +186,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "appointments:staff_desks": ("GET", "302 403 403 403 403 403 200 403 403"),
     # --- procedures -----------------------------------------------------------------------------
     "procedures:assign": ("POST", "302 404 404 404 404 404 302 404 404"),
+    "procedures:attachment": ("GET", "302 200 404 404 404 404 404 404 404"),
     "procedures:bulk": ("POST", "302 403 403 403 403 403 302 403 403"),
     "procedures:catalogue": ("GET", "200 200 200 200 200 200 200 200 200"),
     "procedures:comment": ("POST", "302 404 404 404 404 404 302 404 404"),
@@ -194,7 +195,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "procedures:export": ("GET", "302 403 403 403 403 403 200 403 403"),
     "procedures:file": ("GET", "302 200 404 404 404 404 404 404 404"),
     "procedures:message": ("POST", "302 302 404 404 404 404 404 404 404"),
-    "procedures:mine": ("GET", "302 200 200 200 200 200 200 200 200"),
+    "procedures:mine": ("GET", "302 200 200 302 302 302 302 302 302"),
     "procedures:outcome": ("GET", "302 200 404 404 404 404 404 404 404"),
     "procedures:queue": ("GET", "302 403 403 403 403 403 200 403 403"),
     "procedures:receipt": ("GET", "302 404 404 404 404 404 200 404 404"),
@@ -370,13 +371,15 @@ ROUTES: dict[str, tuple[str, str]] = {
     "GET /procedures/queue": ("GET", "401 403 403 403 403 403 200 403 403"),
     "GET /procedures/types": ("GET", "200 200 200 200 200 200 200 200 200"),
     "GET /procedures/{public_id}": ("GET", "401 200 404 404 404 404 200 404 404"),
+    # what accepting books: Camille's open request is sent by email, so it books nothing (404)
+    "GET /procedures/{public_id}/openings": ("GET", "401 404 404 404 404 404 404 404 404"),
     "POST /appointments": ("POST", "401 422 422 422 422 422 422 422 422"),
     "POST /procedures": ("POST", "401 422 422 422 422 422 422 422 422"),
     "POST /procedures/{public_id}/messages": ("POST", "401 422 422 422 422 422 422 422 422"),
     "POST /procedures/{public_id}/steps": ("POST", "401 200 404 404 404 404 404 404 404"),
     "POST /procedures/{public_id}/submit": ("POST", "401 409 404 404 404 404 404 404 404"),
     "POST /procedures/{public_id}/transitions/{key}": (
-        "POST", "401 400 404 404 404 404 404 404 404"
+        "POST", "401 422 404 404 404 404 404 404 404"
     ),
     "GET /household": ("GET", "401 200 200 404 404 404 404 404 404"),
     "GET /household/file-accesses": ("GET", "401 200 200 404 404 404 404 404 404"),
@@ -571,6 +574,7 @@ FILLERS: dict[str, Callable[[Camille], dict]] = {
     "procedures:summary": lambda c: {"public_id": _draft(c).public_id},
     "procedures:delete_draft": lambda c: {"public_id": _draft(c).public_id},
     "procedures:outcome": lambda c: {"public_id": _done_procedure(c).public_id},
+    "procedures:attachment": lambda c: _attachment(c),
     "procedures:resident_transition": lambda c: {
         "public_id": _procedure(c).public_id,
         "key": "answer",
@@ -671,6 +675,17 @@ def _done_procedure(c: Camille) -> ProcedureFile:
     """Camille's civil status request done: its outcome is a PDF."""
     done = ProcedureFile.objects.filter(applicant=c.person, state="done")
     return c.first(done.filter(type_key="civil_status_certificate"), "procedure file done")
+
+
+def _attachment(c: Camille) -> dict:
+    """A document joined to the timeline of one of Camille's files (made online)."""
+    files = ProcedureFile.objects.filter(applicant=c.person, channel="web").exclude(state="draft")
+    for file in files:
+        for documents in file.events.filter(internal=False).values_list("documents", flat=True):
+            if documents:
+                return {"public_id": file.public_id, "document_id": documents[0]}
+    c.first(ProcedureFile.objects.none(), "procedure file with a joined document")
+    return {}
 
 
 def _draft(c: Camille) -> ProcedureFile:

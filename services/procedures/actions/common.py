@@ -10,12 +10,10 @@ from identity.models import AuditEntry, User
 from identity.permissions import can_handle_procedures, person_of
 
 from .. import notices
-from ..models import ProcedureEvent, ProcedureFile
+from ..models import SHARE_KIND, ProcedureEvent, ProcedureFile  # noqa: F401 - re-exported
 from ..types import ProcedureType, procedure_type
 
 Channel = AuditEntry.Channel
-# What the resident reads in the safe's log as the file a document is shared with.
-SHARE_KIND = "procedure"
 
 
 def type_of(file: ProcedureFile) -> ProcedureType:

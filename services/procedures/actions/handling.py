@@ -10,16 +10,21 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from documents_vault import queries as vault_queries
+from documents_vault.actions.access import download_own
+from documents_vault.actions.files import DecryptedFile
 from documents_vault.actions.picking import attach_document
 from documents_vault.actions.sharing import close_file_shares
+from documents_vault.actions.uploads import add_document_for_file
 from documents_vault.models import DocumentKind
 from identity.actions.audit import record_audit_entry
-from identity.errors import DomainError, Forbidden
+from identity.errors import DomainError, NotFound
 from identity.models import User
 
+from ..errors import FieldErrors
 from ..models import ProcedureEvent, ProcedureFile
 from ..types import CLOSED_STATES, By, State
-from . import common
+from . import common, outputs
 from .common import (
     SHARE_KIND,
     Channel,
@@ -48,11 +53,10 @@ class Attachment:
 def _message(text: str, *, required: bool) -> str:
     text = (text or "").strip()
     if required and not text:
-        raise DomainError(_("Write the message to send with it."), field="message")
+        raise FieldErrors({"message": _("Write the message to send with it.")})
     if len(text) > MAX_MESSAGE:
-        raise DomainError(
-            _("A message has at most %(count)s characters.") % {"count": MAX_MESSAGE},
-            field="message",
+        raise FieldErrors(
+            {"message": _("A message has at most %(count)s characters.") % {"count": MAX_MESSAGE}}
         )
     return text
 
@@ -60,24 +64,62 @@ def _message(text: str, *, required: bool) -> str:
 def _attach(
     actor: User, file: ProcedureFile, attachments: Sequence[Attachment], channel: str
 ) -> list[str]:
-    """The resident's documents for a message (of any kind: the clerk may ask for anything),
-    shared with the file (the safe's checks)."""
-    kinds = DocumentKind.values
-    shared = []
-    for attachment in attachments:
-        share = attach_document(
-            actor=actor,
-            person=file.applicant,
-            kinds=kinds,
-            target=file_ref(file),
-            document_id=attachment.document_id,
-            file_name=attachment.file_name,
-            content=attachment.content,
-            new_kind=DocumentKind.OTHER if attachment.content is not None else None,
-            channel=channel,
+    """The documents joined to a message, the same way from both sides: each ends in the
+    resident's safe and shared with the file. The resident picks one of their documents (of
+    any kind: the clerk may ask for anything) or uploads a new one into their safe; a clerk
+    picks one the file already shares or uploads one, which goes into the applicant's safe
+    (the safe's checks). Returns the documents' public ids, for the timeline."""
+    if not attachments:
+        return []
+    if not file.is_open:
+        raise DomainError(
+            _("This file is closed: documents are no longer shared with it."), field="document"
         )
-        shared.append(share.document.public_id)
-    return shared
+    if is_applicant(actor, file):
+        return [_attach_from_resident(actor, file, a, channel) for a in attachments]
+    require_handler(actor, file)
+    return [_attach_from_staff(actor, file, a, channel) for a in attachments]
+
+
+def _attach_from_resident(
+    actor: User, file: ProcedureFile, attachment: Attachment, channel: str
+) -> str:
+    share = attach_document(
+        actor=actor,
+        person=file.applicant,
+        kinds=DocumentKind.values,
+        target=file_ref(file),
+        document_id=attachment.document_id,
+        file_name=attachment.file_name,
+        content=attachment.content,
+        new_kind=DocumentKind.OTHER if attachment.content is not None else None,
+        channel=channel,
+    )
+    return share.document.public_id
+
+
+def _attach_from_staff(
+    actor: User, file: ProcedureFile, attachment: Attachment, channel: str
+) -> str:
+    if (attachment.document_id is None) == (attachment.content is None):
+        raise DomainError(_("Pick a document of the file or add a new one."), field="document")
+    if attachment.document_id is not None:
+        shared = vault_queries.open_shares_for_file(SHARE_KIND, file.public_id)
+        if not shared.filter(document__public_id=attachment.document_id).exists():
+            # Another household's document, or one the resident never shared with this file.
+            raise DomainError(
+                _("Pick one of the documents shared with this file."), field="document"
+            )
+        return attachment.document_id
+    share = add_document_for_file(
+        actor=actor,
+        person=file.applicant,
+        target=file_ref(file),
+        file_name=attachment.file_name,
+        content=attachment.content,
+        channel=channel,
+    )
+    return share.document.public_id
 
 
 @transaction.atomic
@@ -88,11 +130,13 @@ def transition(
     key: str,
     message: str = "",
     attachments: Sequence[Attachment] = (),
+    slot: str = "",
     channel: str = Channel.WEB,
 ) -> ProcedureFile:
     """Move the file along one of its type's transitions: who may (staff handling the type, or
     the resident) and from which states is the type's; the state is read under the row lock,
-    so that of two clerks clicking at once the second is refused ("wrong_state")."""
+    so that of two clerks clicking at once the second is refused ("wrong_state"). Accepting a
+    file whose type produces a booking books the `slot` chosen (actions.outputs)."""
     kind = type_of(file)
     step = kind.transition(key)
     if step is None:
@@ -104,12 +148,14 @@ def transition(
     file = common.locked(file)
     require_state(file, step.sources, doing=str(step.label).lower())
     text = _message(message, required=step.needs_message)
-    if attachments and step.by != By.RESIDENT:
-        raise Forbidden(_("Only the resident attaches documents from their safe."))
     shared = _attach(actor, file, attachments, channel)
     before = file.state
-    if step.target == State.ACCEPTED and kind.on_accept is not None:
-        kind.on_accept(file, actor)
+    if step.target == State.ACCEPTED:
+        produced = outputs.produce_booking(actor=actor, file=file, opening=slot)
+        if produced is not None:
+            text = "\n\n".join(filter(None, [text, _booking_line(*produced)]))
+        if kind.on_accept is not None:
+            kind.on_accept(file, actor)
     file.state = step.target
     fields = ["state"]
     if step.target in CLOSED_STATES:
@@ -133,6 +179,15 @@ def transition(
         documents=shared,
     )
     return file
+
+
+def _booking_line(output, booked) -> str:
+    """The booking in the acceptance's message: what, when and where, in words."""
+    return _("%(what)s: %(when)s, %(place)s.") % {
+        "what": output.label,
+        "when": booked.when,
+        "place": booked.place,
+    }
 
 
 @dataclass(frozen=True)
@@ -216,8 +271,8 @@ def send_message(
     attachments: Sequence[Attachment] = (),
     channel: str = Channel.WEB,
 ) -> ProcedureEvent:
-    """A message between the resident and the clerks on a submitted file; the resident may
-    join documents from their safe (or new ones, which go into it)."""
+    """A message between the resident and the clerks on a submitted file, with documents
+    joined the same way from both sides (`_attach`)."""
     from_resident = is_applicant(actor, file)
     if not from_resident:
         require_handler(actor, file)
@@ -225,12 +280,6 @@ def send_message(
     file = common.locked(file)
     if file.state == State.DRAFT:
         raise DomainError(_("Submit the request first."), field="message")
-    if attachments and not from_resident:
-        raise Forbidden(_("Only the resident attaches documents from their safe."))
-    if attachments and not file.is_open:
-        raise DomainError(
-            _("This file is closed: documents are no longer shared with it."), field="document"
-        )
     shared = _attach(actor, file, attachments, channel)
     touch(file)
     return record(
@@ -265,4 +314,54 @@ def record_export(*, actor: User, count: int, channel: str = Channel.WEB) -> Non
         action="procedure.exported",
         target=f"{count} results",
         channel=channel,
+    )
+
+
+def _joined_for_resident(file: ProcedureFile) -> set[str]:
+    """The documents joined to the timeline lines the resident reads."""
+    events = file.events.filter(internal=False)
+    return {
+        public_id
+        for documents in events.values_list("documents", flat=True)
+        for public_id in documents
+    }
+
+
+def download_attachment(
+    *, actor: User, file: ProcedureFile, document_id: str, channel: str = Channel.WEB
+) -> DecryptedFile:
+    """The resident downloads a document joined to their file's timeline (one the clerk sent,
+    or one of theirs): read from their safe (logged on the document) and audited on the
+    file. A document that is not on this file's timeline is not found."""
+    require_applicant(actor, file)
+    if document_id not in _joined_for_resident(file):
+        raise NotFound(_("Document not found."))
+    decrypted = download_own(actor=actor, public_id=document_id, channel=channel)
+    record_audit_entry(
+        actor=actor,
+        action="procedure.document_downloaded",
+        household=file.household,
+        person=file.applicant,
+        target=f"procedure:{file.public_id}",
+        channel=channel,
+    )
+    return decrypted
+
+
+@transaction.atomic
+def post_note(*, file: ProcedureFile, text: str, channel: str = Channel.WEB) -> ProcedureEvent:
+    """A line written by Sésame itself on an open file, read by both the clerk and the
+    resident (and mailed to the resident like a message): what another service learnt that
+    matters to this request (the household moved…)."""
+    file = common.locked(file)
+    if not file.is_open:
+        raise DomainError(_("This file is closed."), field="message")
+    touch(file)
+    return record(
+        file,
+        actor=None,
+        kind=ProcedureEvent.Kind.MESSAGE,
+        action="procedure.message_sent",
+        channel=channel,
+        text=_message(text, required=True),
     )

@@ -12,11 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from documents_vault import queries as vault_queries
-from documents_vault.forms import PickOrUploadForm
+from documents_vault.errors import DocumentUnreadable
 from documents_vault.models import DocumentKind
+from documents_vault.responses import file_response
 from identity.errors import DomainError, Forbidden, NotFound
 from identity.models import AuditEntry
+from identity.views.decorators import resident_required
 
 from .. import pdf, queries, web
 from ..actions import drafts, handling
@@ -24,6 +25,7 @@ from ..actions.common import is_counter_clerk
 from ..errors import AlreadyOpen, FieldErrors
 from ..models import ProcedureFile
 from ..types import By, State, procedure_type
+from . import attachments
 
 Channel = AuditEntry.Channel
 
@@ -199,23 +201,12 @@ def delete_draft(request, public_id: str):
     return redirect("procedures:mine")
 
 
-@login_required
+@resident_required
 @require_GET
 def mine(request):
     return render(
         request, "procedures/mine.html", {"files": list(queries.files_of(request.user)[:100])}
     )
-
-
-def _message_form(request, file, data=None, files=None) -> PickOrUploadForm:
-    documents = vault_queries.documents_for_picker(
-        request.user, file.applicant, DocumentKind.values
-    )
-    form = PickOrUploadForm(data, files, documents=documents, prefix="attachment")
-    form.fields["document"].required = False
-    form.fields["document"].choices = [("", _("No document")), *form.fields["document"].choices]
-    form.fields["document"].initial = ""
-    return form
 
 
 @login_required
@@ -236,25 +227,11 @@ def file_page(request, public_id: str):
             "sections": web.summary(file),
             "transitions": transitions,
             "answer_expected": any(t.needs_message for t in transitions),
-            "message_form": _message_form(request, file),
+            "message_form": attachments.attachment_form(request, file),
             "has_outcome": file.state in (State.ACCEPTED, State.DONE)
             and kind.outcome_lines is not None,
         },
     )
-
-
-def _attachments(request, file) -> list[handling.Attachment]:
-    form = _message_form(request, file, request.POST, request.FILES)
-    if not form.is_valid():
-        raise DomainError(
-            next(iter(form.errors.values()))[0] if form.errors else _("Check the document."),
-            field="document",
-        )
-    choice = form.cleaned_data.get("document")
-    if not choice:
-        return []
-    picked = form.pick()
-    return [handling.Attachment(**picked)]
 
 
 @login_required
@@ -266,7 +243,7 @@ def message(request, public_id: str):
             actor=request.user,
             file=file,
             text=request.POST.get("text", ""),
-            attachments=_attachments(request, file),
+            attachments=attachments.posted_attachments(request, file),
         )
     except (Forbidden, NotFound) as error:
         raise Http404 from error
@@ -290,7 +267,7 @@ def resident_transition(request, public_id: str, key: str):
             file=file,
             key=key,
             message=request.POST.get("text", ""),
-            attachments=_attachments(request, file),
+            attachments=attachments.posted_attachments(request, file),
         )
     except (Forbidden, NotFound) as error:
         raise Http404 from error
@@ -310,3 +287,20 @@ def outcome(request, public_id: str):
     response = HttpResponse(pdf.outcome(file), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="demarche-{file.public_id}.pdf"'
     return response
+
+
+@login_required
+@require_GET
+def attachment(request, public_id: str, document_id: str):
+    """A document joined to the file's timeline, downloaded from the resident's safe."""
+    file = _own_file(request, public_id)
+    try:
+        decrypted = handling.download_attachment(
+            actor=request.user, file=file, document_id=document_id
+        )
+    except NotFound as error:
+        raise Http404 from error
+    except DocumentUnreadable as error:
+        messages.error(request, error.message)
+        return redirect("procedures:file", public_id=file.public_id)
+    return file_response(decrypted)

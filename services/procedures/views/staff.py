@@ -22,10 +22,11 @@ from identity.spreadsheets import csv_response
 from services.catalog import registry
 
 from .. import pdf, queries, web
-from ..actions import counter, handling
+from ..actions import counter, handling, outputs
 from ..actions.common import SHARE_KIND
 from ..models import ProcedureFile
 from ..types import STATE_LABELS, By, State, procedure_type
+from . import attachments
 
 Channel = AuditEntry.Channel
 
@@ -176,12 +177,27 @@ def staff_file(request, public_id: str):
             "timeline": web.timeline(file, queries.staff_timeline(file), staff=True),
             "shares": list(shares),
             "transitions": [
-                t for t in kind.transitions if t.by == By.STAFF and file.state in t.sources
+                (t, attachments.attachment_form(request, file, html_id=t.key))
+                for t in kind.transitions
+                if t.by == By.STAFF and file.state in t.sources
             ],
             "colleagues": queries.colleagues(file),
+            "message_form": attachments.attachment_form(request, file),
+            "booking": _booking(file),
             "service_name": _service_name(file.service_key),
         },
     )
+
+
+def _booking(file: ProcedureFile) -> dict | None:
+    """What accepting the file books, and the times to choose from (only while it may be
+    accepted)."""
+    if file.state not in (State.SUBMITTED, State.IN_REVIEW):
+        return None
+    output, openings = outputs.booking_openings(file)
+    if output is None:
+        return None
+    return {"label": output.label, "openings": openings, "days": output.days}
 
 
 def _back(file: ProcedureFile):
@@ -194,7 +210,12 @@ def staff_transition(request, public_id: str, key: str):
     file = _staff_file(request, public_id)
     try:
         handling.transition(
-            actor=request.user, file=file, key=key, message=request.POST.get("text", "")
+            actor=request.user,
+            file=file,
+            key=key,
+            message=request.POST.get("text", ""),
+            attachments=attachments.posted_attachments(request, file),
+            slot=request.POST.get("slot", ""),
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -239,7 +260,12 @@ def comment(request, public_id: str):
 def staff_message(request, public_id: str):
     file = _staff_file(request, public_id)
     try:
-        handling.send_message(actor=request.user, file=file, text=request.POST.get("text", ""))
+        handling.send_message(
+            actor=request.user,
+            file=file,
+            text=request.POST.get("text", ""),
+            attachments=attachments.posted_attachments(request, file),
+        )
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -1,16 +1,22 @@
 """A civil-status request in a real browser (Debian's chromium), on a phone: the resident finds
 it in the catalogue, fills its steps (the fields that do not apply hide themselves), checks the
 summary and sends it; a clerk takes and accepts it from the queue; the resident sees it
-accepted with its outcome to download. No sideways scroll, no script error, no CSP violation."""
+accepted with its outcome to download. A clerk on a phone accepts a certificate to collect,
+which books the appointment at the civil-status desk. No sideways scroll, no script error, no
+CSP violation."""
 
 import pytest
 from django.urls import reverse
 from selenium.webdriver.common.by import By
 
+from services.appointments.models import Appointment, Desk
 from services.civil_status.procedures import KEY
 from services.procedures.models import ProcedureFile
 from tests.browser import fits_a_phone, log_in, severe_console_errors, wait_for_text
 from tests.factories import ResidentFactory, staff_user
+from tests.services.appointments.factories import DeskFactory
+
+from .test_booking_output import to_collect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -86,3 +92,25 @@ def test_a_resident_asks_for_a_certificate_on_a_phone_and_a_clerk_accepts_it(bro
     wait_for_text(browser, "Acceptée")
     fine(browser)
     assert browser.find_element(By.PARTIAL_LINK_TEXT, "Télécharger le résultat").is_displayed()
+
+
+def test_a_clerk_on_a_phone_accepts_a_certificate_to_collect_and_books_the_appointment(
+    browser, live_server
+):
+    DeskFactory(name="Guichet état civil", kind=Desk.Kind.CIVIL_STATUS)
+    camille = ResidentFactory(first_name="Camille", last_name="Martin")
+    file = to_collect(camille)
+    browser.set_window_size(390, 900)
+    log_in(browser, live_server, staff_user("clerk"))
+    browser.get(live_server.url + reverse("procedures:staff_file", args=[file.public_id]))
+    wait_for_text(browser, "Rendez-vous pour retirer l’acte")
+    fine(browser)
+    browser.find_element(By.XPATH, "//button[normalize-space()='Accepter']").click()
+    wait_for_text(browser, "Marquer comme terminée")
+    fine(browser)
+    appointment = Appointment.objects.get(person=camille)
+    log_in(browser, live_server, camille.user)
+    browser.get(live_server.url + reverse("procedures:file", args=[file.public_id]))
+    wait_for_text(browser, "Guichet état civil")
+    fine(browser)
+    assert appointment.desk.name in browser.find_element(By.TAG_NAME, "main").text

@@ -5,6 +5,7 @@ import json
 import jsonschema
 import pytest
 
+from services.procedures.models import ProcedureFile
 from tests.documents_vault.factories import stored_document
 from tests.factories import ResidentFactory, staff_user
 
@@ -122,8 +123,10 @@ def test_staff_transitions_and_a_wrong_state_is_a_409_with_its_code(
     assert again.status_code == 409
     assert again.json()["code"] == "wrong_state"
     no_message = post(client, f"{BASE}/{file.public_id}/transitions/refuse", {"message": ""})
-    assert no_message.status_code == 400
-    assert no_message.json()["field"] == "message"
+    assert no_message.status_code == 422
+    assert no_message.json()["code"] == "invalid_fields"
+    assert [e["field"] for e in no_message.json()["errors"]] == ["message"]
+    assert ProcedureFile.objects.get(pk=file.pk).state == "in_review"
 
 
 def test_residents_cannot_use_staff_transitions_nor_see_others_files(

@@ -27,68 +27,69 @@ def resident():
 
 
 @pytest.fixture
+def draft(resident):
+    """A fresh draft of the sample request, prefilled with what the town knows."""
+    return drafts.start_draft(actor=resident.user, type_key=SAMPLE)
+
+
+@pytest.fixture
 def identity_card(resident):
     return stored_document(resident, kind="identity_document")
 
 
-def test_a_draft_starts_with_what_the_town_knows(resident):
-    file = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
-    assert file.state == "draft"
-    assert file.data["last_name"] == resident.last_name
-    assert file.data["birth_date"] == resident.birth_date.isoformat()
-    assert file.data["address"]["line1"] == "1 place François Mitterrand"
+def test_a_draft_starts_with_what_the_town_knows(resident, draft):
+    assert draft.state == "draft"
+    assert draft.data["last_name"] == resident.last_name
+    assert draft.data["birth_date"] == resident.birth_date.isoformat()
+    assert draft.data["address"]["line1"] == "1 place François Mitterrand"
     assert AuditEntry.objects.filter(action="procedure.started", person=resident).exists()
 
 
-def test_starting_again_resumes_the_draft_on_any_device(resident):
-    first = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
+def test_starting_again_resumes_the_draft_on_any_device(resident, draft):
     drafts.save_step(
         actor=resident.user,
-        file=first,
+        file=draft,
         step="what",
         values={"delivery": "email", "copies": "3"},
     )
     again = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
-    assert again.pk == first.pk
+    assert again.pk == draft.pk
     assert again.data["copies"] == 3
     assert again.step == "what"
 
 
-def test_each_refused_answer_names_its_field_and_nothing_is_saved(resident):
-    file = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
+def test_each_refused_answer_names_its_field_and_nothing_is_saved(resident, draft):
     with pytest.raises(FieldErrors) as refused:
         drafts.save_step(
             actor=resident.user,
-            file=file,
+            file=draft,
             step="who",
             values={"last_name": "", "birth_date": "01/01/2999", "member": "someone-else"},
         )
     assert set(refused.value.errors) == {"last_name", "birth_date", "member"}
     assert "futur" in refused.value.errors["birth_date"]
-    file.refresh_from_db()
-    assert file.data["last_name"] == resident.last_name  # the prefilled value is kept
-    assert file.step == ""
+    draft.refresh_from_db()
+    assert draft.data["last_name"] == resident.last_name  # the prefilled value is kept
+    assert draft.step == ""
 
 
-def test_a_member_of_another_household_is_refused(resident):
+def test_a_member_of_another_household_is_refused(resident, draft):
     stranger = PersonFactory()
-    file = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
     with pytest.raises(FieldErrors) as refused:
         drafts.save_step(
             actor=resident.user,
-            file=file,
+            file=draft,
             step="who",
             values={"last_name": "X", "birth_date": "1985-05-17", "member": stranger.public_id},
         )
     assert list(refused.value.errors) == ["member"]
 
 
-def test_a_phone_number_that_is_not_one_is_refused_in_its_line(resident):
-    file = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
+def test_a_phone_number_that_is_not_one_is_refused_in_its_line(resident, draft):
     with pytest.raises(FieldErrors) as refused:
         drafts.save_step(
             actor=resident.user,
-            file=file,
+            file=draft,
             step="what",
             values={
                 "delivery": "email",
@@ -99,40 +100,37 @@ def test_a_phone_number_that_is_not_one_is_refused_in_its_line(resident):
     assert "Ligne 2" in refused.value.errors["contacts"]
 
 
-def test_phone_numbers_are_stored_in_one_form(resident):
-    file = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
-    file = drafts.save_step(
+def test_phone_numbers_are_stored_in_one_form(resident, draft):
+    draft = drafts.save_step(
         actor=resident.user,
-        file=file,
+        file=draft,
         step="what",
         values={"delivery": "email", "copies": 1, "contacts": [{"phone": "06.12.34.56.78"}]},
     )
-    assert file.data["contacts"] == [{"phone": "+33612345678"}]
+    assert draft.data["contacts"] == [{"phone": "+33612345678"}]
 
 
-def test_a_field_shown_only_for_an_answer_is_asked_then_and_dropped_otherwise(resident):
-    file = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
+def test_a_field_shown_only_for_an_answer_is_asked_then_and_dropped_otherwise(resident, draft):
     with pytest.raises(FieldErrors) as refused:
         drafts.save_step(
             actor=resident.user,
-            file=file,
+            file=draft,
             step="what",
             values={"delivery": "post", "copies": 1, "address": None},
         )
     assert list(refused.value.errors) == ["address"]
-    file = drafts.save_step(
-        actor=resident.user, file=file, step="what", values={"delivery": "email", "copies": 1}
+    draft = drafts.save_step(
+        actor=resident.user, file=draft, step="what", values={"delivery": "email", "copies": 1}
     )
-    assert "address" not in file.data
+    assert "address" not in draft.data
 
 
-def test_an_address_outside_the_territory_is_refused(resident):
+def test_an_address_outside_the_territory_is_refused(resident, draft):
     outside = CommuneFactory(territory=None, insee_code="75056", name="Paris")
-    file = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
     with pytest.raises(FieldErrors) as refused:
         drafts.save_step(
             actor=resident.user,
-            file=file,
+            file=draft,
             step="what",
             values={
                 "delivery": "post",
@@ -144,36 +142,34 @@ def test_an_address_outside_the_territory_is_refused(resident):
     assert outside.pk
 
 
-def test_a_document_of_the_wrong_kind_or_household_is_refused(resident):
+def test_a_document_of_the_wrong_kind_or_household_is_refused(resident, draft):
     wrong_kind = stored_document(resident, kind="tax_notice")
     neighbour = ResidentFactory()
     theirs = stored_document(neighbour, kind="identity_document")
-    file = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
     for document in (wrong_kind, theirs):
         with pytest.raises(FieldErrors) as refused:
             drafts.save_step(
                 actor=resident.user,
-                file=file,
+                file=draft,
                 step="documents",
                 values={"identity": document.public_id},
             )
         assert list(refused.value.errors) == ["identity"]
 
 
-def test_a_new_upload_goes_into_the_safe_and_is_never_asked_again(resident):
+def test_a_new_upload_goes_into_the_safe_and_is_never_asked_again(resident, draft):
     from tests.documents_vault.factories import pdf_bytes
 
-    file = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
-    file = drafts.save_step(
+    draft = drafts.save_step(
         actor=resident.user,
-        file=file,
+        file=draft,
         step="documents",
         values={},
         uploads={"identity": ("carte.pdf", pdf_bytes())},
     )
     from documents_vault.models import Document
 
-    document = Document.objects.get(public_id=file.data["identity"])
+    document = Document.objects.get(public_id=draft.data["identity"])
     assert document.kind == "identity_document"
     assert document.household_id == resident.household_id
 
@@ -193,13 +189,12 @@ def test_submitting_checks_everything_shares_the_documents_and_starts_the_deadli
     assert AuditEntry.objects.filter(action="procedure.submitted", person=resident).exists()
 
 
-def test_a_draft_missing_a_required_answer_is_not_submitted(resident):
-    file = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
+def test_a_draft_missing_a_required_answer_is_not_submitted(resident, draft):
     with pytest.raises(FieldErrors) as refused:
-        drafts.submit(actor=resident.user, file=file)
+        drafts.submit(actor=resident.user, file=draft)
     assert {"member", "delivery", "copies", "identity"} <= set(refused.value.errors)
-    file.refresh_from_db()
-    assert file.state == "draft"
+    draft.refresh_from_db()
+    assert draft.state == "draft"
 
 
 def test_the_types_checks_between_fields_run_at_submission(resident, identity_card):
@@ -237,32 +232,29 @@ def test_a_submitted_file_is_not_submitted_again(resident, identity_card):
     assert refused.value.code == "wrong_state"
 
 
-def test_another_resident_cannot_touch_the_draft(resident):
-    file = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
+def test_another_resident_cannot_touch_the_draft(resident, draft):
     other = ResidentFactory()
     from identity.errors import NotFound
 
     with pytest.raises(NotFound):
-        drafts.save_step(actor=other.user, file=file, step="what", values={})
+        drafts.save_step(actor=other.user, file=draft, step="what", values={})
 
 
-def test_giving_up_a_draft_deletes_it(resident):
-    file = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
-    drafts.delete_draft(actor=resident.user, file=file)
-    assert not ProcedureFile.objects.filter(pk=file.pk).exists()
+def test_giving_up_a_draft_deletes_it(resident, draft):
+    drafts.delete_draft(actor=resident.user, file=draft)
+    assert not ProcedureFile.objects.filter(pk=draft.pk).exists()
     assert AuditEntry.objects.filter(action="procedure.draft_deleted").exists()
 
 
-def test_an_address_is_checked_against_the_communes_streets_once_imported(resident):
+def test_an_address_is_checked_against_the_communes_streets_once_imported(resident, draft):
     from identity.actions.streets import import_streets
 
     commune = resident.household.addresses.get().commune
-    file = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
 
     def post_to(line1):
         return drafts.save_step(
             actor=resident.user,
-            file=file,
+            file=draft,
             step="what",
             values={
                 "delivery": "post",
@@ -279,16 +271,17 @@ def test_an_address_is_checked_against_the_communes_streets_once_imported(reside
     assert post_to("1 pl. François-Mitterrand").data["address"]["line1"].startswith("1 pl.")
 
 
-def test_a_prefilled_answer_waiting_for_its_condition_is_kept_through_earlier_steps(resident):
-    file = drafts.start_draft(actor=resident.user, type_key=SAMPLE)
-    file = drafts.save_step(
+def test_a_prefilled_answer_waiting_for_its_condition_is_kept_through_earlier_steps(
+    resident, draft
+):
+    draft = drafts.save_step(
         actor=resident.user,
-        file=file,
+        file=draft,
         step="who",
         values={"last_name": "X", "birth_date": "1985-05-17", "member": resident.public_id},
     )
-    assert file.data["address"]["line1"] == "1 place François Mitterrand"  # delivery not chosen
-    file = drafts.save_step(
-        actor=resident.user, file=file, step="what", values={"delivery": "email", "copies": 1}
+    assert draft.data["address"]["line1"] == "1 place François Mitterrand"  # delivery not chosen
+    draft = drafts.save_step(
+        actor=resident.user, file=draft, step="what", values={"delivery": "email", "copies": 1}
     )
-    assert "address" not in file.data  # now hidden by the answer
+    assert "address" not in draft.data  # now hidden by the answer

@@ -211,3 +211,12 @@ def test_at_the_counter_a_clerk_submits_with_consent_and_prints_the_receipt(clie
     client.force_login(resident.user)
     mine = client.get(reverse("procedures:mine")).content.decode()
     assert "Sample request" in mine
+
+
+def test_my_requests_send_a_staff_account_where_every_resident_page_does(client):
+    """A staff account has no household: like Mon espace's other pages (appointments,
+    household), "my requests" sends it to the onboarding rather than an empty 200."""
+    client.force_login(staff_user("clerk"))
+    page = client.get(reverse("procedures:mine"))
+    assert page.status_code == 302
+    assert page.url == reverse("identity:onboarding")
