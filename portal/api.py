@@ -15,6 +15,7 @@ from kiosk.api import router as kiosk_router
 from payments.api import router as payments_router
 from services.appointments.ants_editor import router as ants_router
 from services.appointments.api import router as appointments_router
+from services.canteen.api import router as canteen_router
 from services.procedures.api import router as procedures_router
 from services.schools.api import router as schools_router
 
@@ -68,6 +69,7 @@ api.add_router("/", appointments_router)  # desks, slots, appointments
 api.add_router("/", ants_router)  # the State's passport appointment network calls these
 api.add_router("/", procedures_router)  # online procedures, residents' and staff's
 api.add_router("/", schools_router)  # the public catchment lookup
+api.add_router("/", canteen_router)  # parents book canteen and care days
 
 if settings.SESAME_BENCH_ENDPOINTS:
     # `make bench-taps`' reference endpoints (bench/README.md); off unless that env var is set.

@@ -11,7 +11,10 @@ POST /api/v1/taps, so what they cost is what a tap cannot avoid:
   one INSERT of a (refused) tap row in a transaction: BEGIN, SELECT, INSERT, COMMIT.
 
 They write only to the benchmark's own database: the tap rows have the reason `bench_minimal`
-and the benchmark deletes them at its next setup."""
+and the benchmark deletes them at its next setup.
+
+`make bench-canteen` has one more: `canteen-minimal`, the least work a month booking can do
+(below)."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +23,11 @@ from ninja import Router, Schema
 from card import credentials
 from card.api import TapIn, reader_auth
 from card.models import Card, Tap
+from identity.api_auth import session_or_token
+from identity.errors import NotFound
+from identity.models import Person
+from services.canteen.api import CanteenBookingIn
+from services.canteen.models import Booking, Service
 
 router = Router(tags=["benchmark"])
 
@@ -63,3 +71,50 @@ def minimal(request, payload: TapIn):
             response={},
         )
     return {"granted": False, "reason": "bench_minimal"}
+
+
+# --- `make bench-canteen`'s reference (bench/README.md) ------------------------------------------
+
+
+class BenchCanteenOut(Schema):
+    booked: int
+
+
+@router.post(
+    "/bench/canteen-minimal",
+    response=BenchCanteenOut,
+    auth=session_or_token,
+    include_in_schema=False,
+)
+def canteen_minimal(request, payload: CanteenBookingIn):
+    """The least work a month booking can do, behind the parent's session like the real one:
+    the child and the service by their public ids, then the month's rows in one INSERT, in a
+    transaction. No check at all (household, enrolment, calendar, deadline, capacity, key)."""
+    now = timezone.now()
+    with transaction.atomic():
+        child = (
+            Person.objects.filter(public_id=payload.child)
+            .order_by()
+            .values_list("pk", "household_id")
+            .first()
+        )
+        service = (
+            Service.objects.filter(public_id=payload.service).order_by().values_list("pk").first()
+        )
+        if child is None or service is None:
+            raise NotFound("No such child or service.")
+        Booking.objects.bulk_create(
+            [
+                Booking(
+                    child_id=child[0],
+                    household_id=child[1],
+                    service_id=service[0],
+                    day=day,
+                    booked_by=request.auth,
+                    booked_at=now,
+                    changed_at=now,
+                )
+                for day in payload.days
+            ]
+        )
+    return {"booked": len(payload.days)}

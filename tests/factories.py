@@ -290,10 +290,24 @@ class FacilityClosureFactory(factory.django.DjangoModelFactory):
     reason = "Vidange annuelle"
 
 
-class SchoolHolidayPeriodFactory(factory.django.DjangoModelFactory):
+class SchoolYearFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "catalog.SchoolHolidayPeriod"
+        model = "identity.SchoolYear"
+        django_get_or_create = ("name",)
 
+    name = "2026-2027"
+    starts_on = date(2026, 9, 1)
+    ends_on = date(2027, 7, 3)
+    zone = "C"
+
+
+class SchoolHolidayFactory(factory.django.DjangoModelFactory):
+    """School holidays of identity's school calendar (the one table services read)."""
+
+    class Meta:
+        model = "identity.SchoolHoliday"
+
+    school_year = factory.SubFactory(SchoolYearFactory)
     name = "Vacances de Noël 2026"
     starts_on = date(2026, 12, 19)
     classes_resume_on = date(2027, 1, 4)

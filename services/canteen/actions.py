@@ -3,10 +3,11 @@
 A request books days one by one (`book_days`: every day must be bookable, or nothing is written)
 or by a pattern (`book_pattern`: the days it meets that cannot be booked are skipped and listed,
 the others booked). Both take an idempotency key: the same request sent again returns the first
-answer. Capacity is held by one counter row per service and day (ServiceDay), row-locked in day
-order for the request's transaction: two parents booking the last place at once get one place
-and one refusal (tests/services/canteen/test_concurrency.py). The number of SQL statements of a
-request does not grow with its number of days."""
+answer. Capacity is held by one counter row per service and day (ServiceDay): a booking takes
+its days' places in one conditional upsert that row-locks the counters in day order for the
+request's transaction (`_take_places`): two parents booking the last place at once get one
+place and one refusal (tests/services/canteen/test_concurrency.py). The number of SQL
+statements of a request does not grow with its number of days."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -107,18 +108,35 @@ def _claim_key(actor: User, key: str) -> BookingAnswer | None:
     return BookingAnswer.from_dict(answer)
 
 
-def _lock_days(service: Service, days: list[date]) -> None:
-    """Create the days' counters if needed and row-lock them, in day order (no deadlock between
-    two requests over overlapping days)."""
+def _create_counters(service: Service, days: list[date]) -> None:
+    """The days' counters, created if missing (two requests creating one at once are
+    serialised by its unique index)."""
     ServiceDay.objects.bulk_create(
         [ServiceDay(service=service, day=day) for day in days], ignore_conflicts=True
     )
-    list(
-        ServiceDay.objects.select_for_update()
-        .filter(service=service, day__in=days)
-        .order_by("day")
-        .values_list("pk")
+
+
+def _take_places(*, service_id: int, days: list[date], capacity: int) -> set[date]:
+    """One place on each of `days` (sorted, distinct) that has one left; the days it took. A
+    single conditional upsert, whatever the number of days: it creates a day's counter on its
+    first booking, adds one where the count is under the capacity, and holds the counters' row
+    locks until commit, taken in day order (no deadlock between two requests over overlapping
+    days). On PostgreSQL a second request for the last place waits for that lock, then sees
+    the place taken (tests/services/canteen/test_concurrency.py)."""
+    if capacity <= 0 or not days:
+        return set()
+    table = ServiceDay._meta.db_table
+    rows = ", ".join(["(%s, %s, 1)"] * len(days))
+    sql = (
+        f"INSERT INTO {table} (service_id, day, booked) VALUES {rows} "  # noqa: S608
+        f"ON CONFLICT (service_id, day) DO UPDATE SET booked = {table}.booked + 1 "
+        f"WHERE {table}.booked < %s RETURNING day"
     )
+    params = [v for day in days for v in (service_id, connection.ops.adapt_datefield_value(day))]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, capacity])
+        taken = [row[0] for row in cursor.fetchall()]
+    return {day if isinstance(day, date) else date.fromisoformat(day) for day in taken}
 
 
 def _book(
@@ -141,17 +159,11 @@ def _book(
                 raise DomainError(f"{_day_words(day)}: {reason}", field="days", code="not_enrolled")
             skipped.append((day, reason))
     wanted = [day for day in wanted if day in enrolled]
-    existing = {
-        b.day: b
-        for b in Booking.objects.filter(child=child, service=service, day__in=wanted).only(
-            "pk", "day", "state"
-        )
-    }
+    existing = queries.bookings_on(child, service, wanted)
     new_days = [d for d in wanted if d not in existing or existing[d].state == "cancelled"]
     if new_days:
-        _lock_days(service, new_days)
-        taken = queries.places_taken(service, new_days)
-        full = [day for day in new_days if taken.get(day, 0) >= service.capacity]
+        taken = _take_places(service_id=service.pk, days=new_days, capacity=service.capacity)
+        full = [day for day in new_days if day not in taken]
         if full and strict:
             raise DomainError(
                 _("%(day)s: no place left.") % {"day": _day_words(full[0])},
@@ -181,8 +193,6 @@ def _book(
             if day not in existing
         ]
     )
-    if new_days:
-        ServiceDay.objects.filter(service=service, day__in=new_days).update(booked=F("booked") + 1)
     answer = BookingAnswer(
         booked=sorted(
             {*new_days, *(d for d, b in existing.items() if b.state != Booking.State.CANCELLED)}
@@ -325,7 +335,8 @@ def cancel_days(*, actor: User, child: Person, service: Service, days: list[date
                 field="days",
                 code="deadline_passed",
             )
-    _lock_days(service, wanted)
+    _create_counters(service, wanted)
+    queries.places_taken(service, wanted, for_update=True)
     Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
         state=Booking.State.CANCELLED, changed_at=now
     )

@@ -58,20 +58,23 @@ MENUS = {
 def _school_year(today: date) -> SchoolYear:
     """The school year under way (or starting) on `today`, with its holidays (zone C)."""
     first = today.year if today.month >= 8 else today.year - 1
-    year, created = SchoolYear.objects.get_or_create(
+    year, _created = SchoolYear.objects.get_or_create(
         name=f"{first}-{first + 1}",
         defaults={"starts_on": date(first, 9, 1), "ends_on": date(first + 1, 7, 3), "zone": "C"},
     )
-    if created:
-        for name, start, resume in (
-            ("Vacances de la Toussaint", date(first, 10, 17), date(first, 11, 2)),
-            ("Vacances de Noël", date(first, 12, 19), date(first + 1, 1, 4)),
-            ("Vacances d’hiver", date(first + 1, 2, 20), date(first + 1, 3, 8)),
-            ("Vacances de printemps", date(first + 1, 4, 17), date(first + 1, 5, 3)),
-        ):
-            SchoolHoliday.objects.create(
-                school_year=year, name=name, starts_on=start, classes_resume_on=resume
-            )
+    # Each holiday if missing: the catalogue's demo may have set up the year with its
+    # Christmas holidays already (the pools' holiday hours follow them).
+    for name, start, resume in (
+        ("Vacances de la Toussaint", date(first, 10, 17), date(first, 11, 2)),
+        ("Vacances de Noël", date(first, 12, 19), date(first + 1, 1, 4)),
+        ("Vacances d’hiver", date(first + 1, 2, 20), date(first + 1, 3, 8)),
+        ("Vacances de printemps", date(first + 1, 4, 17), date(first + 1, 5, 3)),
+    ):
+        SchoolHoliday.objects.get_or_create(
+            school_year=year,
+            starts_on=start,
+            defaults={"name": name, "classes_resume_on": resume},
+        )
     return year
 
 

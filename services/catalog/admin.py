@@ -1,6 +1,7 @@
 """The catalogue's rules in the Django admin (administrators only): access points, opening
-hours, exceptional closures, school holidays, and each facility's maximum occupancy and
-anti-passback. Entitlements are left out: they are people's, granted through actions.
+hours, exceptional closures, and each facility's maximum occupancy and anti-passback (the
+school holidays the holiday hours follow are identity's school calendar). Entitlements are left
+out: they are people's, granted through actions.
 
 Saving or deleting any of them drops the rules cached by this process at once
 (queries.facility_rules); the other application processes follow within
@@ -25,7 +26,6 @@ from .models import (
     OpeningHours,
     Product,
     QuotientBracket,
-    SchoolHolidayPeriod,
     TariffGrid,
     TariffLine,
 )
@@ -60,11 +60,6 @@ class FacilityClosureAdmin(ActionModelAdmin):
     list_display = ["facility", "starts_at", "ends_at", "reason"]
     list_filter = ["facility"]
     date_hierarchy = "starts_at"
-
-
-@admin.register(SchoolHolidayPeriod)
-class SchoolHolidayPeriodAdmin(ActionModelAdmin):
-    list_display = ["name", "starts_on", "classes_resume_on"]
 
 
 class LiveStateAdmin(ReadOnlyAdmin):

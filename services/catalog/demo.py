@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from identity.demo import RESIDENT_EMAIL
 from identity.models import Facility, Person
+from identity.schooling.models import SchoolHoliday, SchoolYear
 from payments.models import Regie
 
 from .actions import grant_entitlement
@@ -34,7 +35,6 @@ from .models import (
     OpeningHours,
     Product,
     QuotientBracket,
-    SchoolHolidayPeriod,
 )
 from .queries import forget_facility_rules
 from .registry import services as registered_services
@@ -81,6 +81,9 @@ LEA_MEMBERSHIP = "Adhésion médiathèque (moins de 18 ans)"
 POOL_LIMITS = {"Piscine de Cahors": (250, None), "Piscine de Pradines": (120, 240)}
 # Facilities whose hours are entered in the demo (the Cahors pool's are not, see above).
 WITHOUT_HOURS = {"Piscine de Cahors"}
+# The school year of the demo (zone C) and its holidays, in identity's school calendar: the
+# Pradines pool's holiday hours follow them.
+SCHOOL_YEAR = ("2026-2027", date(2026, 9, 1), date(2027, 7, 3), "C")
 SCHOOL_HOLIDAYS = [("Vacances de Noël 2026", date(2026, 12, 19), date(2027, 1, 4))]
 
 
@@ -99,9 +102,15 @@ def load() -> None:
 
 def _load_hours_and_limits() -> None:
     """Hours, limits and holidays, added to a demo loaded before they existed too."""
+    name, starts_on, ends_on, zone = SCHOOL_YEAR
+    year, _created = SchoolYear.objects.get_or_create(
+        name=name, defaults={"starts_on": starts_on, "ends_on": ends_on, "zone": zone}
+    )
     for name, starts_on, classes_resume_on in SCHOOL_HOLIDAYS:
-        SchoolHolidayPeriod.objects.get_or_create(
-            name=name, defaults={"starts_on": starts_on, "classes_resume_on": classes_resume_on}
+        SchoolHoliday.objects.get_or_create(
+            school_year=year,
+            starts_on=starts_on,
+            defaults={"name": name, "classes_resume_on": classes_resume_on},
         )
     for facility in Facility.objects.filter(kind__in=[Facility.Kind.POOL, Facility.Kind.LIBRARY]):
         if facility.name in POOL_LIMITS:

@@ -162,8 +162,9 @@ class OpeningHours(models.Model):
     17:00–20:00); a weekday without a slot is closed. A facility with no slot at all, in any
     schedule, is always open (a town-hall desk whose hours are not configured yet).
 
-    The `school_holidays` schedule applies on the days of a SchoolHolidayPeriod when the
-    facility has at least one slot in it; otherwise the normal schedule applies every day."""
+    The `school_holidays` schedule applies during the school holidays of the territory
+    (identity.schooling: its SchoolHoliday table, and the summers between two school years) when
+    the facility has at least one slot in it; otherwise the normal schedule applies every day."""
 
     class Schedule(models.TextChoices):
         NORMAL = "normal", _("Normal")
@@ -202,29 +203,6 @@ class OpeningHours(models.Model):
     def __str__(self) -> str:
         slot = f"{self.opens:%H:%M}–{self.closes:%H:%M}"
         return f"{self.facility} — {self.get_weekday_display()} {slot}"
-
-
-class SchoolHolidayPeriod(models.Model):
-    """School holidays of the territory, as the national calendar gives them for its zone: the
-    first day of the holidays and the day classes resume (not a holiday day)."""
-
-    name = models.CharField(_("name"), max_length=120)
-    starts_on = models.DateField(_("first day of the holidays"))
-    classes_resume_on = models.DateField(_("classes resume on"))
-
-    class Meta:
-        ordering = ["starts_on"]
-        verbose_name = _("school holiday period")
-        verbose_name_plural = _("school holiday periods")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(classes_resume_on__gt=models.F("starts_on")),
-                name="school_holidays_period_is_ordered",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.starts_on} → {self.classes_resume_on})"
 
 
 class FacilityClosure(models.Model):

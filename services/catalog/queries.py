@@ -15,6 +15,8 @@ from django.utils.translation import gettext
 from identity.errors import DomainError
 from identity.models import Facility
 from identity.permissions import can_act_for
+from identity.schooling.calendar import holiday_periods
+from identity.schooling.models import SchoolHoliday, SchoolYear
 
 from . import eligibility
 from .models import (
@@ -24,7 +26,6 @@ from .models import (
     FacilityOccupancy,
     OpeningHours,
     Product,
-    SchoolHolidayPeriod,
 )
 from .registry import procedures
 from .tariffs import quote
@@ -141,11 +142,7 @@ def _load_rules(facility_id: int) -> FacilityRules:
     closures = FacilityClosure.objects.filter(
         facility_id=facility_id, ends_at__gt=timezone.now() - CLOSURES_LOOKBACK
     ).values_list("starts_at", "ends_at")
-    holidays = (
-        SchoolHolidayPeriod.objects.values_list("starts_on", "classes_resume_on")
-        if has_holiday_schedule
-        else []
-    )
+    holidays = holiday_periods() if has_holiday_schedule else []
     anti_passback = settings.anti_passback_minutes if settings else None
     return FacilityRules(
         max_occupancy=settings.max_occupancy if settings else None,
@@ -169,8 +166,10 @@ def forget_facility_rules() -> None:
 @receiver(post_delete, sender=OpeningHours, dispatch_uid="catalog.hours.deleted")
 @receiver(post_save, sender=FacilityClosure, dispatch_uid="catalog.closure.saved")
 @receiver(post_delete, sender=FacilityClosure, dispatch_uid="catalog.closure.deleted")
-@receiver(post_save, sender=SchoolHolidayPeriod, dispatch_uid="catalog.holidays.saved")
-@receiver(post_delete, sender=SchoolHolidayPeriod, dispatch_uid="catalog.holidays.deleted")
+@receiver(post_save, sender=SchoolHoliday, dispatch_uid="catalog.holidays.saved")
+@receiver(post_delete, sender=SchoolHoliday, dispatch_uid="catalog.holidays.deleted")
+@receiver(post_save, sender=SchoolYear, dispatch_uid="catalog.school_years.saved")
+@receiver(post_delete, sender=SchoolYear, dispatch_uid="catalog.school_years.deleted")
 def _rules_changed(**kwargs) -> None:
     forget_facility_rules()
 

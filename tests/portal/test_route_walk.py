@@ -347,7 +347,6 @@ ROUTES: dict[str, tuple[str, str]] = {
     "admin:elections_election_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:catalog_product_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:catalog_quotientbracket_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
-    "admin:catalog_schoolholidayperiod_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:identity_commune_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:identity_facility_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
     "admin:identity_schoolclass_delete": ("GET", "302 302 302 302 302 302 302 302 200"),
@@ -374,6 +373,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     # what accepting books: Camille's open request is sent by email, so it books nothing (404)
     "GET /procedures/{public_id}/openings": ("GET", "401 404 404 404 404 404 404 404 404"),
     "POST /appointments": ("POST", "401 422 422 422 422 422 422 422 422"),
+    "POST /canteen/bookings": ("POST", "401 422 422 422 422 422 422 422 422"),
     "POST /procedures": ("POST", "401 422 422 422 422 422 422 422 422"),
     "POST /procedures/{public_id}/messages": ("POST", "401 422 422 422 422 422 422 422 422"),
     "POST /procedures/{public_id}/steps": ("POST", "401 200 404 404 404 404 404 404 404"),

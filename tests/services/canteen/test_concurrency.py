@@ -1,16 +1,18 @@
 """Two parents booking the last place of a day at once, on PostgreSQL: one gets it, the other
-a clear refusal. As in pretix, the first test shows the race does happen with the day's counter
-lock switched off (both read "one place left" before either books); the second, lined up the
-same way, that the lock prevents it. Then the same request sent twice at once books once."""
+a clear refusal. As in pretix, the first test shows the race does happen when taking the places
+is a naive read-then-write (both read "one place left" before either books); the second, lined
+up the same way, that the real one (a conditional upsert holding the counters' row locks until
+commit) prevents it. Then the same request sent twice at once books once."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db.models import F
 
 from identity.errors import DomainError
-from services.canteen import actions, queries
+from services.canteen import actions
 from services.canteen.models import Booking, BookingRequest, ServiceDay
 from tests.concurrency import at_once, line_up
 from tests.services.canteen.factories import canteen_site, enrolled_child, lunch
@@ -45,9 +47,19 @@ def book(service, guardian, child, key="k"):
         return error
 
 
+def naive_take_places(*, service_id: int, days: list[date], capacity: int) -> set[date]:
+    """The bug the conditional upsert avoids: read the counts, compare in Python, then write."""
+    taken = dict(
+        ServiceDay.objects.filter(service_id=service_id, day__in=days).values_list("day", "booked")
+    )
+    free = {day for day in days if taken.get(day, 0) < capacity}
+    ServiceDay.objects.filter(service_id=service_id, day__in=free).update(booked=F("booked") + 1)
+    return free
+
+
 def test_without_the_lock_two_parents_book_the_last_place(last_place, monkeypatch):
     service, families = last_place
-    line_up(monkeypatch, queries, "places_taken", lock=False)
+    line_up(monkeypatch, actions, "_take_places", lock=False, unlocked=naive_take_places)
     answers = at_once(*(lambda f=f: book(service, *f) for f in families))
     assert all(isinstance(answer, actions.BookingAnswer) for answer in answers)  # the race
     assert Booking.objects.filter(day=DAY, state="booked").count() == 2  # capacity: 1
@@ -55,7 +67,7 @@ def test_without_the_lock_two_parents_book_the_last_place(last_place, monkeypatc
 
 def test_the_last_place_goes_to_one_parent_only(last_place, monkeypatch):
     service, families = last_place
-    line_up(monkeypatch, queries, "places_taken", lock=True)
+    line_up(monkeypatch, actions, "_take_places", lock=True)
     answers = at_once(*(lambda f=f: book(service, *f) for f in families))
     refused = [answer for answer in answers if isinstance(answer, DomainError)]
     assert len(refused) == 1

@@ -21,7 +21,7 @@ from tests.factories import (
     FacilityClosureFactory,
     OpeningHoursFactory,
     PassFactory,
-    SchoolHolidayPeriodFactory,
+    SchoolHolidayFactory,
     post_tap,
     reader_with_token,
     sun_url,
@@ -49,7 +49,7 @@ def pool(*, limits: bool) -> AccessPoint:
     OpeningHoursFactory(facility=facility, weekday=0, opens=time(12), closes=time(13, 45))
     OpeningHoursFactory(facility=facility, weekday=0, schedule="school_holidays")
     FacilityClosureFactory(facility=facility, starts_at=MONDAY_LUNCH - timedelta(days=3))
-    SchoolHolidayPeriodFactory()
+    SchoolHolidayFactory()
     if limits:
         FacilityAccessRulesFactory(facility=facility, max_occupancy=250, anti_passback_minutes=240)
     return entrance

@@ -12,13 +12,13 @@ from django.utils import timezone
 
 from identity import demo as identity_demo
 from identity.models import Facility, Person
+from identity.schooling.models import SchoolHoliday
 from services.catalog import demo
 from services.catalog.actions import decide
 from services.catalog.models import (
     AccessPoint,
     FacilityAccessRules,
     OpeningHours,
-    SchoolHolidayPeriod,
 )
 from tests.portal.test_demo_roles import log_in
 
@@ -51,7 +51,7 @@ def test_loading_the_demo_twice_changes_nothing(territory):
     counts = (OpeningHours.objects.count(), FacilityAccessRules.objects.count())
     demo.load()
     assert (OpeningHours.objects.count(), FacilityAccessRules.objects.count()) == counts
-    assert SchoolHolidayPeriod.objects.count() == 1
+    assert SchoolHoliday.objects.count() == 1  # identity's school calendar
 
 
 def test_a_demo_loaded_before_hours_existed_gets_them(territory):
@@ -110,7 +110,8 @@ def test_the_administrator_edits_hours_and_limits_in_the_admin(client, territory
     for model in ["accesspoint", "facilityaccessrules", "openinghours", "facilityclosure"]:
         assert client.get(f"/admin/catalog/{model}/").status_code == 200
         assert client.get(f"/admin/catalog/{model}/add/").status_code == 200
-    assert client.get("/admin/catalog/schoolholidayperiod/").status_code == 200
+    # The holidays are identity's school calendar, edited with the school years.
+    assert client.get("/admin/identity/schoolyear/").status_code == 200
     # Today's occupancy is decide's: shown, never edited by hand. Presences are not shown.
     assert client.get("/admin/catalog/facilityoccupancy/").status_code == 200
     assert client.get("/admin/catalog/facilityoccupancy/add/").status_code == 403

@@ -17,7 +17,8 @@ from tests.factories import (
     OpeningHoursFactory,
     PassFactory,
     PersonFactory,
-    SchoolHolidayPeriodFactory,
+    SchoolHolidayFactory,
+    SchoolYearFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +121,7 @@ def test_the_school_holiday_schedule_applies_during_school_holidays(entrance):
             opens=time(10),
             closes=time(19, 30),
         )
-    SchoolHolidayPeriodFactory(starts_on=date(2026, 12, 19), classes_resume_on=date(2027, 1, 4))
+    SchoolHolidayFactory(starts_on=date(2026, 12, 19), classes_resume_on=date(2027, 1, 4))
     holder = with_pool_pass()
     assert tap(holder, entrance, paris(2026, 12, 14, 10, 30)).reason == "closed"  # a school week
     assert tap(holder, entrance, paris(2026, 12, 21, 10, 30)).granted  # Christmas holidays
@@ -135,7 +136,7 @@ def test_the_school_holiday_schedule_applies_during_school_holidays(entrance):
 
 
 def test_without_a_holiday_schedule_the_normal_hours_apply_in_the_holidays(entrance):
-    SchoolHolidayPeriodFactory()
+    SchoolHolidayFactory()
     holder = with_pool_pass()
     assert tap(holder, entrance, paris(2026, 12, 21, 10, 30)).reason == "closed"
     assert tap(holder, entrance, paris(2026, 12, 21, 12, 30)).granted
@@ -172,7 +173,7 @@ def test_a_facility_without_any_opening_hours_is_always_open():
 def test_a_facility_with_only_a_holiday_schedule_is_closed_out_of_the_holidays():
     entrance = AccessPointFactory()
     OpeningHoursFactory(facility=entrance.facility, schedule=HOLIDAYS, weekday=0)
-    SchoolHolidayPeriodFactory()
+    SchoolHolidayFactory()
     holder = with_pool_pass()
     assert tap(holder, entrance, paris(2026, 12, 21, 12, 30)).granted
     assert tap(holder, entrance, paris(2026, 12, 14, 12, 30)).reason == "closed"
@@ -226,3 +227,23 @@ def test_a_queued_offline_tap_is_judged_on_the_hours_of_its_own_time(entrance):
         assert decide(holder_id=holder.pk, access_point=entrance, at=at_the_gate).granted
         at_night = paris(2026, 3, 23, 22, 0)
         assert decide(holder_id=holder.pk, access_point=entrance, at=at_night).reason == "closed"
+
+
+def test_the_summer_between_two_school_years_follows_the_holiday_hours(entrance):
+    """The one table of school holidays is identity's school calendar: between the last day of
+    classes of a school year and the first day of the next one, the holiday schedule applies."""
+    for day in WEEKDAYS:
+        OpeningHoursFactory(
+            facility=entrance.facility,
+            schedule=HOLIDAYS,
+            weekday=day,
+            opens=time(10),
+            closes=time(19, 30),
+        )
+    SchoolYearFactory()  # 1 September 2026 to Saturday 3 July 2027
+    SchoolYearFactory(name="2027-2028", starts_on=date(2027, 9, 1), ends_on=date(2028, 7, 1))
+    holder = with_pool_pass()
+    assert tap(holder, entrance, paris(2027, 7, 2, 10, 30)).reason == "closed"  # a school day
+    assert tap(holder, entrance, paris(2027, 7, 5, 10, 30)).granted  # the summer
+    assert tap(holder, entrance, paris(2027, 8, 31, 10, 30)).granted
+    assert tap(holder, entrance, paris(2027, 9, 1, 10, 30)).reason == "closed"  # classes
