@@ -25,6 +25,7 @@ class DocumentKind(models.TextChoices):
     CAF_CERTIFICATE = "caf_certificate", _("CAF certificate")
     VACCINATION_RECORD = "vaccination_record", _("Vaccination record")
     CARE_PLAN = "care_plan", _("Care plan (PAI)")
+    MEDICAL_CERTIFICATE = "medical_certificate", _("Medical certificate")
     PHOTO = "photo", _("Photo")
     OTHER = "other", _("Other")
 

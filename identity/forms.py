@@ -103,6 +103,35 @@ class QuotientForm(forms.Form):
     valid_until = forms.DateField(label=_("Valid until"), widget=DateInput())
 
 
+class QuotientFetchForm(forms.Form):
+    """What API Particulier needs besides the person's names and date of birth, and consent."""
+
+    sex = forms.ChoiceField(
+        label=_("Sex on the civil status"),
+        choices=[("F", _("Female")), ("M", _("Male"))],
+        widget=forms.RadioSelect,
+    )
+    birth_country = forms.CharField(
+        label=_("Country of birth (INSEE code)"),
+        initial="99100",
+        max_length=5,
+        help_text=_("99100 for France; for another country, its INSEE code (99127 for Italy)."),
+    )
+    birth_commune = forms.CharField(
+        label=_("Commune of birth (INSEE code)"),
+        max_length=5,
+        required=False,
+        help_text=_("When born in France: the INSEE code of the commune (46042 for Cahors)."),
+    )
+    consent = forms.BooleanField(
+        label=_(
+            "I agree that the town hall asks the CAF or the MSA for my family quotient "
+            "(API Particulier)."
+        ),
+        required=False,
+    )
+
+
 class ReasonForm(forms.Form):
     reason = forms.ChoiceField(label=_("Why"), choices=AccessReason.choices)
 

@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("mon-espace/foyer/adresse/", household.change_address, name="change_address"),
     path("mon-espace/foyer/quotient/", household.declare_quotient, name="declare_quotient"),
+    path("mon-espace/foyer/quotient/caf-msa/", household.fetch_quotient, name="fetch_quotient"),
     path("mon-espace/consultations/", household.file_accesses, name="file_accesses"),
     path("mon-espace/messages/", notifications.my_messages, name="my_messages"),
     path("mon-compte/sms/", notifications.sms, name="sms"),

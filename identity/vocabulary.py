@@ -27,6 +27,10 @@ ACTION_LABELS: dict[str, Promise] = {
     "household.member_removed": gettext_lazy("Member left the household"),
     "household.address_changed": gettext_lazy("Move declared"),
     "household.quotient_declared": gettext_lazy("Family quotient declared"),
+    "household.quotient_fetch_consented": gettext_lazy(
+        "Consent to fetch the family quotient from the CAF or the MSA"
+    ),
+    "household.quotient_fetched": gettext_lazy("Family quotient fetched from the CAF or the MSA"),
     "household.address_corrected": gettext_lazy("Address corrected"),
     "household.quotient_corrected": gettext_lazy("Family quotient corrected"),
     "person.corrected": gettext_lazy("Identity corrected"),
@@ -121,6 +125,10 @@ ACTION_LABELS: dict[str, Promise] = {
     "canteen.cancelled": gettext_lazy("Canteen or care days cancelled"),
     "canteen.no_shows_recorded": gettext_lazy("Canteen no-shows recorded"),
     "canteen.month_billed": gettext_lazy("Canteen month billed"),
+    "canteen.absence_reported": gettext_lazy("Canteen absence reported with a certificate"),
+    "canteen.absence_accepted": gettext_lazy("Canteen absence accepted"),
+    "canteen.absence_refused": gettext_lazy("Canteen absence refused"),
+    "canteen.absence_queue_opened": gettext_lazy("Canteen absences to decide opened"),
     "canteen.kitchen_list_opened": gettext_lazy("Canteen kitchen list opened"),
     "canteen.diets_declared": gettext_lazy("Canteen diets declared"),
     "canteen.diets_corrected": gettext_lazy("Canteen diets corrected by the town"),
@@ -140,6 +148,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "payments.open_document": gettext_lazy("Invoice or receipt opened"),
     "payments.refund": gettext_lazy("Refund"),
     "payments.desk_payment": gettext_lazy("Payment taken at the desk"),
+    "payments.wallet_payment": gettext_lazy("Order paid from the wallet"),
     "payments.line_undeliverable": gettext_lazy("Purchase that could not be delivered"),
     # The site's own pages
     "portal.legal_page_updated": gettext_lazy("Legal page rewritten"),

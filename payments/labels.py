@@ -16,6 +16,7 @@ PROVIDER_LABELS = {
     "demo": _("Demo, no real payment"),
     "stripe": "Stripe",
     "desk": _("Régie desk"),
+    "wallet": _("Wallet"),
 }
 
 

@@ -357,6 +357,7 @@ class Payment(models.Model):
         CARD = "card", _("Bank card")
         CASH = "cash", _("Cash")
         CHEQUE = "cheque", _("Cheque")
+        WALLET = "wallet", _("Wallet")
 
     public_id = PublicIdField()
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")

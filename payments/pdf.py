@@ -111,7 +111,10 @@ def document_pdf(document: Document) -> bytes:
     w.line(f"{TITLES[document.kind]} N° {document.reference}", size=14, bold=True, color=BRAND)
     w.line(f"Date d'émission : {_french_date(document.issued_at)}")
     w.line(f"Commande : {content['order']}")
-    if content.get("invoice"):
+    if content.get("invoice") and document.kind == Document.Kind.CREDIT_NOTE:
+        # An avoir names the invoice it corrects (the invoice itself never changes).
+        w.line(f"Avoir sur la facture N° {content['invoice']}", bold=True)
+    elif content.get("invoice"):
         w.line(f"Facture acquittée : {content['invoice']}")
     w.gap()
 
@@ -156,7 +159,12 @@ def document_pdf(document: Document) -> bytes:
     w.gap()
 
     payment = content.get("payment") or {}
-    if document.kind == Document.Kind.INVOICE:
+    due = document.kind == Document.Kind.INVOICE and content.get("due")
+    if due:
+        # Issued before any payment (a monthly bill): its receipt will name it once paid.
+        w.line("Facture à régler :", bold=True)
+        w.line("en ligne dans Mon espace (carte ou porte-monnaie), ou au guichet de la régie.")
+    elif document.kind == Document.Kind.INVOICE:
         w.line(f"Facture acquittée le {_french_date(document.issued_at)}.", bold=True)
     if document.kind == Document.Kind.CREDIT_NOTE:
         refund = content.get("refund") or {}
@@ -164,12 +172,13 @@ def document_pdf(document: Document) -> bytes:
         w.line(f"Remboursement {DESTINATIONS.get(destination, destination)}", bold=True)
         if refund.get("reason"):
             w.line(f"Motif : {refund['reason'][:90]}")
-    else:
+    elif not due:
         with in_french():
             method = method_label(payment.get("method", ""))
             provider = provider_label(payment.get("provider", ""))
         w.line(f"Mode de paiement : {method} ({provider})")
-    w.line(f"Référence du paiement : {payment.get('reference', '')}")
+    if payment.get("reference"):
+        w.line(f"Référence du paiement : {payment['reference']}")
     if document.kind == Document.Kind.RECEIPT:
         w.line(
             f"Reçu la somme de {format_cents(document.amount_cents)} "

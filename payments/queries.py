@@ -261,6 +261,14 @@ def documents_of(user: User):
     )
 
 
+def invoices_of_order(order: Order, *, regie=None) -> list[Document]:
+    """The invoices issued for an order (one per régie), oldest first."""
+    qs = Document.objects.filter(order=order, kind=Document.Kind.INVOICE)
+    if regie is not None:
+        qs = qs.filter(regie=regie)
+    return list(qs.select_related("regie").order_by("regie_id", "pk"))
+
+
 # --- What a régisseur sees -------------------------------------------------------------------
 
 

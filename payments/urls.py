@@ -11,6 +11,11 @@ urlpatterns = [
     path("mon-espace/panier/retirer/<slug:public_id>/", views.remove_line, name="remove_line"),
     path("mon-espace/paiements/commande/<slug:public_id>/", views.checkout, name="checkout"),
     path("mon-espace/paiements/commande/<slug:public_id>/annuler/", views.cancel, name="cancel"),
+    path(
+        "mon-espace/paiements/commande/<slug:public_id>/porte-monnaie/",
+        views.pay_with_wallet,
+        name="pay_with_wallet",
+    ),
     path("mon-espace/paiements/paiement/<slug:public_id>/", views.result, name="result"),
     path("mon-espace/paiements/document/<slug:public_id>.pdf", views.document, name="document"),
     path("paiement/demo/<slug:public_id>/", views.demo_checkout, name="demo_checkout"),

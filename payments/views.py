@@ -35,7 +35,7 @@ from .actions.provider_events import (
     record_payment_succeeded,
 )
 from .actions.refunds import refund_payment
-from .actions.wallets import add_topup_to_basket
+from .actions.wallets import add_topup_to_basket, pay_order_from_wallet, wallet_payment_key
 from .forms import DeskPaymentForm, PayForm, PaymentFilterForm, RefundForm, TopUpForm
 from .labels import in_french
 from .ledger import format_cents
@@ -205,8 +205,33 @@ def checkout(request, public_id):
     )
 
 
+@resident_required
+@require_POST
+def pay_with_wallet(request, public_id):
+    """The order's "Pay from my wallet" button: the whole order at once, or the reason why not
+    (the balance short) shown on the order's page."""
+    order = _my_order(request, public_id)
+    form = PayForm(request.POST)
+    if not form.is_valid():
+        return redirect("payments:checkout", order.public_id)
+    try:
+        payment = pay_order_from_wallet(
+            actor=request.user,
+            order=order,
+            idempotency_key=wallet_payment_key(
+                payer=request.user, order=order, attempt=form.cleaned_data["attempt"]
+            ),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("payments:checkout", order.public_id)
+    return redirect("payments:result", payment.public_id)
+
+
 def _checkout_page(request, order: Order, provider, **context):
+    own = queries.person_of(request.user)
     context.update(
+        wallet_balance=queries.wallet_balance(own.pk) if own is not None else None,
         order=order,
         lines=queries.checkout_lines(order),
         provider=provider,

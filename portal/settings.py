@@ -2,6 +2,7 @@
 environment (see the configuration table in README.md)."""
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -339,6 +340,13 @@ SESAME_SITE_URL = os.environ.get("SESAME_SITE_URL", "http://127.0.0.1:8000")
 SESAME_SMS_PROVIDER = os.environ.get("SESAME_SMS_PROVIDER", "console")
 if SESAME_SMS_PROVIDER not in ("console", "brevo"):
     raise ImproperlyConfigured("SESAME_SMS_PROVIDER is either console or brevo.")
+# The family quotient fetched from the CAF or the MSA through API Particulier
+# (identity/quotient_api.py): off until the town sets its token and its SIRET.
+API_PARTICULIER_URL = os.environ.get("API_PARTICULIER_URL", "https://particulier.api.gouv.fr")
+API_PARTICULIER_TOKEN = os.environ.get("API_PARTICULIER_TOKEN", "")
+API_PARTICULIER_SIRET = os.environ.get("API_PARTICULIER_SIRET", "")
+if API_PARTICULIER_SIRET and not re.fullmatch(r"\d{14}", API_PARTICULIER_SIRET):
+    raise ImproperlyConfigured("API_PARTICULIER_SIRET is the town's SIRET: 14 digits.")
 BREVO_API_URL = os.environ.get("BREVO_API_URL", "https://api.brevo.com/v3")
 BREVO_API_KEY = os.environ.get("BREVO_API_KEY", "")
 BREVO_SMS_SENDER = os.environ.get("BREVO_SMS_SENDER", "Sesame")

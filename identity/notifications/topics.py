@@ -14,6 +14,8 @@ TOPIC_LABELS: dict[str, Promise] = {
     "appointments.confirmed": gettext_lazy("Appointment confirmations"),
     "appointments.reminder": gettext_lazy("Appointment reminders"),
     "appointments.cancelled": gettext_lazy("Appointments cancelled by the desk"),
+    "canteen.invoice_issued": gettext_lazy("Canteen invoices"),
+    "canteen.absence_decided": gettext_lazy("Decisions on canteen absences"),
     "canteen.household_moved": gettext_lazy("The school canteen after a move"),
     "canteen.bookings_after_move": gettext_lazy("Canteen bookings of a family that moves"),
     "waste_bags.household_moved": gettext_lazy("Waste-sorting bags after a move"),

@@ -12,17 +12,20 @@ from django.views.decorators.http import require_http_methods
 from .. import queries, vocabulary
 from ..actions import household as household_actions
 from ..actions import members as member_actions
+from ..actions import quotient_fetch
 from ..errors import DomainError
 from ..forms import (
     AddressForm,
     MemberCorrectionForm,
     MemberForm,
     ProfileForm,
+    QuotientFetchForm,
     QuotientForm,
     show_domain_error,
 )
 from ..models import Person
 from ..permissions import can_manage_household, person_of
+from ..quotient_api import quotient_provider
 from .decorators import resident_required
 
 
@@ -156,6 +159,38 @@ def declare_quotient(request):
         template="identity/quotient_form.html",
         perform=perform,
         success=_("Your family quotient is recorded."),
+    )
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def fetch_quotient(request):
+    """The family quotient fetched from the CAF or the MSA (API Particulier), with consent; a
+    failure of the API is said on the page and the quotient on record stays."""
+    if not can_manage_household(request.user, request.person.household):
+        raise PermissionDenied
+    form = QuotientFetchForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            quotient_fetch.fetch_family_quotient(
+                actor=request.user,
+                household=request.person.household,
+                person=request.person,
+                consent=data["consent"],
+                sex=data["sex"],
+                birth_country=data["birth_country"].strip(),
+                birth_commune=data["birth_commune"].strip().upper(),
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            messages.success(request, _("Your family quotient was fetched from the CAF or MSA."))
+            return redirect("identity:household")
+    return render(
+        request,
+        "identity/quotient_fetch.html",
+        {"form": form, "configured": quotient_provider() is not None},
     )
 
 

@@ -95,10 +95,16 @@ def _payment_block(payment: Payment) -> dict:
 
 def issue_payment_documents(order: Order, payment: Payment, lines: list[OrderLine]) -> None:
     """One invoice (paid) and one receipt per régie of the order, in the payment's
-    transaction."""
+    transaction. Where the invoice was issued before the payment (a monthly bill,
+    `invoices.issue_invoices`), it keeps its number and only the receipt is issued, naming
+    it."""
     by_regie: dict[Regie, list[OrderLine]] = defaultdict(list)
     for line in lines:
         by_regie[line.regie].append(line)
+    issued = {
+        document.regie_id: document
+        for document in Document.objects.filter(order=order, kind=Document.Kind.INVOICE)
+    }
     for regie, regie_lines in sorted(by_regie.items(), key=lambda item: item[0].pk):
         total = sum(line.total_cents for line in regie_lines)
         content = {
@@ -109,7 +115,7 @@ def issue_payment_documents(order: Order, payment: Payment, lines: list[OrderLin
             "total_cents": total,
             "payment": _payment_block(payment),
         }
-        invoice = issue_document(
+        invoice = issued.get(regie.pk) or issue_document(
             kind=Document.Kind.INVOICE,
             regie=regie,
             order=order,

@@ -27,7 +27,7 @@ from identity.models import AuditEntry, Person, User
 from identity.permissions import Capability, can_act_for, has_capability
 from identity.schooling.calendar import SchoolCalendar, school_calendar
 
-from . import queries, rules
+from . import prepayment, queries, rules
 from .models import Booking, BookingRequest, Diet, Menu, Service, ServiceDay
 from .words import day_words, instant_words
 
@@ -202,6 +202,8 @@ def _book(
         ),
         skipped=sorted(skipped),
     )
+    if service.prepaid and new_days:
+        prepayment.charge(actor=actor, child=child, service=service, days=new_days, key=key)
     record_audit_entry(
         actor=actor,
         action="canteen.booked",
@@ -344,6 +346,8 @@ def cancel_days(*, actor: User, child: Person, service: Service, days: list[date
         state=Booking.State.CANCELLED, changed_at=now
     )
     ServiceDay.objects.filter(service=service, day__in=wanted).update(booked=F("booked") - 1)
+    if service.prepaid:
+        prepayment.refund(bookings)
     record_audit_entry(
         actor=actor,
         action="canteen.cancelled",

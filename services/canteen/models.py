@@ -118,6 +118,15 @@ class Service(models.Model):
         related_name="+",
         help_text=_("The price of a meal taken without booking."),
     )
+    # The town's choice: each day paid from the wallet at booking (not on the monthly bill).
+    prepaid = models.BooleanField(
+        _("paid from the wallet at booking"),
+        default=False,
+        help_text=_(
+            "Each booked day is paid from the family's wallet when booked and refunded to it "
+            "when cancelled before the deadline; an empty wallet refuses the booking."
+        ),
+    )
 
     class Meta:
         ordering = ["site", "kind"]
@@ -313,3 +322,6 @@ class Diet(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+
+from .billing_models import AbsenceReport, PrepaidMeal  # noqa: E402,F401 - billing's tables

@@ -1,10 +1,23 @@
 from django.urls import path
 
-from . import staff_views, views
+from . import absence_views, staff_views, views
 
 app_name = "canteen"
 
 urlpatterns = [
+    # Justified absences first: "absences" would otherwise be taken for a child's id below.
+    path("mon-espace/cantine/absences/", absence_views.my_absences, name="absences"),
+    path(
+        "mon-espace/cantine/absences/<slug:public_id>/",
+        absence_views.report_absence,
+        name="report_absence",
+    ),
+    path("agents/cantine/absences/", absence_views.absence_queue, name="absence_queue"),
+    path(
+        "agents/cantine/absences/<slug:public_id>/decision/",
+        absence_views.decide_absence,
+        name="decide_absence",
+    ),
     path("mon-espace/cantine/", views.home, name="home"),
     path("mon-espace/cantine/<slug:child_id>/regimes/", views.diets, name="diets"),
     path("mon-espace/cantine/<slug:child_id>/menus/", views.menus, name="menus"),

@@ -53,6 +53,7 @@ from portal.api import api
 from services.appointments.actions import block_slot
 from services.appointments.models import Appointment, SlotBlock
 from services.appointments.queries import slots_of
+from services.canteen.models import AbsenceReport, Booking
 from services.canteen.models import Service as CanteenService
 from services.catalog.models import AccessPoint
 from services.pools.models import LessonCourse
@@ -100,6 +101,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "identity:remove_member": ("GET", "302 200 404 302 302 302 302 302 302"),
     "identity:correct_quotient": ("GET", "302 403 403 403 403 403 302 403 403"),
     "identity:declare_quotient": ("GET", "302 200 200 302 302 302 302 302 302"),
+    "identity:fetch_quotient": ("GET", "302 200 200 302 302 302 302 302 302"),
     "identity:end_guardianship": ("GET", "302 403 403 403 403 403 302 403 403"),
     "identity:end_reduced_rate": ("GET", "302 403 403 403 403 403 302 403 403"),
     "identity:file_accesses": ("GET", "302 200 200 302 302 302 302 302 302"),
@@ -205,6 +207,12 @@ ROUTES: dict[str, tuple[str, str]] = {
     "procedures:step": ("GET", "302 200 404 404 404 404 404 404 404"),
     "procedures:summary": ("GET", "302 200 404 404 404 404 404 404 404"),
     "procedures:type": ("GET", "200 200 200 200 200 200 200 200 200"),
+    # --- canteen: justified absences ----------------------------------------------------------
+    "canteen:absences": ("GET", "302 200 200 302 302 302 302 302 302"),
+    "canteen:report_absence": ("GET", "302 200 404 302 302 302 302 302 302"),
+    "canteen:absence_queue": ("GET", "302 403 403 403 403 403 200 403 403"),
+    # the clerk's empty POST is a refusal without a reason: a message, back to the queue
+    "canteen:decide_absence": ("POST", "302 403 403 403 403 403 302 403 403"),
     # --- payments ---------------------------------------------------------------------------------
     "payments:basket": ("GET", "302 200 200 302 302 302 302 302 302"),
     "payments:cancel": ("POST", "302 302 404 302 302 302 302 302 302"),
@@ -212,6 +220,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "payments:demo_checkout": ("GET", "302 200 404 302 302 302 302 302 302"),
     "payments:document": ("GET", "302 200 404 302 302 302 302 302 302"),
     "payments:mine": ("GET", "302 200 200 302 302 302 302 302 302"),
+    "payments:pay_with_wallet": ("POST", "302 302 404 302 302 302 302 302 302"),
     "payments:reconciliation": ("GET", "302 403 403 403 403 403 403 200 403"),
     "payments:remove_line": ("POST", "302 302 404 302 302 302 302 302 302"),
     "payments:result": ("GET", "302 200 404 302 302 302 302 302 302"),
@@ -439,6 +448,10 @@ class Camille:
             *ProcedureFile.objects.filter(household=self.household).values_list(
                 "public_id", flat=True
             ),
+            *Booking.objects.filter(household=self.household).values_list("public_id", flat=True),
+            *AbsenceReport.objects.filter(booking__household=self.household).values_list(
+                "public_id", flat=True
+            ),
         }
         return any(part in ids for part in address.strip("/").replace(".", "/").split("/"))
 
@@ -577,8 +590,11 @@ FILLERS: dict[str, Callable[[Camille], dict]] = {
             OrderLine.objects.filter(order__payer=c.person), "order line"
         ).public_id
     },
+    "canteen:report_absence": lambda c: {"public_id": _canteen_booking(c).public_id},
+    "canteen:decide_absence": lambda c: {"public_id": _absence_report(c).public_id},
     "payments:checkout": lambda c: {"public_id": _order(c).public_id},
     "payments:cancel": lambda c: {"public_id": _order(c).public_id},
+    "payments:pay_with_wallet": lambda c: {"public_id": _order(c).public_id},
     "payments:result": lambda c: {"public_id": _payment(c).public_id},
     "payments:demo_checkout": lambda c: {"public_id": _payment(c).public_id},
     "payments:staff_payment": lambda c: {"public_id": _payment(c).public_id},
@@ -674,6 +690,18 @@ def _attachment(c: Camille) -> dict:
 
 def _draft(c: Camille) -> ProcedureFile:
     return c.first(ProcedureFile.objects.filter(applicant=c.person, state="draft"), "draft")
+
+
+def _canteen_booking(c: Camille) -> Booking:
+    """A booked day of Camille's child (the canteen's demo books some)."""
+    return c.first(Booking.objects.filter(child=c.child), "canteen booking of Camille's child")
+
+
+def _absence_report(c: Camille) -> AbsenceReport:
+    found = AbsenceReport.objects.filter(booking__household=c.household).order_by("pk").first()
+    return found or AbsenceReport.objects.create(
+        booking=_canteen_booking(c), document=_vault_document(c), reported_by=c.person.user
+    )
 
 
 def _share(c: Camille) -> Share:

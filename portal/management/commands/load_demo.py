@@ -7,6 +7,7 @@ from identity import demo
 from payments import demo as payments_demo
 from services.alerts import demo as alerts_demo
 from services.canteen import demo as canteen_demo
+from services.canteen import demo_invoices as canteen_invoices_demo
 from services.catalog import demo as catalog_demo
 from services.civil_status import demo as civil_status_demo
 from services.elections import demo as elections_demo
@@ -39,6 +40,9 @@ class Command(BaseCommand):
             procedures_demo.load()
         # The canteen enrols children of the schools' demo families: after it.
         canteen_demo.load()
+        # Last month's canteen bills, for households with bookings in it (a demo loaded a month
+        # ago); a fresh demo's bookings are all ahead.
+        canteen_invoices_demo.load()
         readers = card_demo.load()
         self.stdout.write(
             self.style.SUCCESS(f"\nSésame demo accounts (password for all: {demo.DEMO_PASSWORD})")
