@@ -191,18 +191,19 @@ def validate(data, context) -> None:
 
 def school_of_file(file):
     """The school a file enrols in: the school asked for under a derogation, else the
-    catchment school of the household's address on the day of the submission; a map that
-    gives none or two schools is a data error for the administrator, never a silent pick."""
+    catchment school of where the household lives when the school year starts, as the town
+    knows it today (a move declared since the submission counts: the child goes to the school
+    of the new home); a map that gives none or two schools is a data error for the
+    administrator, never a silent pick."""
     data = file.data
-    day = submitted_on(file)
+    start = next_school_year(submitted_on(file))
+    day = max(timezone.localdate(), date(start, 9, 1))
     if data.get("choice") == DEROGATION:
         school = queries.school_by_public_id(data.get("wanted_school"))
         if school is None:
             raise DomainError(_("The school asked for no longer exists."), field="wanted_school")
         return school
-    found = queries.catchment_of_household(
-        file.household, on=day, school_year=next_school_year(day)
-    )
+    found = queries.catchment_of_household(file.household, on=day, school_year=start)
     if found.school is None:
         raise DomainError(
             _(
@@ -433,7 +434,8 @@ PRE_ENROLMENT = ProcedureType(
                     label=_("School"),
                     help=_(
                         "The school of your address is the one the catchment map gives for "
-                        "your household's address on the day you send the request."
+                        "your household's address at the start of the school year: declare a "
+                        "move and the town hall follows it."
                     ),
                     help_for=proposed_school,
                     choices=(

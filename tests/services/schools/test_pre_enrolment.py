@@ -13,6 +13,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from documents_vault.models import Document
+from identity.actions.household import AddressInput, change_address
 from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import AuditEntry, Guardianship, Person
 from identity.schooling.actions import enrol_child
@@ -111,6 +112,21 @@ def test_an_accepted_file_enrols_the_child_at_the_school_of_the_address_with_a_c
     mailed = [m for m in mail.outbox if m.to == [parent.user.email] and m.attachments]
     assert len(mailed) == 1
     assert mailed[0].attachments[0][1].startswith(b"%PDF")
+
+
+def test_a_move_declared_after_the_submission_enrols_at_the_school_of_the_new_home(town, clerk):
+    commune, north, south = town
+    parent, child = family(line1="12 rue Nationale", commune=commune)  # even: the north's
+    file = submit(procedures.KEY, parent, answers(parent, child))
+    change_address(
+        actor=parent.user,
+        household=parent.household,
+        address=AddressInput("13 rue Nationale", "", "60000", commune),  # odd: the south's
+        moved_in=date(2027, 6, 1),
+    )
+    file = handling.transition(actor=clerk, file=file, key="take")
+    file = handling.transition(actor=clerk, file=file, key="accept")
+    assert Enrolment.objects.get(child=child).school == south
 
 
 def test_a_proof_of_address_in_place_of_the_sworn_statement(town, clerk):
