@@ -17,6 +17,13 @@ from identity.schooling.models import Enrolment, SchoolYear
 from . import rules
 from .models import Booking, CanteenSite, Diet, Dish, Menu, Service, ServiceDay
 
+DAY_ORDER = (
+    Service.Kind.MORNING_CARE,
+    Service.Kind.LUNCH,
+    Service.Kind.EVENING_CARE,
+    Service.Kind.WEDNESDAY_CENTRE,
+)
+
 
 def places_taken(
     service: Service, days: list[date], *, for_update: bool = False
@@ -121,10 +128,14 @@ def children_at_canteen(user: User, on: date) -> list[ChildAtCanteen]:
         .select_related("child", "school")
         .order_by("child__birth_date", "child_id", "school_year__starts_on")
     )
-    services = list(
-        Service.objects.filter(site__school_id__in={e.school_id for e in enrolments})
-        .select_related("site")
-        .order_by("site__name", "kind")
+    # In the order of a school day (morning care, lunch, evening care, then Wednesdays), as
+    # Service.Kind lists them, not alphabetically by code.
+    day_order = {kind: rank for rank, kind in enumerate(DAY_ORDER)}
+    services = sorted(
+        Service.objects.filter(
+            site__school_id__in={e.school_id for e in enrolments}
+        ).select_related("site"),
+        key=lambda service: (service.site.name, day_order.get(service.kind, len(day_order))),
     )
     found: dict[int, ChildAtCanteen] = {}
     for enrolment in enrolments:
