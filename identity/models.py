@@ -409,6 +409,7 @@ class StaffRole(models.Model):
         POOL_AGENT = "pool_agent", _("Pool agent")
         LIBRARIAN = "librarian", _("Librarian")
         CANTEEN_AGENT = "canteen_agent", _("Canteen agent")
+        SCHOOL_HEAD = "school_head", _("School head")
         CLERK = "clerk", _("Town-hall clerk")
         FINANCE_OFFICER = "finance_officer", _("Finance officer (régisseur)")
         ADMIN = "admin", _("Administrator")

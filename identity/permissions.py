@@ -29,12 +29,15 @@ class Capability(StrEnum):
     HANDLE_PROCEDURES = "handle_procedures"
     ASSIST_AT_COUNTER = "assist_at_counter"
     FOLLOW_NOTIFICATIONS = "follow_notifications"
+    READ_SCHOOL_LIST = "read_school_list"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.POOL_AGENT: frozenset({Capability.SCAN_CARDS, Capability.VIEW_ATTENDANCE}),
     Role.LIBRARIAN: frozenset({Capability.SCAN_CARDS, Capability.VIEW_ATTENDANCE}),
     Role.CANTEEN_AGENT: frozenset({Capability.SCAN_CARDS, Capability.VIEW_ATTENDANCE}),
+    # A school's head reads their school's list, and nothing of the residents' files.
+    Role.SCHOOL_HEAD: frozenset({Capability.READ_SCHOOL_LIST}),
     Role.CLERK: frozenset(
         {
             Capability.SEARCH_RESIDENTS,
@@ -65,6 +68,7 @@ ROLE_FACILITY_KINDS: dict[str, frozenset[str | None]] = {
     Role.POOL_AGENT: frozenset({Facility.Kind.POOL}),
     Role.LIBRARIAN: frozenset({Facility.Kind.LIBRARY}),
     Role.CANTEEN_AGENT: frozenset({Facility.Kind.SCHOOL}),
+    Role.SCHOOL_HEAD: frozenset({Facility.Kind.SCHOOL}),
     Role.CLERK: frozenset({None, Facility.Kind.TOWN_HALL}),
     Role.FINANCE_OFFICER: frozenset({None, Facility.Kind.TOWN_HALL}),
     Role.ADMIN: frozenset({None, *Facility.Kind.values}),
@@ -124,6 +128,18 @@ def manages_staff_at(user: User, facility: Facility | None) -> bool:
         if grant.facility_id is None or (facility is not None and grant.facility_id == facility.pk):
             return True
     return False
+
+
+def headed_schools(user: User) -> list[Facility]:
+    """The schools whose head `user` is. Only a grant scoped to the school counts: a head's
+    role never reaches the town's other schools."""
+    return [
+        grant.facility
+        for grant in active_roles(user)
+        if Capability.READ_SCHOOL_LIST in ROLE_CAPABILITIES.get(grant.role, frozenset())
+        and grant.facility is not None
+        and grant.facility.kind == Facility.Kind.SCHOOL
+    ]
 
 
 def capabilities(user: User) -> set[Capability]:

@@ -192,6 +192,7 @@ CAPABILITY_LABELS: dict[Capability, Promise] = {
     Capability.HANDLE_PROCEDURES: gettext_lazy("Handle online procedures"),
     Capability.ASSIST_AT_COUNTER: gettext_lazy("Submit a procedure for a resident at the counter"),
     Capability.FOLLOW_NOTIFICATIONS: gettext_lazy("Follow the delivery of notifications"),
+    Capability.READ_SCHOOL_LIST: gettext_lazy("Read the list of my school's children"),
 }
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -22,7 +22,12 @@ from identity.models import (
     User,
     normalise_street_name,
 )
-from identity.permissions import Capability, can_handle_procedures, has_capability
+from identity.permissions import (
+    Capability,
+    can_handle_procedures,
+    has_capability,
+    headed_schools,
+)
 from identity.schooling.actions import enrol_child
 from identity.schooling.models import Enrolment
 
@@ -228,10 +233,14 @@ def enrol_pre_enrolled(
     )
 
 
-def may_read_lists(actor: User) -> bool:
-    return can_handle_procedures(actor, role=StaffRole.Role.CLERK) or has_capability(
+def may_read_lists(actor: User, school: Facility | None = None) -> bool:
+    """The school service (clerks who handle procedures, administrators) reads every school's
+    list; a school's head reads their own school's list only."""
+    if can_handle_procedures(actor, role=StaffRole.Role.CLERK) or has_capability(
         actor, Capability.MANAGE_TERRITORY
-    )
+    ):
+        return True
+    return school is not None and any(s.pk == school.pk for s in headed_schools(actor))
 
 
 @transaction.atomic
@@ -239,8 +248,8 @@ def read_school_list(
     *, actor: User, school: Facility, school_year: int, channel: str = AuditEntry.Channel.WEB
 ) -> list[Enrolment]:
     """The school's children for a school year, for its head: audited (names of children)."""
-    if not may_read_lists(actor):
-        raise Forbidden(_("Only the school service reads the schools' lists."))
+    if not may_read_lists(actor, school):
+        raise Forbidden(_("Only the school service and the school's head read a school's list."))
     rows = list(school_list(school, school_year))
     record_audit_entry(
         actor=actor,

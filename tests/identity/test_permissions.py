@@ -21,6 +21,7 @@ EXPECTED = {
     Role.POOL_AGENT: {Capability.SCAN_CARDS, Capability.VIEW_ATTENDANCE},
     Role.LIBRARIAN: {Capability.SCAN_CARDS, Capability.VIEW_ATTENDANCE},
     Role.CANTEEN_AGENT: {Capability.SCAN_CARDS, Capability.VIEW_ATTENDANCE},
+    Role.SCHOOL_HEAD: {Capability.READ_SCHOOL_LIST},
     Role.CLERK: {
         Capability.SEARCH_RESIDENTS,
         Capability.VIEW_RESIDENT_FILE,
@@ -48,7 +49,15 @@ def test_each_role_has_exactly_its_capabilities(role):
 
 
 @pytest.mark.parametrize(
-    "role", [Role.POOL_AGENT, Role.LIBRARIAN, Role.CANTEEN_AGENT, Role.FINANCE_OFFICER, Role.ADMIN]
+    "role",
+    [
+        Role.POOL_AGENT,
+        Role.LIBRARIAN,
+        Role.CANTEEN_AGENT,
+        Role.SCHOOL_HEAD,
+        Role.FINANCE_OFFICER,
+        Role.ADMIN,
+    ],
 )
 def test_only_clerks_see_residents_documents_and_files(role):
     user = staff_user(role)
