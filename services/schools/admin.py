@@ -13,9 +13,9 @@ from django.utils.translation import gettext_lazy
 
 from identity.admin import ActionModelAdmin
 from identity.errors import DomainError
-from identity.spreadsheets import csv_response
 
 from . import actions, queries
+from .exports import school_list_csv
 from .levels import next_school_year, school_year_label
 from .models import CatchmentSegment, SchoolFacility, SchoolPlaces
 
@@ -33,35 +33,15 @@ class SchoolAdmin(ActionModelAdmin):
     @admin.action(description=gettext_lazy("Download the list of the coming school year"))
     def download_list(self, request, queryset):
         start = next_school_year(timezone.localdate())
-        rows = []
-        for school in queryset:
-            for enrolment in actions.read_school_list(
-                actor=request.user, school=school, school_year=start
-            ):
-                child = enrolment.child
-                rows.append(
-                    [
-                        school.name,
-                        enrolment.get_level_display(),
-                        child.last_name,
-                        child.first_name,
-                        child.birth_date.strftime("%d/%m/%Y"),
-                        enrolment.school_class.name if enrolment.school_class else "",
-                        _("yes") if enrolment.derogation else _("no"),
-                    ]
+        return school_list_csv(
+            start=start,
+            lists=[
+                (
+                    school,
+                    actions.read_school_list(actor=request.user, school=school, school_year=start),
                 )
-        return csv_response(
-            filename=f"ecoles-{school_year_label(start)}.csv",
-            header=[
-                _("School"),
-                _("Level"),
-                _("Last name"),
-                _("First name"),
-                _("Date of birth"),
-                _("Class"),
-                _("Derogation"),
+                for school in queryset
             ],
-            rows=rows,
         )
 
 

@@ -7,11 +7,18 @@ from datetime import date
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
-from identity.models import Commune, Facility, Household, Street, normalise_street_name
+from identity.models import (
+    Commune,
+    Facility,
+    Guardianship,
+    Household,
+    Street,
+    normalise_street_name,
+)
 from identity.queries import current_address, street_for
 from identity.schooling.models import Enrolment
 
-from .levels import LEVEL_CHOICES
+from .levels import LEVEL_CHOICES, next_school_year
 from .models import CatchmentSegment, SchoolPlaces
 
 IN_MAP, NOT_IN_MAP, TWO_SCHOOLS, UNKNOWN_STREET, OUTSIDE = (
@@ -210,3 +217,39 @@ def status_label(found: Catchment) -> str:
         OUTSIDE: _("the address is outside the territory"),
     }
     return str(labels[found.status])
+
+
+@dataclass(frozen=True)
+class Guardian:
+    name: str
+    email: str
+
+
+def guardians_of(children: list) -> dict[int, list[Guardian]]:
+    """Each child's guardians (active links) with the email of their login when they have one:
+    what a school's head needs to reach a family, nothing more."""
+    links = (
+        Guardianship.objects.active()
+        .filter(child__in=children)
+        .select_related("guardian__user")
+        .order_by("guardian__last_name", "guardian__first_name")
+    )
+    found: dict[int, list[Guardian]] = {}
+    for link in links:
+        user = link.guardian.user
+        found.setdefault(link.child_id, []).append(
+            Guardian(link.guardian.full_name, user.email if user else "")
+        )
+    return found
+
+
+def list_years(school: Facility, today: date) -> list[int]:
+    """The school years (by the year they start in) with children enrolled at the school: the
+    coming one first (even when nobody is enrolled yet), then the others, latest first."""
+    coming = next_school_year(today)
+    years = set(
+        Enrolment.objects.filter(school=school).values_list(
+            "school_year__starts_on__year", flat=True
+        )
+    )
+    return [coming] + sorted(years - {coming}, reverse=True)
