@@ -63,6 +63,13 @@ STAFF = [
         StaffRole.Role.CANTEEN_AGENT,
         "École Lucie-Aubrac",
     ),
+    (
+        "direction.lucie-aubrac@demo.sesame.fr",
+        "Hélène",
+        "School head",
+        StaffRole.Role.SCHOOL_HEAD,
+        "École Lucie-Aubrac",
+    ),
     ("accueil@demo.sesame.fr", "Paul", "Town-hall clerk", StaffRole.Role.CLERK, "Mairie de Cahors"),
     ("regisseur@demo.sesame.fr", "Sophie", "Finance officer", StaffRole.Role.FINANCE_OFFICER, None),
     (ADMIN_EMAIL, "Claire", "Administrator", StaffRole.Role.ADMIN, None),

@@ -22,6 +22,7 @@ ROLES = {
     "pool_agent": "agent.piscine@demo.sesame.fr",
     "librarian": "bibliotheque@demo.sesame.fr",
     "canteen_agent": "cantine@demo.sesame.fr",
+    "school_head": "direction.lucie-aubrac@demo.sesame.fr",
     "clerk": "accueil@demo.sesame.fr",
     "finance_officer": "regisseur@demo.sesame.fr",
     "admin": demo.ADMIN_EMAIL,

@@ -21,8 +21,8 @@ def martin_household() -> Household:
 
 
 def test_the_demo_has_every_role_and_loads_twice_without_duplicates(accounts):
-    assert len(accounts) == 7
-    assert len(demo.load()) == 7
+    assert len(accounts) == 8
+    assert len(demo.load()) == 8
     assert Household.objects.count() == 1
 
 
@@ -46,6 +46,7 @@ def test_the_resident_parent_sees_their_household_and_no_staff_page(client, acco
         "agent.piscine@demo.sesame.fr",
         "bibliotheque@demo.sesame.fr",
         "cantine@demo.sesame.fr",
+        "direction.lucie-aubrac@demo.sesame.fr",
         "regisseur@demo.sesame.fr",
         "admin@demo.sesame.fr",
     ],
@@ -98,6 +99,11 @@ def test_the_administrator_reaches_the_django_admin(client, accounts):
             ["card:offline_taps"],
         ),
         ("regisseur@demo.sesame.fr", [], ["card:desk_list", "card:clerk_home"]),
+        (
+            "direction.lucie-aubrac@demo.sesame.fr",
+            ["schools:head_list"],
+            ["card:desk_list", "identity:staff_search", "canteen:kitchen_days"],
+        ),
     ],
 )
 def test_the_staff_home_links_to_what_the_role_may_do(client, accounts, email, links, absent):
