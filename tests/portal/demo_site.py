@@ -87,6 +87,9 @@ def crawl(client, start: list[str], *, limit: int = 80) -> dict[str, str]:
         for target in targets:
             absolute = urljoin(url, target.replace("&amp;", "&"))
             parts = urlsplit(absolute)
+            # mailto: and tel: links are not pages of the site.
+            if parts.scheme not in ("", "http", "https"):
+                continue
             if parts.netloc and parts.netloc != "testserver":
                 continue
             path = parts.path + (f"?{parts.query}" if parts.query else "")
