@@ -89,10 +89,21 @@ def _check_request(actor: User, child: Person, service: Service) -> None:
 
 
 def _claim_key(actor: User, key: str) -> BookingAnswer | None:
-    """Claim the idempotency key for this transaction; the first answer if it was used. A
-    second request with the key waits on the key's unique index until the first commits."""
-    if not key or len(key) > 80:
-        raise DomainError(_("Each request carries a key of 1 to 80 characters."), field="key")
+    """Claim the idempotency key of a booking for this transaction; the first answer if the
+    key was used."""
+    answer = _claimed_answer(actor, key, longest=80)
+    return None if answer is None else BookingAnswer.from_dict(answer)
+
+
+def _claimed_answer(actor: User, key: str, *, longest: int) -> dict | None:
+    """Claim the idempotency key for this transaction: None when it is new, else the answer
+    stored by the first request. A second request with the key waits on the key's unique index
+    until the first commits."""
+    if not key or len(key) > longest:
+        raise DomainError(
+            _("Each request carries a key of 1 to %(longest)s characters.") % {"longest": longest},
+            field="key",
+        )
     table = BookingRequest._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -106,7 +117,7 @@ def _claim_key(actor: User, key: str) -> BookingAnswer | None:
     answer = BookingRequest.objects.get(user=actor, key=key).answer
     if answer is None:
         raise Conflict(_("This request is being handled: try again."), code="in_progress")
-    return BookingAnswer.from_dict(answer)
+    return answer
 
 
 def _create_counters(service: Service, days: list[date]) -> None:
@@ -403,7 +414,7 @@ def set_days(
     _span_check(min(offered), max(offered))
     # The key is claimed for the whole form: a double click waits for the first and gets its
     # answer instead of cancelling what the first one cancelled again.
-    first = _claim_key_as(actor, key)
+    first = _claimed_answer(actor, key, longest=75)  # room for ":book"
     if first is not None:
         return MonthChange.from_dict(first)
     booked = set(
@@ -420,26 +431,6 @@ def set_days(
     change = MonthChange(booked=to_book, cancelled=to_cancel)
     BookingRequest.objects.filter(user=actor, key=key).update(answer=change.as_dict())
     return change
-
-
-def _claim_key_as(actor: User, key: str) -> dict | None:
-    """_claim_key for an answer that is not a BookingAnswer: the stored dict, or None."""
-    if not key or len(key) > 75:
-        raise DomainError(_("Each request carries a key of 1 to 80 characters."), field="key")
-    table = BookingRequest._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (key, user_id, answer, at) VALUES (%s, %s, %s, %s) "  # noqa: S608
-            "ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
-            [key, actor.pk, "null", timezone.now()],
-        )
-        claimed = cursor.fetchone() is not None
-    if claimed:
-        return None
-    answer = BookingRequest.objects.get(user=actor, key=key).answer
-    if answer is None:
-        raise Conflict(_("This request is being handled: try again."), code="in_progress")
-    return answer
 
 
 # --- Diets --------------------------------------------------------------------------------------
