@@ -6,12 +6,12 @@ and answers like it (the shapes of etalab/siade_staging_data's test cases): 200 
 can make the next calls fail (`fail_next`) with a status of its choice, or stall past the
 client's timeout."""
 
-import json
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_http import serve_json
 
 TOKEN = "api-particulier-test-token"
 SIRET = "21460042000015"  # the town's
@@ -95,24 +95,6 @@ class FakeApiParticulier:
 def start_fake_api_particulier() -> tuple[FakeApiParticulier, ThreadingHTTPServer]:
     fake = FakeApiParticulier()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            status, body = fake.answer(self.path, self.headers)
-            payload = json.dumps(body).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
-                pass
-
-        def log_message(self, *args):  # quiet
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_json(lambda _method, path, headers, body: fake.answer(path, headers))
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     return fake, server

@@ -6,10 +6,11 @@ a `messageId`, 400/401 with `{"code", "message"}`. A test can make it fail the n
 
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from tests.fake_http import serve_json
 
 API_KEY = "xkeysib-test-key"
 
@@ -58,25 +59,6 @@ class FakeBrevo:
 def start_fake_brevo() -> tuple[FakeBrevo, ThreadingHTTPServer]:
     fake = FakeBrevo()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            status, body = fake.answer(self.path, self.headers, raw)
-            payload = json.dumps(body).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
-                pass
-
-        def log_message(self, *args):  # quiet
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_json(lambda _method, path, headers, body: fake.answer(path, headers, body))
     fake.url = f"http://127.0.0.1:{server.server_address[1]}/v3"
     return fake, server
