@@ -32,8 +32,9 @@ def _check_enrols(actor: User, school: Facility, procedure_file: str) -> None:
 
 
 def lock_child(child: Person) -> None:
-    """The child's row locked: one writer at a time decides about the child's enrolments (a
-    missing enrolment row cannot be locked, the child's can)."""
+    """The child's row locked: one writer at a time decides about the child's enrolments,
+    canteen bookings or diets (a row that does not exist yet cannot be locked, the child's
+    can)."""
     Person.objects.select_for_update().filter(pk=child.pk).first()
 
 

@@ -25,6 +25,7 @@ from identity.actions.audit import record_audit_entry
 from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import AuditEntry, Person, User
 from identity.permissions import Capability, can_act_for, has_capability
+from identity.schooling.actions import lock_child
 from identity.schooling.calendar import SchoolCalendar, school_calendar
 
 from . import prepayment, queries, rules
@@ -168,11 +169,12 @@ def _book(
         if day not in enrolled:
             reason = _("the child is not enrolled at this school that day")
             if strict:
-                raise DomainError(
-                    capfirst(f"{day_words(day)}: {reason}"), field="days", code="not_enrolled"
-                )
+                raise DomainError(_day_refused(day, reason), field="days", code="not_enrolled")
             skipped.append((day, reason))
     wanted = [day for day in wanted if day in enrolled]
+    # Two requests for the child at once (two guardians, two tabs): the second reads the
+    # bookings once the first has written them, instead of meeting their unique index.
+    lock_child(child)
     existing = queries.bookings_on(child, service, wanted)
     new_days = [d for d in wanted if d not in existing or existing[d].state == "cancelled"]
     if new_days:
@@ -254,9 +256,7 @@ def book_days(
     for day in sorted(set(days)):
         reason = why_not_bookable(service, day, calendar, now)
         if reason is not None:
-            raise DomainError(
-                capfirst(f"{day_words(day)}: {reason}"), field="days", code="not_bookable"
-            )
+            raise DomainError(_day_refused(day, reason), field="days", code="not_bookable")
     return _book(
         actor=actor, child=child, service=service, days=days, skipped=[], key=key, strict=True
     )
@@ -466,7 +466,7 @@ def _write_diets(
     *, actor: User, child: Person, choices: list[DietChoice], care_plan, by_town: bool
 ) -> list[Diet]:
     # One change of a child's diets at a time: two at once would both add the same kind.
-    Person.objects.select_for_update().filter(pk=child.pk).first()
+    lock_child(child)
     before = {d.kind: d for d in queries.diets_of(child)}
     wanted = {choice.kind: choice for choice in choices}
     now = timezone.now()

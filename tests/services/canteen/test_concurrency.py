@@ -9,12 +9,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import IntegrityError
 from django.db.models import F
 
 from identity.errors import DomainError
-from services.canteen import actions
+from identity.models import Guardianship
+from services.canteen import actions, queries
 from services.canteen.models import Booking, BookingRequest, ServiceDay
-from tests.concurrency import at_once, line_up
+from tests.concurrency import at_once, line_up, run_at_once
+from tests.factories import PersonFactory, UserFactory
 from tests.services.canteen.factories import canteen_site, enrolled_child, lunch
 
 pytestmark = [
@@ -84,3 +87,40 @@ def test_the_same_request_sent_twice_at_once_books_once(last_place):
     assert outcome[0].booked == [DAY]
     assert Booking.objects.count() == 1
     assert BookingRequest.objects.count() == 1
+
+
+# --- Two requests for the same child at once (two guardians, or two tabs) --------------------
+
+
+@pytest.fixture
+def two_guardians():
+    """A child with two guardians who have accounts, at a lunch service with places left."""
+    with time_machine.travel(datetime(2026, 12, 1, 10, tzinfo=ZoneInfo("Europe/Paris"))):
+        service = lunch(canteen_site(), capacity=5)
+        ServiceDay.objects.create(service=service, day=DAY, booked=0)
+        guardian, child = enrolled_child(service.site)
+        second = PersonFactory(household=guardian.household, role="adult", user=UserFactory())
+        Guardianship.objects.create(guardian=second, child=child)
+        yield service, child, [guardian, second]
+
+
+def test_without_the_childs_lock_two_guardians_booking_the_same_day_meet_the_unique_index(
+    two_guardians, monkeypatch
+):
+    service, child, guardians = two_guardians
+    line_up(monkeypatch, queries, "bookings_on", lock=False)
+    outcome = run_at_once(
+        *(lambda g=g: book(service, g, child, key=g.public_id) for g in guardians)
+    )
+    assert [type(error) for error in outcome.errors] == [IntegrityError]  # a 500 for a parent
+
+
+def test_two_guardians_booking_the_same_day_at_once_both_see_it_booked_once(
+    two_guardians, monkeypatch
+):
+    service, child, guardians = two_guardians
+    line_up(monkeypatch, queries, "bookings_on", lock=True)
+    answers = at_once(*[lambda g=g: book(service, g, child, key=g.public_id) for g in guardians])
+    assert [answer.booked for answer in answers] == [[DAY], [DAY]]
+    assert Booking.objects.filter(child=child, day=DAY).count() == 1
+    assert ServiceDay.objects.get(service=service, day=DAY).booked == 1  # one place taken
