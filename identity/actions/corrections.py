@@ -87,6 +87,23 @@ def _apply(row, after: dict) -> dict[str, list[str]]:
     return changes
 
 
+def rename_person(
+    person: Person, *, first_name: str, last_name: str, birth_date: date
+) -> dict[str, list[str]]:
+    """Write a member's names and birth date (the household's lock held), refused when they
+    would make them another member of the household; the changes, for the audit entry."""
+    check_not_a_member_yet(
+        person.household,
+        first_name=first_name,
+        last_name=last_name,
+        birth_date=birth_date,
+        excluding=person,
+    )
+    return _apply(
+        person, {"first_name": first_name, "last_name": last_name, "birth_date": birth_date}
+    )
+
+
 @transaction.atomic
 def correct_identity(
     *,
@@ -112,15 +129,8 @@ def correct_identity(
     person = Person.objects.get(pk=person.pk)
     if person.role == Person.Role.ADULT and age_on(birth_date, today) < ADULT_AGE:
         raise DomainError(_("An adult is 18 or older."), field="birth_date")
-    check_not_a_member_yet(
-        person.household,
-        first_name=first_name,
-        last_name=last_name,
-        birth_date=birth_date,
-        excluding=person,
-    )
-    changes = _apply(
-        person, {"first_name": first_name, "last_name": last_name, "birth_date": birth_date}
+    changes = rename_person(
+        person, first_name=first_name, last_name=last_name, birth_date=birth_date
     )
     record_audit_entry(
         actor=actor,

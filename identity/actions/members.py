@@ -24,8 +24,8 @@ from ..errors import Conflict, DomainError, Forbidden
 from ..models import AuditEntry, Guardianship, Household, Person, User, age_on
 from ..permissions import person_of
 from .audit import record_audit_entry
-from .corrections import _apply
-from .household import ADULT_AGE, check_birth_date, check_not_a_member_yet, locked
+from .corrections import rename_person
+from .household import ADULT_AGE, check_birth_date, locked
 
 Channel = AuditEntry.Channel
 
@@ -110,15 +110,8 @@ def correct_member(
         raise DomainError(_("A child is under 18."), field="birth_date")
     if person.role == Person.Role.ADULT and age < ADULT_AGE:
         raise DomainError(_("An adult is 18 or older."), field="birth_date")
-    check_not_a_member_yet(
-        person.household,
-        first_name=first_name,
-        last_name=last_name,
-        birth_date=birth_date,
-        excluding=person,
-    )
-    changes = _apply(
-        person, {"first_name": first_name, "last_name": last_name, "birth_date": birth_date}
+    changes = rename_person(
+        person, first_name=first_name, last_name=last_name, birth_date=birth_date
     )
     record_audit_entry(
         actor=actor,
