@@ -12,7 +12,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from identity.actions.audit import record_audit_entry
 from identity.models import AuditEntry, StaffRole
-from tests.browser import fill, fits_a_phone, log_in, severe_console_errors
+from tests.browser import fill, fits_a_phone, log_in, severe_console_errors, wait_for_text
 from tests.factories import ResidentFactory, staff_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -101,7 +101,7 @@ def test_a_clerk_corrects_a_name_on_a_phone_and_the_resident_reads_it(phone, liv
 
     fill(phone, reason="Acte de naissance présenté")
     phone.find_element(By.CSS_SELECTOR, "main form [type=submit]").click()
-    wait.until(lambda b: "L’identité est corrigée" in b.find_element(By.TAG_NAME, "main").text)
+    wait_for_text(phone, "L’identité est corrigée")
     camille.refresh_from_db()
     assert camille.first_name == "Camille"
     assert severe_console_errors(phone, refused_forms=True) == []
