@@ -173,6 +173,7 @@ FIELD_LABELS: dict[str, Promise] = {
     "guardian": gettext_lazy("Legal guardian"),
     "category": gettext_lazy("Category"),
     "ended_on": gettext_lazy("Ended on"),
+    "packed_meal": gettext_lazy("Brings a packed meal from home"),  # a canteen diet (PAI)
 }
 
 # What each capability lets a staff member do, as the staff home lists it.
@@ -241,6 +242,8 @@ def format_value(field: str, value) -> str:
     """A before/after value as a page shows it: French dates, words for codes."""
     if value in (None, ""):
         return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
     text = str(value)
     if ISO_DATE.match(text):
         return formats.date_format(date.fromisoformat(text), "SHORT_DATE_FORMAT")

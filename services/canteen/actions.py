@@ -503,13 +503,15 @@ def _write_diets(
             sorted(f"{k}:{c.details}" for k, c in wanted.items()),
         ]
     }
+    target = ""
     if packed_before != packed_after:
         changes["packed_meal"] = [packed_before, packed_after]
-        changes["open_days_changed"] = _set_packed_meal(child, packed_after, now)
+        target = f"lunches_changed:{_set_packed_meal(child, packed_after, now)}"
     record_audit_entry(
         actor=actor,
         action="canteen.diets_corrected" if by_town else "canteen.diets_declared",
         person=child,
+        target=target,
         channel=AuditEntry.Channel.COUNTER if by_town else AuditEntry.Channel.WEB,
         changes=changes,
     )

@@ -21,6 +21,7 @@ from documents_vault.actions.uploads import add_document
 from documents_vault.models import DocumentKind
 from identity.errors import DomainError
 from identity.models import AuditEntry, StaffRole
+from identity.vocabulary import changes_of
 from payments.pdf import document_pdf
 from services.canteen import actions, billing
 from services.canteen.actions import DietChoice
@@ -96,6 +97,9 @@ def test_the_parent_says_the_pai_child_brings_a_packed_meal_audited(family):
     assert Diet.objects.get(child=child, kind="allergy_pai").packed_meal is True
     entry = AuditEntry.objects.filter(action="canteen.diets_declared").latest("pk")
     assert entry.changes["packed_meal"] == [False, True]
+    # The journal says it in words.
+    [change] = [c for c in changes_of(entry) if c.field == "Brings a packed meal from home"]
+    assert (change.before, change.after) == ("no", "yes")
 
 
 def test_only_a_pai_diet_brings_a_packed_meal(family):
@@ -213,7 +217,7 @@ def test_a_change_after_a_deadline_leaves_the_final_days_as_they_were(family):
         pai(user, child, packed_meal=True)
     assert packed_days(child) == {THURSDAY: False, FRIDAY: True, NEXT_MONDAY: True}
     entry = AuditEntry.objects.filter(action="canteen.diets_declared").latest("pk")
-    assert entry.changes["open_days_changed"] == 2
+    assert entry.target == "lunches_changed:2"  # Friday and Monday
     # Cancelled then booked again: the day follows the diet as it stands.
     with time_machine.travel(WEDNESDAY_EVENING, tick=False):
         actions.cancel_days(actor=user, child=child, service=service, days=[NEXT_MONDAY])
