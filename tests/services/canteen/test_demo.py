@@ -74,6 +74,8 @@ def test_the_canteen_agent_reads_a_kitchen_list_with_the_diets_counted(canteen):
         sheet = kitchen_list(actor=agent, service=lunch, day=thursday)
     assert sheet.count >= 2
     assert dict(sheet.diet_counts)["Allergie avec PAI"] == 1
+    assert sheet.packed_meals == 1  # Tom brings his packed meal
+    assert sheet.meals_to_cook == sheet.count - 1
 
 
 # --- Last month: imported, served, billed ----------------------------------------------------
