@@ -110,3 +110,61 @@ def test_two_first_additions_at_once_open_one_basket(monkeypatch):
     assert basket.basket
     assert OrderLine.objects.filter(order=basket).count() == 2
     assert basket.total_cents == lines_sum(basket) == 230
+
+
+def pay_and_add_at_once(buyer, basket):
+    from payments.actions.wallets import pay_order_from_wallet
+
+    return run_at_once(
+        lambda: (
+            pay_order_from_wallet(
+                actor=buyer.user,
+                order=basket,
+                idempotency_key="wallet-1",
+                expected_total_cents=1000,
+            ).amount_cents
+        ),
+        lambda: add_to_basket(buyer=buyer.user, lines=[line(700)], idempotency_key="tab-2").pk,
+    )
+
+
+def test_without_the_lock_a_line_added_while_the_wallet_pays_goes_unpaid(
+    basket_of_ten_euros, monkeypatch
+):
+    from payments.actions import wallets
+    from tests.payments.factories import topped_up
+
+    buyer, basket = basket_of_ten_euros
+    topped_up(buyer, 5000)
+    # The payment has read the basket's total and closed it; the addition has found the basket.
+    line_up(
+        monkeypatch, wallets, "close_basket", lock=False, also=(basket_actions, "_locked_basket")
+    )
+    outcome = pay_and_add_at_once(buyer, basket)
+    assert outcome.errors == []
+    basket.refresh_from_db()
+    assert basket.status == Order.Status.PAID
+    assert lines_sum(basket) == 1700 != outcome.answers[0]  # the race: a line nobody paid
+
+
+def test_a_line_added_while_the_wallet_pays_goes_to_a_new_basket_or_stops_the_payment(
+    basket_of_ten_euros, monkeypatch
+):
+    from payments.actions import wallets
+    from tests.payments.factories import topped_up
+
+    buyer, basket = basket_of_ten_euros
+    topped_up(buyer, 5000)
+    line_up(
+        monkeypatch, wallets, "close_basket", lock=True, also=(basket_actions, "_locked_basket")
+    )
+    outcome = pay_and_add_at_once(buyer, basket)
+    basket.refresh_from_db()
+    if outcome.errors:  # the addition came first: the payment saw the total change
+        assert [error.code for error in outcome.errors] == ["basket_changed"]
+        assert basket.basket and basket.status == Order.Status.PENDING
+        assert basket.total_cents == lines_sum(basket) == 1700
+    else:  # the payment came first: the addition opened a new basket
+        assert basket.status == Order.Status.PAID
+        assert lines_sum(basket) == basket.total_cents == outcome.answers[0] == 1000
+        assert outcome.answers[1] != basket.pk
