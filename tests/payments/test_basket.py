@@ -297,7 +297,8 @@ def test_a_wallet_too_short_or_a_basket_changed_meanwhile_leaves_the_basket_open
     changed = client.post(pay_url, {"attempt": 0, "total": 1500}, follow=True)
     assert "Your basket changed" in changed.content.decode()
     basket.refresh_from_db()
-    assert basket.basket and basket.status == Order.Status.PENDING
+    assert basket.basket
+    assert basket.status == Order.Status.PENDING
     assert not basket.payments.exists()
     assert queries.wallet_balance(resident.pk) == 1000
 
@@ -322,4 +323,5 @@ def test_a_basket_holding_a_wallet_top_up_is_not_offered_the_wallet(recorder):
     )
     assert "A wallet top-up is not paid from the wallet." in refused.content.decode()
     basket.refresh_from_db()
-    assert basket.basket and not basket.payments.exists()
+    assert basket.basket
+    assert not basket.payments.exists()

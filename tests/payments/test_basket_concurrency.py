@@ -112,12 +112,26 @@ def test_two_first_additions_at_once_open_one_basket(monkeypatch):
     assert basket.total_cents == lines_sum(basket) == 230
 
 
-def pay_and_add_at_once(buyer, basket):
-    from payments.actions.wallets import pay_order_from_wallet
+@pytest.fixture
+def basket_and_wallet(basket_of_ten_euros):
+    from tests.payments.factories import topped_up
 
+    buyer, basket = basket_of_ten_euros
+    topped_up(buyer, 5000)
+    return buyer, basket
+
+
+def pay_and_add_at_once(monkeypatch, buyer, basket, *, lock: bool):
+    """The wallet pays the basket while another tab adds to it, lined up once the payment has
+    read the basket's total and closed it, and the addition has found the basket."""
+    from payments.actions import wallets
+
+    line_up(
+        monkeypatch, wallets, "close_basket", lock=lock, also=(basket_actions, "_locked_basket")
+    )
     return run_at_once(
         lambda: (
-            pay_order_from_wallet(
+            wallets.pay_order_from_wallet(
                 actor=buyer.user,
                 order=basket,
                 idempotency_key="wallet-1",
@@ -129,18 +143,10 @@ def pay_and_add_at_once(buyer, basket):
 
 
 def test_without_the_lock_a_line_added_while_the_wallet_pays_goes_unpaid(
-    basket_of_ten_euros, monkeypatch
+    basket_and_wallet, monkeypatch
 ):
-    from payments.actions import wallets
-    from tests.payments.factories import topped_up
-
-    buyer, basket = basket_of_ten_euros
-    topped_up(buyer, 5000)
-    # The payment has read the basket's total and closed it; the addition has found the basket.
-    line_up(
-        monkeypatch, wallets, "close_basket", lock=False, also=(basket_actions, "_locked_basket")
-    )
-    outcome = pay_and_add_at_once(buyer, basket)
+    buyer, basket = basket_and_wallet
+    outcome = pay_and_add_at_once(monkeypatch, buyer, basket, lock=False)
     assert outcome.errors == []
     basket.refresh_from_db()
     assert basket.status == Order.Status.PAID
@@ -148,21 +154,15 @@ def test_without_the_lock_a_line_added_while_the_wallet_pays_goes_unpaid(
 
 
 def test_a_line_added_while_the_wallet_pays_goes_to_a_new_basket_or_stops_the_payment(
-    basket_of_ten_euros, monkeypatch
+    basket_and_wallet, monkeypatch
 ):
-    from payments.actions import wallets
-    from tests.payments.factories import topped_up
-
-    buyer, basket = basket_of_ten_euros
-    topped_up(buyer, 5000)
-    line_up(
-        monkeypatch, wallets, "close_basket", lock=True, also=(basket_actions, "_locked_basket")
-    )
-    outcome = pay_and_add_at_once(buyer, basket)
+    buyer, basket = basket_and_wallet
+    outcome = pay_and_add_at_once(monkeypatch, buyer, basket, lock=True)
     basket.refresh_from_db()
     if outcome.errors:  # the addition came first: the payment saw the total change
         assert [error.code for error in outcome.errors] == ["basket_changed"]
-        assert basket.basket and basket.status == Order.Status.PENDING
+        assert basket.basket
+        assert basket.status == Order.Status.PENDING
         assert basket.total_cents == lines_sum(basket) == 1700
     else:  # the payment came first: the addition opened a new basket
         assert basket.status == Order.Status.PAID
