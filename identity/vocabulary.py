@@ -281,6 +281,8 @@ RESULTS = re.compile(r"^(\d+) results$")
 LIBRARY_EXPORT = re.compile(r"^(\d+) members on (\d{4}-\d{2}-\d{2}) \((\w+)\)$")
 # A price grid: "<product's name>@<first day>".
 PRICE_GRID = re.compile(r"^(.+)@(\d{4}-\d{2}-\d{2})$")
+# A canteen service's day: "<service's public id>:<day>", and for the no-shows ":<how many>".
+SERVICE_DAY = re.compile(r"^[\w-]+:(\d{4}-\d{2}-\d{2})(?::(\d+))?$")
 # Other apps store "<kind>:<public id>": the kind in words, the id kept as the reference.
 REFERENCE_KINDS: dict[str, Promise] = {
     "payment": gettext_lazy("payment"),
@@ -341,6 +343,17 @@ def _detail_words(entry: AuditEntry) -> str:
         return _("%(product)s, from %(day)s") % {
             "product": match.group(1),
             "day": format_value("", match.group(2)),
+        }
+    if entry.action in ("canteen.no_shows_recorded", "canteen.kitchen_list_opened") and (
+        match := SERVICE_DAY.match(target)
+    ):
+        day = format_value("", match.group(1))
+        if match.group(2) is None:
+            return day
+        count = int(match.group(2))
+        return ngettext("%(day)s: %(count)d absent", "%(day)s: %(count)d absent", count) % {
+            "day": day,
+            "count": count,
         }
     return target
 
