@@ -64,8 +64,7 @@ def kitchen_days(request):
         rows.append(
             {
                 "service": service,
-                "runs": day.weekday() in service.runs_on_weekdays
-                and calendar.no_school(day) is None,
+                "runs": rules.why_not_running(service, day, calendar) is None,
                 "final_at": rules.deadline(service, day, calendar),
             }
         )
