@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from identity.errors import Conflict, DomainError, Forbidden
@@ -288,12 +288,13 @@ def meals(request):
     )
 
 
+# Column headings: counts of meals (plural in French, hence their context).
 MEAL_COLUMNS = (
-    ("booked", gettext_lazy("Booked")),
-    ("served", gettext_lazy("Served")),
-    ("without_booking", gettext_lazy("Served without booking")),
-    ("absent", gettext_lazy("Absent")),
-    ("cancelled", gettext_lazy("Cancelled")),
+    ("booked", pgettext_lazy("meal counts", "Booked")),
+    ("served", pgettext_lazy("meal counts", "Served")),
+    ("without_booking", pgettext_lazy("meal counts", "Served without booking")),
+    ("absent", pgettext_lazy("meal counts", "Absent")),
+    ("cancelled", pgettext_lazy("meal counts", "Cancelled")),
 )
 
 
