@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
 import json
 import math
 import multiprocessing
 import os
 import secrets
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from calendar import monthrange
 from collections import Counter
@@ -37,15 +34,15 @@ from datetime import date
 from pathlib import Path
 
 from . import canteen_loadgen, tools
-from .taps import (
+from .stack import (
     FRAMING,
     CpuSnapshot,
     CpuWatch,
     Server,
-    bench_environment,
+    StackRefused,
     checkpoints,
     cpu_snapshot,
-    ensure_database,
+    django_on_bench_database,
     free_port,
     log,
     machine_facts,
@@ -334,23 +331,6 @@ def count_outcome(told: list, months: list[str], probes: set[str]) -> dict:
 # --- main --------------------------------------------------------------------------------------
 
 
-def wait_ready(server: Server, timeout: float = 60) -> None:
-    """Any HTTP answer (401 without a session) means gunicorn serves."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited:\n{server.tail()}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
-            conn.request("POST", BOOKINGS_PATH, body=b"{}", headers={"Host": "127.0.0.1"})
-            conn.getresponse().read()
-            conn.close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn not ready after {timeout:.0f} s:\n{server.tail()}")
-
-
 def parse_args(argv=None):
     cores = os.cpu_count() or 1
     parser = argparse.ArgumentParser(
@@ -390,42 +370,34 @@ def _stop(signum, frame):
     raise SystemExit(128 + signum)  # the `finally` below stops gunicorn and the generator
 
 
-def main(argv=None) -> int:  # noqa: PLR0915 - one run, in order
+def main(argv=None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _stop)
     started = time.monotonic()
-    db_url = tools.bench_database_url(os.environ)
-    if not tools.is_bench_database(db_url):
-        log(f"refusing {db_url}: the benchmark needs its own PostgreSQL database named *bench*")
-        return 2
-    var_dir = tempfile.mkdtemp(prefix="sesame-bench-canteen-")
-    (Path(var_dir) / "static").mkdir()
-    os.environ.pop("REDIS_URL", None)
-    os.environ.update(bench_environment(argparse.Namespace(redis=""), db_url, var_dir))
+    try:
+        with django_on_bench_database(
+            title=(
+                f"Sésame canteen benchmark, {args.households} households, {args.schools} schools"
+            ),
+            prefix="sesame-bench-canteen-",
+        ) as var_dir:
+            return _run(args, started, var_dir)
+    except StackRefused as refusal:
+        log(str(refusal))
+        return refusal.code
+
+
+def _run(args, started: float, var_dir: str) -> int:  # noqa: PLR0915 - one run, in order
+    from django.conf import settings
+    from django.db import connection
+    from django.utils import timezone
+
     server = gen = None
     try:
-        log(
-            f"Sésame canteen benchmark: gunicorn on PostgreSQL ({db_url.rsplit('/', 1)[-1]}), "
-            f"{args.households} households, {args.schools} schools"
-        )
-        try:
-            ensure_database(db_url)
-        except Exception as error:  # noqa: BLE001 - any failure to reach the server ends here
-            log(f"cannot reach PostgreSQL for {db_url}: {error}")
-            return 1
-        import django
-
-        django.setup()
-        from django.conf import settings
-        from django.core.management import call_command
-        from django.db import connection
-        from django.utils import timezone
-
         from services.canteen.models import Service
 
         from . import canteen_dataset
 
-        call_command("migrate", verbosity=0, interactive=False)
         data = canteen_dataset.prepare(households=args.households, schools=args.schools)
         service_id = Service.objects.get(public_id=data.jobs[0].service).pk
         # burst, minimal, latency, probes and warm-up, minimal warm-up: one month each, so
@@ -444,7 +416,7 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one run, in order
         server = Server(
             os.environ.copy(), args.server_workers, free_port(), Path(var_dir) / "gunicorn.log"
         )
-        wait_ready(server)
+        server.wait_ready(BOOKINGS_PATH)  # any answer (401 without a session): it serves
         gen = Generator(args.concurrency, server.port, data.jobs)
         log(f"server and generator ready: {time.monotonic() - started:.1f} s")
         runner = Runner(gen, server, settings.DATABASES["default"]["NAME"], secrets.token_hex(3))
@@ -576,7 +548,6 @@ def main(argv=None) -> int:  # noqa: PLR0915 - one run, in order
             gen.close()
         if server is not None:
             server.stop()
-        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import tools
-from .taps import Server, free_port
+from .stack import Server, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 SINCE = re.compile(r"since=([A-Za-z0-9_-]+)")
@@ -53,7 +53,7 @@ def environment(var_dir: str) -> dict[str, str]:
         "SESAME_CARD_MASTER_KEY": secrets.token_hex(16),
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
-        "SESAME_BENCH_ENDPOINTS": "1",  # bench.taps.Server waits on the ceiling endpoint
+        "SESAME_BENCH_ENDPOINTS": "1",  # bench.stack.Server waits on the ceiling endpoint
         "SESAME_VAR_DIR": var_dir,
         "SECURE_COOKIES": "0",
         "SESAME_VAULT_MASTER_KEY": secrets.token_hex(32),
@@ -247,7 +247,7 @@ def run(args) -> dict:
         data = prepare(env)
         port = free_port()
         server = Server(env, args.workers, port, Path(var_dir) / "gunicorn.log")
-        server.wait_ready(data["token"])
+        server.wait_for_ceiling(data["token"])
         chip = Chip(data["uid"])
         screen = Screen(port, data["reader"], data["cookie"])
         screen.poll()

@@ -18,81 +18,38 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.metadata
 import json
 import math
 import multiprocessing
 import os
-import platform
 import secrets
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import loadgen, tools
+from .stack import (
+    CEILING_PATH,
+    FRAMING,
+    CpuSnapshot,
+    CpuWatch,
+    Server,
+    StackRefused,
+    checkpoints,
+    cpu_snapshot,
+    django_on_bench_database,
+    free_port,
+    log,
+    machine_facts,
+    now_iso,
+)
 
-REPO = Path(__file__).resolve().parent.parent
 TAPS_PATH = "/api/v1/taps"
-CEILING_PATH = "/api/v1/bench/ceiling"
 MINIMAL_PATH = "/api/v1/bench/minimal"
 MAX_REQUESTS_PER_PHASE = 200_000  # whatever the machine, a phase sends at most this many
 PROBE_TAPS = 20
-# Not statements of the tap: the transaction's framing, which the minimal reference pays too
-# (the same convention as tests/card/test_tap_budget.py). Round trips count them.
-FRAMING = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def log(line: str = "") -> None:
-    print(line, flush=True)
-
-
-# --- environment and database ------------------------------------------------------------------
-
-
-def bench_environment(args, db_url: str, var_dir: str) -> dict[str, str]:
-    """What the orchestrator, the generator's workers and gunicorn all run with: production
-    settings (DEBUG off, persistent connections, WARNING logs) with throw-away keys."""
-    env = {
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DATABASE_URL": db_url,
-        "DATABASE_CONN_MAX_AGE": "60",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "SESAME_CARD_MASTER_KEY": os.environ.get("BENCH_CARD_MASTER_KEY") or secrets.token_hex(16),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-        "SESAME_BENCH_ENDPOINTS": "1",
-        "SESAME_VAR_DIR": var_dir,
-        "SESAME_VAULT_MASTER_KEY": secrets.token_hex(32),
-        # Plain HTTP on the loopback address: no redirect to HTTPS.
-        "SECURE_SSL_REDIRECT": "0",
-    }
-    if args.redis:
-        env["REDIS_URL"] = args.redis
-    return env
-
-
-def ensure_database(db_url: str) -> None:
-    """CREATE DATABASE when it is missing (through the server's `postgres` database)."""
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(db_url)
-    name = params.get("dbname")
-    admin = make_conninfo(**{**params, "dbname": "postgres"})
-    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 # --- the SQL count, in-process -----------------------------------------------------------------
@@ -159,7 +116,7 @@ def count_sql(data) -> SqlCount:
     def send(path: str, uid: str, counter: int, tap_id: str) -> Probe:
         nonlocal offset
         body = json.dumps(
-            {"tap_id": tap_id, "credential": url(uid, counter), "reader_time": _now_iso()}
+            {"tap_id": tap_id, "credential": url(uid, counter), "reader_time": now_iso()}
         )
         with CaptureQueriesContext(connection) as queries:
             response = client.post(path, body, content_type="application/json", headers=headers)
@@ -192,84 +149,6 @@ def count_sql(data) -> SqlCount:
         os.close(trace_fd)
         os.unlink(trace_path)
     return result
-
-
-def _now_iso() -> str:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).isoformat()
-
-
-# --- gunicorn ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """gunicorn (sync workers) as a child process, stopped by its pid at the end."""
-
-    def __init__(self, env: dict[str, str], workers: int, port: int, log_path: Path):
-        self.port = port
-        self.log_path = log_path
-        self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "portal.wsgi",
-                "--workers",
-                str(workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-            ],
-            cwd=REPO,
-            env={**os.environ, **env},
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_ready(self, token: str, timeout: float = 60) -> None:
-        import http.client
-
-        deadline = time.monotonic() + timeout
-        body = json.dumps({"tap_id": "ready", "credential": "x", "reader_time": _now_iso()})
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{self.tail()}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("POST", CEILING_PATH, body=body, headers=headers)
-                status = conn.getresponse().status
-                conn.close()
-                if status == 200:
-                    return
-                raise RuntimeError(f"{CEILING_PATH} answered {status}:\n{self.tail()}")
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"gunicorn not ready after {timeout:.0f} s:\n{self.tail()}")
-
-    def tail(self, lines: int = 30) -> str:
-        self._log.flush()
-        text = self.log_path.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self._log.close()
 
 
 # --- the generator's processes -----------------------------------------------------------------
@@ -326,107 +205,6 @@ class Generator:
             process.join(5)
             if process.is_alive():
                 process.terminate()
-
-
-# --- CPU accounting ----------------------------------------------------------------------------
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
-def _processes() -> dict[int, tools.ProcessTicks]:
-    found = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            text = _read(f"/proc/{entry.name}/stat")
-            if text:
-                found[int(entry.name)] = tools.process_ticks(int(entry.name), text)
-    return found
-
-
-@dataclass
-class CpuSnapshot:
-    machine: tuple[int, int]
-    groups: dict[str, dict[int, int]]
-
-
-def cpu_snapshot(
-    server_pid: int, generator_pids: list[int], database: str, with_redis: bool = False
-) -> CpuSnapshot:
-    processes = _processes()
-    groups = {
-        "app": {
-            pid: p.ticks
-            for pid, p in processes.items()
-            if pid == server_pid or p.ppid == server_pid
-        },
-        "postgres": {
-            pid: p.ticks
-            for pid, p in processes.items()
-            if p.comm == "postgres"
-            and tools.counts_as_bench_postgres(_read(f"/proc/{pid}/cmdline") or "", database)
-        },
-        "generator": {pid: processes[pid].ticks for pid in generator_pids if pid in processes},
-    }
-    if with_redis:
-        groups["redis"] = {pid: p.ticks for pid, p in processes.items() if p.comm == "redis-server"}
-    return CpuSnapshot(tools.machine_ticks(_read("/proc/stat") or ""), groups)
-
-
-class CpuWatch:
-    """CPU seconds per group over a phase. /proc is sampled every half second so that a
-    process ending during the phase (a database connection renewed after CONN_MAX_AGE) loses
-    at most half a second of its time; one born during it counts from zero."""
-
-    INTERVAL = 0.5
-
-    def __init__(self, take_snapshot):
-        self._take = take_snapshot
-        self._stop = threading.Event()
-
-    def _merge(self, snapshot: CpuSnapshot) -> None:
-        for name, ticks in snapshot.groups.items():
-            first, last = self.first.setdefault(name, {}), self.last.setdefault(name, {})
-            for pid, value in ticks.items():
-                first.setdefault(pid, 0)
-                last[pid] = value
-        self.machine_end = snapshot.machine
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.INTERVAL):
-            self._merge(self._take())
-
-    def __enter__(self):
-        start = self._take()
-        self.machine_start = self.machine_end = start.machine
-        self.first = {name: dict(ticks) for name, ticks in start.groups.items()}
-        self.last = {name: dict(ticks) for name, ticks in start.groups.items()}
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._merge(self._take())
-
-    def usage(self) -> dict:
-        """Seconds of CPU per group, "other" for the rest, and how busy the machine was."""
-        busy = self.machine_end[0] - self.machine_start[0]
-        total = self.machine_end[1] - self.machine_start[1]
-        usage = {"busy_pct": 100 * busy / total if total else 0.0}
-        accounted = 0
-        for name, last in self.last.items():
-            ticks = sum(value - self.first[name][pid] for pid, value in last.items())
-            accounted += ticks
-            usage[name] = ticks / CLK_TCK
-        usage["other"] = max(0, busy - accounted) / CLK_TCK
-        return usage
 
 
 # --- the phases --------------------------------------------------------------------------------
@@ -587,58 +365,6 @@ def measure_all(runner: Runner, args) -> dict[str, EndpointResult]:
         result.latency = runner.pace(endpoint, half, args.latency)
         log(phase_line(result.latency))
     return results
-
-
-# --- the machine -------------------------------------------------------------------------------
-
-
-def checkpoints() -> tuple[int, int] | None:
-    """PostgreSQL's (timed, requested) checkpoints so far. A requested one during the run
-    (someone's CREATE DATABASE, a manual CHECKPOINT) flushes the whole server to disk and
-    stalls commits: the CPU accounting cannot see it, so the run reports it."""
-    from django.db import DatabaseError, connection
-
-    queries = (
-        "SELECT num_timed, num_requested FROM pg_stat_checkpointer",  # PostgreSQL 17+
-        "SELECT checkpoints_timed, checkpoints_req FROM pg_stat_bgwriter",
-    )
-    for query in queries:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(query)
-                timed, requested = cursor.fetchone()
-                return int(timed), int(requested)
-        except DatabaseError:
-            continue
-    return None
-
-
-def machine_facts(server_workers: int, concurrency: int) -> dict:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg_version = cursor.fetchone()[0]
-        cursor.execute(
-            "SELECT name, setting FROM pg_settings WHERE name IN "
-            "('synchronous_commit', 'fsync', 'shared_buffers', 'max_connections')"
-        )
-        pg_settings = dict(cursor.fetchall())
-    meminfo = _read("/proc/meminfo") or ""
-    mem_kb = next((int(line.split()[1]) for line in meminfo.splitlines() if "MemTotal" in line), 0)
-    return {
-        "cpu": tools.cpu_model(_read("/proc/cpuinfo") or ""),
-        "cores": os.cpu_count(),
-        "memory_gb": round(mem_kb / 1024 / 1024),
-        "python": platform.python_version(),
-        "postgresql": pg_version.split()[0],
-        "pg_settings": pg_settings,
-        "django": importlib.metadata.version("django"),
-        "gunicorn": importlib.metadata.version("gunicorn"),
-        "gunicorn_workers": server_workers,
-        "generator_processes": concurrency,
-        "load_before": os.getloadavg()[0],
-    }
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -831,34 +557,25 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
-    db_url = tools.bench_database_url(os.environ)
-    if not tools.is_bench_database(db_url):
-        log(f"refusing {db_url}: the benchmark needs its own PostgreSQL database named *bench*")
-        return 2
-    var_dir = tempfile.mkdtemp(prefix="sesame-bench-")
-    (Path(var_dir) / "static").mkdir()
-    os.environ.pop("REDIS_URL", None)
-    os.environ.update(bench_environment(args, db_url, var_dir))
+    try:
+        with django_on_bench_database(
+            title=f"Sésame tap benchmark, {args.cards} cards",
+            prefix="sesame-bench-",
+            redis=args.redis,
+        ) as var_dir:
+            return _run(args, started, var_dir)
+    except StackRefused as refusal:
+        log(str(refusal))
+        return refusal.code
+
+
+def _run(args, started: float, var_dir: str) -> int:
+    from django.db import connection
+
     server = gen = None
     try:
-        log(
-            f"Sésame tap benchmark: gunicorn on PostgreSQL ({db_url.rsplit('/', 1)[-1]}), "
-            f"{args.cards} cards"
-        )
-        try:
-            ensure_database(db_url)
-        except Exception as error:  # noqa: BLE001 - any failure to reach the server ends here
-            log(f"cannot reach PostgreSQL for {db_url}: {error}")
-            return 1
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-        from django.db import connection
-
         from . import dataset
 
-        call_command("migrate", verbosity=0, interactive=False)
         data = dataset.prepare(cards=args.cards)
         log(f"setup: {time.monotonic() - started:.1f} s (database, migrations, data)")
         counts = count_sql(data)
@@ -869,7 +586,7 @@ def main(argv=None) -> int:
         server = Server(
             os.environ.copy(), args.server_workers, free_port(), Path(var_dir) / "gunicorn.log"
         )
-        server.wait_ready(data.reader_token)
+        server.wait_for_ceiling(data.reader_token)
         from django.conf import settings
 
         gen = Generator(
@@ -924,7 +641,6 @@ def main(argv=None) -> int:
             gen.close()
         if server is not None:
             server.stop()
-        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from .actions.provider_events import (
 from .actions.refunds import refund_payment
 from .actions.wallets import add_topup_to_basket, pay_order_from_wallet, wallet_payment_key
 from .forms import DeskPaymentForm, PayForm, PaymentFilterForm, RefundForm, TopUpForm
+from .fulfilment import WALLET_TOPUP
 from .labels import in_french
 from .ledger import format_cents
 from .models import Document, Order, OrderLine, Payment, Refund
@@ -221,6 +222,7 @@ def pay_with_wallet(request, public_id):
             idempotency_key=wallet_payment_key(
                 payer=request.user, order=order, attempt=form.cleaned_data["attempt"]
             ),
+            expected_total_cents=form.cleaned_data.get("total"),
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -230,10 +232,14 @@ def pay_with_wallet(request, public_id):
 
 def _checkout_page(request, order: Order, provider, **context):
     own = queries.person_of(request.user)
+    lines = queries.checkout_lines(order)
     context.update(
-        wallet_balance=queries.wallet_balance(own.pk) if own is not None else None,
+        # A top-up is never paid from a wallet: its basket is paid by card or at the desk.
+        wallet_balance=queries.wallet_balance(own.pk)
+        if own is not None and not any(row.line.handler == WALLET_TOPUP for row in lines)
+        else None,
         order=order,
-        lines=queries.checkout_lines(order),
+        lines=lines,
         provider=provider,
         documents=order.documents.order_by("issued_at", "pk"),
     )

@@ -104,6 +104,7 @@ def line_up(
     parties: int = 2,
     unlocked: Callable | None = None,
     timeout: float = 10,
+    also: tuple[object, str] | None = None,
 ) -> None:
     """Line the calls of `run_at_once` up inside the code under test, just after `owner.name`
     (the read their decision rests on, or the last step before commit): each waits there until
@@ -118,21 +119,29 @@ def line_up(
     on a database without them (Django and the raw SQL that asks `has_select_for_update` obey).
     Where the lock is not a SELECT … FOR UPDATE (a conditional upsert), `unlocked` is the naive
     version that replaces `owner.name`. Calls made outside run_at_once's threads (setting up,
-    checking) are not lined up. The meeting is cyclic: `parties` calls, then the next ones."""
+    checking) are not lined up. The meeting is cyclic: `parties` calls, then the next ones.
+    `also` (an owner and a name) is a second meeting point of the same meeting, for two
+    different use cases racing (a payment and an addition to the basket it pays)."""
     if lock and unlocked is not None:
         raise ValueError("`unlocked` replaces the locking code only when the lock is off")
     if not lock:
         monkeypatch.setattr(type(connection.features), "has_select_for_update", False)
-    real = unlocked if unlocked is not None else getattr(owner, name)
     meeting = _Meeting(parties=parties, timeout=timeout)
 
-    def lined_up(*args, **kwargs):
-        answer = real(*args, **kwargs)
-        if getattr(_at_once, "running", False):
-            meeting.wait()
-        return answer
+    def lined_up(real: Callable) -> Callable:
+        def wrapper(*args, **kwargs):
+            answer = real(*args, **kwargs)
+            if getattr(_at_once, "running", False):
+                meeting.wait()
+            return answer
 
-    monkeypatch.setattr(owner, name, lined_up)
+        return wrapper
+
+    monkeypatch.setattr(
+        owner, name, lined_up(unlocked if unlocked is not None else getattr(owner, name))
+    )
+    if also is not None:
+        monkeypatch.setattr(also[0], also[1], lined_up(getattr(*also)))
 
 
 class _Meeting:

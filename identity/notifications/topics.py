@@ -18,6 +18,7 @@ TOPIC_LABELS: dict[str, Promise] = {
     "canteen.absence_decided": gettext_lazy("Decisions on canteen absences"),
     "canteen.household_moved": gettext_lazy("The school canteen after a move"),
     "canteen.bookings_after_move": gettext_lazy("Canteen bookings of a family that moves"),
+    "canteen.school_closed": gettext_lazy("A school closed: no canteen that day"),
     "waste_bags.household_moved": gettext_lazy("Waste-sorting bags after a move"),
 }
 

@@ -16,6 +16,7 @@ from identity.models import AuditEntry, Facility, Person, StaffRole, User
 from identity.permissions import Capability, can_handle_procedures, has_capability
 
 from .models import Enrolment, Level, SchoolClass, SchoolClosure, SchoolHoliday, SchoolYear
+from .signals import school_closed
 
 
 def _check_manages(actor: User, school: Facility | None = None) -> None:
@@ -117,7 +118,8 @@ def close_school(
     *, actor: User, day: date, reason: str, school: Facility | None = None
 ) -> SchoolClosure:
     """Close a school (None: every school) for a day, even late (a strike announced the day
-    before): its services do not run and bookings of that day are not billed."""
+    before): its services do not run and bookings of that day are not billed; the services
+    hear of it (`signals.school_closed`) and tell the families."""
     _check_manages(actor, school)
     if school is not None and school.kind != Facility.Kind.SCHOOL:
         raise DomainError(_("Choose a school."), field="school")
@@ -125,6 +127,7 @@ def close_school(
     if not reason:
         raise DomainError(_("Say why the school is closed."), field="reason")
     closure = SchoolClosure.objects.create(school=school, day=day, reason=reason[:200])
+    school_closed.send(sender=SchoolClosure, closure=closure, actor=actor)
     record_audit_entry(
         actor=actor,
         action="schooling.school_closed",

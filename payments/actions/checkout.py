@@ -27,6 +27,22 @@ def checkout_key(*, payer: User, order: Order, attempt: int) -> str:
     return f"web:{payer.pk}:{order.public_id}:{attempt}"
 
 
+def close_basket(order: Order, *, expected_total_cents: int | None) -> None:
+    """The first payment attempt of a basket (`order`, locked) closes it: its lines no longer
+    change, later purchases open a new basket. `expected_total_cents`, the total the resident
+    saw, refuses when the basket changed meanwhile (another tab; code `basket_changed`)."""
+    if not order.basket:
+        return
+    if expected_total_cents is not None and expected_total_cents != order.total_cents:
+        raise Conflict(
+            _("Your basket changed: its total is now %(total)s. Check it, then pay.")
+            % {"total": ledger.format_cents(order.total_cents)},
+            code="basket_changed",
+        )
+    order.basket = False
+    order.save(update_fields=["basket"])
+
+
 def start_payment(
     *,
     order: Order,
@@ -39,28 +55,14 @@ def start_payment(
     """Begin paying `order` through `provider` (the online provider by default). A double click
     (same key, or an open attempt with the same provider) finds the same Payment again and asks
     the provider again with the same idempotency key: never a second charge. A basket is closed
-    by its first attempt (its lines no longer change; later purchases open a new basket);
-    `expected_total_cents`, the total the resident saw, refuses to start when the basket
-    changed meanwhile (code `basket_changed`)."""
+    by its first attempt (`close_basket`)."""
     check_key(idempotency_key)
     chosen = get_provider(provider) if provider else online_provider()
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if locked.status != Order.Status.PENDING:
             raise Conflict(_("This order is not awaiting payment."), code="order_not_payable")
-        if (
-            locked.basket
-            and expected_total_cents is not None
-            and expected_total_cents != locked.total_cents
-        ):
-            raise Conflict(
-                _("Your basket changed: its total is now %(total)s. Check it, then pay.")
-                % {"total": ledger.format_cents(locked.total_cents)},
-                code="basket_changed",
-            )
-        if locked.basket:
-            locked.basket = False
-            locked.save(update_fields=["basket"])
+        close_basket(locked, expected_total_cents=expected_total_cents)
         payment = None
         if idempotency_key:
             payment = Payment.objects.filter(idempotency_key=idempotency_key).first()

@@ -17,6 +17,7 @@ from payments.errors import InsufficientFunds
 from payments.models import Channel, LedgerAccount, LedgerTransaction, Order, Payment, Regie
 
 from .basket import add_to_basket
+from .checkout import close_basket
 from .inputs import MAX_TOPUP_CENTS, check_amount, check_key
 from .orders import LineInput, create_order
 from .settlement import after_payment, settle
@@ -160,12 +161,19 @@ def wallet_payment_key(*, payer: User, order: Order, attempt: int) -> str:
     return f"wallet:{payer.pk}:{order.public_id}:{attempt}"
 
 
-def pay_order_from_wallet(*, actor: User, order: Order, idempotency_key: str) -> Payment:
+def pay_order_from_wallet(
+    *,
+    actor: User,
+    order: Order,
+    idempotency_key: str,
+    expected_total_cents: int | None = None,
+) -> Payment:
     """Pay the whole of an order awaiting payment (a monthly invoice, a basket) from the
     actor's own wallet: the payment succeeds at once, like a desk payment, through `settle`
     (the wallet row locked by the ledger: two payments at once never spend the same euros),
-    and gets its receipt. `InsufficientFunds` (field "amount_cents") when the balance is short:
-    nothing is written. The same key returns the first payment."""
+    and gets its receipt. A basket is closed by it as by a card payment (`close_basket`, with
+    the total the resident saw). `InsufficientFunds` (field "amount_cents") when the balance is
+    short: nothing is written, the basket stays open. The same key returns the first payment."""
     if not queries.can_see_order(actor, order):
         raise Forbidden(_("This order is not yours."))
     person = person_of(actor)
@@ -185,6 +193,7 @@ def pay_order_from_wallet(*, actor: User, order: Order, idempotency_key: str) ->
             raise DomainError(
                 _("A wallet top-up is not paid from the wallet."), field="amount_cents"
             )
+        close_basket(locked, expected_total_cents=expected_total_cents)
         payment = Payment.objects.create(
             order=locked,
             provider="wallet",

@@ -71,6 +71,21 @@ def pending_reports() -> list[AbsenceReport]:
     )
 
 
+# How long the queue keeps showing what was decided: the clerk who answers a parent's call.
+DECIDED_SHOWN = timedelta(days=30)
+
+
+def recent_decisions() -> list[AbsenceReport]:
+    """The reports decided in the last 30 days, the latest first (the queue's record of what
+    each clerk decided, and of the credit notes it made)."""
+    return list(
+        AbsenceReport.objects.filter(decided_at__gte=timezone.now() - DECIDED_SHOWN)
+        .exclude(state=AbsenceReport.State.PENDING)
+        .select_related("booking__child", "booking__service__site", "decided_by")
+        .order_by("-decided_at", "-pk")
+    )
+
+
 def open_shares(reports) -> dict[str, str]:
     """The open share of each report's certificate (its public id, for the clerk's link), by
     the report's public id."""

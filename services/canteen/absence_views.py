@@ -57,15 +57,18 @@ def report_absence(request, public_id):
 
 @capability_required(Capability.HANDLE_PROCEDURES)
 def absence_queue(request):
-    """The clerks' queue of reported absences awaiting a decision (opening it is audited: it
-    names children)."""
+    """The clerks' queue of reported absences awaiting a decision, then those decided in the
+    last 30 days (opening it is audited: it names children)."""
     absences.audit_absence_queue(actor=request.user)
     reports = absence_queries.pending_reports()
     shares = absence_queries.open_shares(reports)
     return render(
         request,
         "canteen/absence_queue.html",
-        {"rows": [(report, shares.get(report.public_id)) for report in reports]},
+        {
+            "rows": [(report, shares.get(report.public_id)) for report in reports],
+            "decided": absence_queries.recent_decisions(),
+        },
     )
 
 

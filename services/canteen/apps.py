@@ -9,6 +9,7 @@ class CanteenConfig(AppConfig):
 
     def ready(self) -> None:
         from identity.models import Facility
+        from identity.schooling.signals import school_closed
         from services.catalog.registry import (
             Gate,
             MunicipalService,
@@ -42,3 +43,4 @@ class CanteenConfig(AppConfig):
             )
         )
         billing.register()
+        school_closed.connect(listeners.school_closed, dispatch_uid="canteen.school_closed")

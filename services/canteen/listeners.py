@@ -1,4 +1,5 @@
-"""The canteen listens to a change of address (services.catalog.registry.announce_address_change).
+"""The canteen listens to a change of address (services.catalog.registry.announce_address_change)
+and to a school closed for a day (identity.schooling.signals.school_closed).
 
 A move changes two things a town's canteen cares about: the price (meals are priced by the
 tariff engine on each day's residency, so a household leaving the territory pays the
@@ -18,8 +19,11 @@ from django.utils.translation import ngettext
 from identity.models import Household, Person, StaffRole
 from identity.notifications import notify
 from identity.queries import current_address
+from payments.ledger import format_cents
 
+from . import prepayment
 from .models import Booking
+from .words import day_words
 
 
 def _in_territory(household: Household, day: date) -> bool | None:
@@ -108,3 +112,52 @@ def _tell_sites(household, since, bookings) -> None:
                 % {"names": names, "day": since.strftime("%d/%m/%Y"), "site": site.name},
                 dedupe_key=f"canteen.moved:{household.pk}:{since.isoformat()}:{site.pk}",
             )
+
+
+def school_closed(sender, *, closure, actor, **kwargs) -> None:
+    """A school closed for a day, even the day before (a strike): its bookings of the day are
+    not billed (billing leaves closed days out), and prepaid ones are refunded to the wallet
+    now, in the closure's transaction. The bookings stay as they were, so that a closure
+    withdrawn later leaves the days booked (billed then, like any day). Each family with a
+    booking that day is told, with what it paid back."""
+    bookings = Booking.objects.filter(day=closure.day, state=Booking.State.BOOKED)
+    if closure.school_id is not None:
+        bookings = bookings.filter(service__site__school_id=closure.school_id)
+    bookings = list(bookings.select_related("service__site").order_by("household_id", "pk"))
+    if not bookings:
+        return
+    by_household: dict[int, list[Booking]] = {}
+    for booking in bookings:
+        by_household.setdefault(booking.household_id, []).append(booking)
+    with translation.override(settings.LANGUAGE_CODE):
+        for household_id, booked in by_household.items():
+            refunded = prepayment.refund(booked)
+            _tell_closure(household_id, booked, closure, refunded)
+
+
+def _tell_closure(household_id: int, bookings: list[Booking], closure, refunded: int) -> None:
+    sites = ", ".join(sorted({booking.service.site.name for booking in bookings}))
+    lines = [
+        _(
+            "%(site)s: no canteen or care on %(day)s (%(reason)s). The meals and care booked "
+            "that day are not billed."
+        )
+        % {"site": sites, "day": day_words(closure.day), "reason": closure.reason}
+    ]
+    if refunded:
+        lines.append(
+            _("%(amount)s paid in advance for that day is back in your wallet.")
+            % {"amount": format_cents(refunded)}
+        )
+    adults = Person.objects.filter(
+        household_id=household_id, role=Person.Role.ADULT, user__isnull=False
+    ).select_related("user")
+    for adult in adults:
+        notify(
+            recipient=adult.user,
+            topic="canteen.school_closed",
+            subject=_("No canteen on %(day)s") % {"day": day_words(closure.day)},
+            body="\n\n".join(lines),
+            link=reverse("canteen:home"),
+            dedupe_key=f"canteen.closed:{closure.pk}:{household_id}",
+        )

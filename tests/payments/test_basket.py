@@ -253,3 +253,75 @@ def test_the_wallet_top_up_goes_to_the_basket_beside_other_lines(recorder):
     assert basket.lines.filter(handler="payments.wallet_topup").count() == 1
     pay(basket)
     assert queries.wallet_balance(resident.pk) == 2000
+
+
+def test_the_basket_is_paid_from_the_wallet_which_closes_it(
+    recorder, django_capture_on_commit_callbacks
+):
+    from tests.payments.factories import topped_up
+
+    resident = ResidentFactory()
+    topped_up(resident, 3000)
+    basket = add_to_basket(buyer=resident.user, lines=[line(1500), line(700)], idempotency_key="a")
+    client = logged_in(resident.user)
+    checkout = reverse("payments:checkout", args=[basket.public_id])
+    page = client.get(checkout).content.decode()
+    assert "data-pay-with-wallet" in page
+    assert f"Balance: {format_cents(3000)}" in page
+    pay_url = reverse("payments:pay_with_wallet", args=[basket.public_id])
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(pay_url, {"attempt": 0, "total": 2200})
+    assert client.post(pay_url, {"attempt": 0, "total": 2200}).url == answer.url  # double click
+    basket.refresh_from_db()
+    assert basket.status == Order.Status.PAID
+    assert not basket.basket
+    assert queries.wallet_balance(resident.pk) == 800
+    assert sorted(recorder.fulfilled) == sorted(basket.lines.values_list("pk", flat=True))
+    assert basket.documents.filter(kind="receipt").exists()
+    # The next purchase opens a new basket.
+    later = add_to_basket(buyer=resident.user, lines=[line(500)], idempotency_key="b")
+    assert later.pk != basket.pk
+
+
+def test_a_wallet_too_short_or_a_basket_changed_meanwhile_leaves_the_basket_open(recorder):
+    from tests.payments.factories import topped_up
+
+    resident = ResidentFactory()
+    topped_up(resident, 1000)
+    basket = add_to_basket(buyer=resident.user, lines=[line(1500)], idempotency_key="a")
+    client = logged_in(resident.user)
+    pay_url = reverse("payments:pay_with_wallet", args=[basket.public_id])
+    short = client.post(pay_url, {"attempt": 0, "total": 1500}, follow=True)
+    assert "The balance is insufficient" in short.content.decode()
+    add_to_basket(buyer=resident.user, lines=[line(700)], idempotency_key="b")
+    changed = client.post(pay_url, {"attempt": 0, "total": 1500}, follow=True)
+    assert "Your basket changed" in changed.content.decode()
+    basket.refresh_from_db()
+    assert basket.basket
+    assert basket.status == Order.Status.PENDING
+    assert not basket.payments.exists()
+    assert queries.wallet_balance(resident.pk) == 1000
+
+
+def test_a_basket_holding_a_wallet_top_up_is_not_offered_the_wallet(recorder):
+    from tests.payments.factories import topped_up
+
+    resident = ResidentFactory()
+    topped_up(resident, 5000)
+    client = logged_in(resident.user)
+    client.post(
+        reverse("payments:wallet", args=[resident.public_id]),
+        {"amount": "20", "idempotency_key": "t-1"},
+    )
+    basket = Order.objects.get(buyer=resident.user, basket=True)
+    page = client.get(reverse("payments:checkout", args=[basket.public_id])).content.decode()
+    assert "data-pay-with-wallet" not in page
+    refused = client.post(
+        reverse("payments:pay_with_wallet", args=[basket.public_id]),
+        {"attempt": 0, "total": basket.total_cents},
+        follow=True,
+    )
+    assert "A wallet top-up is not paid from the wallet." in refused.content.decode()
+    basket.refresh_from_db()
+    assert basket.basket
+    assert not basket.payments.exists()

@@ -110,3 +110,61 @@ def test_two_first_additions_at_once_open_one_basket(monkeypatch):
     assert basket.basket
     assert OrderLine.objects.filter(order=basket).count() == 2
     assert basket.total_cents == lines_sum(basket) == 230
+
+
+@pytest.fixture
+def basket_and_wallet(basket_of_ten_euros):
+    from tests.payments.factories import topped_up
+
+    buyer, basket = basket_of_ten_euros
+    topped_up(buyer, 5000)
+    return buyer, basket
+
+
+def pay_and_add_at_once(monkeypatch, buyer, basket, *, lock: bool):
+    """The wallet pays the basket while another tab adds to it, lined up once the payment has
+    read the basket's total and closed it, and the addition has found the basket."""
+    from payments.actions import wallets
+
+    line_up(
+        monkeypatch, wallets, "close_basket", lock=lock, also=(basket_actions, "_locked_basket")
+    )
+    return run_at_once(
+        lambda: (
+            wallets.pay_order_from_wallet(
+                actor=buyer.user,
+                order=basket,
+                idempotency_key="wallet-1",
+                expected_total_cents=1000,
+            ).amount_cents
+        ),
+        lambda: add_to_basket(buyer=buyer.user, lines=[line(700)], idempotency_key="tab-2").pk,
+    )
+
+
+def test_without_the_lock_a_line_added_while_the_wallet_pays_goes_unpaid(
+    basket_and_wallet, monkeypatch
+):
+    buyer, basket = basket_and_wallet
+    outcome = pay_and_add_at_once(monkeypatch, buyer, basket, lock=False)
+    assert outcome.errors == []
+    basket.refresh_from_db()
+    assert basket.status == Order.Status.PAID
+    assert lines_sum(basket) == 1700 != outcome.answers[0]  # the race: a line nobody paid
+
+
+def test_a_line_added_while_the_wallet_pays_goes_to_a_new_basket_or_stops_the_payment(
+    basket_and_wallet, monkeypatch
+):
+    buyer, basket = basket_and_wallet
+    outcome = pay_and_add_at_once(monkeypatch, buyer, basket, lock=True)
+    basket.refresh_from_db()
+    if outcome.errors:  # the addition came first: the payment saw the total change
+        assert [error.code for error in outcome.errors] == ["basket_changed"]
+        assert basket.basket
+        assert basket.status == Order.Status.PENDING
+        assert basket.total_cents == lines_sum(basket) == 1700
+    else:  # the payment came first: the addition opened a new basket
+        assert basket.status == Order.Status.PAID
+        assert lines_sum(basket) == basket.total_cents == outcome.answers[0] == 1000
+        assert outcome.answers[1] != basket.pk

@@ -38,6 +38,7 @@ def fake_stripe():
 
 @pytest.fixture
 def stripe_settings(settings, fake_stripe):
+    fake_stripe.backend.ensure_running()
     settings.STRIPE_SECRET_KEY = API_KEY
     settings.STRIPE_PUBLISHABLE_KEY = PUBLISHABLE_KEY
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET

@@ -24,11 +24,13 @@ import json
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -59,18 +61,20 @@ class LocalStripe:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
+        self.log = None
 
     def start(self, timeout: float = 20.0) -> None:
+        # Its log goes to a file: a pipe nobody reads fills up and blocks the server mid-suite.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (kept open while the process runs)
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
             [sys.executable, "-c", _LOCALSTRIPE_MAIN, str(self.port)],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                error = self.process.stderr.read().decode(errors="replace")[-2000:]
-                raise RuntimeError(f"localstripe exited at start: {error}")
+                raise RuntimeError(f"localstripe exited at start: {self.log_tail()}")
             try:
                 request = urllib.request.Request(  # noqa: S310 (loopback only)
                     f"{self.url}/v1/balance", headers={"Authorization": f"Bearer {API_KEY}"}
@@ -82,6 +86,22 @@ class LocalStripe:
         self.stop()
         raise RuntimeError(f"localstripe did not answer on port {self.port} within {timeout}s")
 
+    def log_tail(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-2000:]
+
+    def ensure_running(self) -> None:
+        """Start localstripe again, on a new port, if it stopped during the session (its state
+        is lost: each test sets up its own objects). It once refused connections in a whole-suite
+        run; the warning keeps what it printed, so a crash is seen rather than hidden."""
+        if self.process is not None and self.process.poll() is None:
+            return
+        tail = self.log_tail() if self.process is not None else ""
+        warnings.warn(f"localstripe had stopped; started again. It printed: {tail}", stacklevel=2)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.start()
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
@@ -90,6 +110,8 @@ class LocalStripe:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+        if self.log is not None:
+            self.log.close()
 
 
 @dataclass

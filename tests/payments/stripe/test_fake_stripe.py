@@ -62,3 +62,16 @@ def test_disputes_and_payout_transactions(stripe_api, fake_stripe):
         {"payout": payout.id, "expand": ["data.source"]}
     )
     assert [t.source.payment_intent for t in listed.data] == [intent.id]
+
+
+def test_a_stopped_localstripe_is_started_again_for_the_next_test(fake_stripe, stripe_api):
+    """The suite does not fail for the rest of the run if localstripe stops midway."""
+    fake_stripe.backend.process.kill()
+    fake_stripe.backend.process.wait(timeout=5)
+    with pytest.warns(UserWarning, match="localstripe had stopped"):
+        fake_stripe.backend.ensure_running()
+
+    intent = stripe_api.v1.payment_intents.create(
+        {"amount": 100, "currency": "eur", "payment_method_types": ["card"]}
+    )
+    assert intent.id.startswith("pi_")

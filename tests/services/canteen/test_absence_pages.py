@@ -2,7 +2,7 @@
 one with a certificate uploaded into the safe, and reads the decision; the clerk's queue (its
 opening audited) links the certificate and accepts or refuses, a refusal needing a reason."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -72,6 +72,12 @@ def test_the_clerk_decides_from_the_queue(booked, client):  # noqa: F811
     assert "Absence accepted" in accepted.content.decode()
     assert AbsenceReport.objects.get().state == "accepted"
     assert "No absence awaits a decision." in accepted.content.decode()
+    # What was decided stays on the queue for a month: who decided, and when.
+    assert f'data-decided="{report.public_id}"' in accepted.content.decode()
+    assert f"by {clerk.display_name}" in accepted.content.decode()
+    with time_machine.travel(AbsenceReport.objects.get().decided_at + timedelta(days=31)):
+        later = client.get(reverse("canteen:absence_queue")).content.decode()
+    assert f'data-decided="{report.public_id}"' not in later
 
 
 def test_the_queue_is_for_clerks(client):
