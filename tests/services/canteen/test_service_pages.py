@@ -10,6 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from identity.models import AuditEntry, StaffRole
+from identity.schooling.models import SchoolClosure
 from services.canteen import actions
 from services.canteen.models import Booking
 from tests.factories import staff_user
@@ -111,3 +112,25 @@ def test_staff_of_another_school_and_residents_are_refused(service_day, client):
         assert client.post(urls(service)["serve"], {"enfant": lea.public_id}).status_code == 403
         assert client.post(urls(service)["close"]).status_code == 403
     assert Booking.objects.get(child=lea).state == "booked"
+
+
+def test_agents_cantine_links_the_days_service_and_the_months_counts(service_day, client):
+    service, agent, _lea, _zoe = service_day
+    client.force_login(agent)
+    page = client.get(reverse("canteen:kitchen_days")).content.decode()
+    assert urls(service)["service"] in page
+    assert reverse("canteen:meals") in page
+    kitchen = reverse("canteen:kitchen", args=[service.public_id, THURSDAY.isoformat()])
+    assert urls(service)["service"] in client.get(kitchen).content.decode()
+    friday = client.get(reverse("canteen:kitchen_days"), {"jour": "2026-12-04"}).content.decode()
+    assert urls(service, date(2026, 12, 4))["service"] not in friday  # ticked on the day only
+
+
+def test_on_a_closed_day_the_page_says_why_and_offers_nothing_to_tick(service_day, client):
+    service, agent, _lea, _zoe = service_day
+    SchoolClosure.objects.create(school=service.site.school, day=THURSDAY, reason="Grève")
+    client.force_login(agent)
+    page = client.get(urls(service)["service"]).content.decode()
+    assert "Pas de service ce jour-là\u00a0: fermé (Grève)." in page
+    assert ">Servi</button>" not in page
+    assert "Clore le service</button>" not in page
