@@ -130,6 +130,10 @@ ACTION_LABELS: dict[str, Promise] = {
     "canteen.absence_refused": gettext_lazy("Canteen absence refused"),
     "canteen.absence_queue_opened": gettext_lazy("Canteen absences to decide opened"),
     "canteen.kitchen_list_opened": gettext_lazy("Canteen kitchen list opened"),
+    "canteen.service_list_opened": gettext_lazy("Canteen service list opened"),
+    "canteen.children_searched": gettext_lazy("Children searched at the canteen's service"),
+    "canteen.served": gettext_lazy("Canteen meal marked served on the list"),
+    "canteen.serve_undone": gettext_lazy("Canteen meal unticked"),
     "canteen.diets_declared": gettext_lazy("Canteen diets declared"),
     "canteen.diets_corrected": gettext_lazy("Canteen diets corrected by the town"),
     "canteen.menus_published": gettext_lazy("Canteen menu published"),
@@ -283,6 +287,12 @@ LIBRARY_EXPORT = re.compile(r"^(\d+) members on (\d{4}-\d{2}-\d{2}) \((\w+)\)$")
 PRICE_GRID = re.compile(r"^(.+)@(\d{4}-\d{2}-\d{2})$")
 # A canteen service's day: "<service's public id>:<day>", and for the no-shows ":<how many>".
 SERVICE_DAY = re.compile(r"^[\w-]+:(\d{4}-\d{2}-\d{2})(?::(\d+))?$")
+SERVICE_DAY_ACTIONS = (
+    "canteen.no_shows_recorded",
+    "canteen.kitchen_list_opened",
+    "canteen.service_list_opened",
+    "canteen.serve_undone",
+)
 # Other apps store "<kind>:<public id>": the kind in words, the id kept as the reference.
 REFERENCE_KINDS: dict[str, Promise] = {
     "payment": gettext_lazy("payment"),
@@ -344,9 +354,7 @@ def _detail_words(entry: AuditEntry) -> str:
             "product": match.group(1),
             "day": format_value("", match.group(2)),
         }
-    if entry.action in ("canteen.no_shows_recorded", "canteen.kitchen_list_opened") and (
-        match := SERVICE_DAY.match(target)
-    ):
+    if entry.action in SERVICE_DAY_ACTIONS and (match := SERVICE_DAY.match(target)):
         day = format_value("", match.group(1))
         if match.group(2) is None:
             return day

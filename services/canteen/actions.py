@@ -69,15 +69,9 @@ def why_not_bookable(
     """Why `day` of `service` cannot be booked now (None: it can), in words."""
     if day < timezone.localdate(now, timezone.get_default_timezone()):
         return _("the day is past")
-    if day.weekday() not in service.runs_on_weekdays:
-        return _("the service does not run that day of the week")
-    closed = calendar.closures.get(day) or calendar.public.get(day)
-    if closed:
-        return _("closed (%(reason)s)") % {"reason": closed}
-    if rules.in_holidays(calendar, day) and not service.runs_in_holidays:
-        return _("school holidays (%(name)s)") % {
-            "name": calendar.holiday_name(day) or _("outside the school year")
-        }
+    not_running = rules.why_not_running(service, day, calendar)
+    if not_running is not None:
+        return not_running
     if not rules.is_open(service, day, calendar, now):
         limit = rules.deadline(service, day, calendar)
         return _("bookings closed on %(when)s") % {"when": instant_words(limit)}

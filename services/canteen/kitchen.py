@@ -19,9 +19,8 @@ from identity.models import AuditEntry, User
 from identity.pdf import FONT, register_fonts
 from identity.permissions import Capability, has_capability
 from identity.schooling.calendar import school_calendar
-from identity.schooling.models import Enrolment
 
-from . import rules
+from . import queries, rules
 from .models import Booking, Diet, Service
 from .words import day_words
 
@@ -92,13 +91,7 @@ def kitchen_list(*, actor: User, service: Service, day: date) -> KitchenList:
             service=service, day=day, state__in=[Booking.State.BOOKED, Booking.State.SERVED]
         ).select_related("child")
     )
-    classes = dict(
-        Enrolment.objects.filter(
-            child_id__in=[b.child_id for b in bookings],
-            school_year__starts_on__lte=day,
-            school_year__ends_on__gte=day,
-        ).values_list("child_id", "school_class__name")
-    )
+    classes = queries.classes_on([b.child_id for b in bookings], day)
     diets: dict[int, list[KitchenDiet]] = {}
     order = {kind: n for n, kind in enumerate(Diet.Kind.values)}
     for diet in sorted(

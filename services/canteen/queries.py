@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -277,3 +277,89 @@ def published_week(site: CanteenSite, monday: date) -> list[MenuDay]:
 def panel_context(request, person) -> dict:
     """Mon espace: the children at the canteen and a link to each one's month."""
     return {"canteen_children": children_at_canteen(request.user, timezone.localdate())}
+
+
+# --- Canteen staff ------------------------------------------------------------------------------
+
+
+def classes_on(child_ids: list[int], day: date) -> dict[int, str | None]:
+    """Each child's class on `day` (that of their enrolment in the school year under way;
+    None while the head has not made the classes)."""
+    return dict(
+        Enrolment.objects.filter(
+            child_id__in=child_ids,
+            school_year__starts_on__lte=day,
+            school_year__ends_on__gte=day,
+        ).values_list("child_id", "school_class__name")
+    )
+
+
+@dataclass(frozen=True)
+class MealDay:
+    """A service's day at the canteen, counted: bookings not cancelled (`booked`: those
+    served, still booked or absent), meals served on a booking, meals served without one,
+    no-shows and cancelled bookings."""
+
+    day: date
+    booked: int = 0
+    served: int = 0
+    without_booking: int = 0
+    absent: int = 0
+    cancelled: int = 0
+
+
+@dataclass(frozen=True)
+class MealMonth:
+    service: Service
+    month: date  # its first day
+    days: list[MealDay]
+
+    @property
+    def total(self) -> MealDay:
+        return MealDay(
+            day=self.month,
+            **{
+                name: sum(getattr(d, name) for d in self.days)
+                for name in ("booked", "served", "without_booking", "absent", "cancelled")
+            },
+        )
+
+    @property
+    def previous(self) -> date:
+        return (self.month - timedelta(days=1)).replace(day=1)
+
+    @property
+    def next(self) -> date:
+        return (self.month + timedelta(days=32)).replace(day=1)
+
+
+def meal_month(service: Service, month: date) -> MealMonth:
+    """The counts of each day of `month` at `service`: every day it runs on (by weekday),
+    and any other day with a meal. One aggregate query (GROUP BY day). Counts, not names: a
+    read that needs no audit entry (the kitchen list and the service's list, which name the
+    children, are audited)."""
+    first = month.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    state, served = Booking.State, Booking.State.SERVED
+    rows = (
+        Booking.objects.filter(service=service, day__gte=first, day__lte=last)
+        .order_by()
+        .values("day")
+        .annotate(
+            booked=Count(
+                "pk",
+                filter=Q(state__in=[state.BOOKED, served, state.ABSENT], without_booking=False),
+            ),
+            served=Count("pk", filter=Q(state=served, without_booking=False)),
+            without_booking=Count("pk", filter=Q(state=served, without_booking=True)),
+            absent=Count("pk", filter=Q(state=state.ABSENT)),
+            cancelled=Count("pk", filter=Q(state=state.CANCELLED)),
+        )
+    )
+    counted = {_day(row.pop("day")): row for row in rows}
+    days = []
+    for n in range(last.day):
+        day = first + timedelta(days=n)
+        if day in counted or day.weekday() in service.runs_on_weekdays:
+            days.append(MealDay(day, **counted.get(day, {})))
+    return MealMonth(service=service, month=first, days=days)

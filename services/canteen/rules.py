@@ -6,6 +6,7 @@ time, 23:59:59.9 is late."""
 from datetime import date, datetime, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from identity.schooling.calendar import SchoolCalendar, is_working_day
 
@@ -39,3 +40,18 @@ def deadline(service: Service, day: date, calendar: SchoolCalendar) -> datetime:
 
 def is_open(service: Service, day: date, calendar: SchoolCalendar, now: datetime) -> bool:
     return now <= deadline(service, day, calendar)
+
+
+def why_not_running(service: Service, day: date, calendar: SchoolCalendar) -> str | None:
+    """Why `service` does not run on `day` (None: it runs), in words: not its day of the week,
+    a closure or a public holiday, the school holidays of a service that stops then."""
+    if day.weekday() not in service.runs_on_weekdays:
+        return _("the service does not run that day of the week")
+    closed = calendar.closures.get(day) or calendar.public.get(day)
+    if closed:
+        return _("closed (%(reason)s)") % {"reason": closed}
+    if in_holidays(calendar, day) and not service.runs_in_holidays:
+        return _("school holidays (%(name)s)") % {
+            "name": calendar.holiday_name(day) or _("outside the school year")
+        }
+    return None

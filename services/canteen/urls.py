@@ -28,10 +28,33 @@ urlpatterns = [
         name="pattern",
     ),
     path("agents/cantine/", staff_views.kitchen_days, name="kitchen_days"),
+    # The month's counts first: "frequentation" would otherwise be taken for a service's id.
+    path("agents/cantine/frequentation/", staff_views.meals, name="meals"),
+    path("agents/cantine/frequentation.csv", staff_views.meals_csv, name="meals_csv"),
     path("agents/cantine/<slug:service_id>/<str:day>/", staff_views.kitchen, name="kitchen"),
     path(
         "agents/cantine/<slug:service_id>/<str:day>/liste.pdf",
         staff_views.kitchen_pdf,
         name="kitchen_pdf",
+    ),
+    path(
+        "agents/cantine/<slug:service_id>/<str:day>/service/",
+        staff_views.service_page,
+        name="service",
+    ),
+    path(
+        "agents/cantine/<slug:service_id>/<str:day>/service/servir/",
+        staff_views.serve,
+        name="serve",
+    ),
+    path(
+        "agents/cantine/<slug:service_id>/<str:day>/service/annuler/",
+        staff_views.unserve,
+        name="unserve",
+    ),
+    path(
+        "agents/cantine/<slug:service_id>/<str:day>/service/clore/",
+        staff_views.close,
+        name="close",
     ),
 ]

@@ -170,6 +170,12 @@ ROUTES: dict[str, tuple[str, str]] = {
     "canteen:kitchen_days": ("GET", "302 403 403 403 403 200 403 403 403 403"),
     "canteen:kitchen": ("GET", "302 403 403 403 403 200 403 403 403 403"),
     "canteen:kitchen_pdf": ("GET", "302 403 403 403 403 200 403 403 403 403"),
+    "canteen:service": ("GET", "302 403 403 403 403 200 403 403 403 403"),
+    "canteen:serve": ("POST", "302 403 403 403 403 302 403 403 403 403"),
+    "canteen:unserve": ("POST", "302 403 403 403 403 302 403 403 403 403"),
+    "canteen:close": ("POST", "302 403 403 403 403 302 403 403 403 403"),
+    "canteen:meals": ("GET", "302 403 403 403 403 200 403 403 403 403"),
+    "canteen:meals_csv": ("GET", "302 403 403 403 403 200 403 403 403 403"),
     # --- appointments ---------------------------------------------------------------------------
     "appointments:agenda": ("GET", "302 403 403 403 403 403 403 200 403 403"),
     "appointments:block": ("POST", "302 403 403 403 403 403 403 302 403 403"),
@@ -486,6 +492,10 @@ def _lunch(c: Camille) -> CanteenService:
     )
 
 
+def _lunch_today(c: Camille) -> dict:
+    return {"service_id": _lunch(c).public_id, "day": timezone.localdate().isoformat()}
+
+
 def _desk(c: Camille) -> dict:
     """The desk of Camille's appointment, as the desk's addresses name it."""
     return {"public_id": _appointment(c).desk.public_id}
@@ -559,10 +569,10 @@ FILLERS: dict[str, Callable[[Camille], dict]] = {
     },
     "canteen:diets": lambda c: {"child_id": c.child.public_id},
     "canteen:menus": lambda c: {"child_id": c.child.public_id},
-    "canteen:kitchen*": lambda c: {
-        "service_id": _lunch(c).public_id,
-        "day": timezone.localdate().isoformat(),
-    },
+    "canteen:kitchen*": _lunch_today,
+    "canteen:service": _lunch_today,
+    "canteen:*serve": _lunch_today,
+    "canteen:close": _lunch_today,
     # appointments
     "appointments:*": lambda c: {"public_id": _appointment(c).public_id},
     "appointments:slots": _desk,
