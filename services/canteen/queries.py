@@ -25,6 +25,13 @@ DAY_ORDER = (
 )
 
 
+def in_school_day_order(services) -> list[Service]:
+    """Services by site, then in the order of a school day (morning care, lunch, evening care,
+    then Wednesdays), not alphabetically by their codes."""
+    rank = {kind: n for n, kind in enumerate(DAY_ORDER)}
+    return sorted(services, key=lambda s: (s.site.name, rank.get(s.kind, len(rank))))
+
+
 def places_taken(
     service: Service, days: list[date], *, for_update: bool = False
 ) -> dict[date, int]:
@@ -133,14 +140,9 @@ def children_at_canteen(user: User, on: date) -> list[ChildAtCanteen]:
         .select_related("child", "school")
         .order_by("child__birth_date", "child_id", "school_year__starts_on")
     )
-    # In the order of a school day (morning care, lunch, evening care, then Wednesdays), as
-    # Service.Kind lists them, not alphabetically by code.
-    day_order = {kind: rank for rank, kind in enumerate(DAY_ORDER)}
-    services = sorted(
-        Service.objects.filter(
-            site__school_id__in={e.school_id for e in enrolments}
-        ).select_related("site"),
-        key=lambda service: (service.site.name, day_order.get(service.kind, len(day_order))),
+    schools = {e.school_id for e in enrolments}
+    services = in_school_day_order(
+        Service.objects.filter(site__school_id__in=schools).select_related("site")
     )
     found: dict[int, ChildAtCanteen] = {}
     for enrolment in enrolments:

@@ -45,15 +45,16 @@ def _schools(request) -> set[int | None]:
 
 
 def _services(request, schools: set[int | None]) -> list[Service]:
-    """The services of the schools whose attendance the user sees, by site and kind."""
-    services = Service.objects.select_related("site__school").order_by("site__name", "kind")
+    """The services of the schools whose attendance the user sees, by site, in the order of a
+    school day."""
+    services = Service.objects.select_related("site__school")
     if None not in schools:
         services = services.filter(site__school_id__in=schools)
-    return [
+    return queries.in_school_day_order(
         service
         for service in services
         if has_capability(request.user, Capability.VIEW_ATTENDANCE, facility=service.site.school)
-    ]
+    )
 
 
 def _day(value: str) -> date:
@@ -263,7 +264,9 @@ def _meal_month(request):
     default), counted; None without a service to show."""
     services = _services(request, _schools(request))
     wanted = request.GET.get("service", "")
-    chosen = services[0] if services else None
+    # The lunch first: the service the kitchen and the town count meals of.
+    chosen = next((s for s in services if s.kind == Service.Kind.LUNCH), None)
+    chosen = chosen or (services[0] if services else None)
     if wanted:
         chosen = next((s for s in services if s.public_id == wanted), None)
         if chosen is None:

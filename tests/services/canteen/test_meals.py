@@ -156,3 +156,16 @@ def test_the_command_takes_a_day_and_leaves_a_closed_day_alone(booked_thursday):
     assert states(child)[FRIDAY] == "booked"  # not billed as a no-show on a strike day
     call_command("canteen_record_no_shows", "--day", "2026-12-03")
     assert states(child)[THURSDAY] == "absent"
+
+
+def test_the_lunch_is_shown_first_and_the_services_in_the_order_of_a_school_day(client):
+    from services.canteen.models import Service
+
+    site = canteen_site()
+    evening = lunch(site, kind=Service.Kind.EVENING_CARE)
+    midday = lunch(site)
+    morning = lunch(site, kind=Service.Kind.MORNING_CARE)
+    client.force_login(staff_user(StaffRole.Role.CANTEEN_AGENT, facility=site.school))
+    page = client.get(reverse("canteen:meals"))
+    assert page.context["chosen"] == midday
+    assert page.context["services"] == [morning, midday, evening]
