@@ -177,6 +177,7 @@ FIELD_LABELS: dict[str, Promise] = {
     "guardian": gettext_lazy("Legal guardian"),
     "category": gettext_lazy("Category"),
     "ended_on": gettext_lazy("Ended on"),
+    "packed_meal": gettext_lazy("Brings a packed meal from home"),  # a canteen diet (PAI)
 }
 
 # What each capability lets a staff member do, as the staff home lists it.
@@ -245,6 +246,8 @@ def format_value(field: str, value) -> str:
     """A before/after value as a page shows it: French dates, words for codes."""
     if value in (None, ""):
         return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
     text = str(value)
     if ISO_DATE.match(text):
         return formats.date_format(date.fromisoformat(text), "SHORT_DATE_FORMAT")
@@ -282,6 +285,14 @@ RESULTS = re.compile(r"^(\d+) results$")
 LIBRARY_EXPORT = re.compile(r"^(\d+) members on (\d{4}-\d{2}-\d{2}) \((\w+)\)$")
 # A price grid: "<product's name>@<first day>".
 PRICE_GRID = re.compile(r"^(.+)@(\d{4}-\d{2}-\d{2})$")
+# A canteen service's day: "<service's public id>:<day>", and for the no-shows ":<how many>".
+SERVICE_DAY = re.compile(r"^[\w-]+:(\d{4}-\d{2}-\d{2})(?::(\d+))?$")
+SERVICE_DAY_ACTIONS = (
+    "canteen.no_shows_recorded",
+    "canteen.kitchen_list_opened",
+    "canteen.service_list_opened",
+    "canteen.serve_undone",
+)
 # Other apps store "<kind>:<public id>": the kind in words, the id kept as the reference.
 REFERENCE_KINDS: dict[str, Promise] = {
     "payment": gettext_lazy("payment"),
@@ -342,6 +353,15 @@ def _detail_words(entry: AuditEntry) -> str:
         return _("%(product)s, from %(day)s") % {
             "product": match.group(1),
             "day": format_value("", match.group(2)),
+        }
+    if entry.action in SERVICE_DAY_ACTIONS and (match := SERVICE_DAY.match(target)):
+        day = format_value("", match.group(1))
+        if match.group(2) is None:
+            return day
+        count = int(match.group(2))
+        return ngettext("%(day)s: %(count)d absent", "%(day)s: %(count)d absent", count) % {
+            "day": day,
+            "count": count,
         }
     return target
 

@@ -170,6 +170,8 @@ def _book(
     # bookings once the first has written them, instead of meeting their unique index.
     lock_child(child)
     existing = queries.bookings_on(child, service, wanted)
+    # Read under the child's lock, like a diet change writes (one more statement, at lunch).
+    packed = service.serves_lunch and queries.brings_packed_meal(child)
     new_days = [d for d in wanted if d not in existing or existing[d].state == "cancelled"]
     if new_days:
         taken = _take_places(service_id=service.pk, days=new_days, capacity=service.capacity)
@@ -186,7 +188,7 @@ def _book(
     again = [existing[d].pk for d in new_days if d in existing]
     if again:
         Booking.objects.filter(pk__in=again).update(
-            state=Booking.State.BOOKED, changed_at=now, booked_by=actor
+            state=Booking.State.BOOKED, changed_at=now, booked_by=actor, packed_meal=packed
         )
     Booking.objects.bulk_create(
         [
@@ -198,6 +200,7 @@ def _book(
                 booked_by=actor,
                 booked_at=now,
                 changed_at=now,
+                packed_meal=packed,
             )
             for day in new_days
             if day not in existing
@@ -440,6 +443,8 @@ DETAILS_REQUIRED = {
 class DietChoice:
     kind: str
     details: str = ""
+    # A PAI child brings a packed meal from home (allergy_pai only).
+    packed_meal: bool = False
 
 
 def _clean_choices(choices: list[DietChoice]) -> list[DietChoice]:
@@ -452,7 +457,12 @@ def _clean_choices(choices: list[DietChoice]) -> list[DietChoice]:
             raise DomainError(_("200 characters at most."), field=f"details_{choice.kind}")
         if not details and choice.kind in DETAILS_REQUIRED:
             raise DomainError(str(DETAILS_REQUIRED[choice.kind]), field=f"details_{choice.kind}")
-        seen[choice.kind] = DietChoice(choice.kind, details)
+        if choice.packed_meal and choice.kind != Diet.Kind.ALLERGY_PAI:
+            raise DomainError(
+                _("Only a child with a care plan (PAI) brings a packed meal."),
+                field="packed_meal",
+            )
+        seen[choice.kind] = DietChoice(choice.kind, details, choice.packed_meal)
     return list(seen.values())
 
 
@@ -476,21 +486,57 @@ def _write_diets(
                 "recorded_by": actor,
                 "recorded_at": now,
                 "by_town": by_town,
+                "packed_meal": choice.packed_meal,
             },
         )
+    packed_before = any(d.packed_meal for d in before.values())
+    packed_after = any(c.packed_meal for c in wanted.values())
+    changes = {
+        "diets": [
+            sorted(f"{k}:{d.details}" for k, d in before.items()),
+            sorted(f"{k}:{c.details}" for k, c in wanted.items()),
+        ]
+    }
+    target = ""
+    if packed_before != packed_after:
+        changes["packed_meal"] = [packed_before, packed_after]
+        target = f"lunches_changed:{_set_packed_meal(child, packed_after, now)}"
     record_audit_entry(
         actor=actor,
         action="canteen.diets_corrected" if by_town else "canteen.diets_declared",
         person=child,
+        target=target,
         channel=AuditEntry.Channel.COUNTER if by_town else AuditEntry.Channel.WEB,
-        changes={
-            "diets": [
-                sorted(f"{k}:{d.details}" for k, d in before.items()),
-                sorted(f"{k}:{c.details}" for k, c in wanted.items()),
-            ]
-        },
+        changes=changes,
     )
     return list(Diet.objects.filter(child=child))
+
+
+def _set_packed_meal(child: Person, packed: bool, now: datetime) -> int:
+    """The child's lunches still open to changes follow the diet (`packed`): a day whose
+    deadline has passed is final for the kitchen and billed as it was then. How many changed."""
+    today = timezone.localdate(now, timezone.get_default_timezone())
+    bookings = list(
+        Booking.objects.filter(
+            child=child,
+            service__kind=Service.Kind.LUNCH,
+            state=Booking.State.BOOKED,
+            day__gte=today,
+        )
+        .exclude(packed_meal=packed)
+        .select_related("service__site__school")
+        .order_by("service_id", "day")
+    )
+    open_days = []
+    calendars: dict[int, SchoolCalendar] = {}
+    for booking in bookings:
+        service = booking.service
+        if service.pk not in calendars:
+            days = [b.day for b in bookings if b.service_id == service.pk]
+            calendars[service.pk] = school_calendar(service.site.school, days[0], days[-1])
+        if rules.is_open(service, booking.day, calendars[service.pk], now):
+            open_days.append(booking.pk)
+    return Booking.objects.filter(pk__in=open_days).update(packed_meal=packed, changed_at=now)
 
 
 def _care_plan_target(child: Person):
@@ -548,11 +594,13 @@ def correct_diet(
     kind: str,
     details: str = "",
     care_plan=None,
+    packed_meal: bool | None = None,
     remove: bool = False,
 ) -> list[Diet]:
     """The town corrects one of a child's diets (adds, changes or removes it): staff who edit
     residents' files or manage the territory. A PAI diet rests on a care-plan document of the
-    child's household."""
+    child's household; `packed_meal` (PAI only; None: as recorded) says the child brings a
+    packed meal from home."""
     if not (
         has_capability(actor, Capability.EDIT_RESIDENT_FILE)
         or has_capability(actor, Capability.MANAGE_TERRITORY)
@@ -561,9 +609,11 @@ def correct_diet(
     if child.role != Person.Role.CHILD:
         raise DomainError(_("Diets are recorded for children."), field="child")
     current = {d.kind: d for d in Diet.objects.filter(child=child)}
-    choices = [DietChoice(k, d.details) for k, d in current.items() if k != kind]
+    choices = [DietChoice(k, d.details, d.packed_meal) for k, d in current.items() if k != kind]
+    if packed_meal is None:  # unsaid: as recorded
+        packed_meal = getattr(current.get(kind), "packed_meal", False)
     if not remove:
-        choices.append(DietChoice(kind, details))
+        choices.append(DietChoice(kind, details, packed_meal))
     choices = _clean_choices(choices)
     plan = care_plan if care_plan is not None else getattr(current.get(kind), "care_plan", None)
     if not remove and kind == Diet.Kind.ALLERGY_PAI:

@@ -56,10 +56,10 @@ class DietAdmin(ActionModelAdmin):
     """The town corrects a child's diets (actions.correct_diet, audited); parents declare them
     in Mon espace."""
 
-    list_display = ["child", "kind", "details", "by_town", "recorded_at"]
+    list_display = ["child", "kind", "details", "packed_meal", "by_town", "recorded_at"]
     list_filter = ["kind", "by_town"]
     list_select_related = ["child"]
-    fields = ["child", "kind", "details", "care_plan"]
+    fields = ["child", "kind", "details", "care_plan", "packed_meal"]
     raw_id_fields = ["child", "care_plan"]
 
     def save_model(self, request, obj, form, change):
@@ -73,6 +73,7 @@ class DietAdmin(ActionModelAdmin):
             kind=obj.kind,
             details=obj.details,
             care_plan=obj.care_plan,
+            packed_meal=obj.packed_meal,
         )
         obj.pk = Diet.objects.get(child=obj.child, kind=obj.kind).pk
 

@@ -1,6 +1,7 @@
 """The monthly bill of a household: every meal and care session of the month (served, booked
-and not cancelled, or taken without booking at the penalty price) priced by the tariff engine
-on its day, with the engine's explanation, as one order of payments (idempotent per household
+and not cancelled, taken without booking at the penalty price, or a PAI child's packed-meal day
+at the service's packed-meal price) priced by the tariff engine on its day, with the engine's
+explanation, as one order of payments (idempotent per household
 and month) whose invoices are issued and numbered at once in each régie's gapless sequence,
 payable online with the basket, by wallet or at the régie's desk. Days a school closed (even
 late), cancelled bookings and absences a clerk accepted are not billed; an absence accepted
@@ -74,7 +75,7 @@ def month_lines(household: Household, year: int, month: int) -> list[BillLine]:
             Exists(PrepaidMeal.objects.filter(booking=OuterRef("pk"), refunded_at__isnull=True))
         )
         .select_related("child", "service__site__school", "service__product")
-        .select_related("service__penalty_product")
+        .select_related("service__penalty_product", "service__packed_meal_product")
         .order_by("child_id", "service_id", "day")
     )
     calendars: dict[int, object] = {}
@@ -86,7 +87,14 @@ def month_lines(household: Household, year: int, month: int) -> list[BillLine]:
         calendar = calendars.setdefault(school.pk, school_calendar(school, first, last))
         if booking.day in calendar.closures or booking.day in calendar.public:
             continue
-        product = service.penalty_product if booking.without_booking else service.product
+        # A meal taken without booking is at the penalty price whatever the diet; a PAI child's
+        # packed-meal day at its own price (as the kitchen knew it that day: the booking's flag).
+        if booking.without_booking:
+            product = service.penalty_product
+        elif booking.packed_meal:
+            product = service.packed_meal_product
+        else:
+            product = service.product
         if product is None:
             raise DomainError(
                 _("%(service)s has no price: ask the town hall.") % {"service": service},
@@ -97,6 +105,8 @@ def month_lines(household: Household, year: int, month: int) -> list[BillLine]:
         label = product.name
         if booking.without_booking:
             label = _("%(product)s (without booking)") % {"product": product.name}
+        elif booking.packed_meal:
+            label = _("%(product)s (packed meal from home, PAI)") % {"product": product.name}
         key = (booking.child, label, price.explanation, price.price_cents, regie.pk, service)
         grouped[key].append(booking.day)
     return [

@@ -14,11 +14,23 @@ from documents_vault.demo import _demo_pdf
 from identity.models import Facility, Person, User
 from identity.schooling.actions import enrol_child
 from identity.schooling.models import Level, SchoolClass, SchoolHoliday, SchoolYear
+from payments.models import Regie
+from services.catalog.models import Product
+from services.catalog.tariffs import LineInput as TariffLine
+from services.catalog.tariffs import publish_tariff_grid
 
-from . import actions
+from . import actions, demo_history
 from .models import CanteenSite, Dish, Menu, Service
 
 SITE_NAME = "Restaurant scolaire Lucie-Aubrac"
+REGIE_DETAILS = {
+    "name": "Régie de la restauration scolaire",
+    "collectivite": "Communauté d'agglomération du Grand Cahors",
+    "address_line1": "72 rue Wilson",
+    "postcode": "46000",
+    "city": "Cahors",
+    "siret": "20002373700017",
+}
 # (first name, last name, level, class): Camille's children, then three of the schools' demo.
 CHILDREN = (
     ("Léa", "Martin", Level.CM2, "CM1-CM2 de M. Faure"),
@@ -78,6 +90,94 @@ def _school_year(today: date) -> SchoolYear:
     return year
 
 
+# The town's prices, from the start of the school year (services/catalog/tariffs.py): code,
+# name, then (residency, family-quotient bracket, price in cents) lines. Billed on the monthly
+# invoice, never sold in the shop (the products are not on sale). The penalty and the packed
+# meal apply to lunch.
+PRICES = {
+    Service.Kind.LUNCH: (
+        "cantine-repas",
+        "Repas au restaurant scolaire",
+        [
+            ("non_resident", None, 520),
+            ("resident", None, 380),
+            ("resident", 1, 150),
+            ("resident", 2, 260),
+        ],
+    ),
+    "penalty": (
+        "cantine-repas-sans-reservation",
+        "Repas majoré",
+        [("non_resident", None, 800), ("resident", None, 650)],
+    ),
+    "packed_meal": (
+        "cantine-panier-repas-pai",
+        "Accueil du midi",
+        [("non_resident", None, 160), ("resident", None, 120), ("resident", 1, 50)],
+    ),
+    Service.Kind.MORNING_CARE: (
+        "periscolaire-matin",
+        "Accueil périscolaire du matin",
+        [("non_resident", None, 180), ("resident", None, 120), ("resident", 1, 60)],
+    ),
+    Service.Kind.EVENING_CARE: (
+        "periscolaire-soir",
+        "Accueil périscolaire du soir",
+        [("non_resident", None, 260), ("resident", None, 180), ("resident", 1, 90)],
+    ),
+    Service.Kind.WEDNESDAY_CENTRE: (
+        "centre-loisirs-mercredi",
+        "Centre de loisirs du mercredi (journée)",
+        [("non_resident", None, 1800), ("resident", None, 1200), ("resident", 1, 500)],
+    ),
+}
+REGIE = "cantine"
+
+
+def _products(year: SchoolYear) -> dict[str, Product]:
+    """The canteen's products priced from the start of the school year, each added when
+    missing (also to a demo loaded before they existed)."""
+    products = {}
+    for use, (code, name, lines) in PRICES.items():
+        product, _created = Product.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "facility_kind": Facility.Kind.SCHOOL,
+                "kind": Product.Kind.SINGLE_ENTRY,
+                "validity_days": 1,
+                "active": False,
+                "regie_code": REGIE,
+            },
+        )
+        if not product.grids.exists():
+            publish_tariff_grid(
+                actor=None,
+                product=product,
+                valid_from=year.starts_on,
+                historical=True,
+                lines=[
+                    TariffLine(residency=residency, qf_bracket=qf, price_cents=cents)
+                    for residency, qf, cents in lines
+                ],
+            )
+        products[use] = product
+    return products
+
+
+def _price_services(site: CanteenSite, products: dict[str, Product]) -> None:
+    """Each service's price where it has none (the town may have set its own)."""
+    for kind in Service.Kind.values:
+        Service.objects.filter(site=site, kind=kind, product__isnull=True).update(
+            product=products[kind]
+        )
+    lunch = Service.objects.filter(site=site, kind=Service.Kind.LUNCH)
+    lunch.filter(penalty_product__isnull=True).update(penalty_product=products["penalty"])
+    lunch.filter(packed_meal_product__isnull=True).update(
+        packed_meal_product=products["packed_meal"]
+    )
+
+
 def _services(site: CanteenSite) -> dict[str, Service]:
     rows = {
         Service.Kind.LUNCH: {
@@ -126,12 +226,20 @@ def _guardian_user(child: Person) -> User | None:
 def load() -> None:
     school = Facility.objects.filter(name="École Lucie-Aubrac", kind=Facility.Kind.SCHOOL).first()
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()
-    if school is None or admin is None or CanteenSite.objects.filter(name=SITE_NAME).exists():
+    if school is None or admin is None:
         return
     today = timezone.localdate()
     year = _school_year(today)
+    # The collection office the canteen's bills are paid to (payments' demo makes it first).
+    Regie.objects.get_or_create(code=REGIE, defaults=REGIE_DETAILS)
+    products = _products(year)
+    existing = CanteenSite.objects.filter(name=SITE_NAME).first()
+    if existing is not None:  # loaded before: its prices only, where missing
+        _price_services(existing, products)
+        return
     site = CanteenSite.objects.create(school=school, name=SITE_NAME)
     services = _services(site)
+    _price_services(site, products)
 
     classes: dict[str, SchoolClass] = {}
     children: dict[str, Person] = {}
@@ -201,9 +309,13 @@ def load() -> None:
                 key="demo-wednesday-Tom",
             )
 
-    # Diets: Tom's allergy rests on his care plan, added to the safe by Camille.
+    # Diets: Tom's allergy rests on his care plan, added to the safe by Camille; it says he
+    # brings a packed meal from home (his lunches booked above follow it).
     diets = {
-        "Tom": ([actions.DietChoice("allergy_pai", "arachide, fruits à coque")], True),
+        "Tom": (
+            [actions.DietChoice("allergy_pai", "arachide, fruits à coque", packed_meal=True)],
+            True,
+        ),
         "Léa": ([actions.DietChoice("no_pork")], False),
         "Inès": ([actions.DietChoice("vegetarian")], False),
         "Hugo": ([actions.DietChoice("texture", "morceaux coupés petits")], False),
@@ -235,3 +347,11 @@ def load() -> None:
             )
             menus.append(menu)
     actions.publish_menus(actor=admin, menus=menus)
+
+    # Last month, imported from the town's previous system and its attendance marked, for the
+    # invoice `demo_invoices` issues next.
+    demo_history.load(
+        lunch=services[Service.Kind.LUNCH],
+        children=children,
+        parents={name: _guardian_user(child) for name, child in children.items()},
+    )

@@ -1,6 +1,6 @@
 """The demo's canteen invoices: the demo households' previous month billed, when they have
-bookings in it (`load()`; the lead wires it into `load_demo`). Billing is idempotent, so
-loading the demo again issues nothing twice."""
+bookings in it (`load()`, run by `load_demo` after the canteen's demo, which imports last month:
+`demo_history`). Billing is idempotent, so loading the demo again issues nothing twice."""
 
 from datetime import timedelta
 

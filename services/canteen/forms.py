@@ -55,3 +55,19 @@ class DietForm(forms.Form):
         max_length=200,
         help_text=_("For example: mixed, cut small."),
     )
+    packed_meal = forms.BooleanField(
+        label=_("Brings a packed meal from home"),
+        required=False,
+        help_text=_(
+            "When the care plan (PAI) says so: the kitchen does not cook their lunch and the "
+            "packed-meal price is billed."
+        ),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("packed_meal") and Diet.Kind.ALLERGY_PAI not in data.get("kinds", []):
+            self.add_error(
+                "packed_meal", _("Only a child with a care plan (PAI) brings a packed meal.")
+            )
+        return data

@@ -43,6 +43,8 @@ class KitchenDiet:
 class KitchenChild:
     name: str
     diets: list[KitchenDiet]
+    # Brings a packed meal from home (PAI) that day: no lunch to cook for them.
+    packed_meal: bool = False
 
     @property
     def has_allergy(self) -> bool:
@@ -65,6 +67,14 @@ class KitchenList:
     @property
     def without_diet(self) -> int:
         return sum(1 for _n, children in self.classes for child in children if not child.diets)
+
+    @property
+    def packed_meals(self) -> int:
+        return sum(1 for _n, children in self.classes for child in children if child.packed_meal)
+
+    @property
+    def meals_to_cook(self) -> int:
+        return self.count - self.packed_meals
 
 
 def kitchen_list(*, actor: User, service: Service, day: date) -> KitchenList:
@@ -96,7 +106,9 @@ def kitchen_list(*, actor: User, service: Service, day: date) -> KitchenList:
     for booking in bookings:
         name = classes.get(booking.child_id) or _("No class yet")
         child_diets = diets.get(booking.child_id, [])
-        per_class.setdefault(name, []).append(KitchenChild(booking.child.full_name, child_diets))
+        per_class.setdefault(name, []).append(
+            KitchenChild(booking.child.full_name, child_diets, booking.packed_meal)
+        )
         for diet in child_diets:
             counts[diet.kind] += 1
     record_audit_entry(
@@ -139,6 +151,9 @@ def kitchen_pdf(sheet: KitchenList) -> bytes:
     line(f"{service.site.name} — {service.get_kind_display()}", 14, 8 * mm)
     line(day_in_words, 12, 8 * mm)
     line(_("Total: %(count)s") % {"count": sheet.count}, 12, 7 * mm)
+    if sheet.packed_meals:
+        line(_("Meals to cook: %(count)s") % {"count": sheet.meals_to_cook}, 11)
+        line(_("Packed meals (PAI): %(count)s") % {"count": sheet.packed_meals}, 11)
     line(_("Without a diet: %(count)s") % {"count": sheet.without_diet}, 10)
     for label, count in sheet.diet_counts:
         line(_("%(diet)s: %(count)s") % {"diet": label, "count": count}, 10)
@@ -150,6 +165,8 @@ def kitchen_pdf(sheet: KitchenList) -> bytes:
                 # An allergy is printed in capitals after "!!": it must catch the eye on paper.
                 words = " ; ".join(str(d).upper() if d.is_allergy else str(d) for d in child.diets)
                 mark = "!! " if child.has_allergy else ""
+                if child.packed_meal:
+                    words = f"{words} ; {_('packed meal (PAI)').upper()}"
                 line(f"    {mark}{child.name} — {words}")
             else:
                 line(f"    {child.name}")

@@ -118,6 +118,17 @@ class Service(models.Model):
         related_name="+",
         help_text=_("The price of a meal taken without booking."),
     )
+    packed_meal_product = models.ForeignKey(
+        Product,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "The price of a lunch for a child with a care plan (PAI) who brings a packed meal "
+            "from home."
+        ),
+    )
     # The town's choice: each day paid from the wallet at booking (not on the monthly bill).
     prepaid = models.BooleanField(
         _("paid from the wallet at booking"),
@@ -143,6 +154,12 @@ class Service(models.Model):
     @property
     def runs_on_weekdays(self) -> frozenset[int]:
         return frozenset(int(d) for d in self.weekdays.split(",") if d.strip().isdigit())
+
+    @property
+    def serves_lunch(self) -> bool:
+        """The kitchen cooks for it: a PAI child's packed meal replaces its lunch (the care
+        services serve no meal to replace)."""
+        return self.kind == self.Kind.LUNCH
 
 
 class ServiceDay(models.Model):
@@ -186,6 +203,11 @@ class Booking(models.Model):
     changed_at = models.DateTimeField(default=timezone.now)
     # Served at the service without a booking: billed at the penalty price.
     without_booking = models.BooleanField(default=False)
+    # The child brings a packed meal from home that day (a PAI diet): what was true for the
+    # kitchen when the day's list became final. Set from the diet when booked, and by a diet
+    # change while the day's deadline is open (actions._write_diets); billed at the service's
+    # packed-meal price.
+    packed_meal = models.BooleanField(_("packed meal (PAI)"), default=False)
 
     class Meta:
         ordering = ["day", "service"]
@@ -307,6 +329,12 @@ class Diet(models.Model):
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     # Corrected by the town (not the parent's own declaration as it stands).
     by_town = models.BooleanField(_("corrected by the town"), default=False)
+    # A PAI child may bring their meal from home instead of the kitchen's lunch.
+    packed_meal = models.BooleanField(
+        _("brings a packed meal from home"),
+        default=False,
+        help_text=_("For an allergy with a care plan (PAI) only."),
+    )
 
     class Meta:
         ordering = ["child", "kind"]
@@ -317,6 +345,10 @@ class Diet(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="allergy_pai") | Q(care_plan__isnull=False),
                 name="pai_diet_has_its_care_plan",
+            ),
+            models.CheckConstraint(
+                condition=Q(packed_meal=False) | Q(kind="allergy_pai"),
+                name="only_a_pai_diet_brings_a_packed_meal",
             ),
         ]
 

@@ -98,6 +98,11 @@ def bookings_on(child: Person, service: Service, days: list[date]) -> dict[date,
     return {booked.day: booked for booked in found if booked.day in wanted}
 
 
+def brings_packed_meal(child: Person) -> bool:
+    """The child's PAI diet says they bring a packed meal from home (read on every booking)."""
+    return Diet.objects.filter(child=child, kind=Diet.Kind.ALLERGY_PAI, packed_meal=True).exists()
+
+
 def _day(value) -> date:
     """A DATE column read by raw SQL: a date on PostgreSQL, ISO text on SQLite."""
     return value if isinstance(value, date) else date.fromisoformat(value)

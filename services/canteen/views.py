@@ -174,6 +174,7 @@ def diets(request, child_id: str):
         "kinds": list(by_kind),
         "details_allergy_pai": getattr(by_kind.get(Diet.Kind.ALLERGY_PAI), "details", ""),
         "details_texture": getattr(by_kind.get(Diet.Kind.TEXTURE), "details", ""),
+        "packed_meal": getattr(by_kind.get(Diet.Kind.ALLERGY_PAI), "packed_meal", False),
     }
     form = DietForm(request.POST or None, initial=initial)
     care_plan = _care_plan_form(
@@ -183,7 +184,11 @@ def diets(request, child_id: str):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         choices = [
-            actions.DietChoice(kind, data.get(f"details_{kind}", "") or "")
+            actions.DietChoice(
+                kind,
+                data.get(f"details_{kind}", "") or "",
+                packed_meal=kind == Diet.Kind.ALLERGY_PAI and data["packed_meal"],
+            )
             for kind in data["kinds"]
         ]
         picked = None
@@ -220,7 +225,8 @@ def _diets_page(request, entry, form, care_plan, pai_recorded, current):
             "form": form,
             "care_plan": care_plan,
             "pai_recorded": pai_recorded,
-            "current": current,
+            # Not "current": the base template's language switch names its variable so.
+            "current_diets": current,
         },
     )
 

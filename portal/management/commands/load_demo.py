@@ -40,8 +40,8 @@ class Command(BaseCommand):
             procedures_demo.load()
         # The canteen enrols children of the schools' demo families: after it.
         canteen_demo.load()
-        # Last month's canteen bills, for households with bookings in it (a demo loaded a month
-        # ago); a fresh demo's bookings are all ahead.
+        # Last month's canteen bills: the month the canteen's demo imported and marked (none
+        # when it was the summer holidays), or the bookings of a demo loaded a month ago.
         canteen_invoices_demo.load()
         readers = card_demo.load()
         self.stdout.write(

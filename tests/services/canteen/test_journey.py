@@ -110,3 +110,39 @@ def test_a_parent_books_cancels_and_declares_a_diet_and_the_kitchen_counts_it(br
         assert browser.find_element(By.CSS_SELECTOR, "dd[data-count='Sans porc']").text == "1"
         assert fits_a_phone(browser)
         assert severe_console_errors(browser) == []
+
+
+def test_camille_opens_and_pays_her_canteen_invoice_from_a_fresh_demo(browser, live_server):
+    """The demo as `make run` loads it on Monday 30 November 2026: October's lunches billed,
+    the invoice in Mes paiements, its PDF, and the order's page offering to pay it online, from
+    the wallet or at the régie's desk."""
+    from documents_vault import demo as vault_demo
+    from identity import demo as identity_demo
+    from identity.models import User
+    from payments import demo as payments_demo
+    from services.canteen import demo, demo_invoices
+
+    with time_machine.travel(datetime(2026, 11, 30, 9, tzinfo=PARIS), tick=True):
+        identity_demo.load()
+        payments_demo.load()
+        vault_demo.load()
+        demo.load()
+        demo_invoices.load()
+        browser.set_window_size(390, 844)
+        log_in(browser, live_server, User.objects.get(email=identity_demo.RESIDENT_EMAIL))
+        browser.get(live_server.url + reverse("payments:mine"))
+        wait_for_text(browser, "CANTINE-2026-F000001")
+        assert fits_a_phone(browser)
+        invoice = browser.find_element(By.PARTIAL_LINK_TEXT, "CANTINE-2026-F000001")
+        pdf_url = invoice.get_attribute("href")
+        browser.find_element(By.LINK_TEXT, "Payer").click()
+        wait_for_text(browser, "Accueil du midi (panier-repas apporté, PAI) — Tom")
+        assert "Repas majoré (sans réservation) — Léa" in browser.page_source
+        assert browser.find_elements(By.CSS_SELECTOR, "[data-pay-with-wallet]")
+        assert fits_a_phone(browser)
+        assert severe_console_errors(browser) == []
+        # The PDF opens in the browser's viewer (its bytes are read in test_demo.py).
+        browser.get(pdf_url)
+        WebDriverWait(browser, 15).until(
+            lambda b: "pdf" in b.execute_script("return document.contentType")
+        )
