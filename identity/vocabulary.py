@@ -287,6 +287,10 @@ LIBRARY_EXPORT = re.compile(r"^(\d+) members on (\d{4}-\d{2}-\d{2}) \((\w+)\)$")
 PRICE_GRID = re.compile(r"^(.+)@(\d{4}-\d{2}-\d{2})$")
 # A canteen service's day: "<service's public id>:<day>", and for the no-shows ":<how many>".
 SERVICE_DAY = re.compile(r"^[\w-]+:(\d{4}-\d{2}-\d{2})(?::(\d+))?$")
+# A meal ticked on the service's list: "<service>:<day>:<outcome>"; a search of the school's
+# children there: "<service>:<day>:<how many> results".
+SERVED_MEAL = re.compile(r"^[\w-]+:(\d{4}-\d{2}-\d{2}):(served|served_without_booking)$")
+CHILDREN_FOUND = re.compile(r"^[\w-]+:(\d{4}-\d{2}-\d{2}):(\d+) results$")
 SERVICE_DAY_ACTIONS = (
     "canteen.no_shows_recorded",
     "canteen.kitchen_list_opened",
@@ -361,6 +365,17 @@ def _detail_words(entry: AuditEntry) -> str:
         count = int(match.group(2))
         return ngettext("%(day)s: %(count)d absent", "%(day)s: %(count)d absent", count) % {
             "day": day,
+            "count": count,
+        }
+    if entry.action == "canteen.served" and (match := SERVED_MEAL.match(target)):
+        day = format_value("", match.group(1))
+        if match.group(2) == "served":
+            return day
+        return _("%(day)s, without booking") % {"day": day}
+    if entry.action == "canteen.children_searched" and (match := CHILDREN_FOUND.match(target)):
+        count = int(match.group(2))
+        return ngettext("%(day)s: %(count)d result", "%(day)s: %(count)d results", count) % {
+            "day": format_value("", match.group(1)),
             "count": count,
         }
     return target

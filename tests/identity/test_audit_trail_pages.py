@@ -273,6 +273,17 @@ def test_a_page_of_the_trail_costs_the_same_queries_for_5_or_50_entries(
         ("tariff.grid_withdrawn", "Entrée@2027-01-01", "Entrée, à partir du 01/01/2027"),
         ("canteen.no_shows_recorded", "Ab_c-1:2026-11-30:2", "30/11/2026\u00a0: 2 absents"),
         ("canteen.kitchen_list_opened", "Ab_c-1:2026-12-03", "03/12/2026"),
+        ("canteen.served", "Ab_c-1:2026-12-03:served", "03/12/2026"),
+        (
+            "canteen.served",
+            "Ab_c-1:2026-12-03:served_without_booking",
+            "03/12/2026, sans réservation",
+        ),
+        (
+            "canteen.children_searched",
+            "Ab_c-1:2026-12-03:1 results",
+            "03/12/2026\u00a0: 1 résultat",
+        ),
     ],
 )
 def test_references_read_in_words(action, target, words):
