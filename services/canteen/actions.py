@@ -514,7 +514,8 @@ def _write_diets(
 
 def _set_packed_meal(child: Person, packed: bool, now: datetime) -> int:
     """The child's lunches still open to changes follow the diet (`packed`): a day whose
-    deadline has passed is final for the kitchen and billed as it was then. How many changed."""
+    deadline has passed is final for the kitchen and billed as it was then. A changed day that
+    was prepaid is refunded, then billed with the month. How many changed."""
     today = timezone.localdate(now, timezone.get_default_timezone())
     bookings = list(
         Booking.objects.filter(
@@ -536,7 +537,11 @@ def _set_packed_meal(child: Person, packed: bool, now: datetime) -> int:
             calendars[service.pk] = school_calendar(service.site.school, days[0], days[-1])
         if rules.is_open(service, booking.day, calendars[service.pk], now):
             open_days.append(booking.pk)
-    return Booking.objects.filter(pk__in=open_days).update(packed_meal=packed, changed_at=now)
+    changed = Booking.objects.filter(pk__in=open_days).update(packed_meal=packed, changed_at=now)
+    # Days paid at booking at the other price go back to the wallet; the month's bill prices
+    # them as they now stand. A diet is never refused, nor a wallet charged, for money.
+    prepayment.refund(list(Booking.objects.filter(pk__in=open_days)))
+    return changed
 
 
 def _care_plan_target(child: Person):

@@ -35,6 +35,7 @@ from services.catalog.actions import regie_of
 from services.catalog.tariffs import quote
 
 from .models import AbsenceReport, Booking, PrepaidMeal
+from .pricing import meal_label, meal_product
 
 logger = logging.getLogger(__name__)
 
@@ -87,26 +88,11 @@ def month_lines(household: Household, year: int, month: int) -> list[BillLine]:
         calendar = calendars.setdefault(school.pk, school_calendar(school, first, last))
         if booking.day in calendar.closures or booking.day in calendar.public:
             continue
-        # A meal taken without booking is at the penalty price whatever the diet; a PAI child's
-        # packed-meal day at its own price (as the kitchen knew it that day: the booking's flag).
-        if booking.without_booking:
-            product = service.penalty_product
-        elif booking.packed_meal:
-            product = service.packed_meal_product
-        else:
-            product = service.product
-        if product is None:
-            raise DomainError(
-                _("%(service)s has no price: ask the town hall.") % {"service": service},
-                code="no_tariff",
-            )
+        kind = {"without_booking": booking.without_booking, "packed_meal": booking.packed_meal}
+        product = meal_product(service, **kind)
         regie = regies.setdefault(product.pk, regie_of(product))
         price = quote(product=product, person=booking.child, on=booking.day)
-        label = product.name
-        if booking.without_booking:
-            label = _("%(product)s (without booking)") % {"product": product.name}
-        elif booking.packed_meal:
-            label = _("%(product)s (packed meal from home, PAI)") % {"product": product.name}
+        label = meal_label(product, **kind)
         key = (booking.child, label, price.explanation, price.price_cents, regie.pk, service)
         grouped[key].append(booking.day)
     return [

@@ -24,57 +24,72 @@ from services.catalog.actions import regie_of
 from services.catalog.tariffs import quote
 
 from .models import Booking, PrepaidMeal, Service
+from .pricing import meal_product
 
 
 def charge(*, actor: User, child: Person, service: Service, days: list[date], key: str) -> int:
     """Pay `days` (just booked) of `child` at `service` from the actor's wallet; the total in
-    cents. Raises DomainError (code "insufficient_balance", field "days") when the wallet is
-    short: the caller's transaction, and so the booking, rolls back."""
-    if service.product is None:
-        raise DomainError(
-            _("%(service)s has no price: ask the town hall.") % {"service": service},
-            code="no_tariff",
-        )
+    cents. Each day is priced by its product (a PAI child's packed-meal lunch at its own price,
+    `pricing.meal_product`), one spending per régie. Raises DomainError (code
+    "insufficient_balance", field "days") when the wallet is short: the caller's transaction,
+    and so the booking, rolls back."""
     payer = person_of(actor)
     if payer is None:
         raise Forbidden(_("Only a resident pays from their wallet."))
-    regie = regie_of(service.product)
     bookings = {
         b.day: b for b in Booking.objects.filter(child=child, service=service, day__in=days)
     }
-    priced = [(day, quote(product=service.product, person=child, on=day)) for day in days]
-    total = sum(price.price_cents for _day, price in priced)
-    if total <= 0:
-        return 0
-    spending_key = f"canteen-prepay:{actor.pk}:{service.public_id}:{key}"[:100]
+    by_regie: dict[int, list] = {}
+    regies = {}
+    for day in days:
+        product = meal_product(
+            service, without_booking=False, packed_meal=bookings[day].packed_meal
+        )
+        regie = regies.setdefault(product.pk, regie_of(product))
+        price = quote(product=product, person=child, on=day)
+        if price.price_cents > 0:
+            by_regie.setdefault(regie.pk, []).append((day, product, price))
+    total = sum(price.price_cents for priced in by_regie.values() for *_rest, price in priced)
+    base_key = f"canteen-prepay:{actor.pk}:{service.public_id}:{key}"
+    for n, (regie_pk, priced) in enumerate(sorted(by_regie.items())):
+        regie = next(r for r in regies.values() if r.pk == regie_pk)
+        # The first régie keeps the plain key: the usual case, one régie for the canteen.
+        spending_key = (base_key if n == 0 else f"{base_key}:{regie_pk}")[:100]
+        amount = sum(price.price_cents for _day, _product, price in priced)
+        _spend(payer, regie, amount, priced[0][1], child, spending_key, total_asked=total)
+        PrepaidMeal.objects.bulk_create(
+            PrepaidMeal(
+                booking=bookings[day],
+                payer=payer,
+                regie=regie,
+                amount_cents=price.price_cents,
+                explanation=price.explanation[:200],
+                spending=spending_key,
+            )
+            for day, _product, price in priced
+        )
+    return total
+
+
+def _spend(payer, regie, amount, product, child, spending_key, *, total_asked) -> None:
     try:
         spend_from_wallet(
             person_id=payer.pk,
-            amount_cents=total,
+            amount_cents=amount,
             regie=regie,
-            reference=f"{service.product.name} — {child.first_name}",
+            reference=f"{product.name} — {child.first_name}",
             idempotency_key=spending_key,
         )
     except InsufficientFunds as error:
         raise DomainError(
             _("Your wallet holds %(balance)s; these days cost %(total)s. Top it up, then book.")
-            % {"balance": format_cents(wallet_balance(payer.pk)), "total": format_cents(total)},
+            % {
+                "balance": format_cents(wallet_balance(payer.pk)),
+                "total": format_cents(total_asked),
+            },
             field="days",
             code="insufficient_balance",
         ) from error
-    PrepaidMeal.objects.bulk_create(
-        PrepaidMeal(
-            booking=bookings[day],
-            payer=payer,
-            regie=regie,
-            amount_cents=price.price_cents,
-            explanation=price.explanation[:200],
-            spending=spending_key,
-        )
-        for day, price in priced
-        if price.price_cents > 0
-    )
-    return total
 
 
 def refund(bookings: list[Booking]) -> int:

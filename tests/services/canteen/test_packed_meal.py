@@ -336,3 +336,48 @@ def test_the_sql_of_a_packed_meal_booking_does_not_grow_with_its_days(family):
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 21
     assert set(packed_days(child).values()) == {True}
+
+
+@pytest.fixture
+def prepaid(family):
+    from tests.payments.factories import topped_up, wallet_regie
+
+    user, child, service = family
+    service.prepaid = True
+    service.save()
+    wallet_regie()
+    guardian = user.person
+    topped_up(guardian, 2000)
+    return user, child, service, guardian
+
+
+def test_a_prepaid_packed_meal_is_paid_at_its_own_price(prepaid):
+    from payments import queries as payment_queries
+
+    user, child, service, guardian = prepaid
+    pai(user, child, packed_meal=True)
+    actions.book_days(actor=user, child=child, service=service, days=[THURSDAY, FRIDAY], key="p")
+    assert payment_queries.wallet_balance(guardian.pk) == 2000 - 2 * 120
+
+
+def test_a_diet_change_refunds_the_prepaid_open_days_which_the_month_then_bills(prepaid):
+    from payments import queries as payment_queries
+    from services.canteen.models import PrepaidMeal
+
+    user, child, service, guardian = prepaid
+    actions.book_days(
+        actor=user, child=child, service=service, days=[THURSDAY, FRIDAY, NEXT_MONDAY], key="p"
+    )
+    assert payment_queries.wallet_balance(guardian.pk) == 2000 - 3 * 350
+    with time_machine.travel(WEDNESDAY_EVENING, tick=False):
+        pai(user, child, packed_meal=True)
+    # Thursday was final: still prepaid at the lunch price; Friday and Monday back in the wallet.
+    assert payment_queries.wallet_balance(guardian.pk) == 2000 - 350
+    kept = PrepaidMeal.objects.get(refunded_at__isnull=True)
+    assert kept.booking.day == THURSDAY
+    officer = staff_user(StaffRole.Role.FINANCE_OFFICER)
+    with time_machine.travel(datetime(2027, 1, 4, 9, tzinfo=PARIS), tick=False):
+        order = billing.bill_month(actor=officer, household=child.household, year=2026, month=12)
+    (line,) = order.lines.all()
+    assert (line.quantity, line.unit_price_cents) == (2, 120)  # Friday and Monday, packed
+    assert line.payload["days"] == ["2026-12-04", "2026-12-07"]
