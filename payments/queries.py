@@ -133,6 +133,16 @@ def can_see_order(user: User, order: Order) -> bool:
     return order.payer is not None and can_act_for(user, order.payer)
 
 
+def can_cancel_order(user: User, order: Order) -> bool:
+    """Its buyer gives up an order awaiting payment, unless an invoice was issued for it (a
+    monthly bill: the régie corrects it by a credit note); as `orders.cancel_order` checks."""
+    return (
+        order.status == Order.Status.PENDING
+        and order.buyer_id == user.pk
+        and not order.documents.filter(kind=Document.Kind.INVOICE).exists()
+    )
+
+
 def orders_of(user: User):
     people = people_i_pay_for(user)
     return (

@@ -240,6 +240,7 @@ def _checkout_page(request, order: Order, provider, **context):
         else None,
         order=order,
         lines=lines,
+        cancellable=queries.can_cancel_order(request.user, order),
         provider=provider,
         documents=order.documents.order_by("issued_at", "pk"),
     )

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import Person, User
 from payments import fulfilment
-from payments.models import Channel, Order, OrderLine, Payment, Regie
+from payments.models import Channel, Document, Order, OrderLine, Payment, Regie
 
 from .inputs import account_key, check_amount
 
@@ -119,10 +119,16 @@ def cancel_order(*, actor: User | None, order: Order) -> Order:
     lesson's place is free again now rather than when its hold expires)."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if actor is not None and order.buyer_id != actor.pk:
-            raise Forbidden(_("This order is not yours."))
         if order.status != Order.Status.PENDING:
             raise Conflict(_("Only an order awaiting payment can be cancelled."))
+        if order.documents.filter(kind=Document.Kind.INVOICE).exists():
+            # A numbered invoice stays in the régie's sequence: a credit note corrects it.
+            raise Conflict(
+                _("An issued invoice is not cancelled: the régie corrects it by a credit note."),
+                code="invoice_issued",
+            )
+        if actor is not None and order.buyer_id != actor.pk:
+            raise Forbidden(_("This order is not yours."))
         order.status = Order.Status.CANCELLED
         order.basket = False
         order.save(update_fields=["status", "basket"])

@@ -146,7 +146,7 @@ def _bill(*, actor: User | None, household: Household, year: int, month: int) ->
         lines=[
             LineInput(
                 regie=regies[line.regie_id],
-                label=f"{line.label} — {line.child.first_name}",
+                label=line.label,  # the child is the line's beneficiary, named beside it
                 handler=HANDLER,
                 unit_price_cents=line.unit_price_cents,
                 quantity=len(line.days),

@@ -14,11 +14,12 @@ from django.core.management import call_command
 from django.urls import reverse
 from pypdf import PdfReader
 
-from identity.errors import DomainError, Forbidden
+from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import AuditEntry, StaffRole
 from identity.notifications.models import Notification
 from identity.schooling.actions import close_school
 from payments.actions.desk import record_desk_payment
+from payments.actions.orders import cancel_order
 from payments.models import Document, Order
 from payments.pdf import document_pdf
 from services.canteen import actions, billing
@@ -88,11 +89,11 @@ def test_the_month_is_billed_once_with_prices_and_reasons(december, officer):
     household, child = december
     order = billing.bill_month(actor=officer, household=household, year=2026, month=12)
     lines = {line.label: line for line in order.lines.all()}
-    meals = lines[f"Repas — {child.first_name}"]
+    meals = lines["Repas"]
     assert (meals.quantity, meals.unit_price_cents) == (2, 350)  # 3 and 4 December
     assert meals.explanation  # the tariff engine's why
     assert meals.payload["days"] == ["2026-12-03", "2026-12-04"]
-    penalty = lines[f"Repas majoré (without booking) — {child.first_name}"]
+    penalty = lines["Repas majoré (without booking)"]
     assert (penalty.quantity, penalty.unit_price_cents) == (1, 700)
     assert order.total_cents == 2 * 350 + 700
     again = billing.bill_month(actor=officer, household=household, year=2026, month=12)
@@ -221,6 +222,21 @@ def test_the_parent_pays_the_invoice_from_their_wallet_on_its_page(december, off
     assert "Mode de paiement : Porte-monnaie" in pdf_text(document_pdf(receipt))
     assert order.payments.filter(status="succeeded").count() == 1
     assert AuditEntry.objects.filter(action="payments.wallet_payment").count() == 1
+
+
+@time_machine.travel(JANUARY)
+def test_an_issued_invoice_is_not_cancelled_by_the_parent(december, officer, client):
+    household, _child = december
+    order = billing.bill_month(actor=officer, household=household, year=2026, month=12)
+    client.force_login(order.payer.user)
+    page = client.get(reverse("payments:checkout", args=[order.public_id])).content.decode()
+    assert "Cancel this order" not in page
+    refused = client.post(reverse("payments:cancel", args=[order.public_id]), follow=True)
+    assert "An issued invoice is not cancelled" in refused.content.decode()
+    with pytest.raises(Conflict) as conflict:
+        cancel_order(actor=None, order=order)  # not even by the system
+    assert conflict.value.code == "invoice_issued"
+    assert Order.objects.get(pk=order.pk).status == "pending"
 
 
 @time_machine.travel(JANUARY)

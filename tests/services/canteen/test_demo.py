@@ -124,12 +124,12 @@ def test_last_month_is_attended_as_the_canteen_marked_it(billed):
 
 def test_camille_has_one_canteen_invoice_for_october_explained(billed):
     order = camilles_order()
-    lines = {line.label: line for line in order.lines.all()}
-    assert {label: line.quantity for label, line in lines.items()} == {
-        "Repas au restaurant scolaire — Léa": 8,
-        "Repas majoré (sans réservation) — Léa": 1,
-        "Repas au restaurant scolaire — Tom": 5,
-        "Accueil du midi (panier-repas apporté, PAI) — Tom": 5,
+    lines = {(line.label, line.beneficiary.first_name): line for line in order.lines.all()}
+    assert {key: line.quantity for key, line in lines.items()} == {
+        ("Repas au restaurant scolaire", "Léa"): 8,
+        ("Repas majoré (sans réservation)", "Léa"): 1,
+        ("Repas au restaurant scolaire", "Tom"): 5,
+        ("Accueil du midi (panier-repas apporté, PAI)", "Tom"): 5,
     }
     assert all(line.explanation for line in lines.values())
     assert order.total_cents == sum(

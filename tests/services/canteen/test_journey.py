@@ -136,8 +136,8 @@ def test_camille_opens_and_pays_her_canteen_invoice_from_a_fresh_demo(browser, l
         invoice = browser.find_element(By.PARTIAL_LINK_TEXT, "CANTINE-2026-F000001")
         pdf_url = invoice.get_attribute("href")
         browser.find_element(By.LINK_TEXT, "Payer").click()
-        wait_for_text(browser, "Accueil du midi (panier-repas apporté, PAI) — Tom")
-        assert "Repas majoré (sans réservation) — Léa" in browser.page_source
+        wait_for_text(browser, "Accueil du midi (panier-repas apporté, PAI) (pour Tom)")
+        assert "Repas majoré (sans réservation) (pour Léa)" in browser.page_source
         assert browser.find_elements(By.CSS_SELECTOR, "[data-pay-with-wallet]")
         assert fits_a_phone(browser)
         assert severe_console_errors(browser) == []
