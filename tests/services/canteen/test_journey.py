@@ -91,6 +91,9 @@ def test_a_parent_books_cancels_and_declares_a_diet_and_the_kitchen_counts_it(br
         # A diet, recorded once.
         browser.get(live_server.url + reverse("canteen:diets", args=[child.public_id]))
         tick(browser, "input[name=kinds][value=no_pork]")
+        # A long one: the kitchen list's badge must wrap on a phone, not push the page sideways.
+        tick(browser, "input[name=kinds][value=texture]")
+        fill(browser, details_texture="morceaux coupés très petits et purée lisse sans grumeaux")
         browser.find_element(By.CSS_SELECTOR, "form.diet-form button[type=submit]").click()
         wait_for_text(browser, "Les régimes sont enregistrés.")
         assert fits_a_phone(browser)
