@@ -74,3 +74,26 @@ def test_bookings_nobody_came_for_are_no_shows(canteen):
     elsewhere = staff_user(StaffRole.Role.CANTEEN_AGENT, facility=canteen_site("Autre").school)
     with pytest.raises(Forbidden):
         record_no_shows(actor=elsewhere, service=service, day=THURSDAY)
+
+
+def test_the_childs_phone_pass_on_a_parents_phone_marks_the_meal_served(client):
+    """A young child without a card: the guardian issues the child's phone pass and shows it
+    on their own phone at the canteen's door; the child's booking is served."""
+    from card.actions.lifecycle import issue_phone_pass
+    from card.credentials import phone_pass_payload
+
+    with time_machine.travel(datetime(2026, 12, 1, 10, tzinfo=PARIS), tick=False):
+        site = canteen_site()
+        service = lunch(site)
+        entrance = AccessPointFactory(facility=site.school, name="Entrée cantine")
+        _reader, token = reader_with_token(access_point=entrance)
+        guardian, child = enrolled_child(site)
+        actions.book_days(
+            actor=guardian.user, child=child, service=service, days=[THURSDAY], key="k"
+        )
+        phone_pass = issue_phone_pass(actor=guardian.user, holder=child)
+    at = datetime(2026, 12, 3, 12, 5, tzinfo=PARIS)
+    with time_machine.travel(at, tick=False):
+        answer = post_tap(client, token, credential=phone_pass_payload(phone_pass.number, at))
+    assert (answer.json()["granted"], answer.json()["reason"]) == (True, "served")
+    assert Booking.objects.get(child=child).state == "served"
