@@ -178,8 +178,22 @@ class CalendarDay:
         return self.state == Booking.State.BOOKED
 
 
+class MonthPages:
+    """The months before and after a page's `month` (its first day), for its links."""
+
+    month: date
+
+    @property
+    def previous(self) -> date:
+        return (self.month - timedelta(days=1)).replace(day=1)
+
+    @property
+    def next(self) -> date:
+        return (self.month + timedelta(days=32)).replace(day=1)
+
+
 @dataclass(frozen=True)
-class MonthCalendar:
+class MonthCalendar(MonthPages):
     child: Person
     service: Service
     month: date  # its first day
@@ -192,14 +206,6 @@ class MonthCalendar:
     @property
     def offered(self) -> list[date]:
         return [d.day for d in self.days if d.status == DayStatus.BOOKABLE]
-
-    @property
-    def previous(self) -> date:
-        return (self.month - timedelta(days=1)).replace(day=1)
-
-    @property
-    def next(self) -> date:
-        return (self.month + timedelta(days=32)).replace(day=1)
 
 
 def month_calendar(child: Person, service: Service, month: date, now: datetime) -> MonthCalendar:
@@ -311,7 +317,7 @@ class MealDay:
 
 
 @dataclass(frozen=True)
-class MealMonth:
+class MealMonth(MonthPages):
     service: Service
     month: date  # its first day
     days: list[MealDay]
@@ -325,14 +331,6 @@ class MealMonth:
                 for name in ("booked", "served", "without_booking", "absent", "cancelled")
             },
         )
-
-    @property
-    def previous(self) -> date:
-        return (self.month - timedelta(days=1)).replace(day=1)
-
-    @property
-    def next(self) -> date:
-        return (self.month + timedelta(days=32)).replace(day=1)
 
 
 def meal_month(service: Service, month: date) -> MealMonth:

@@ -188,9 +188,9 @@ def _child(value: str) -> Person | None:
     return Person.objects.filter(public_id=value).first() if value else None
 
 
-@login_required
-@require_POST
-def serve(request, service_id: str, day: str):
+def _on_the_list(request, service_id: str, day: str, act) -> HttpResponse:
+    """A tick or an untick of a child on the service's list: `act(service, child, day)` calls
+    the gate's action and returns the message to show; a refusal is shown on the list."""
     _schools(request)
     service, on = _sheet(request, service_id, day)
     child = _child(request.POST.get("enfant", ""))
@@ -198,38 +198,37 @@ def serve(request, service_id: str, day: str):
         messages.error(request, _("Unknown child: search them again by name."))
         return redirect(_service_url(service, on))
     try:
-        outcome = gate.serve_child(actor=request.user, service=service, child=child, day=on)
+        level, words = act(service, child, on)
     except Forbidden as error:
         raise PermissionDenied from error
     except DomainError as error:
         messages.error(request, error.message)
         return redirect(_service_url(service, on))
-    words = SERVED_WORDS[outcome] % {"name": child.full_name}
-    if outcome == gate.SERVED_WITHOUT_BOOKING:
-        messages.warning(request, words)
-    else:
-        messages.success(request, words)
+    messages.add_message(request, level, words)
     return redirect(_service_url(service, on, child.public_id))
+
+
+@login_required
+@require_POST
+def serve(request, service_id: str, day: str):
+    def act(service, child, on):
+        outcome = gate.serve_child(actor=request.user, service=service, child=child, day=on)
+        words = SERVED_WORDS[outcome] % {"name": child.full_name}
+        # Served without booking: billed at the penalty price, which the agent must see.
+        level = messages.WARNING if outcome == gate.SERVED_WITHOUT_BOOKING else messages.SUCCESS
+        return level, words
+
+    return _on_the_list(request, service_id, day, act)
 
 
 @login_required
 @require_POST
 def unserve(request, service_id: str, day: str):
-    _schools(request)
-    service, on = _sheet(request, service_id, day)
-    child = _child(request.POST.get("enfant", ""))
-    if child is None:
-        messages.error(request, _("Unknown child: search them again by name."))
-        return redirect(_service_url(service, on))
-    try:
+    def act(service, child, on):
         gate.unserve_child(actor=request.user, service=service, child=child, day=on)
-    except Forbidden as error:
-        raise PermissionDenied from error
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect(_service_url(service, on))
-    messages.success(request, _("%(name)s: no longer marked served.") % {"name": child.full_name})
-    return redirect(_service_url(service, on, child.public_id))
+        return messages.SUCCESS, _("%(name)s: no longer marked served.") % {"name": child.full_name}
+
+    return _on_the_list(request, service_id, day, act)
 
 
 @login_required
