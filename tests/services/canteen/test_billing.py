@@ -230,6 +230,8 @@ def test_an_issued_invoice_is_not_cancelled_by_the_parent(december, officer, cli
     order = billing.bill_month(actor=officer, household=household, year=2026, month=12)
     client.force_login(order.payer.user)
     page = client.get(reverse("payments:checkout", args=[order.public_id])).content.decode()
+    invoice = order.documents.get(kind="invoice")
+    assert f"<h1>Invoice {invoice.reference} to pay</h1>" in page
     assert "Cancel this order" not in page
     refused = client.post(reverse("payments:cancel", args=[order.public_id]), follow=True)
     assert "An issued invoice is not cancelled" in refused.content.decode()
