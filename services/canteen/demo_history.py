@@ -23,7 +23,7 @@ from identity.models import Person, User
 from identity.schooling.calendar import school_calendar
 from services.catalog.models import AccessPoint
 
-from . import absences, gate, queries
+from . import absences, gate, queries, rules
 from .models import Booking, Service, ServiceDay
 
 CLERK_EMAIL = "accueil@demo.sesame.fr"
@@ -35,15 +35,10 @@ def last_month(today: date) -> tuple[date, date]:
 
 
 def _school_days(service: Service, first: date, last: date) -> list[date]:
-    """The days the service ran between `first` and `last`: its weekdays, in the school year,
-    outside the holidays, public holidays and closures."""
+    """The days the service ran between `first` and `last` (`rules.why_not_running`)."""
     calendar = school_calendar(service.site.school, first, last)
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    return [
-        day
-        for day in days
-        if day.weekday() in service.runs_on_weekdays and calendar.no_school(day) is None
-    ]
+    return [day for day in days if rules.why_not_running(service, day, calendar) is None]
 
 
 def _at(day: date, hour: time) -> datetime:
