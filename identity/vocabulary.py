@@ -9,8 +9,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from django.apps import apps
 from django.utils import formats
 from django.utils.functional import Promise
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -68,6 +70,7 @@ ACTION_LABELS: dict[str, Promise] = {
     # Staff reads and staff management
     "staff.residents_searched": gettext_lazy("Residents searched"),
     "staff.file_viewed": gettext_lazy("File opened"),
+    "staff.admin_data_viewed": gettext_lazy("Residents' data opened in the administration"),
     "staff.card_looked_up": gettext_lazy("Card looked up"),
     "staff.card_photo_viewed": gettext_lazy("Card photo viewed"),
     "staff.role_granted": gettext_lazy("Staff role granted"),
@@ -335,6 +338,8 @@ def _detail_words(entry: AuditEntry) -> str:
         and target in Person.Role.values
     ):
         return str(Person.Role(target).label)
+    if entry.action == "staff.admin_data_viewed":
+        return admin_page_words(target)
     if entry.action in ("staff.file_viewed",) and target == "household":
         return ""
     if entry.action in ("staff.role_granted", "staff.role_revoked"):
@@ -379,6 +384,15 @@ def _detail_words(entry: AuditEntry) -> str:
             "count": count,
         }
     return target
+
+
+def admin_page_words(label: str) -> str:
+    """« Régimes » for "canteen.diet": the administration page's name, not its model's code."""
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        return label
+    return capfirst(str(model._meta.verbose_name_plural))
 
 
 def account_name(pk: str) -> str:

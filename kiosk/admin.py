@@ -4,7 +4,7 @@ and each kiosk's settings (its card terminal), which administrators edit here.""
 
 from django.contrib import admin
 
-from identity.admin import ActionModelAdmin, ReadOnlyAdmin
+from identity.admin import ActionModelAdmin, ReadOnlyAdmin, ResidentDataAdmin
 
 from .models import DeviceStatus, KioskSession, KioskSettings, PrintJob, ScreenPairing
 
@@ -39,7 +39,8 @@ class KioskSettingsAdmin(ActionModelAdmin):
 
 
 @admin.register(KioskSession)
-class KioskSessionAdmin(ReadOnlyAdmin):
+class KioskSessionAdmin(ResidentDataAdmin, ReadOnlyAdmin):
+    resident_field = "holder"
     list_display = ["public_id", "reader", "step", "purchase", "amount_cents", "started_at"]
     list_select_related = ["reader"]
     exclude = ["holder", "tap"]

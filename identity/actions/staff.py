@@ -86,6 +86,18 @@ def open_resident_file(
     return queries.resident_file(household)
 
 
+def record_admin_reading(*, actor: User, model, person: Person | None = None) -> None:
+    """A staff member opened an administration page that shows residents (a list of diets, an
+    enrolment): recorded like a file opened, naming the resident when it is one row."""
+    record_audit_entry(
+        actor=actor,
+        action="staff.admin_data_viewed",
+        person=person,
+        target=model._meta.label_lower,
+        channel=Channel.COUNTER,
+    )
+
+
 # --- Staff roles ---------------------------------------------------------------------------
 
 

@@ -3,7 +3,7 @@ classes, closures and enrolments, every write through an action."""
 
 from django.contrib import admin
 
-from identity.admin import ActionInline, ActionModelAdmin
+from identity.admin import ActionInline, ActionModelAdmin, ResidentDataAdmin
 
 from .actions import close_school, enrol_child
 from .models import Enrolment, SchoolClass, SchoolClosure, SchoolHoliday, SchoolYear
@@ -42,7 +42,8 @@ class SchoolClosureAdmin(ActionModelAdmin):
 
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(ActionModelAdmin):
+class EnrolmentAdmin(ResidentDataAdmin, ActionModelAdmin):
+    resident_field = "child"
     list_display = ["child", "school", "school_year", "level", "school_class", "derogation"]
     list_filter = ["school_year", "school", "level"]
     raw_id_fields = ["child"]

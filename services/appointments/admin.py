@@ -3,7 +3,7 @@ slots are read-only: they are taken and given back by actions.py only (the desk'
 
 from django.contrib import admin
 
-from identity.admin import ActionInline, ActionModelAdmin, ReadOnlyAdmin
+from identity.admin import ActionInline, ActionModelAdmin, ReadOnlyAdmin, ResidentDataAdmin
 
 from .models import Appointment, Desk, DeskDay, OpeningPattern
 
@@ -27,6 +27,7 @@ class DeskAdmin(ActionModelAdmin):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ReadOnlyAdmin):
+class AppointmentAdmin(ResidentDataAdmin, ReadOnlyAdmin):
+    resident_field = "person"
     list_display = ["desk", "starts_at", "status", "channel"]
     list_filter = ["status", "channel", "desk"]

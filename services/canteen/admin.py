@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from identity.admin import ActionInline, ActionModelAdmin, ReadOnlyAdmin
+from identity.admin import ActionInline, ActionModelAdmin, ReadOnlyAdmin, ResidentDataAdmin
 from identity.errors import DomainError
 
 from . import actions
@@ -52,9 +52,11 @@ class MenuAdmin(ActionModelAdmin):
 
 
 @admin.register(Diet)
-class DietAdmin(ActionModelAdmin):
+class DietAdmin(ResidentDataAdmin, ActionModelAdmin):
     """The town corrects a child's diets (actions.correct_diet, audited); parents declare them
     in Mon espace."""
+
+    resident_field = "child"
 
     list_display = ["child", "kind", "details", "packed_meal", "by_town", "recorded_at"]
     list_filter = ["kind", "by_town"]
@@ -86,7 +88,8 @@ class DietAdmin(ActionModelAdmin):
 
 
 @admin.register(Booking)
-class BookingAdmin(ReadOnlyAdmin):
+class BookingAdmin(ResidentDataAdmin, ReadOnlyAdmin):
+    resident_field = "child"
     list_display = ["day", "service", "state", "booked_at"]
     list_filter = ["state", "service__site"]
     list_select_related = ["service__site"]

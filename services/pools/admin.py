@@ -3,7 +3,7 @@ and released by actions.py only (the lock that prevents overbooking lives there)
 
 from django.contrib import admin
 
-from identity.admin import ActionInline, ActionModelAdmin, ReadOnlyAdmin
+from identity.admin import ActionInline, ActionModelAdmin, ReadOnlyAdmin, ResidentDataAdmin
 
 from .models import LessonBooking, LessonCourse, LessonSession
 
@@ -22,6 +22,7 @@ class LessonCourseAdmin(ActionModelAdmin):
 
 
 @admin.register(LessonBooking)
-class LessonBookingAdmin(ReadOnlyAdmin):
+class LessonBookingAdmin(ResidentDataAdmin, ReadOnlyAdmin):
+    resident_field = "person"
     list_display = ["course", "status", "held_until", "confirmed_at", "released_at"]
     list_filter = ["status", "course"]

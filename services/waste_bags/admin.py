@@ -3,7 +3,7 @@ and written by actions.hand_out_bags only."""
 
 from django.contrib import admin
 
-from identity.admin import ActionModelAdmin, ReadOnlyAdmin
+from identity.admin import ActionModelAdmin, ReadOnlyAdmin, ResidentDataAdmin
 
 from .models import BagDistribution, BagQuota
 
@@ -16,7 +16,8 @@ class BagQuotaAdmin(ActionModelAdmin):
 
 
 @admin.register(BagDistribution)
-class BagDistributionAdmin(ReadOnlyAdmin):
+class BagDistributionAdmin(ResidentDataAdmin, ReadOnlyAdmin):
+    resident_field = "person"
     list_display = ["at", "household", "year", "quantity", "facility", "staff"]
     list_filter = ["year", "facility"]
     list_select_related = ["household", "facility", "staff"]
