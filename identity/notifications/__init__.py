@@ -6,6 +6,6 @@ background tasks with retries, each message's status kept.
 The caller renders and translates the texts; `notify` writes the rows inside the caller's
 transaction and queues delivery once it commits."""
 
-from .sending import notify
+from .sending import notify, notify_household
 
-__all__ = ["notify"]
+__all__ = ["notify", "notify_household"]

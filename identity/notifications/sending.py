@@ -9,7 +9,7 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 
-from ..models import User
+from ..models import Person, User
 from . import tasks
 from .models import Notification, NotificationAttachment, SmsConsent
 from .topics import TOPIC_LABELS
@@ -74,6 +74,16 @@ def notify(
             transaction.on_commit(partial(tasks.enqueue_delivery, notification.pk))
             written.append(notification)
     return written
+
+
+def notify_household(*, household_id: int, **message) -> None:
+    """`notify` each adult of the household who has an account (the parents, not a child's
+    login): what a service tells a family (a move, a school closed)."""
+    adults = Person.objects.filter(
+        household_id=household_id, role=Person.Role.ADULT, user__isnull=False
+    ).select_related("user")
+    for adult in adults:
+        notify(recipient=adult.user, **message)
 
 
 def used_before(recipient: User, dedupe_key: str) -> bool:

@@ -16,8 +16,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from identity.models import Household, Person, StaffRole
-from identity.notifications import notify
+from identity.models import Household, StaffRole
+from identity.notifications import notify, notify_household
 from identity.queries import current_address
 from payments.ledger import format_cents
 
@@ -75,18 +75,14 @@ def _tell_parents(household, since, bookings, *, before, after) -> None:
             )
             % {"count": len(bookings), "day": day}
         )
-    adults = Person.objects.filter(
-        household=household, role=Person.Role.ADULT, user__isnull=False
-    ).select_related("user")
-    for adult in adults:
-        notify(
-            recipient=adult.user,
-            topic="canteen.household_moved",
-            subject=_("Your move and the school canteen"),
-            body="\n\n".join(lines),
-            link=reverse("portal:home"),
-            dedupe_key=f"canteen.moved:{household.pk}:{since.isoformat()}",
-        )
+    notify_household(
+        household_id=household.pk,
+        topic="canteen.household_moved",
+        subject=_("Your move and the school canteen"),
+        body="\n\n".join(lines),
+        link=reverse("portal:home"),
+        dedupe_key=f"canteen.moved:{household.pk}:{since.isoformat()}",
+    )
 
 
 def _tell_sites(household, since, bookings) -> None:
@@ -149,15 +145,11 @@ def _tell_closure(household_id: int, bookings: list[Booking], closure, refunded:
             _("%(amount)s paid in advance for that day is back in your wallet.")
             % {"amount": format_cents(refunded)}
         )
-    adults = Person.objects.filter(
-        household_id=household_id, role=Person.Role.ADULT, user__isnull=False
-    ).select_related("user")
-    for adult in adults:
-        notify(
-            recipient=adult.user,
-            topic="canteen.school_closed",
-            subject=_("No canteen on %(day)s") % {"day": day_words(closure.day)},
-            body="\n\n".join(lines),
-            link=reverse("canteen:home"),
-            dedupe_key=f"canteen.closed:{closure.pk}:{household_id}",
-        )
+    notify_household(
+        household_id=household_id,
+        topic="canteen.school_closed",
+        subject=_("No canteen on %(day)s") % {"day": day_words(closure.day)},
+        body="\n\n".join(lines),
+        link=reverse("canteen:home"),
+        dedupe_key=f"canteen.closed:{closure.pk}:{household_id}",
+    )

@@ -12,8 +12,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from identity.models import Household, Person
-from identity.notifications import notify
+from identity.models import Household
+from identity.notifications import notify_household
 
 from . import queries
 
@@ -40,15 +40,11 @@ def household_moved(household: Household, since: date) -> None:
                 "Your new address is outside the territory: from %(day)s, the town hall no "
                 "longer hands out waste-sorting bags to your household."
             ) % {"day": day}
-        adults = Person.objects.filter(
-            household=household, role=Person.Role.ADULT, user__isnull=False
-        ).select_related("user")
-        for adult in adults:
-            notify(
-                recipient=adult.user,
-                topic="waste_bags.household_moved",
-                subject=_("Your move and the waste-sorting bags"),
-                body=text,
-                link=reverse("portal:home"),
-                dedupe_key=f"waste_bags.moved:{household.pk}:{since.isoformat()}",
-            )
+        notify_household(
+            household_id=household.pk,
+            topic="waste_bags.household_moved",
+            subject=_("Your move and the waste-sorting bags"),
+            body=text,
+            link=reverse("portal:home"),
+            dedupe_key=f"waste_bags.moved:{household.pk}:{since.isoformat()}",
+        )
