@@ -308,7 +308,17 @@ REFERENCE_KINDS: dict[str, Promise] = {
     "reader": gettext_lazy("reader"),
     "access_point": gettext_lazy("access point"),
     "procedure": gettext_lazy("procedure file"),
+    "absence": gettext_lazy("justified absence"),
+    "vault": gettext_lazy("document of the safe"),
 }
+# Whose target is a bare public reference (an appointment's).
+REFERENCE_ACTIONS: dict[str, Promise] = {
+    "appointments.booked": gettext_lazy("appointment"),
+}
+# A canteen booking or cancellation: "<service>:<how many days>".
+DAYS_OF_SERVICE = re.compile(r"^[\w-]+:(\d+)$")
+# A canteen month billed: "<YYYY-MM>:<order>".
+MONTH_BILLED = re.compile(r"^(\d{4})-(\d{2}):([\w-]+)$")
 
 
 def detail(entry: AuditEntry) -> str:
@@ -323,6 +333,11 @@ def detail_parts(entry: AuditEntry) -> tuple[str, str]:
     kind, _colon, reference = entry.target.partition(":")
     if not entry.changes and kind in REFERENCE_KINDS and reference:
         return str(REFERENCE_KINDS[kind]), reference
+    if entry.action in REFERENCE_ACTIONS and entry.target:
+        return str(REFERENCE_ACTIONS[entry.action]), entry.target
+    if entry.action == "canteen.month_billed" and (match := MONTH_BILLED.match(entry.target)):
+        month = date(int(match.group(1)), int(match.group(2)), 1)
+        return formats.date_format(month, "F Y"), match.group(3)
     return _detail_words(entry), ""
 
 
@@ -372,6 +387,13 @@ def _detail_words(entry: AuditEntry) -> str:
             "day": day,
             "count": count,
         }
+    if entry.action in ("canteen.booked", "canteen.cancelled") and (
+        match := DAYS_OF_SERVICE.match(target)
+    ):
+        count = int(match.group(1))
+        return ngettext("%(count)d day", "%(count)d days", count) % {"count": count}
+    if entry.action == "canteen.menus_published" and target.startswith("canteen.Menu:"):
+        return ""
     if entry.action == "canteen.served" and (match := SERVED_MEAL.match(target)):
         day = format_value("", match.group(1))
         if match.group(2) == "served":

@@ -274,6 +274,14 @@ def test_a_page_of_the_trail_costs_the_same_queries_for_5_or_50_entries(
         ("canteen.no_shows_recorded", "Ab_c-1:2026-11-30:2", "30/11/2026\u00a0: 2 absents"),
         ("canteen.kitchen_list_opened", "Ab_c-1:2026-12-03", "03/12/2026"),
         ("canteen.served", "Ab_c-1:2026-12-03:served", "03/12/2026"),
+        # Public ids go to the reference (a code on the page), never into the words.
+        ("canteen.booked", "Ab_c-1:10", "10 jours"),
+        ("canteen.cancelled", "Ab_c-1:1", "1 jour"),
+        ("canteen.month_billed", "2026-11:AbC123", "novembre 2026 AbC123"),
+        ("canteen.absence_accepted", "absence:AbC123", "absence justifiée AbC123"),
+        ("appointments.booked", "AbC123", "rendez-vous AbC123"),
+        ("household.residency_verified", "vault:AbC123", "document du coffre-fort AbC123"),
+        ("canteen.menus_published", "canteen.Menu:3", ""),
         (
             "canteen.served",
             "Ab_c-1:2026-12-03:served_without_booking",
