@@ -120,10 +120,7 @@ def kitchen_list(*, actor: User, service: Service, day: date) -> KitchenList:
     return KitchenList(
         service=service,
         day=day,
-        classes=[
-            (name, sorted(children, key=lambda c: c.name))
-            for name, children in sorted(per_class.items())
-        ],
+        classes=queries.in_class_order(per_class),
         diet_counts=[(Diet.Kind(kind).label, n) for kind, n in counts.items() if n],
     )
 

@@ -290,6 +290,15 @@ def panel_context(request, person) -> dict:
 # --- Canteen staff ------------------------------------------------------------------------------
 
 
+def in_class_order(per_class: dict[str, list]) -> list[tuple[str, list]]:
+    """A day's children grouped by class, as the kitchen and service lists show them: the
+    classes by name, each class's children by name."""
+    return [
+        (name, sorted(children, key=lambda child: child.name))
+        for name, children in sorted(per_class.items())
+    ]
+
+
 def classes_on(child_ids: list[int], day: date) -> dict[int, str | None]:
     """Each child's class on `day` (that of their enrolment in the school year under way;
     None while the head has not made the classes)."""

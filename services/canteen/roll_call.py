@@ -90,10 +90,7 @@ def service_list(*, actor: User, service: Service, day: date) -> ServiceList:
     return ServiceList(
         service=service,
         day=day,
-        classes=[
-            (name, sorted(children, key=lambda c: c.name))
-            for name, children in sorted(per_class.items())
-        ],
+        classes=queries.in_class_order(per_class),
     )
 
 
