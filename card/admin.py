@@ -6,7 +6,7 @@ it): a reader moved elsewhere is revoked and a new one registered."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from identity.admin import ActionModelAdmin
+from identity.admin import ActionModelAdmin, public_identifier, shown_as_code
 
 from .actions import readers as actions
 from .models import Reader
@@ -24,14 +24,14 @@ class ReaderAdmin(ActionModelAdmin):
     ]
     list_filter = ["kind", "access_point__facility"]
     readonly_fields = [
-        "public_id",
-        "token_prefix",
+        public_identifier,
+        shown_as_code("token_prefix", _("token prefix")),
         "created_at",
         "token_rotated_at",
         "revoked_at",
         "last_seen_at",
     ]
-    exclude = ["token_hash"]
+    exclude = ["token_hash", "token_prefix"]  # issued by register_reader, shown above
     actions = ["rotate_token", "revoke"]
 
     def has_change_permission(self, request, obj=None) -> bool:

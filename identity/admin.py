@@ -14,12 +14,31 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .actions.configuration import delete_configuration, save_configuration
 from .actions.staff import grant_staff_role, record_admin_reading, revoke_staff_role
 from .errors import DomainError
 from .models import Commune, Facility, StaffRole, Street, Territory, TrustPolicy
+
+
+def shown_as_code(field: str, description):
+    """A column (list_display) or read-only field (readonly_fields) showing `field` as the code
+    it is: the random letters of an identifier or a token are not words (set as text, "3of9…"
+    would read as the English "of"). Empty shows as a dash."""
+
+    @admin.display(description=description, ordering=field)
+    def column(row) -> str:
+        value = getattr(row, field)
+        return format_html("<code>{}</code>", value) if value else "—"
+
+    column.__name__ = field
+    return column
+
+
+public_identifier = shown_as_code("public_id", _("public identifier"))
+
 
 # The refusal of the first attempt at saving, kept on the request for the second rendering.
 _REFUSAL = "_sesame_admin_refusal"

@@ -8,7 +8,8 @@ from datetime import date
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.text import get_text_list
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,15 @@ def new_public_id() -> str:
         public_id = secrets.token_urlsafe(12)
         if public_id[0].isalnum():
             return public_id
+
+
+def short_date(value) -> str:
+    """A day, or a moment in local time, as a row's name shows it ("01/09/2026",
+    "05/12/2026 17:02"): the admin's titles and lists read the page's language, never ISO."""
+    if hasattr(value, "tzinfo"):
+        moment = timezone.localtime(value) if timezone.is_aware(value) else value
+        return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+    return formats.date_format(value, "SHORT_DATE_FORMAT")
 
 
 def age_on(birth_date: date, day: date) -> int:
@@ -241,7 +251,10 @@ class Household(models.Model):
         verbose_name_plural = _("households")
 
     def __str__(self) -> str:
-        return f"household#{self.pk}"
+        """Named after its adults, as a clerk knows it ("Foyer de Camille Martin")."""
+        adults = self.members.filter(role=Person.Role.ADULT)[:2] if self.pk else []
+        names = get_text_list([person.full_name for person in adults], gettext("and"))
+        return gettext("Household of %(name)s") % {"name": names} if names else gettext("Household")
 
 
 class Person(models.Model):

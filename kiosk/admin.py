@@ -4,7 +4,7 @@ and each kiosk's settings (its card terminal), which administrators edit here.""
 
 from django.contrib import admin
 
-from identity.admin import ActionModelAdmin, ReadOnlyAdmin, ResidentDataAdmin
+from identity.admin import ActionModelAdmin, ReadOnlyAdmin, ResidentDataAdmin, public_identifier
 
 from .models import DeviceStatus, KioskSession, KioskSettings, PrintJob, ScreenPairing
 
@@ -26,7 +26,14 @@ class DeviceStatusAdmin(ReadOnlyAdmin):
 
 @admin.register(ScreenPairing)
 class ScreenPairingAdmin(ReadOnlyAdmin):
-    list_display = ["public_id", "reader", "created_by", "created_at", "paired_at", "revoked_at"]
+    list_display = [
+        public_identifier,
+        "reader",
+        "created_by",
+        "created_at",
+        "paired_at",
+        "revoked_at",
+    ]
     list_select_related = ["reader", "created_by"]
     exclude = ["code_hash"]
 
@@ -41,12 +48,12 @@ class KioskSettingsAdmin(ActionModelAdmin):
 @admin.register(KioskSession)
 class KioskSessionAdmin(ResidentDataAdmin, ReadOnlyAdmin):
     resident_field = "holder"
-    list_display = ["public_id", "reader", "step", "purchase", "amount_cents", "started_at"]
+    list_display = [public_identifier, "reader", "step", "purchase", "amount_cents", "started_at"]
     list_select_related = ["reader"]
     exclude = ["holder", "tap"]
 
 
 @admin.register(PrintJob)
 class PrintJobAdmin(ReadOnlyAdmin):
-    list_display = ["public_id", "reader", "document", "status", "created_at", "done_at"]
+    list_display = [public_identifier, "reader", "document", "status", "created_at", "done_at"]
     list_select_related = ["reader", "document"]

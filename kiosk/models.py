@@ -3,12 +3,19 @@ besides taps (a card removed, a card that is not a Sésame card), and the pairin
 screens with their reader."""
 
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from card.models import Reader
 from identity.models import AppendOnlyModel, PublicIdField, User
+
+
+def _at(reader: Reader, moment) -> dict:
+    """A reader and a moment as an administrator reads them in a row's title (a row's public id
+    is a code, not words)."""
+    when = formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+    return {"reader": reader.name, "when": when}
 
 
 class DeviceStatus(models.Model):
@@ -25,7 +32,7 @@ class DeviceStatus(models.Model):
     reader = models.OneToOneField(Reader, on_delete=models.CASCADE, related_name="device_status")
     reported_at = models.DateTimeField()
     agent_version = models.CharField(max_length=32, blank=True)
-    mode = models.CharField(max_length=10, blank=True)
+    mode = models.CharField(max_length=10, choices=Reader.Kind.choices, blank=True)
     reader_connected = models.BooleanField(default=False)
     printer_status = models.CharField(
         max_length=12, choices=Printer.choices, blank=True, default=Printer.NONE
@@ -39,7 +46,7 @@ class DeviceStatus(models.Model):
         verbose_name_plural = _("device statuses")
 
     def __str__(self) -> str:
-        return f"status of reader {self.reader_id}"
+        return gettext("State of %(reader)s") % {"reader": self.reader.name}
 
 
 class ReaderEvent(AppendOnlyModel):
@@ -59,7 +66,10 @@ class ReaderEvent(AppendOnlyModel):
         indexes = [models.Index(fields=["reader", "-received_at"])]
 
     def __str__(self) -> str:
-        return f"{self.kind} at reader {self.reader_id}"
+        return gettext("%(event)s at %(reader)s, %(when)s") % {
+            "event": self.get_kind_display(),
+            **_at(self.reader, self.received_at),
+        }
 
 
 class ScreenPairing(models.Model):
@@ -83,7 +93,7 @@ class ScreenPairing(models.Model):
         verbose_name_plural = _("kiosk screen pairings")
 
     def __str__(self) -> str:
-        return f"pairing {self.public_id}"
+        return gettext("Screen pairing of %(reader)s, %(when)s") % _at(self.reader, self.created_at)
 
 
 class KioskSettings(models.Model):
@@ -104,7 +114,7 @@ class KioskSettings(models.Model):
         verbose_name_plural = _("kiosk settings")
 
     def __str__(self) -> str:
-        return f"settings of reader {self.reader_id}"
+        return gettext("Settings of %(reader)s") % {"reader": self.reader.name}
 
 
 class KioskSession(models.Model):
@@ -160,7 +170,7 @@ class KioskSession(models.Model):
         verbose_name_plural = _("kiosk sessions")
 
     def __str__(self) -> str:
-        return f"kiosk session {self.public_id}"
+        return gettext("Session at %(reader)s, %(when)s") % _at(self.reader, self.started_at)
 
 
 class PrintJob(models.Model):
@@ -191,4 +201,7 @@ class PrintJob(models.Model):
         verbose_name_plural = _("print jobs")
 
     def __str__(self) -> str:
-        return f"print job {self.public_id}"
+        return gettext("Receipt %(reference)s at %(reader)s") % {
+            "reference": self.document.reference,
+            "reader": self.reader.name,
+        }

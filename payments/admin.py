@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from identity.admin import ActionModelAdmin, ReadOnlyAdmin
+from identity.admin import ActionModelAdmin, ReadOnlyAdmin, public_identifier, shown_as_code
 
 from .actions.regies import save_regie
 from .models import Document, LedgerTransaction, ProviderPayout, Regie
@@ -25,13 +25,9 @@ class RegieAdmin(ActionModelAdmin):
 
 @admin.register(LedgerTransaction)
 class LedgerTransactionAdmin(ReadOnlyAdmin):
-    list_display = ["identifier", "kind", "at", "about", "provider_reference"]
+    list_display = [public_identifier, "kind", "at", "about", "provider_reference"]
     list_filter = ["kind"]
     list_select_related = ["order", "refund", "payout"]
-
-    @admin.display(description=_("public identifier"), ordering="public_id")
-    def identifier(self, txn: LedgerTransaction) -> str:
-        return format_html("<code>{}</code>", txn.public_id)
 
     @admin.display(description=_("What"))
     def about(self, txn: LedgerTransaction) -> str:
@@ -64,4 +60,9 @@ class DocumentAdmin(ReadOnlyAdmin):
 
 @admin.register(ProviderPayout)
 class ProviderPayoutAdmin(ReadOnlyAdmin):
-    list_display = ["provider", "provider_reference", "amount_cents", "arrival_date"]
+    list_display = [
+        "provider",
+        shown_as_code("provider_reference", _("provider's reference")),
+        "amount_cents",
+        "arrival_date",
+    ]

@@ -11,10 +11,18 @@ that `payments.queries.ledger_discrepancies` compares with the sum of its entrie
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
-from identity.models import AppendOnlyModel, Person, PublicIdField, User
+from identity.models import AppendOnlyModel, Person, PublicIdField, User, short_date
+
+
+def _amount(cents: int) -> str:
+    """An amount as a row's name says it ("30,00 €")."""
+    from .ledger import format_cents  # the ledger imports these models
+
+    return format_cents(cents)
+
 
 CURRENCY = "EUR"
 
@@ -169,7 +177,7 @@ class LedgerTransaction(AppendOnlyModel):
         verbose_name_plural = _("ledger transactions")
 
     def __str__(self) -> str:
-        return f"txn#{self.pk}"
+        return f"{self.get_kind_display()}, {short_date(self.at)}"
 
 
 class LedgerEntry(AppendOnlyModel):
@@ -191,7 +199,7 @@ class LedgerEntry(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"entry#{self.pk}"
+        return f"{self.account.get_kind_display()} — {_amount(self.amount_cents)}"
 
 
 # --- Orders ------------------------------------------------------------------------------------
@@ -265,7 +273,10 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"order#{self.pk}"
+        return gettext("Order of %(when)s, %(amount)s") % {
+            "when": short_date(self.created_at),
+            "amount": _amount(self.total_cents),
+        }
 
 
 class OrderLine(models.Model):
@@ -307,7 +318,7 @@ class OrderLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"line#{self.pk}"
+        return self.label
 
     @property
     def total_cents(self) -> int:
@@ -400,7 +411,10 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"payment#{self.pk}"
+        return gettext("Payment of %(amount)s, %(when)s") % {
+            "amount": _amount(self.amount_cents),
+            "when": short_date(self.created_at),
+        }
 
     @property
     def refundable_cents(self) -> int:
@@ -446,7 +460,10 @@ class Refund(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"refund#{self.pk}"
+        return gettext("Refund of %(amount)s, %(when)s") % {
+            "amount": _amount(self.amount_cents),
+            "when": short_date(self.created_at),
+        }
 
     @property
     def provider(self) -> str:
@@ -499,7 +516,10 @@ class ProviderPayout(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"payout#{self.pk}"
+        return gettext("Payout of %(amount)s, %(when)s") % {
+            "amount": _amount(self.amount_cents),
+            "when": short_date(self.arrival_date),
+        }
 
 
 # --- Numbered documents ------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 - `typography`: French typography on a rendered page (base.html applies it to the whole body).
 - `day`: a date in French words, also from the ISO text a stored JSON answer holds.
-- `provider`, `reader_kind`, `admin_field`: a payment provider, a reader's mode, an admin
-  column in words (`provider_options` lists the providers for a filter).
+- `provider`, `reader_kind`, `admin_field`, `admin_label`: a payment provider, a reader's mode,
+  an admin column or form field in words (`provider_options` lists the providers for a filter).
 - `tone`: the colour of a status badge (`<span class="badge badge-{{ x.status|tone }}">`).
 - `date_picker`: a date field drawn as the browser's date picker.
 - `prose`: an administrator's text (the legal pages) as HTML, none of it taken as markup.
@@ -16,8 +16,9 @@ from datetime import date, datetime
 from django import forms, template
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeData, mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 
 from card.models import Reader
@@ -309,3 +310,17 @@ def reader_kind(value) -> str:
 def admin_field(text) -> str:
     """An admin column's or filter's title in the page's language (portal/admin_site.py)."""
     return field_name(text)
+
+
+@register.simple_tag
+def admin_label(field) -> str:
+    """Django's label of a field of an admin form (editable or read-only), its words in the
+    page's language where the field has no verbose name (portal/admin_site.py). Django's own
+    label is kept, its classes and `for` included; only its text changes."""
+    label = str(field.field["label"] if field.is_readonly else field.field.label)
+    html = str(field.label_tag())
+    words = capfirst(field_name(label))
+    if words == capfirst(label):
+        return mark_safe(html)  # noqa: S308 - Django's own label
+    old, new = conditional_escape(capfirst(label)), conditional_escape(words)
+    return mark_safe(html.replace(f">{old}", f">{new}", 1))  # noqa: S308 - escaped above

@@ -3,7 +3,13 @@ slots are read-only: they are taken and given back by actions.py only (the desk'
 
 from django.contrib import admin
 
-from identity.admin import ActionInline, ActionModelAdmin, ReadOnlyAdmin, ResidentDataAdmin
+from identity.admin import (
+    ActionInline,
+    ActionModelAdmin,
+    ReadOnlyAdmin,
+    ResidentDataAdmin,
+    public_identifier,
+)
 
 from .models import Appointment, Desk, DeskDay, OpeningPattern
 
@@ -22,7 +28,7 @@ class DeskDayInline(ActionInline):
 class DeskAdmin(ActionModelAdmin):
     list_display = ["name", "facility", "kind", "slot_minutes", "stations", "active"]
     list_filter = ["facility", "kind", "active"]
-    readonly_fields = ["public_id"]
+    readonly_fields = [public_identifier]
     inlines = [OpeningPatternInline, DeskDayInline]
 
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from identity.models import Facility, Household, Person, PublicIdField, User
+from identity.models import Facility, Household, Person, PublicIdField, User, short_date
 from services.catalog.models import Product
 
 
@@ -176,7 +176,7 @@ class ServiceDay(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.day}: {self.booked}"
+        return f"{short_date(self.day)}: {self.booked}"
 
 
 class Booking(models.Model):
@@ -263,7 +263,7 @@ class Menu(models.Model):
         constraints = [models.UniqueConstraint(fields=["site", "day"], name="one_menu_per_day")]
 
     def __str__(self) -> str:
-        return f"{self.site} {self.day}"
+        return f"{self.site} — {short_date(self.day)}"
 
 
 class Dish(models.Model):

@@ -16,7 +16,7 @@ and tariffs.withdraw_tariff_grid (with the product's lock)."""
 from django.contrib import admin
 from django.utils import timezone
 
-from identity.admin import ActionInline, ActionModelAdmin, ReadOnlyAdmin
+from identity.admin import ActionInline, ActionModelAdmin, ReadOnlyAdmin, public_identifier
 
 from .models import (
     AccessPoint,
@@ -36,9 +36,9 @@ from .tariffs import LineInput, publish_tariff_grid, withdraw_tariff_grid
 class AccessPointAdmin(ActionModelAdmin):
     """Listed with their public id: what a reader is registered at, and `make tap ACCESS_POINT=`."""
 
-    list_display = ["name", "kind", "facility", "public_id"]
+    list_display = ["name", "kind", "facility", public_identifier]
     list_filter = ["kind", "facility"]
-    readonly_fields = ["public_id"]
+    readonly_fields = [public_identifier]
 
 
 @admin.register(FacilityAccessRules)
@@ -94,7 +94,7 @@ class ProductAdmin(ActionModelAdmin):
         "active",
     ]
     list_filter = ["kind", "facility_kind", "residents_only", "active"]
-    readonly_fields = ["public_id"]
+    readonly_fields = [public_identifier]
 
 
 @admin.register(QuotientBracket)

@@ -6,10 +6,10 @@ inside, how many). The Services issue adds products and tariffs."""
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
-from identity.models import Facility, Person, PublicIdField
+from identity.models import Facility, Person, PublicIdField, short_date
 
 
 class AccessPoint(models.Model):
@@ -249,7 +249,7 @@ class FacilityOccupancy(models.Model):
         verbose_name_plural = _("occupancies")
 
     def __str__(self) -> str:
-        return f"{self.facility}: {self.inside} ({self.day})"
+        return f"{self.facility}: {self.inside} ({short_date(self.day)})"
 
 
 class Presence(models.Model):
@@ -403,7 +403,7 @@ class QuotientBracket(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.label} ({self.valid_from})"
+        return f"{self.label} ({short_date(self.valid_from)})"
 
 
 class TariffGrid(models.Model):
@@ -435,7 +435,7 @@ class TariffGrid(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product} — {self.valid_from}"
+        return f"{self.product} — {short_date(self.valid_from)}"
 
     def has_started(self, today) -> bool:
         return self.valid_from <= today
@@ -499,4 +499,18 @@ class TariffLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"line#{self.pk}: {self.price_cents}"
+        """Whom the price applies to, then the price ("Résident, Enfant — 2,50 €")."""
+        from .templatetags.catalog_money import euros  # the catalogue's one way to say an amount
+
+        whom = [
+            label
+            for value, label in [
+                (self.residency, self.get_residency_display()),
+                (self.age_bracket, self.get_age_bracket_display()),
+                (self.reduced_category, self.get_reduced_category_display()),
+            ]
+            if value != self.ANY
+        ]
+        if self.qf_bracket:
+            whom.append(gettext("bracket %(number)s") % {"number": self.qf_bracket})
+        return f"{', '.join(whom) or gettext('Everyone')} — {euros(self.price_cents)}"

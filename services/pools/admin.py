@@ -3,7 +3,13 @@ and released by actions.py only (the lock that prevents overbooking lives there)
 
 from django.contrib import admin
 
-from identity.admin import ActionInline, ActionModelAdmin, ReadOnlyAdmin, ResidentDataAdmin
+from identity.admin import (
+    ActionInline,
+    ActionModelAdmin,
+    ReadOnlyAdmin,
+    ResidentDataAdmin,
+    public_identifier,
+)
 
 from .models import LessonBooking, LessonCourse, LessonSession
 
@@ -17,7 +23,7 @@ class LessonSessionInline(ActionInline):
 class LessonCourseAdmin(ActionModelAdmin):
     list_display = ["name", "facility", "product", "places", "on_sale"]
     list_filter = ["facility", "on_sale"]
-    readonly_fields = ["public_id"]
+    readonly_fields = [public_identifier]
     inlines = [LessonSessionInline]
 
 

@@ -452,3 +452,43 @@ def test_a_product_code_not_offered_here_is_a_message_and_buys_nothing(kiosk, co
     page = kiosk.press(tap, "pay_product", product=code)
     assert "This product is not sold here." in page
     assert not Order.objects.exists()
+
+
+def test_the_administration_names_a_kiosks_rows_in_french_words(kiosk, settings):
+    """The admin's titles of a kiosk's rows (its state, screen pairing, sessions, settings and
+    print jobs) read as words: the kiosk's name and a time, never "print job <random id>"."""
+    from identity.models import StaffRole
+    from kiosk.models import DeviceStatus, ScreenPairing
+    from tests.factories import staff_user
+    from tests.portal.test_words import words_problems
+
+    settings.LANGUAGE_CODE = "fr"
+    tap = kiosk.tap()
+    kiosk.press(tap, "topup")
+    kiosk.press(tap, "pay_topup", amount=2000)
+    kiosk.press(tap, "demo_approve")
+    kiosk.press(tap, "print")
+    KioskSettings.objects.create(reader=kiosk.reader)
+    administrator = staff_user(StaffRole.Role.ADMIN)
+    administrator.is_staff = administrator.is_superuser = True
+    administrator.save()
+    admin = Client()
+    admin.force_login(administrator)
+    receipt = Document.objects.get(kind=Document.Kind.RECEIPT)
+    rows = {
+        DeviceStatus.objects.get(): f"État de {kiosk.reader.name}",
+        ScreenPairing.objects.get(): f"Appairage de l’écran de {kiosk.reader.name}, ",
+        KioskSession.objects.get(): f"Passage à {kiosk.reader.name}, ",
+        KioskSettings.objects.get(): f"Réglages de {kiosk.reader.name}",
+        PrintJob.objects.get(): f"Reçu {receipt.reference} à {kiosk.reader.name}",
+    }
+    problems = {}
+    for row, title in rows.items():
+        options = row._meta
+        response = admin.get(f"/admin/{options.app_label}/{options.model_name}/{row.pk}/change/")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert title in html
+        if found := words_problems(html):
+            problems[options.model_name] = found
+    assert problems == {}, problems
