@@ -10,6 +10,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from identity.models import Facility, Person, PublicIdField, short_date
+from payments.ledger import format_cents
 
 
 class AccessPoint(models.Model):
@@ -500,8 +501,6 @@ class TariffLine(models.Model):
 
     def __str__(self) -> str:
         """Whom the price applies to, then the price ("Résident, Enfant — 2,50 €")."""
-        from .templatetags.catalog_money import euros  # the catalogue's one way to say an amount
-
         whom = [
             label
             for value, label in [
@@ -513,4 +512,4 @@ class TariffLine(models.Model):
         ]
         if self.qf_bracket:
             whom.append(gettext("bracket %(number)s") % {"number": self.qf_bracket})
-        return f"{', '.join(whom) or gettext('Everyone')} — {euros(self.price_cents)}"
+        return f"{', '.join(whom) or gettext('Everyone')} — {format_cents(self.price_cents)}"
