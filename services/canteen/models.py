@@ -221,7 +221,7 @@ class Booking(models.Model):
         indexes = [models.Index(fields=["service", "day", "state"])]
 
     def __str__(self) -> str:
-        return f"booking#{self.pk}"
+        return f"{self.child}, {self.service.get_kind_display()} — {short_date(self.day)}"
 
 
 class BookingRequest(models.Model):
