@@ -3,19 +3,18 @@ besides taps (a card removed, a card that is not a Sésame card), and the pairin
 screens with their reader."""
 
 from django.db import models
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from card.models import Reader
-from identity.models import AppendOnlyModel, PublicIdField, User
+from identity.models import AppendOnlyModel, PublicIdField, User, short_date
 
 
 def _at(reader: Reader, moment) -> dict:
     """A reader and a moment as an administrator reads them in a row's title (a row's public id
     is a code, not words)."""
-    when = formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
-    return {"reader": reader.name, "when": when}
+    return {"reader": reader.name, "when": short_date(moment)}
 
 
 class DeviceStatus(models.Model):
