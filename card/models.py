@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from identity.models import AppendOnlyModel, Person, PublicIdField, User
+from identity.models import AppendOnlyModel, Person, PublicIdField, User, short_date
 from services.catalog.models import AccessPoint
 
 
@@ -164,4 +164,4 @@ class Tap(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"tap#{self.pk} {self.reason}"
+        return f"{self.reader} — {short_date(self.received_at)} ({self.reason})"

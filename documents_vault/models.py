@@ -12,9 +12,18 @@ in a backup or elsewhere, can be read again. A deleted document keeps its row as
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from identity.models import AppendOnlyModel, Facility, Household, Person, PublicIdField, User
+from identity.models import (
+    AppendOnlyModel,
+    Facility,
+    Household,
+    Person,
+    PublicIdField,
+    User,
+    short_date,
+)
 
 
 class DocumentKind(models.TextChoices):
@@ -75,7 +84,7 @@ class Document(models.Model):
         indexes = [models.Index(fields=["household", "deleted_at"])]
 
     def __str__(self) -> str:
-        return f"document#{self.pk}"
+        return f"{self.get_kind_display()} — {self.person or self.household}"
 
     @property
     def is_deleted(self) -> bool:
@@ -144,7 +153,10 @@ class DocumentVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"version#{self.pk}"
+        return gettext("%(document)s, version %(number)s") % {
+            "document": self.document,
+            "number": self.number,
+        }
 
     @property
     def is_readable(self) -> bool:
@@ -199,7 +211,7 @@ class Share(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"share#{self.pk}"
+        return f"{self.document} → {self.target_label}"
 
     @property
     def is_open(self) -> bool:
@@ -249,4 +261,4 @@ class DocumentEvent(AppendOnlyModel):
         indexes = [models.Index(fields=["document", "-at"])]
 
     def __str__(self) -> str:
-        return f"{self.action}#{self.pk}"
+        return f"{self.document} — {self.action}, {short_date(self.at)}"

@@ -328,7 +328,10 @@ class Guardianship(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"guardianship#{self.pk}"
+        return gettext("%(guardian)s, guardian of %(child)s") % {
+            "guardian": self.guardian,
+            "child": self.child,
+        }
 
 
 class HouseholdAddress(models.Model):
@@ -370,7 +373,7 @@ class HouseholdAddress(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"address#{self.pk}"
+        return f"{self.line1}, {self.postcode} {self.commune.name}"
 
 
 class FamilyQuotient(models.Model):
@@ -409,7 +412,7 @@ class FamilyQuotient(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"quotient#{self.pk}"
+        return f"{self.amount} — {short_date(self.valid_from)}"
 
 
 # --- Staff ---------------------------------------------------------------------------------
@@ -533,7 +536,7 @@ class AuditEntry(AppendOnlyModel):
         indexes = [models.Index(fields=["household", "-at"])]
 
     def __str__(self) -> str:
-        return f"{self.action}#{self.pk}"
+        return f"{self.action}, {short_date(self.at)}"
 
     @property
     def reason_label(self) -> str:
@@ -583,7 +586,7 @@ class ReducedRateStatus(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"reduced_rate#{self.pk}"
+        return f"{self.person} — {self.get_category_display()}"
 
     @property
     def last_day(self) -> date:

@@ -348,7 +348,7 @@ class BasketAddition(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"basket-addition#{self.pk}"
+        return gettext("Added to the basket: %(order)s") % {"order": self.order}
 
 
 # --- Payments ----------------------------------------------------------------------------------

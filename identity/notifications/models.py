@@ -8,6 +8,7 @@ This module imports nothing of identity (the user is named by `settings.AUTH_USE
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -64,7 +65,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} #{self.pk} ({self.topic})"
+        return f"{self.get_channel_display()} — {self.subject or self.topic}"
 
 
 class NotificationAttachment(models.Model):
@@ -96,7 +97,7 @@ class SmsConsent(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"SMS consent of user #{self.user_id}"
+        return gettext("SMS consent of %(name)s") % {"name": self.user.display_name}
 
     @property
     def active(self) -> bool:

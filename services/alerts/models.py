@@ -3,6 +3,7 @@ households that signed up, for an address."""
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from identity.models import Household
@@ -21,4 +22,4 @@ class AlertSubscription(models.Model):
         verbose_name_plural = _("alert subscriptions")
 
     def __str__(self) -> str:
-        return f"alert_subscription#{self.pk}"
+        return gettext("Alerts: %(household)s") % {"household": self.household}

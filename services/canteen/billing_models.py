@@ -11,6 +11,7 @@ stays one self-contained block of the canteen:
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from identity.models import Person, PublicIdField, User
@@ -49,7 +50,7 @@ class AbsenceReport(models.Model):
         verbose_name_plural = _("justified absences")
 
     def __str__(self) -> str:
-        return f"absence#{self.pk}"
+        return gettext("Absence: %(booking)s") % {"booking": self.booking}
 
 
 class PrepaidMeal(models.Model):
@@ -83,4 +84,4 @@ class PrepaidMeal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"prepaid meal#{self.pk}"
+        return gettext("Prepaid: %(booking)s") % {"booking": self.booking}

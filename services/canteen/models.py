@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from identity.models import Facility, Household, Person, PublicIdField, User, short_date
@@ -239,7 +240,7 @@ class BookingRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"booking request#{self.pk}"
+        return gettext("Booking request of %(when)s") % {"when": short_date(self.at)}
 
 
 class Menu(models.Model):

@@ -104,7 +104,7 @@ class Entitlement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.label} ({self.kind}#{self.pk})"
+        return f"{self.label} — {self.holder}"
 
 
 # --- When and how many: the rules of a facility's entrances ----------------------------------

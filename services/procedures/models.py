@@ -10,7 +10,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from identity.models import AppendOnlyModel, AuditEntry, Household, Person, PublicIdField, User
+from identity.models import (
+    AppendOnlyModel,
+    AuditEntry,
+    Household,
+    Person,
+    PublicIdField,
+    User,
+    short_date,
+)
 
 from .types import STATE_LABELS, procedure_type
 
@@ -65,7 +73,7 @@ class ProcedureFile(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"procedure#{self.pk}"
+        return f"{self.applicant}, {short_date(self.created_at)}"
 
     @property
     def type(self):
@@ -123,4 +131,4 @@ class ProcedureEvent(AppendOnlyModel):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"procedure_event#{self.pk}"
+        return f"{self.file} — {short_date(self.at)}"

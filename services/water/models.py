@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from identity.models import AppendOnlyModel, Household, User
+from identity.models import AppendOnlyModel, Household, User, short_date
 
 
 class MeterReading(AppendOnlyModel):
@@ -22,4 +22,4 @@ class MeterReading(AppendOnlyModel):
         verbose_name_plural = _("meter readings")
 
     def __str__(self) -> str:
-        return f"reading#{self.pk}"
+        return f"{self.meter_number}: {self.index} ({short_date(self.read_on)})"

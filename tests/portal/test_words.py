@@ -224,6 +224,29 @@ def test_every_administration_list_and_row_speaks_french_words(client):
     assert problems == {}
 
 
+def test_every_row_of_the_demo_is_named_in_words_not_by_its_number():
+    """A row's name (what a list, a title, a choice or the trail shows of it) says what it
+    is: "Commande du 05/12/2026 18:22, 64,60 €", never "order#4" nor an ISO date."""
+    from django.apps import apps
+    from django.utils import translation
+
+    load_demo()
+    ours = {"identity", "card", "catalog", "canteen", "payments", "documents_vault", "kiosk"}
+    named, problems = 0, {}
+    with translation.override("fr"):
+        for model in apps.get_models():
+            if model._meta.app_label not in ours and not model.__module__.startswith("services."):
+                continue
+            if (row := model.objects.first()) is None:
+                continue
+            named += 1
+            name = str(row)
+            if USER_ID.search(name) or ISO_DATE.search(name):
+                problems[model._meta.label] = name
+    assert named >= 40
+    assert problems == {}
+
+
 def test_no_administration_page_sets_a_public_id_as_text():
     """A random id set as text can spell an English word ("3of9…"), and does, now and then: the
     crawl above once failed on an access point's. Every list column and read-only field of a
