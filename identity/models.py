@@ -9,7 +9,6 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
 from django.utils import formats, timezone
-from django.utils.text import get_text_list
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -251,10 +250,12 @@ class Household(models.Model):
         verbose_name_plural = _("households")
 
     def __str__(self) -> str:
-        """Named after its adults, as a clerk knows it ("Foyer de Camille Martin")."""
-        adults = self.members.filter(role=Person.Role.ADULT)[:2] if self.pk else []
-        names = get_text_list([person.full_name for person in adults], gettext("and"))
-        return gettext("Household of %(name)s") % {"name": names} if names else gettext("Household")
+        """Named after its eldest member, as the trail, the file and the admin show it ("Foyer
+        de Camille Martin"); `members.all()` so that a prefetch serves a list of households."""
+        members = list(self.members.all()) if self.pk else []
+        if not members:
+            return gettext("Household without members")
+        return gettext("Household of %(name)s") % {"name": members[0].full_name}
 
 
 class Person(models.Model):
@@ -543,6 +544,9 @@ class AuditEntry(AppendOnlyModel):
         """The reason in the reader's language when it is one of the coded reasons."""
         if self.reason in AccessReason.values:
             return str(AccessReason(self.reason).label)
+        if self.reason.startswith(f"{AccessReason.PROCEDURE}:"):
+            # "procedure:<file>": done from a procedure; its file's id is not for reading.
+            return str(AccessReason.PROCEDURE.label)
         return self.reason
 
 

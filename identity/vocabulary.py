@@ -181,6 +181,9 @@ FIELD_LABELS: dict[str, Promise] = {
     "category": gettext_lazy("Category"),
     "ended_on": gettext_lazy("Ended on"),
     "packed_meal": gettext_lazy("Brings a packed meal from home"),  # a canteen diet (PAI)
+    "school": gettext_lazy("School"),  # an enrolment
+    "level": gettext_lazy("Level"),
+    "class": gettext_lazy("Class"),
 }
 
 # What each capability lets a staff member do, as the staff home lists it.
@@ -225,19 +228,11 @@ def display_name(user: User | None) -> str:
     return user.display_name
 
 
-def household_label(household) -> str:
-    """A household by the name of its eldest member (members are ordered by birth date)."""
-    members = list(household.members.all())
-    if not members:
-        return _("Household without members")
-    return _("Household of %(name)s") % {"name": members[0].full_name}
-
-
 def whose_data(entry: AuditEntry) -> str:
     if entry.person is not None:
         return entry.person.full_name
     if entry.household is not None:
-        return household_label(entry.household)
+        return str(entry.household)
     return ""
 
 

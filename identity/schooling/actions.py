@@ -39,6 +39,16 @@ def lock_child(child: Person) -> None:
     Person.objects.select_for_update().filter(pk=child.pk).first()
 
 
+def _enrolment_words(enrolment: Enrolment) -> dict:
+    """An enrolment as its audit entry keeps it: the school's and the class's names (the trail
+    is read years later, by people, after classes are renamed or gone)."""
+    return {
+        "school": enrolment.school.name,
+        "level": enrolment.level,
+        "class": enrolment.school_class.name if enrolment.school_class_id else None,
+    }
+
+
 def enrolment_of(child: Person, school_year: SchoolYear) -> Enrolment | None:
     """The child's enrolment for the year, read after `lock_child`."""
     return Enrolment.objects.filter(child=child, school_year=school_year).first()
@@ -86,11 +96,7 @@ def enrol_child(
             code="already_enrolled",
         )
     else:
-        before = {
-            "school": enrolment.school_id,
-            "level": enrolment.level,
-            "class": enrolment.school_class_id,
-        }
+        before = _enrolment_words(enrolment)
     enrolment.school = school
     enrolment.level = level
     enrolment.school_class = school_class
@@ -100,7 +106,7 @@ def enrol_child(
         enrolment.procedure_file = procedure_file
         enrolment.derogation = derogation
     enrolment.save()
-    after = {"school": school.pk, "level": level, "class": getattr(school_class, "pk", None)}
+    after = _enrolment_words(enrolment)
     record_audit_entry(
         actor=actor,
         action="schooling.child_enrolled",

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import queries, vocabulary
+from .. import queries
 from ..actions import corrections
 from ..actions import reduced_rates as reduced_rate_actions
 from ..errors import DomainError, Forbidden
@@ -77,7 +77,7 @@ def _correction_page(
             "form": form,
             "title": title,
             "subject": subject,
-            "household_label": vocabulary.household_label(household),
+            "household_label": str(household),
             "public_id": household.public_id,
         },
         status=400 if form.errors else 200,

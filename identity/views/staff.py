@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from .. import queries, vocabulary
+from .. import queries
 from ..actions import staff as staff_actions
 from ..errors import DomainError, Forbidden
 from ..forms import (
@@ -75,7 +75,7 @@ def staff_resident_file(request, public_id: str):
             "form": form,
             "file": resident_file,
             "public_id": public_id,
-            "household_label": vocabulary.household_label(household),
+            "household_label": str(household),
             "can_correct": has_capability(request.user, Capability.EDIT_RESIDENT_FILE),
         },
     )
