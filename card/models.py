@@ -164,4 +164,4 @@ class Tap(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reader} — {short_date(self.received_at)} ({self.reason})"
+        return f"{self.reader} — {short_date(self.received_at)}"
