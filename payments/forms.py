@@ -10,8 +10,8 @@ from identity.api_types import FIRST_DAY, LAST_DAY
 
 from .actions.checkout import MAX_ATTEMPT
 from .actions.inputs import MAX_TOPUP_CENTS
-from .ledger import format_cents
 from .models import Channel, Payment, Refund
+from .money import format_cents
 
 EUROS = re.compile(r"^\s*(\d{1,7})(?:[.,](\d{1,2}))?\s*(?:€)?\s*$")
 

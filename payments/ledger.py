@@ -16,6 +16,7 @@ from identity.models import Person
 
 from .errors import InsufficientFunds, LedgerUnbalanced
 from .models import LedgerAccount, LedgerEntry, LedgerTransaction, Regie
+from .money import format_cents
 
 Kind = LedgerAccount.Kind
 
@@ -92,11 +93,3 @@ def post(*, kind: str, entries: list[tuple[LedgerAccount, int]], **fields) -> Le
         for pk, amount in merged.items()
     )
     return txn
-
-
-def format_cents(cents: int) -> str:
-    """12345 → "123,45 €" (French notation, the pages' and PDFs' currency format)."""
-    sign = "-" if cents < 0 else ""
-    euros, rest = divmod(abs(int(cents)), 100)
-    grouped = f"{euros:,}".replace(",", "\u202f")
-    return f"{sign}{grouped},{rest:02d}\u00a0€"

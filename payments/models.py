@@ -16,13 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from identity.models import AppendOnlyModel, Person, PublicIdField, User, short_date
 
-
-def _amount(cents: int) -> str:
-    """An amount as a row's name says it ("30,00 €")."""
-    from .ledger import format_cents  # the ledger imports these models
-
-    return format_cents(cents)
-
+from .money import format_cents
 
 CURRENCY = "EUR"
 
@@ -199,7 +193,7 @@ class LedgerEntry(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.account.get_kind_display()} — {_amount(self.amount_cents)}"
+        return f"{self.account.get_kind_display()} — {format_cents(self.amount_cents)}"
 
 
 # --- Orders ------------------------------------------------------------------------------------
@@ -275,7 +269,7 @@ class Order(models.Model):
     def __str__(self) -> str:
         return gettext("Order of %(when)s, %(amount)s") % {
             "when": short_date(self.created_at),
-            "amount": _amount(self.total_cents),
+            "amount": format_cents(self.total_cents),
         }
 
 
@@ -412,7 +406,7 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return gettext("Payment of %(amount)s, %(when)s") % {
-            "amount": _amount(self.amount_cents),
+            "amount": format_cents(self.amount_cents),
             "when": short_date(self.created_at),
         }
 
@@ -461,7 +455,7 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return gettext("Refund of %(amount)s, %(when)s") % {
-            "amount": _amount(self.amount_cents),
+            "amount": format_cents(self.amount_cents),
             "when": short_date(self.created_at),
         }
 
@@ -517,7 +511,7 @@ class ProviderPayout(models.Model):
 
     def __str__(self) -> str:
         return gettext("Payout of %(amount)s, %(when)s") % {
-            "amount": _amount(self.amount_cents),
+            "amount": format_cents(self.amount_cents),
             "when": short_date(self.arrival_date),
         }
 

@@ -8,8 +8,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .fulfilment import undeliverable_refund_key
-from .ledger import format_cents
 from .models import Document, Order, OrderLine, Payment, Refund
+from .money import format_cents
 from .pdf import document_pdf
 
 logger = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from reportlab.pdfgen import canvas
 from identity.pdf import FONT, FONT_BOLD, register_fonts
 
 from .labels import in_french, method_label, provider_label
-from .ledger import format_cents
 from .models import Document
+from .money import format_cents
 from .queries import RECONCILIATION_LABELS, Reconciliation
 
 BRAND = colors.HexColor("#003d7a")

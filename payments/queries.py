@@ -14,7 +14,6 @@ from identity.models import Person, User
 from identity.permissions import can_act_for, person_of
 
 from . import fulfilment, labels
-from .ledger import format_cents
 from .models import (
     BasketAddition,
     Document,
@@ -27,6 +26,7 @@ from .models import (
     ProviderPayout,
     Refund,
 )
+from .money import format_cents
 
 logger = logging.getLogger(__name__)
 

@@ -39,8 +39,8 @@ from .actions.wallets import add_topup_to_basket, pay_order_from_wallet, wallet_
 from .forms import DeskPaymentForm, PayForm, PaymentFilterForm, RefundForm, TopUpForm
 from .fulfilment import WALLET_TOPUP
 from .labels import in_french
-from .ledger import format_cents
 from .models import Document, Order, OrderLine, Payment, Refund
+from .money import format_cents
 from .pdf import document_pdf, reconciliation_pdf
 from .providers import ProviderError, online_provider, stripe_configured
 

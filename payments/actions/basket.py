@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from identity.errors import Conflict, DomainError, Forbidden, NotFound
 from identity.models import User
 from identity.permissions import person_of
-from payments import ledger
 from payments.models import BasketAddition, Channel, Order, OrderLine
+from payments.money import format_cents
 
 from .inputs import MAX_ORDER_CENTS, check_amount, check_key
 from .orders import LineInput, check_lines, new_lines, release_cancelled_line
@@ -82,8 +82,8 @@ def add_to_basket(*, buyer: User, lines: list[LineInput], idempotency_key: str |
                     "paid at once. Pay your basket first, then add this."
                 )
                 % {
-                    "total": ledger.format_cents(total),
-                    "max": ledger.format_cents(MAX_ORDER_CENTS),
+                    "total": format_cents(total),
+                    "max": format_cents(MAX_ORDER_CENTS),
                 },
                 field="total_cents",
                 code="basket_too_large",

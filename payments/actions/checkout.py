@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 
 from identity.errors import Conflict
 from identity.models import User
-from payments import ledger
 from payments.models import Order, Payment
+from payments.money import format_cents
 from payments.providers import ProviderStart, get_provider, online_provider
 
 from .inputs import check_key, new_idempotency_key
@@ -36,7 +36,7 @@ def close_basket(order: Order, *, expected_total_cents: int | None) -> None:
     if expected_total_cents is not None and expected_total_cents != order.total_cents:
         raise Conflict(
             _("Your basket changed: its total is now %(total)s. Check it, then pay.")
-            % {"total": ledger.format_cents(order.total_cents)},
+            % {"total": format_cents(order.total_cents)},
             code="basket_changed",
         )
     order.basket = False

@@ -9,9 +9,9 @@ from identity.actions.audit import record_audit_entry
 from identity.errors import Conflict, DomainError, Forbidden
 from identity.models import AccessReason, AuditEntry, User
 from identity.permissions import Capability, has_capability
-from payments import ledger
 from payments.errors import AmountMismatch
 from payments.models import Order, Payment
+from payments.money import format_cents
 
 from .inputs import account_key
 from .settlement import after_payment, settle
@@ -50,7 +50,7 @@ def record_desk_payment(
         if amount_cents != locked.total_cents:
             raise AmountMismatch(
                 _("The amount received must be the order's total, %(total)s.")
-                % {"total": ledger.format_cents(locked.total_cents)},
+                % {"total": format_cents(locked.total_cents)},
                 field="amount_cents",
             )
         payment = Payment.objects.create(

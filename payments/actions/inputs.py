@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 
 from identity.errors import DomainError
 from identity.models import User
-from payments import ledger
 from payments.models import CURRENCY
+from payments.money import format_cents
 
 MAX_ORDER_CENTS = 5_000_00  # 5,000 €: above any basket of municipal services
 MAX_TOPUP_CENTS = 500_00  # 500 € at once on a wallet
@@ -30,7 +30,7 @@ def check_amount(amount_cents, *, field: str = "amount_cents", maximum: int = MA
         )
     if amount_cents > maximum:
         raise DomainError(
-            _("The amount may not exceed %(max)s.") % {"max": ledger.format_cents(maximum)},
+            _("The amount may not exceed %(max)s.") % {"max": format_cents(maximum)},
             field=field,
             code="amount_too_large",
         )

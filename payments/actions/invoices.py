@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from identity.errors import Conflict, DomainError
 from payments import ledger, queries
 from payments.models import Document, LedgerAccount, LedgerTransaction, Order, OrderLine, Regie
+from payments.money import format_cents
 
 from .documents import _line_block, _recipient, _regie_block, issue_document
 
@@ -88,7 +89,7 @@ def credit_note_to_wallet(
         if amount_cents > locked.refundable_cents:
             raise Conflict(
                 _("At most %(amount)s can still be credited on this line.")
-                % {"amount": ledger.format_cents(locked.refundable_cents)},
+                % {"amount": format_cents(locked.refundable_cents)},
                 code="too_much",
             )
         txn = ledger.post(

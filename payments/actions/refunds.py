@@ -16,6 +16,7 @@ from identity.permissions import Capability, has_capability
 from payments import fulfilment, ledger, signals
 from payments.errors import RefundInProgress, RefundTooLarge
 from payments.models import LedgerAccount, LedgerTransaction, Order, OrderLine, Payment, Refund
+from payments.money import format_cents
 from payments.providers import ProviderError, get_provider
 
 from .auditing import audit_refund
@@ -226,9 +227,9 @@ def _refuse_too_large(payment: Payment, asked: int) -> NoReturn:
     """Why `asked` cannot be refunded on `payment` (locked), in words: a refund still waiting
     for the provider holds the amount (`RefundInProgress`), nothing is left, or less is."""
     amounts = {
-        "asked": ledger.format_cents(asked),
-        "left": ledger.format_cents(payment.refundable_cents),
-        "paid": ledger.format_cents(payment.amount_cents),
+        "asked": format_cents(asked),
+        "left": format_cents(payment.refundable_cents),
+        "paid": format_cents(payment.amount_cents),
     }
     pending = payment.refunds.filter(status=Refund.Status.PENDING).aggregate(
         total=Sum("amount_cents")
@@ -239,7 +240,7 @@ def _refuse_too_large(payment: Payment, asked: int) -> NoReturn:
                 "A refund of %(pending)s of this payment is already in progress with the "
                 "payment provider: %(left)s is left to refund."
             )
-            % {**amounts, "pending": ledger.format_cents(pending)},
+            % {**amounts, "pending": format_cents(pending)},
             field="amount_cents",
         )
     if payment.refundable_cents == 0:

@@ -2,7 +2,7 @@ from django import template
 
 from payments import queries
 from payments.forms import used_warning as used_warning_text
-from payments.ledger import format_cents
+from payments.money import format_cents
 
 register = template.Library()
 

@@ -29,8 +29,8 @@ from payments.actions.inputs import account_key
 from payments.actions.invoices import issue_invoices
 from payments.actions.orders import LineInput, create_order
 from payments.fulfilment import register_fulfilment_handler
-from payments.ledger import format_cents
 from payments.models import Channel, Order, Regie
+from payments.money import format_cents
 from services.catalog.actions import regie_of
 from services.catalog.tariffs import quote
 

@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from identity.models import Household, StaffRole
 from identity.notifications import notify, notify_household
 from identity.queries import current_address
-from payments.ledger import format_cents
+from payments.money import format_cents
 
 from . import prepayment
 from .models import Booking

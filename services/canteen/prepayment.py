@@ -18,7 +18,7 @@ from identity.models import Person, User
 from identity.permissions import person_of
 from payments.actions.wallets import refund_wallet_spending, spend_from_wallet
 from payments.errors import InsufficientFunds
-from payments.ledger import format_cents
+from payments.money import format_cents
 from payments.queries import wallet_balance
 from services.catalog.actions import regie_of
 from services.catalog.tariffs import quote

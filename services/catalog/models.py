@@ -10,7 +10,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from identity.models import Facility, Person, PublicIdField, short_date
-from payments.ledger import format_cents
+from payments.money import format_cents
 
 
 class AccessPoint(models.Model):

@@ -13,8 +13,8 @@ from payments.actions.inputs import MAX_ORDER_CENTS
 from payments.actions.orders import LineInput, cancel_order
 from payments.actions.provider_events import record_payment_succeeded
 from payments.fulfilment import register_fulfilment_handler
-from payments.ledger import format_cents
 from payments.models import BasketAddition, Order, OrderLine, Payment
+from payments.money import format_cents
 from tests.card.factories import logged_in
 from tests.factories import ResidentFactory
 from tests.payments.factories import Recorder, RegieFactory, order_for, pay

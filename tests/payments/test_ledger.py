@@ -11,6 +11,7 @@ from payments import ledger, queries
 from payments.actions.wallets import spend_from_wallet
 from payments.errors import LedgerUnbalanced
 from payments.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from payments.money import format_cents
 from tests.factories import PersonFactory, ResidentFactory
 from tests.payments.factories import Recorder, RegieFactory, key, order_for, pay, topped_up
 
@@ -53,9 +54,9 @@ def test_entries_and_transactions_are_append_only():
 
 
 def test_format_cents():
-    assert ledger.format_cents(123456) == "1\u202f234,56\u00a0€"
-    assert ledger.format_cents(5) == "0,05\u00a0€"
-    assert ledger.format_cents(-250) == "-2,50\u00a0€"
+    assert format_cents(123456) == "1\u202f234,56\u00a0€"
+    assert format_cents(5) == "0,05\u00a0€"
+    assert format_cents(-250) == "-2,50\u00a0€"
 
 
 def test_random_operations_keep_the_books_balanced_and_the_cache_right():

@@ -16,8 +16,8 @@ from payments.actions.refunds import (
     retry_pending_refunds,
 )
 from payments.actions.wallets import spend_from_wallet
-from payments.ledger import format_cents
 from payments.models import Document, Order, Payment, Refund
+from payments.money import format_cents
 from payments.providers import ProviderError, register_provider, unregister_provider
 from payments.providers.demo import DemoProvider
 from tests.factories import ResidentFactory, staff_user

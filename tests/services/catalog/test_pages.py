@@ -63,7 +63,7 @@ def test_the_products_page_shows_each_persons_price_and_why(client):
     client.force_login(adult.user)
     page = client.get(reverse("catalog:products")).content.decode()
     assert page.count("Carnet test") == 2  # for the adult and for the child
-    assert "12,50\u00a0€" in page  # payments.ledger.format_cents, as every page writes it
+    assert "12,50\u00a0€" in page  # payments.money.format_cents, as every page writes it
     assert "Full rate" in page
 
 
