@@ -232,7 +232,10 @@ class TestRemoval:
         assert list(parent.household.members.all()) == [parent]
 
     def test_an_adult_who_left_finds_their_own_space_and_declares_an_address(self, client, parent):
-        partner = PersonFactory(household=parent.household, user=UserFactory())
+        # Named: a random first name may be Camille's, and the page below must not show hers.
+        partner = PersonFactory(
+            household=parent.household, first_name="Alex", user=UserFactory(first_name="Alex")
+        )
         client.force_login(partner.user)
         left = client.post(reverse("identity:remove_member", args=[partner.public_id]))
         assert left.status_code == 302
