@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from identity.permissions import Capability, has_capability
+from services.catalog import registry
 
 from .. import charts, forms, queries
 
@@ -39,7 +40,14 @@ def attendance(request):
         },
         max_days=queries.ATTENDANCE_MAX_DAYS,
     )
-    context = {"facilities": facilities, "chosen": chosen, "form": form, "stats": None}
+    context = {
+        "facilities": facilities,
+        "chosen": chosen,
+        "form": form,
+        "stats": None,
+        # The services' own figures for it (the canteen's meals at a school).
+        "figures": registry.figures_for(chosen) if chosen is not None else [],
+    }
     if chosen is not None and form.is_valid():
         stats = queries.attendance(
             chosen, start=form.cleaned_data["start"], end=form.cleaned_data["end"]

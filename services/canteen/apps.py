@@ -11,6 +11,7 @@ class CanteenConfig(AppConfig):
         from identity.models import Facility
         from identity.schooling.signals import school_closed
         from services.catalog.registry import (
+            FacilityFigures,
             Gate,
             MunicipalService,
             Panel,
@@ -40,6 +41,13 @@ class CanteenConfig(AppConfig):
                     ),
                 ),
                 on_address_change=listeners.household_moved,
+                figures=(
+                    FacilityFigures(
+                        Facility.Kind.SCHOOL,
+                        _("Meals booked and served at the school's canteen"),
+                        queries.meals_page_of,
+                    ),
+                ),
             )
         )
         billing.register()

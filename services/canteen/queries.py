@@ -6,10 +6,12 @@ from datetime import date, datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from identity.models import Person, User
+from identity.models import Facility, Person, User
 from identity.permissions import person_of
 from identity.schooling.calendar import school_calendar
 from identity.schooling.models import Enrolment, SchoolYear
@@ -309,6 +311,25 @@ def classes_on(child_ids: list[int], day: date) -> dict[int, str | None]:
             school_year__ends_on__gte=day,
         ).values_list("child_id", "school_class__name")
     )
+
+
+def counted_first(services: list[Service]) -> Service | None:
+    """Of services in a school day's order, the one whose meals a page counts first: the
+    lunch (the service the kitchen and the town count meals of), else the first."""
+    lunch = next((s for s in services if s.kind == Service.Kind.LUNCH), None)
+    return lunch or (services[0] if services else None)
+
+
+def meals_page_of(school: Facility) -> str | None:
+    """The page of the meals counted at a school's canteen, as the attendance page links it;
+    None without a service there."""
+    services = in_school_day_order(
+        Service.objects.filter(site__school=school).select_related("site")
+    )
+    chosen = counted_first(services)
+    if chosen is None:
+        return None
+    return f"{reverse('canteen:meals')}?{urlencode({'service': chosen.public_id})}"
 
 
 @dataclass(frozen=True)

@@ -263,9 +263,7 @@ def _meal_month(request):
     default), counted; None without a service to show."""
     services = _services(request, _schools(request))
     wanted = request.GET.get("service", "")
-    # The lunch first: the service the kitchen and the town count meals of.
-    chosen = next((s for s in services if s.kind == Service.Kind.LUNCH), None)
-    chosen = chosen or (services[0] if services else None)
+    chosen = queries.counted_first(services)
     if wanted:
         chosen = next((s for s in services if s.public_id == wanted), None)
         if chosen is None:

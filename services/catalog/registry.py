@@ -64,6 +64,10 @@ What a service declares:
   at the penalty price, never refused). `decide` asks the gate of the facility's kind first,
   inside its transaction; a gate answering None leaves the decision to the catalogue.
 
+- `figures`: `FacilityFigures`, a service's own page of figures for a facility of a kind (the
+  canteen's meals booked and served at a school), linked from the attendance page, which
+  counts only entries (`figures_for(facility)`).
+
 `register_desk_action` stays for a desk action registered on its own (tests); a service's
 desk actions are registered with it.
 
@@ -86,7 +90,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 
-from identity.models import Household, Person
+from identity.models import Facility, Household, Person
 
 from .models import AccessPoint
 
@@ -252,6 +256,29 @@ def gate_for(facility_kind: str) -> Gate | None:
     return _gates.get(facility_kind)
 
 
+@dataclass(frozen=True)
+class FacilityFigures:
+    """A service's own figures for a facility, linked from the attendance page (Agents ›
+    Fréquentation), which counts entries only: at a school, the canteen's meals booked and
+    served. `url(facility)` is its page for that facility, None where the service has nothing
+    there. Its page decides who may read it; the link is shown to whoever sees the facility's
+    attendance."""
+
+    facility_kind: str
+    label: str | Promise
+    url: Callable[[Facility], str | None]
+
+
+def figures_for(facility: Facility) -> list[tuple[str, str]]:
+    """(label, url) of every service's figures for `facility`."""
+    found = []
+    for registered in _services.values():
+        for figures in registered.figures:
+            if figures.facility_kind == facility.kind and (url := figures.url(facility)):
+                found.append((str(figures.label), url))
+    return found
+
+
 # --- Municipal services ----------------------------------------------------------------------
 
 
@@ -268,6 +295,7 @@ class MunicipalService:
     desk_actions: tuple[DeskAction, ...] = ()
     gates: tuple[Gate, ...] = ()
     bookers: tuple[Booker, ...] = ()
+    figures: tuple[FacilityFigures, ...] = ()
     # demo(): the service's demo data (idempotent), loaded after the catalogue's.
     demo: Callable[[], None] | None = None
     # on_address_change(household, since): the household moved (a change of address declared

@@ -15,12 +15,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from identity.models import StaffRole
+from identity.models import Facility, StaffRole
 from identity.schooling.models import SchoolClosure
 from services.canteen import actions, gate, queries
 from services.canteen.management.commands.canteen_record_no_shows import default_day
 from services.canteen.models import Booking
-from tests.factories import staff_user
+from services.catalog import registry
+from tests.factories import AccessPointFactory, FacilityFactory, staff_user
 from tests.services.canteen.factories import canteen_site, enrolled_child, lunch
 
 pytestmark = [pytest.mark.django_db]
@@ -169,3 +170,26 @@ def test_the_lunch_is_shown_first_and_the_services_in_the_order_of_a_school_day(
     page = client.get(reverse("canteen:meals"))
     assert page.context["chosen"] == midday
     assert page.context["services"] == [morning, midday, evening]
+
+
+def test_the_attendance_page_of_a_school_links_the_meals_of_its_canteen(december, client):
+    """Agents > Fréquentation counts entries at the school's gate; the meals booked and served
+    are the canteen's page, which the services registry links from there (its lunch first)."""
+    service, agent = december
+    other_site = canteen_site("École du Pont Valentré")
+    evening = lunch(other_site, kind="evening_care", weekdays="0,1,3,4")
+    AccessPointFactory(facility=service.site.school, name="Portillon de la cantine")
+    client.force_login(agent)
+    page = client.get(reverse("card:attendance")).content.decode()
+    meals = f"{reverse('canteen:meals')}?service={service.public_id}"
+    assert f'<a href="{meals}">Repas réservés et servis à la cantine de l’école</a>' in page
+    assert "Fréquentation de la cantine" in client.get(meals).content.decode()
+    # The figures of the school chosen, for a school with a service, and only of schools.
+    assert registry.figures_for(other_site.school) == [
+        (
+            "Repas réservés et servis à la cantine de l’école",
+            f"{reverse('canteen:meals')}?service={evening.public_id}",
+        )
+    ]
+    assert registry.figures_for(FacilityFactory(kind=Facility.Kind.SCHOOL)) == []
+    assert registry.figures_for(AccessPointFactory().facility) == []  # a pool
