@@ -5,7 +5,12 @@ followed with the test client, GET only) reads in French, with no code of the so
 import re
 
 import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.urls import reverse
+from django.utils import translation
 
+from identity.models import PublicIdField
 from tests.portal.demo_site import ROLES, crawl, load_demo, log_in, text_of
 
 pytestmark = pytest.mark.django_db
@@ -192,10 +197,6 @@ def test_every_page_of_a_role_speaks_french_words(client, role):
 
 def public_ids() -> set[str]:
     """Every public id in the database."""
-    from django.apps import apps
-
-    from identity.models import PublicIdField
-
     return {
         public_id
         for model in apps.get_models()
@@ -224,9 +225,6 @@ def test_every_administration_list_and_row_speaks_french_words(client):
     """The crawl reads the admin's index and lists; here every list, and the page of a row of
     each where the demo has one (its title, its fields' names and values), in the admin's
     language. Kiosks' rows: tests/kiosk/test_kiosk_payments.py."""
-    from django.contrib import admin
-    from django.urls import reverse
-
     accounts = load_demo()
     log_in(client, accounts[ROLES["admin"]])
     problems, rows = {}, 0
@@ -249,9 +247,6 @@ def test_every_administration_list_and_row_speaks_french_words(client):
 def test_every_row_of_the_demo_is_named_in_words_not_by_its_number():
     """A row's name (what a list, a title, a choice or the trail shows of it) says what it
     is: "Commande du 05/12/2026 18:22, 64,60 €", never "order#4" nor an ISO date."""
-    from django.apps import apps
-    from django.utils import translation
-
     load_demo()
     ours = {"identity", "card", "catalog", "canteen", "payments", "documents_vault", "kiosk"}
     named, problems = 0, {}
@@ -273,10 +268,6 @@ def test_no_administration_page_sets_a_public_id_as_text():
     """A random id set as text can spell an English word ("3of9…"), and does, now and then: the
     crawl above once failed on an access point's. Every list column and read-only field of a
     public id is `public_identifier`, which shows it as a code."""
-    from django.contrib import admin
-
-    from identity.models import PublicIdField
-
     as_text = []
     for model, model_admin in admin.site._registry.items():
         names = [*model_admin.list_display, *model_admin.readonly_fields]
@@ -287,3 +278,13 @@ def test_no_administration_page_sets_a_public_id_as_text():
             ):
                 as_text.append(f"{model._meta.label}.{name}")
     assert as_text == []
+
+
+def test_the_demo_writes_its_words_in_the_territorys_language_whoever_loads_it(client):
+    """A test before this one may have left English active in the thread (a request of an
+    English reader): the demo's messages and documents are still written in French."""
+    with translation.override("en"):
+        accounts = load_demo()
+    log_in(client, accounts[ROLES["resident"]])
+    for url in ("/mon-espace/documents/", "/mon-espace/messages/"):
+        assert words_problems(client.get(url).content.decode()) == [], url

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from card import demo as card_demo
 from documents_vault import demo as vault_demo
@@ -23,6 +24,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("The demo data is for DEBUG installs only.")
+        # What the demo writes in words (its residents' messages, documents' titles) is in the
+        # territory's language, whatever language the caller had active.
+        with translation.override(settings.LANGUAGE_CODE):
+            accounts, readers = self._load()
+        self._print(accounts, readers)
+
+    def _load(self):
         accounts = demo.load()
         catalog_demo.load()
         waste_bags_demo.load()
@@ -44,6 +52,9 @@ class Command(BaseCommand):
         # when it was the summer holidays), or the bookings of a demo loaded a month ago.
         canteen_invoices_demo.load()
         readers = card_demo.load()
+        return accounts, readers
+
+    def _print(self, accounts, readers):
         self.stdout.write(
             self.style.SUCCESS(f"\nSésame demo accounts (password for all: {demo.DEMO_PASSWORD})")
         )
