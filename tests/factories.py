@@ -135,6 +135,14 @@ def staff_user(role: str, *, facility: Facility | None = None, second_factor: bo
     return grant.user
 
 
+def site_administrator(role: str = StaffRole.Role.ADMIN) -> User:
+    """Staff of `role` who also reach /admin/ (as the demo's administrator does)."""
+    user = staff_user(role)
+    user.is_staff = user.is_superuser = True
+    user.save()
+    return user
+
+
 # --- Catalogue and cards --------------------------------------------------------------------
 class AccessPointFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -7,10 +7,10 @@ import pytest
 from django.contrib import admin
 
 from identity.admin import ResidentDataAdmin
-from identity.models import AuditEntry, Household, Person, StaffRole
+from identity.models import AuditEntry, Household, Person
 from identity.vocabulary import detail
 from services.canteen.models import Diet
-from tests.factories import guardian_and_child, staff_user
+from tests.factories import guardian_and_child, site_administrator
 
 pytestmark = [pytest.mark.django_db]
 
@@ -30,10 +30,7 @@ def test_every_admin_page_whose_rows_name_residents_records_its_readings():
 
 @pytest.fixture
 def administrator():
-    user = staff_user(StaffRole.Role.ADMIN)
-    user.is_staff = user.is_superuser = True
-    user.save()
-    return user
+    return site_administrator()
 
 
 def test_opening_the_diets_list_and_a_childs_diet_is_recorded(client, administrator, settings):

@@ -11,7 +11,7 @@ from identity.errors import DomainError, Forbidden
 from identity.models import AuditEntry, Facility, StaffRole
 from identity.permissions import second_factor_missing
 from identity.vocabulary import detail
-from tests.factories import FacilityFactory, staff_user
+from tests.factories import FacilityFactory, site_administrator, staff_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
@@ -75,9 +75,7 @@ def test_a_reset_without_a_reason_removes_nothing(pool):
 
 
 def test_the_admin_asks_for_the_reason_then_resets(client, pool):
-    administrator = staff_user(StaffRole.Role.ADMIN)
-    administrator.is_staff = administrator.is_superuser = True
-    administrator.save()
+    administrator = site_administrator()
     agent = staff_user(StaffRole.Role.POOL_AGENT, facility=pool)
     client.force_login(administrator)
     url = "/admin/mfa/authenticator/"

@@ -20,6 +20,7 @@ from tests.factories import (
     TariffLineFactory,
     TerritoryFactory,
     quotient_brackets,
+    site_administrator,
     staff_user,
 )
 from tests.services.waste_bags.factories import quota_table
@@ -235,9 +236,7 @@ def test_a_household_stops_growing_online_at_15_members(client):
 
 
 def test_the_town_sets_its_rules_in_the_admin(client):
-    admin = staff_user(StaffRole.Role.ADMIN)
-    admin.is_staff = admin.is_superuser = True
-    admin.save()
+    admin = site_administrator()
     territory = TerritoryFactory()
     client.force_login(admin)
     page = client.get(f"/admin/identity/territory/{territory.pk}/change/").content.decode()

@@ -15,12 +15,27 @@ from card.actions.taps import process_tap
 from card.models import Tap
 from kiosk import actions, queries
 from kiosk.agent.agent import Agent
-from kiosk.models import KioskSession, KioskSettings, PrintJob, ReaderEvent
+from kiosk.models import (
+    DeviceStatus,
+    KioskSession,
+    KioskSettings,
+    PrintJob,
+    ReaderEvent,
+    ScreenPairing,
+)
 from payments.models import Document, Order, Payment
 from payments.queries import wallet_balance
-from tests.factories import CardFactory, ResidentFactory, priced_product, reading_english, sun_url
+from tests.factories import (
+    CardFactory,
+    ResidentFactory,
+    priced_product,
+    reading_english,
+    site_administrator,
+    sun_url,
+)
 from tests.kiosk.factories import agent_config, kiosk_reader_with_token, paired_screen
 from tests.payments.factories import RegieFactory, wallet_regie
+from tests.portal.test_words import words_problems
 
 pytestmark = pytest.mark.django_db
 
@@ -457,11 +472,6 @@ def test_a_product_code_not_offered_here_is_a_message_and_buys_nothing(kiosk, co
 def test_the_administration_names_a_kiosks_rows_in_french_words(kiosk, settings):
     """The admin's titles of a kiosk's rows (its state, screen pairing, sessions, settings and
     print jobs) read as words: the kiosk's name and a time, never "print job <random id>"."""
-    from identity.models import StaffRole
-    from kiosk.models import DeviceStatus, ScreenPairing
-    from tests.factories import staff_user
-    from tests.portal.test_words import words_problems
-
     settings.LANGUAGE_CODE = "fr"
     tap = kiosk.tap()
     kiosk.press(tap, "topup")
@@ -469,9 +479,7 @@ def test_the_administration_names_a_kiosks_rows_in_french_words(kiosk, settings)
     kiosk.press(tap, "demo_approve")
     kiosk.press(tap, "print")
     KioskSettings.objects.create(reader=kiosk.reader)
-    administrator = staff_user(StaffRole.Role.ADMIN)
-    administrator.is_staff = administrator.is_superuser = True
-    administrator.save()
+    administrator = site_administrator()
     admin = Client()
     admin.force_login(administrator)
     receipt = Document.objects.get(kind=Document.Kind.RECEIPT)

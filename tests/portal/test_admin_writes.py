@@ -27,7 +27,7 @@ from tests.factories import (
     ProductFactory,
     TerritoryFactory,
     UserFactory,
-    staff_user,
+    site_administrator,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
@@ -44,10 +44,7 @@ WRITE_HOOKS = ["save_model", "save_related", "save_formset", "delete_model", "de
 @pytest.fixture
 def administrator():
     """A town-wide administrator who reaches /admin/ (as the demo's admin does)."""
-    user = staff_user(StaffRole.Role.ADMIN)
-    user.is_staff = user.is_superuser = True
-    user.save()
-    return user
+    return site_administrator()
 
 
 @pytest.fixture
@@ -208,9 +205,7 @@ def test_the_territory_s_inline_trust_rules_are_saved_through_the_action(admin_c
 def test_configuration_is_written_by_administrators_only(client):
     """A superuser without the administrator role (least privilege): the action refuses, the
     form says why, nothing is written."""
-    clerk = staff_user(StaffRole.Role.CLERK)
-    clerk.is_staff = clerk.is_superuser = True
-    clerk.save()
+    clerk = site_administrator(StaffRole.Role.CLERK)
     client.force_login(clerk)
     territory = TerritoryFactory()
     response = client.post(

@@ -6,7 +6,7 @@ from datetime import date, time
 from identity.models import Facility, Person, StaffRole
 from identity.schooling.actions import enrol_child
 from identity.schooling.models import Level, SchoolHoliday, SchoolYear
-from services.canteen.models import CanteenSite, Service
+from services.canteen.models import Booking, CanteenSite, Service
 from tests.factories import FacilityFactory, guardian_and_child, staff_user
 
 
@@ -55,3 +55,16 @@ def enrolled_child(site: CanteenSite) -> tuple[Person, Person]:
         actor=admin, child=child, school=site.school, school_year=school_year(), level=Level.CE1
     )
     return guardian, child
+
+
+def served_without_booking(child: Person, service: Service, day: date) -> Booking:
+    """A meal served on `day` to a child who had not booked it (billed at the penalty price),
+    as the service's list records one."""
+    return Booking.objects.create(
+        child=child,
+        household=child.household,
+        service=service,
+        day=day,
+        state=Booking.State.SERVED,
+        without_booking=True,
+    )

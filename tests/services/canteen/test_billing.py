@@ -25,7 +25,12 @@ from payments.pdf import document_pdf
 from services.canteen import actions, billing
 from services.canteen.models import Booking
 from tests.factories import TariffLineFactory, collection_office, staff_user
-from tests.services.canteen.factories import canteen_site, enrolled_child, lunch
+from tests.services.canteen.factories import (
+    canteen_site,
+    enrolled_child,
+    lunch,
+    served_without_booking,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
@@ -68,14 +73,7 @@ def december():
         actions.book_days(actor=guardian.user, child=child, service=service, days=days, key="m")
         actions.cancel_days(actor=guardian.user, child=child, service=service, days=days[3:])
         close_school(actor=staff_user(StaffRole.Role.ADMIN), day=days[2], reason="Grève")
-    Booking.objects.create(
-        child=child,
-        household=child.household,
-        service=service,
-        day=date(2026, 12, 10),
-        state="served",
-        without_booking=True,
-    )
+    served_without_booking(child, service, date(2026, 12, 10))
     return child.household, child
 
 

@@ -22,7 +22,7 @@ from services.canteen.actions import DietChoice
 from services.canteen.kitchen import kitchen_list, kitchen_pdf
 from services.canteen.models import Diet
 from tests.documents_vault.factories import pdf_bytes
-from tests.factories import staff_user
+from tests.factories import site_administrator, staff_user
 from tests.services.canteen.factories import canteen_site, enrolled_child, lunch
 
 pytestmark = pytest.mark.django_db
@@ -243,9 +243,7 @@ def test_staff_of_another_school_and_residents_are_refused(kitchen_day, client):
 
 def test_the_town_corrects_diets_in_the_admin_through_the_action(family, client):
     user, child, service = family
-    administrator = staff_user(StaffRole.Role.ADMIN)
-    administrator.is_staff = administrator.is_superuser = True
-    administrator.save()
+    administrator = site_administrator()
     client.force_login(administrator)
     response = client.post(
         "/admin/canteen/diet/add/", {"child": child.pk, "kind": "no_meat", "details": ""}

@@ -13,7 +13,7 @@ from identity.errors import DomainError, Forbidden
 from identity.models import AuditEntry, StaffRole
 from services.canteen import actions
 from services.canteen.models import Allergen, Dish, Menu, validate_allergens
-from tests.factories import staff_user
+from tests.factories import site_administrator, staff_user
 from tests.services.canteen.factories import canteen_site, enrolled_child, lunch
 
 
@@ -89,9 +89,7 @@ def test_a_menu_without_dish_or_by_a_parent_is_not_published(week_of_menus):
 @pytest.mark.django_db
 def test_the_admin_publishes_menus_through_the_action(week_of_menus, client):
     site, guardian, child, monday, tuesday = week_of_menus
-    administrator = staff_user(StaffRole.Role.ADMIN)
-    administrator.is_staff = administrator.is_superuser = True
-    administrator.save()
+    administrator = site_administrator()
     client.force_login(administrator)
     response = client.post(
         "/admin/canteen/menu/",

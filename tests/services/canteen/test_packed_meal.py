@@ -28,8 +28,13 @@ from services.canteen.actions import DietChoice
 from services.canteen.kitchen import kitchen_list, kitchen_pdf
 from services.canteen.models import Booking, Diet, Service
 from tests.documents_vault.factories import pdf_bytes
-from tests.factories import TariffLineFactory, collection_office, staff_user
-from tests.services.canteen.factories import canteen_site, enrolled_child, lunch
+from tests.factories import TariffLineFactory, collection_office, site_administrator, staff_user
+from tests.services.canteen.factories import (
+    canteen_site,
+    enrolled_child,
+    lunch,
+    served_without_booking,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
@@ -169,9 +174,7 @@ def test_the_town_sets_it_in_the_admin_through_the_action(family, client):
     user, child, _service = family
     pai(user, child, packed_meal=False)
     diet = Diet.objects.get(child=child)
-    administrator = staff_user(StaffRole.Role.ADMIN)
-    administrator.is_staff = administrator.is_superuser = True
-    administrator.save()
+    administrator = site_administrator()
     client.force_login(administrator)
     response = client.post(
         f"/admin/canteen/diet/{diet.pk}/change/",
@@ -264,14 +267,7 @@ def december_bill(user, child, service):
         actions.book_days(
             actor=user, child=child, service=service, days=[NEXT_MONDAY, date(2026, 12, 8)], key="2"
         )
-    Booking.objects.create(
-        child=child,
-        household=child.household,
-        service=service,
-        day=date(2026, 12, 10),
-        state="served",
-        without_booking=True,
-    )
+    served_without_booking(child, service, date(2026, 12, 10))
 
 
 def test_the_bill_prices_packed_meal_days_at_their_price_and_says_so(family):

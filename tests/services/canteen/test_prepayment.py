@@ -18,7 +18,12 @@ from services.canteen.models import Booking, BookingRequest, PrepaidMeal
 from tests.documents_vault.factories import pdf_bytes
 from tests.factories import staff_user
 from tests.payments.factories import topped_up, wallet_regie
-from tests.services.canteen.factories import canteen_site, enrolled_child, lunch
+from tests.services.canteen.factories import (
+    canteen_site,
+    enrolled_child,
+    lunch,
+    served_without_booking,
+)
 from tests.services.canteen.test_billing import priced
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
@@ -94,14 +99,7 @@ def test_the_bill_leaves_prepaid_days_out_but_bills_a_meal_without_booking(prepa
     service, guardian, child = prepaid_lunch
     topped_up(guardian, 1000)
     book(service, guardian, child)
-    Booking.objects.create(
-        child=child,
-        household=child.household,
-        service=service,
-        day=date(2026, 12, 7),
-        state="served",
-        without_booking=True,
-    )
+    served_without_booking(child, service, date(2026, 12, 7))
     with time_machine.travel(datetime(2027, 1, 4, 9, tzinfo=PARIS)):
         order = billing.bill_month(
             actor=staff_user(StaffRole.Role.FINANCE_OFFICER),

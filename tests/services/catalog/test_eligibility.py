@@ -25,6 +25,7 @@ from tests.factories import (
     collection_office,
     guardian_and_child,
     priced_product,
+    site_administrator,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
@@ -175,12 +176,8 @@ class TestHeldOnce:
 
 class TestAdmin:
     def test_an_administrator_sets_the_eligibility_and_an_inverted_range_is_refused(self, client):
-        from identity.models import StaffRole
-        from tests.factories import staff_user
 
-        admin = staff_user(StaffRole.Role.ADMIN)
-        admin.is_staff = admin.is_superuser = True
-        admin.save()
+        admin = site_administrator()
         client.force_login(admin)
         kids = product(code="aqua-enfants", name="Aquagym enfants")
         url = f"/admin/catalog/product/{kids.pk}/change/"

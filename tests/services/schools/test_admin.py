@@ -5,11 +5,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from identity.models import AuditEntry, Facility, StaffRole
+from identity.models import AuditEntry, Facility
 from identity.schooling.actions import enrol_child
 from services.schools.levels import next_school_year
 from services.schools.models import CatchmentSegment
-from tests.factories import CommuneFactory, FacilityFactory, staff_user
+from tests.factories import CommuneFactory, FacilityFactory, site_administrator
 
 from .factories import SchoolFactory, family, school_year, street
 
@@ -19,9 +19,7 @@ URL = "/admin/schools/catchmentsegment/"
 
 @pytest.fixture
 def administrator(client):
-    user = staff_user(StaffRole.Role.ADMIN)
-    user.is_staff = user.is_superuser = True
-    user.save()
+    user = site_administrator()
     client.force_login(user)
     return user
 

@@ -15,13 +15,13 @@ from django.urls import reverse
 from pypdf import PdfReader
 from selenium.webdriver.common.by import By
 
-from identity.models import AuditEntry, StaffRole
+from identity.models import AuditEntry
 from identity.schooling.models import Enrolment
 from services.procedures.models import ProcedureFile
 from services.schools.procedures import KEY
 from tests.browser import fits_a_phone, log_in, severe_console_errors, wait_for_text
 from tests.documents_vault.factories import pdf_bytes, stored_document
-from tests.factories import CommuneFactory, staff_user
+from tests.factories import CommuneFactory, site_administrator, staff_user
 
 from .factories import SchoolFactory, family, places, school_year, segment, street
 
@@ -156,9 +156,7 @@ def test_a_parent_pre_enrols_on_a_phone_a_clerk_accepts_and_the_lists_follow(
     assert "École du Nord" in text
     assert "0600001A" in text
 
-    head = staff_user(StaffRole.Role.ADMIN)
-    head.is_staff = head.is_superuser = True
-    head.save()
+    head = site_administrator()
     log_in(browser, live_server, head)
     browser.get(live_server.url + "/admin/schools/schoolfacility/")
     wait_for_text(browser, "École du Nord")
