@@ -33,6 +33,17 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _territory_language(settings):
+    """Each test starts in the territory's language: a request leaves the language it chose
+    active in the thread, and what a later test writes outside a request would take it."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_caches():
     """allauth rate limits and used-TOTP-code marks live in the cache: isolate tests."""
     from django.core.cache import cache
